@@ -1,0 +1,1 @@
+"""Survey analysis: DataFrames in, DataFrames out."""

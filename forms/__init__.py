@@ -1,0 +1,1 @@
+"""Form definitions: XLSForm in, the form model, answer validation, scoring keys, built-in forms."""
