@@ -1,0 +1,44 @@
+"""The Flask server: the only package that knows Flask and the database."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from . import api
+from . import auth
+from . import cli
+from . import db_setup
+from . import problems
+from .extensions import db
+from .extensions import migrate
+from .config import defaults
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create and configure a Ferry app: defaults, then the instance folder, then FERRY_* variables.
+
+    ``config``, when given (tests), is applied last and wins over everything else.
+    """
+    config = dict(config or {})
+    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("FERRY_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app.config.from_mapping(defaults(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("FERRY")
+    if config:
+        app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = db_setup.normalise_url(app.config["DATABASE_URL"])
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    app.request_class = problems.FerryRequest
+    db.init_app(app)
+    migrate.init_app(app, db, directory=db_setup.MIGRATIONS_DIR, render_as_batch=True,
+                     compare_type=True, render_item=db_setup.render_item)
+    db_setup.init_app(app)
+    problems.init_app(app)
+    auth.init_app(app)
+    cli.init_app(app)
+    api.init_app(app)
+    return app

@@ -1,0 +1,17 @@
+"""The HTTP API: one blueprint per resource, registered by ``init_app``."""
+
+from flask import Flask
+
+from . import health
+from . import places
+from . import tokens
+from . import users
+
+BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp)
+
+
+
+def init_app(app: Flask) -> None:
+    """Register every blueprint."""
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)

@@ -1,0 +1,150 @@
+"""Who may call what: bearer tokens for users and devices, and a declared rule on every view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from flask import Flask
+from flask import g
+from flask import request
+from sqlalchemy import select
+
+from .extensions import db
+from .models import ROLES
+from .models import ApiToken
+from .models import Device
+from .models import User
+from .models import utcnow
+from .problems import ApiError
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+DEVICE = "device"
+#: Everything a view may declare: anyone, any signed-in caller, a device, or staff roles.
+AUDIENCES = frozenset({PUBLIC, AUTHENTICATED, DEVICE, *ROLES})
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps the timing of both failures alike.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a request: a user, or a device acting for its enumerator."""
+
+    user: User
+    device: Device | None = None
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        """Return the audiences this caller belongs to."""
+        if self.device is not None:
+            return frozenset({AUTHENTICATED, DEVICE})
+        return frozenset({AUTHENTICATED, self.user.role})
+
+
+def hash_password(password: str) -> str:
+    """Return an argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Return whether ``password`` is ``user``'s, spending the same time when there is no user."""
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_secret(secret: str) -> str:
+    """Return the SHA-256 of a high-entropy secret (token or enrolment code) as stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(*, user: User | None = None, device: Device | None = None,
+                lifetime: dt.timedelta | None = None) -> tuple[str, ApiToken]:
+    """Create a bearer token for a user or a device; return the secret (shown once) and its row."""
+    secret = "fy_" + secrets.token_urlsafe(32)
+    row = ApiToken(
+        token_hash=hash_secret(secret),
+        user_id=user.id if user else None,
+        device_id=device.id if device else None,
+        expires_at=utcnow() + lifetime if lifetime else None,
+    )
+    db.session.add(row)
+    return secret, row
+
+
+def _principal_from_request() -> Principal | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiError("token-invalid", "Use 'Authorization: Bearer <token>'.",
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret.strip())))
+    now = utcnow()
+    if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
+        raise ApiError("token-invalid", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    if token.device_id is not None:
+        device = db.session.get(Device, token.device_id)
+        if device.revoked_at is not None or not device.user.active:
+            raise ApiError("forbidden", "This device has been revoked. Keep its unsent data and "
+                           "ask a coordinator to enrol it again.")
+        return Principal(user=device.user, device=device)
+    user = db.session.get(User, token.user_id)
+    if not user.active:
+        raise ApiError("forbidden", "This account is disabled.")
+    return Principal(user=user)
+
+
+def current_principal() -> Principal | None:
+    """Return the caller of the current request, or None when it sent no token."""
+    if "principal" not in g:
+        g.principal = _principal_from_request()
+    return g.principal
+
+
+def access(*audiences: str):
+    """Declare who may call a view: ``PUBLIC``, ``AUTHENTICATED``, ``DEVICE`` or staff roles.
+
+    Every view must carry this declaration; a test fails for any view that does not.
+    """
+    unknown = set(audiences) - AUDIENCES
+    if not audiences or unknown:
+        raise ValueError(f"access() needs audiences from {sorted(AUDIENCES)}, got {audiences}")
+    allowed = frozenset(audiences)
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if PUBLIC not in allowed:
+                principal = current_principal()
+                if principal is None:
+                    raise ApiError("unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+                if not principal.audiences & allowed:
+                    raise ApiError("forbidden", f"This needs one of: {', '.join(sorted(allowed))}.")
+            return view(*args, **kwargs)
+
+        wrapper.access = allowed
+        return wrapper
+
+    return decorate
+
+
+def init_app(app: Flask) -> None:
+    """Refuse to serve an app with a view that declares no access rule."""
+
+    @app.before_request
+    def _require_declared_access():
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        if view is not None and request.endpoint != "static" and not hasattr(view, "access"):
+            raise ApiError("forbidden", "This endpoint declares no access rule.")

@@ -1,0 +1,25 @@
+"""Default settings; the instance folder's ``config.py`` and ``FERRY_*`` variables override them."""
+
+import os
+
+MiB = 1024 * 1024
+
+
+def defaults(instance_path: str) -> dict:
+    """Return the default settings for an app whose instance folder is ``instance_path``."""
+    return {
+        # Overridden in production by instance/config.py or FERRY_SECRET_KEY; `flask init` writes one.
+        "SECRET_KEY": "dev",
+        # Embedded SQLite in the instance folder; FERRY_DATABASE_URL selects PostgreSQL.
+        "DATABASE_URL": "sqlite:///" + os.path.join(instance_path, "ferry.sqlite"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # Request bodies above this are refused with 413 before they are read.
+        "MAX_CONTENT_LENGTH": 10 * MiB,
+        # Survey rounds created by `flask init`: the 2017 baseline and yearly follow-ups.
+        "ROUNDS": [2017, 2018, 2019, 2020],
+        # Lifetime of a user's bearer token from /api/v1/auth/token, in hours.
+        "USER_TOKEN_HOURS": 12,
+        # Lifetime of a one-time device enrolment code, in hours.
+        "ENROLMENT_CODE_HOURS": 72,
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,28 @@
+"""The data model. Schema changes go through Alembic migrations in ``server/migrations``."""
+
+from .audit import AuditEntry
+from .audit import record as audit
+from .forms import FORM_STATES
+from .forms import Form
+from .forms import FormVersion
+from .people import ROLES
+from .people import ApiToken
+from .people import Device
+from .people import EnrolmentCode
+from .people import User
+from .places import Commune
+from .places import District
+from .places import DistrictAgePopulation
+from .places import UnitList
+from .rounds import Round
+from .submissions import Counter
+from .submissions import QuarantinedSubmission
+from .submissions import Submission
+from .submissions import next_seq
+from .types import utcnow
+
+__all__ = [
+    "ApiToken", "AuditEntry", "Commune", "Counter", "Device", "District", "DistrictAgePopulation",
+    "EnrolmentCode", "FORM_STATES", "Form", "FormVersion", "QuarantinedSubmission", "ROLES",
+    "Round", "Submission", "UnitList", "User", "audit", "next_seq", "utcnow",
+]

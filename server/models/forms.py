@@ -1,0 +1,61 @@
+"""Forms and their immutable, published versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint
+from sqlalchemy import ForeignKey
+from sqlalchemy import LargeBinary
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from ..extensions import db
+from .types import JsonDocument
+from .types import UTCDateTime
+from .types import utcnow
+
+FORM_STATES = ("draft", "open", "closing", "closed")
+_STATE_CHECK = "state IN (" + ", ".join(f"'{s}'" for s in FORM_STATES) + ")"
+
+
+class Form(db.Model):
+    """A form identified by its XLSForm ``form_id`` (for example ``awareness``)."""
+
+    __tablename__ = "forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    versions: Mapped[list[FormVersion]] = relationship(
+        back_populates="form", order_by="FormVersion.id"
+    )
+
+
+class FormVersion(db.Model):
+    """One version of a form; immutable once published, keyed by (form, version)."""
+
+    __tablename__ = "form_versions"
+    __table_args__ = (
+        UniqueConstraint("form_id", "version"),
+        CheckConstraint(_STATE_CHECK, name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    version: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(10), default="draft")
+    # sha256 of the canonical definition: a second publish of a version must match it exactly.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict] = mapped_column(JsonDocument)
+    source: Mapped[bytes] = mapped_column(LargeBinary)
+    source_filename: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    form: Mapped[Form] = relationship(back_populates="versions")

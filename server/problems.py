@@ -1,0 +1,206 @@
+"""One error vocabulary: every error of every endpoint as RFC 9457 ``application/problem+json``.
+
+Pure packages raise their own roots (``FormError``, ``SyncError``, ``AnalysisError``) with a stable
+``code`` and no knowledge of HTTP; this module alone decides the status of each code.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask import Request
+from flask import jsonify
+from flask import request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+
+from analysis.errors import AnalysisError
+from forms.errors import FormError
+from sync.errors import SyncError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+
+#: Every code the server itself emits: code -> (HTTP status, title). docs/problems.md lists them all.
+SERVER_PROBLEMS: dict[str, tuple[int, str]] = {
+    "bad-request": (400, "The request could not be understood"),
+    "malformed-json": (400, "The body is not valid JSON"),
+    "unauthenticated": (401, "Authentication required"),
+    "token-invalid": (401, "The bearer token is unknown, expired or revoked"),
+    "login-failed": (401, "Unknown user name or wrong password"),
+    "forbidden": (403, "Not allowed for this account"),
+    "not-found": (404, "Not found"),
+    "method-not-allowed": (405, "Method not allowed on this resource"),
+    "not-acceptable": (406, "No acceptable representation"),
+    "conflict": (409, "Conflicts with the current state"),
+    "payload-too-large": (413, "The request body is too large"),
+    "unsupported-media-type": (415, "Unsupported media type"),
+    "validation-failed": (422, "The request body did not pass validation"),
+    "too-many-requests": (429, "Too many requests"),
+    "internal-error": (500, "Internal server error"),
+    "http-error": (500, "HTTP error"),
+    "service-unavailable": (503, "Service unavailable"),
+    "database-unavailable": (503, "The database cannot be reached"),
+    "schema-outdated": (503, "The database schema is not at the latest migration"),
+}
+
+#: Status of each pure-package code; codes not listed take their root's default below.
+PACKAGE_STATUS: dict[str, int] = {}
+ROOT_STATUS: dict[type[Exception], int] = {FormError: 422, SyncError: 409, AnalysisError: 422}
+
+_WERKZEUG_CODES = {
+    400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
+    405: "method-not-allowed", 406: "not-acceptable", 409: "conflict", 413: "payload-too-large",
+    415: "unsupported-media-type", 422: "validation-failed", 429: "too-many-requests",
+    500: "internal-error", 503: "service-unavailable",
+}
+
+
+class ApiError(Exception):
+    """A problem raised by the server itself, by stable ``code``."""
+
+    def __init__(self, code: str, detail: str | None = None, *, errors=None, headers=None, **extra):
+        if code not in SERVER_PROBLEMS:
+            raise KeyError(f"undocumented problem code {code!r}")
+        super().__init__(detail or SERVER_PROBLEMS[code][1])
+        self.code = code
+        self.status, self.title = SERVER_PROBLEMS[code]
+        self.detail = detail or self.title
+        self.errors = errors or []
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class FerryRequest(Request):
+    """Flask's request, with JSON parse failures raised as Ferry problems."""
+
+    def on_json_loading_failed(self, e):
+        if e is None:
+            raise ApiError("unsupported-media-type", "Send the body as application/json.")
+        raise ApiError("malformed-json", f"The body is not valid JSON: {e}")
+
+
+def problem_response(code, status, title, detail, *, errors=(), headers=None, **extra):
+    """Build an ``application/problem+json`` response."""
+    body = {
+        "type": request.host_url + "problems/" + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "code": code,
+        "errors": list(errors),
+        **extra,
+    }
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = MEDIA_TYPE
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def status_of(exc: Exception | type[Exception]) -> int:
+    """Return the HTTP status of a pure-package exception (or exception class)."""
+    cls = exc if isinstance(exc, type) else type(exc)
+    if cls.code in PACKAGE_STATUS:
+        return PACKAGE_STATUS[cls.code]
+    for root, status in ROOT_STATUS.items():
+        if issubclass(cls, root):
+            return status
+    return 500
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def package_exceptions() -> list[type[Exception]]:
+    """Return every exception class of the pure packages, roots included."""
+    return [cls for root in ROOT_STATUS for cls in (root, *_subclasses(root))]
+
+
+def title_of(cls: type[Exception]) -> str:
+    """Return the problem title of a pure-package exception class: its docstring's first line."""
+    return (cls.__doc__ or cls.__name__).strip().splitlines()[0].rstrip(".")
+
+
+def all_codes() -> dict[str, tuple[int, str]]:
+    """Return every problem code any endpoint can emit: code -> (status, title)."""
+    codes = dict(SERVER_PROBLEMS)
+    for cls in package_exceptions():
+        codes.setdefault(cls.code, (status_of(cls), title_of(cls)))
+    return codes
+
+
+def _marshmallow_errors(messages, prefix="") -> list[dict]:
+    """Flatten marshmallow's nested messages into ``[{pointer, detail}]`` with JSON pointers."""
+    out = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            pointer = prefix if key == "_schema" else f"{prefix}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            out.extend(_marshmallow_errors(value, pointer))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out.extend({"pointer": prefix or "/", "detail": m} for m in messages)
+    else:
+        out.append({"pointer": prefix or "/", "detail": str(messages)})
+    return out
+
+
+def _on_api_error(exc: ApiError):
+    return problem_response(
+        exc.code, exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers, **exc.extra
+    )
+
+
+def _on_package_error(exc):
+    status = status_of(exc)
+    extra = {k: v for k, v in exc.fields.items() if k not in ("errors",)}
+    return problem_response(
+        exc.code, status, title_of(type(exc)), exc.detail,
+        errors=exc.errors, **extra,
+    )
+
+
+def _on_validation_error(exc: ValidationError):
+    return problem_response(
+        "validation-failed", 422, SERVER_PROBLEMS["validation-failed"][1],
+        "Some fields are missing or wrong; see errors.", errors=_marshmallow_errors(exc.messages),
+    )
+
+
+def _on_http_exception(exc: HTTPException):
+    if isinstance(exc, InternalServerError):
+        return _on_internal_error(exc)
+    code = _WERKZEUG_CODES.get(exc.code, "http-error")
+    headers = dict(exc.get_headers()) if exc.code in (405, 429, 503) else {}
+    headers.pop("Content-Type", None)
+    return problem_response(code, exc.code, exc.name, exc.description, headers=headers)
+
+
+def _on_internal_error(exc: InternalServerError):
+    original = getattr(exc, "original_exception", None) or exc
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    # Whatever the failed request half-wrote must not leak into the next one on this session.
+    db.session.rollback()
+    return problem_response(
+        "internal-error", 500, SERVER_PROBLEMS["internal-error"][1],
+        "The server failed; nothing from this request was stored. The error has been logged.",
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the problem handlers for every kind of error."""
+    app.register_error_handler(ApiError, _on_api_error)
+    for root in ROOT_STATUS:
+        app.register_error_handler(root, _on_package_error)
+    app.register_error_handler(ValidationError, _on_validation_error)
+    app.register_error_handler(HTTPException, _on_http_exception)
+    app.register_error_handler(InternalServerError, _on_internal_error)

@@ -1,0 +1,62 @@
+"""Every endpoint declares who may call it, and the declaration is enforced."""
+
+import pytest
+
+from server.auth import AUDIENCES
+from server.auth import access
+from tests.problem_shape import assert_problem
+
+
+def test_every_endpoint_declares_its_audience(app):
+    undeclared = [
+        endpoint for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and not getattr(view, "access", None)
+    ]
+    assert undeclared == []
+    for endpoint, view in app.view_functions.items():
+        if endpoint != "static":
+            assert view.access <= AUDIENCES, endpoint
+
+
+def test_an_undeclared_endpoint_is_refused(app):
+    @app.get("/undeclared")
+    def undeclared():
+        return "should never be served"
+
+    assert_problem(app.test_client().get("/undeclared"), 403, "forbidden")
+
+
+def test_access_needs_known_audiences():
+    with pytest.raises(ValueError):
+        access()
+    with pytest.raises(ValueError):
+        access("superuser")
+
+
+@pytest.mark.parametrize("role, status", [
+    ("admin", 200), ("coordinator", 403), ("enumerator", 403), ("analyst", 403), ("planner", 403),
+])
+def test_user_list_is_for_admins_only(client, accounts, role, status):
+    response = client.get("/api/v1/users", headers=accounts.headers(role))
+    if status == 200:
+        assert response.status_code == 200
+    else:
+        assert_problem(response, status, "forbidden")
+
+
+def test_devices_are_not_staff(client, accounts):
+    _, headers = accounts.device()
+    assert_problem(client.get("/api/v1/users", headers=headers), 403, "forbidden")
+
+
+def test_revoked_device_is_refused_and_told_to_keep_its_data(app, client, accounts):
+    from server.extensions import db
+    from server.models import Device
+    from server.models import utcnow
+
+    device_id, headers = accounts.device()
+    with app.app_context():
+        db.session.get(Device, device_id).revoked_at = utcnow()
+        db.session.commit()
+    body = assert_problem(client.get("/api/v1/places", headers=headers), 403, "forbidden")
+    assert "unsent data" in body["detail"]

@@ -1,0 +1,74 @@
+"""The command-line tools: help with an example for each, and what each does."""
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from server.cli import COMMANDS
+from server.extensions import db
+from server.models import Commune
+from server.models import EnrolmentCode
+from server.models import User
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
+def test_every_command_has_help_with_an_example(runner, command):
+    result = runner.invoke(args=[command.name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example:" in result.output
+    assert f"flask --app server {command.name}" in result.output
+
+
+def test_init_loads_places_and_is_idempotent(app, runner):
+    for _ in range(2):
+        result = runner.invoke(args=["init"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Commune.id))) == 85
+
+
+def test_create_user_prompts_for_password(app, runner):
+    result = runner.invoke(args=["create-user", "lan", "--role", "coordinator"],
+                           input="a good password\na good password\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(User.role).where(User.username == "lan")) == "coordinator"
+    again = runner.invoke(args=["create-user", "lan", "--role", "analyst"],
+                          input="a good password\na good password\n")
+    assert again.exit_code == 1 and "taken" in again.output
+
+
+def test_create_user_refuses_short_password(runner):
+    result = runner.invoke(args=["create-user", "lan", "--role", "analyst"], input="short\nshort\n")
+    assert result.exit_code == 1 and "10 characters" in result.output
+
+
+def test_enroll_device_prints_a_one_time_code_stored_hashed(app, runner, accounts):
+    username, _, _ = accounts.user("enumerator")
+    result = runner.invoke(args=["enroll-device", username, "--label", "Phone 3"])
+    assert result.exit_code == 0, result.output
+    code = result.stdout.strip().rsplit(" ", 1)[-1]
+    assert len(code) == 17 and code.count("-") == 2
+    with app.app_context():
+        hashes = db.session.scalars(select(EnrolmentCode.code_hash)).all()
+        assert len(hashes) == 1 and code not in hashes[0]
+
+
+def test_enroll_device_refuses_non_enumerators(runner, accounts):
+    username, _, _ = accounts.user("analyst")
+    result = runner.invoke(args=["enroll-device", username])
+    assert result.exit_code == 1 and "enumerator" in result.output
+    assert runner.invoke(args=["enroll-device", "ghost"]).exit_code == 1
+
+
+def test_demo_creates_one_user_per_role_and_keeps_their_credentials(app, runner):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    for role in ("admin", "coordinator", "enumerator", "analyst", "planner"):
+        assert f"demo-{role}" in first.output
+    again = runner.invoke(args=["demo"])
+    assert again.stdout == first.stdout
+    username, password = first.stdout.splitlines()[1].split()[:2]
+    response = app.test_client().post("/api/v1/auth/token",
+                                      json={"username": username, "password": password})
+    assert response.status_code == 201

@@ -1,0 +1,51 @@
+"""The app factory: defaults, instance folder, FERRY_* variables, test config."""
+
+from server import create_app
+
+
+def test_defaults_are_not_testing_and_use_sqlite_in_instance(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert not app.testing
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/ferry.sqlite"
+    assert app.config["MAX_CONTENT_LENGTH"] == 10 * 1024 * 1024
+    assert app.config["ROUNDS"] == [2017, 2018, 2019, 2020]
+
+
+def test_test_config_wins(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True, "ROUNDS": [2021]})
+    assert app.testing
+    assert app.config["ROUNDS"] == [2021]
+
+
+def test_instance_config_then_environment(tmp_path, monkeypatch):
+    (tmp_path / "config.py").write_text('SECRET_KEY = "from-instance"\nUSER_TOKEN_HOURS = 3\n')
+    monkeypatch.setenv("FERRY_USER_TOKEN_HOURS", "5")
+    monkeypatch.setenv("FERRY_DATABASE_URL", "postgresql://u@db.example/ferry")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SECRET_KEY"] == "from-instance"
+    # Environment variables are parsed as JSON and override the instance file.
+    assert app.config["USER_TOKEN_HOURS"] == 5
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/ferry"
+
+
+def test_instance_path_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("FERRY_INSTANCE_PATH", str(tmp_path / "elsewhere"))
+    app = create_app()
+    assert app.instance_path == str(tmp_path / "elsewhere")
+    assert (tmp_path / "elsewhere").is_dir()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
+    from tests.conftest import backend
+    from sqlalchemy import text
+
+    from server.extensions import db
+
+    if backend() != "sqlite":
+        import pytest
+
+        pytest.skip("SQLite pragmas apply to the SQLite backend only")
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
