@@ -6,7 +6,7 @@
 //           {"xform": "<xml>", "cases": [{"id": ..., "answers": {"/data/q": v}}],
 //            "attachments": {"communes.csv": "<csv text>"}}   // optional
 // stdout: one JSON line per input document: {"cases": [<case result>, ...]}
-//         (see README.md beside this file for the case result format).
+//         (the case result format is documented in odk_engine.py).
 // Errors loading a form or reading input go to stderr with a non-zero exit.
 import { createRequire } from 'node:module';
 import path from 'node:path';
