@@ -105,8 +105,19 @@ const asList = (value) => {
 const setLeaf = (node, value) => {
   switch (node.nodeType) {
     case 'input':
-    case 'range':
-      node.setValue(value === null || value === undefined ? '' : String(value));
+    case 'range': {
+      const text = value === null || value === undefined ? '' : String(value);
+      node.setValue(text);
+      // The engine's int/decimal/date codecs store text they cannot parse (or
+      // an out-of-range int) as blank rather than flagging it.
+      if (text.trim() !== '' && node.currentState.instanceValue === '') {
+        return `stored blank: not a valid ${node.valueType}`;
+      }
+      return null;
+    }
+    case 'upload':
+      // Only the file name matters for validation; the content is empty.
+      node.setValue(value ? new File([], String(value)) : null);
       return null;
     case 'select': {
       const wanted = asList(value);

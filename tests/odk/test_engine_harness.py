@@ -254,3 +254,29 @@ def test_missing_attachment_fails_with_the_engine_message():
 def test_malformed_form_raises_with_stderr():
     with pytest.raises(odk_engine.OdkEngineError, match="could not load the form"):
         odk_engine.evaluate("<h:html>not a form", [{"id": 1, "answers": {}}])
+
+
+def test_unparseable_number_is_stored_blank_and_reported():
+    md = """
+    | survey |
+    |        | type    | name  | label | required |
+    |        | integer | count | Count | yes      |
+    """
+    (result,) = odk_engine.evaluate(xform(md), [{"id": 1, "answers": {"/data/count": "12x"}}])
+    assert result["unapplied"] == {"/data/count": "stored blank: not a valid int"}
+    assert verdict(result["nodes"]["/data/count"]) == "required"
+
+
+def test_repeat_count_driven_repeat_follows_the_form():
+    md = """
+    | survey |
+    |        | type         | name | label | required | repeat_count |
+    |        | integer      | n    | N     |          |              |
+    |        | begin repeat | kid  | Kid   |          | ${n}         |
+    |        | integer      | kage | Age   | yes      |              |
+    |        | end repeat   | kid  |       |          |              |
+    """
+    (nodes,) = run(md, {"/data/n": 2, "/data/kid[2]/kage": 4})
+    assert verdict(nodes["/data/kid[1]/kage"]) == "required"
+    assert nodes["/data/kid[2]/kage"]["value"] == "4"
+    assert "/data/kid[3]" not in nodes
