@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-from collections import Counter
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 

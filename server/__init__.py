@@ -11,9 +11,9 @@ from . import auth
 from . import cli
 from . import db_setup
 from . import problems
+from .config import defaults
 from .extensions import db
 from .extensions import migrate
-from .config import defaults
 
 
 def create_app(config: dict | None = None) -> Flask:

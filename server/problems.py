@@ -145,7 +145,8 @@ def _marshmallow_errors(messages, prefix="") -> list[dict]:
     out = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            pointer = prefix if key == "_schema" else f"{prefix}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            escaped = str(key).replace("~", "~0").replace("/", "~1")  # RFC 6901
+            pointer = prefix if key == "_schema" else f"{prefix}/{escaped}"
             out.extend(_marshmallow_errors(value, pointer))
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         out.extend({"pointer": prefix or "/", "detail": m} for m in messages)

@@ -1,1 +1,1 @@
-"""The sync protocol (push, pull, cursors, epochs, conflicts) over a Store interface, and the device client."""
+"""The sync protocol (push, pull, cursors, epochs, conflicts) over a Store, and the device client."""

@@ -10,8 +10,8 @@ from ..auth import PUBLIC
 from ..auth import access
 from ..db_setup import MIGRATIONS_DIR
 from ..db_setup import schema_status
-from ..problems import ApiError
 from ..problems import SERVER_PROBLEMS
+from ..problems import ApiError
 from ..problems import all_codes
 
 bp = Blueprint("health", __name__)

@@ -36,10 +36,10 @@ def test_instance_path_from_environment(tmp_path, monkeypatch):
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
-    from tests.conftest import backend
     from sqlalchemy import text
 
     from server.extensions import db
+    from tests.conftest import backend
 
     if backend() != "sqlite":
         import pytest

@@ -3,13 +3,13 @@
 from sqlalchemy import func
 from sqlalchemy import select
 
-from tests.problem_shape import assert_problem
 from server import reference
 from server.extensions import db
 from server.models import Commune
 from server.models import District
 from server.models import DistrictAgePopulation
 from server.models import Round
+from tests.problem_shape import assert_problem
 
 
 def test_places_loaded_once(app, places):

@@ -1,0 +1,55 @@
+# Ferry: the two commands of the README, and the tools around them.
+#   make run    set up (venv, install, database, demo) and serve http://127.0.0.1:5000
+#   make test   set up and run the whole test suite (SQLite; FERRY_TEST_DATABASE_URL for PostgreSQL)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+ODK := tests/odk
+ODK_STAMP := $(ODK)/node_modules/.installed-$(shell cat $(ODK)/package-lock.json | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint bench install odk-engine clean
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+# ODK's own XForms engine (Node) checks that Ferry's verdicts match ODK's; installed from the lockfile.
+$(ODK_STAMP): $(ODK)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(ODK) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the ODK parity tests will be skipped"; fi
+
+odk-engine: $(ODK_STAMP)
+
+run: $(STAMP)
+	$(BIN)/flask --app server demo
+	@echo
+	@echo "Ferry is starting on http://$(HOST):$(PORT)"
+	@echo "Log in with a demo user above, for example:"
+	@echo "  curl -s -X POST http://$(HOST):$(PORT)/api/v1/auth/token -H 'Content-Type: application/json' \\"
+	@echo "       -d '{\"username\": \"demo-admin\", \"password\": \"<password above>\"}'"
+	@echo "then send 'Authorization: Bearer <token>' (try GET /api/v1/places). Health: /healthz"
+	@echo
+	$(BIN)/flask --app server run --host $(HOST) --port $(PORT)
+
+test: $(STAMP) $(ODK_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	@status=0; for f in tests/bench/bench_*.py; do \
+	  [ -e "$$f" ] || continue; echo "== $$f"; $(BIN)/python $$f || status=1; done; exit $$status
+
+clean:
+	rm -rf $(VENV) $(ODK)/node_modules .pytest_cache .ruff_cache .hypothesis
