@@ -1,0 +1,37 @@
+"""Documentation the tests keep honest: every problem code and every CLI command is documented."""
+
+import re
+from pathlib import Path
+
+from server.cli import COMMANDS
+from server.problems import all_codes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _documented_codes() -> dict[str, str]:
+    text = (ROOT / "docs" / "problems.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"^\| `([a-z0-9-]+)` \| (\d{3}|any) \|", text, flags=re.M))
+
+
+def test_every_problem_code_is_documented_with_its_status():
+    documented = _documented_codes()
+    codes = all_codes()
+    missing = sorted(set(codes) - set(documented))
+    stale = sorted(set(documented) - set(codes))
+    assert missing == [], f"add to docs/problems.md: {missing}"
+    assert stale == [], f"no longer emitted, remove from docs/problems.md: {stale}"
+    for code, (status, _) in codes.items():
+        if documented[code] != "any":
+            assert int(documented[code]) == status, code
+
+
+def test_every_cli_command_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in COMMANDS:
+        assert f"flask --app server {command.name}" in readme, command.name
+
+
+def test_readme_gives_the_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make run" in readme and "make test" in readme
