@@ -18,7 +18,15 @@ from .types import JsonDocument
 from .types import UTCDateTime
 from .types import utcnow
 
+#: Devices receive open versions; closing ones no longer go to devices but still accept late uploads.
 FORM_STATES = ("draft", "open", "closing", "closed")
+#: The moves a version's state may make; a closed version stays closed (its data stay valid).
+FORM_TRANSITIONS = {
+    "draft": ("open",),
+    "open": ("closing", "closed"),
+    "closing": ("open", "closed"),
+    "closed": (),
+}
 _STATE_CHECK = "state IN (" + ", ".join(f"'{s}'" for s in FORM_STATES) + ")"
 
 
@@ -59,3 +67,22 @@ class FormVersion(db.Model):
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     form: Mapped[Form] = relationship(back_populates="versions")
+    attachments: Mapped[list[FormAttachment]] = relationship(
+        back_populates="form_version", order_by="FormAttachment.filename"
+    )
+
+
+class FormAttachment(db.Model):
+    """A file a form version needs (a choices CSV such as the commune list), kept with the version."""
+
+    __tablename__ = "form_attachments"
+    __table_args__ = (UniqueConstraint("form_version_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # ODK clients compare hashes to decide what to download again (the OpenRosa manifest).
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    form_version: Mapped[FormVersion] = relationship(back_populates="attachments")
