@@ -108,8 +108,8 @@ class Structure:
         # counts of PSUs in the stratum
         if (first <= 1).all():
             return first
-        if (first <= 1).any():
-            raise DesignInvalid(f"fpc column {fpc!r} mixes fractions (<=1) and counts (>1)")
+        if (first < 1).any():  # 1 is both "fully sampled" and "one PSU": fine either way
+            raise DesignInvalid(f"fpc column {fpc!r} mixes fractions (<1) and counts (>1)")
         if (first < self.n_psu).any():
             raise DesignInvalid(
                 f"fpc column {fpc!r}: population PSU count below the sampled count"

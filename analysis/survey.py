@@ -36,6 +36,13 @@ from analysis.errors import VariableInvalid
 STAT_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "cv", "n", "n_weighted"]
 
 
+def _safe_ratio(num, den):
+    """num / den, NaN where den is zero or undefined (e.g. deff of a constant)."""
+    num, den = np.asarray(num, dtype="float64"), np.asarray(den, dtype="float64")
+    ok = np.isfinite(den) & (den > 0)
+    return np.divide(num, den, out=np.full(num.shape, np.nan), where=ok)
+
+
 class Design:
     """A complex survey design over a data frame (R: ``svydesign``).
 
@@ -166,7 +173,7 @@ class Design:
         values = self._column(y)
         keys, member, means, z, nw = self._domain_mean(values, by)
         var = np.diag(self.structure.total_cov(z))
-        deff = var / self._srs_var_of_mean(values, member, means)
+        deff = _safe_ratio(var, self._srs_var_of_mean(values, member, means))
         return self._tidy(keys, means, var, member.sum(axis=0), nw, deff, level)
 
     def total(self, y, by=None, *, level=0.95):
@@ -177,7 +184,7 @@ class Design:
         z = wm * np.nan_to_num(values)[:, None]
         totals = z.sum(axis=0)
         var = np.diag(self.structure.total_cov(z))
-        deff = var / (self._srs_var_of_mean(values, member, means) * nw**2)
+        deff = _safe_ratio(var, self._srs_var_of_mean(values, member, means) * nw**2)
         return self._tidy(keys, totals, var, member.sum(axis=0), nw, deff, level)
 
     def ratio(self, numerator, denominator, by=None, *, level=0.95):
@@ -206,7 +213,7 @@ class Design:
         with np.errstate(divide="ignore", invalid="ignore"):
             s2 = (wm * resid**2).sum(axis=0) / nw * n / (n - 1)
             srs = s2 / n * (1 - n / nw) / (tx / nw) ** 2
-        return self._tidy(keys, r, var, n, nw, var / srs, level)
+        return self._tidy(keys, r, var, n, nw, _safe_ratio(var, srs), level)
 
     def proportion(self, y, by=None, *, level=0.95):
         """Proportion of a binary (0/1 or boolean) ``y`` per domain with a logit CI.
