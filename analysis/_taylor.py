@@ -111,9 +111,7 @@ class Structure:
         if (first < 1).any():  # 1 is both "fully sampled" and "one PSU": fine either way
             raise DesignInvalid(f"fpc column {fpc!r} mixes fractions (<1) and counts (>1)")
         if (first < self.n_psu).any():
-            raise DesignInvalid(
-                f"fpc column {fpc!r}: population PSU count below the sampled count"
-            )
+            raise DesignInvalid(f"fpc column {fpc!r}: population PSU count below the sampled count")
         return self.n_psu / first
 
     def total_cov(self, z: np.ndarray) -> np.ndarray:

@@ -153,8 +153,7 @@ class Design:
         empty = nw <= 0
         if empty.any():
             raise DomainEmpty(
-                "domain(s) with no positive weight: "
-                f"{keys[empty].to_dict('records')[:5]}",
+                f"domain(s) with no positive weight: {keys[empty].to_dict('records')[:5]}",
                 domains=keys[empty].to_dict("records"),
             )
         yz = np.nan_to_num(y)

@@ -14,7 +14,10 @@ VALIDATION = REPO.parent / "shared" / "data" / "validation"
 def _load(name: str) -> pd.DataFrame:
     path = VALIDATION / name
     if not path.exists():
-        pytest.skip(f"validation data {name} not found at {path} (expected <repo>/../shared/data/validation)")
+        pytest.skip(
+            f"validation data {name} not found at {path} "
+            "(expected in <repo>/../shared/data/validation)"
+        )
     return pd.read_csv(path)
 
 

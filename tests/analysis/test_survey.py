@@ -11,7 +11,6 @@ Sources
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from analysis.errors import TooFewPsus
@@ -79,7 +78,11 @@ def test_v2_nhanes_zinc_mean_with_t31_ci(dnhanes):
 def test_v2_nhanes_zinc_by_race_uses_full_design(dnhanes, nhanes2):
     out = dnhanes.mean("zinc", by="race")
     assert list(out.columns) == ["race", *STAT_COLUMNS]
-    published = {1: ("87.495389", "0.479196"), 2: ("85.085744", "1.165209"), 3: ("83.570910", "1.585463")}
+    published = {
+        1: ("87.495389", "0.479196"),
+        2: ("85.085744", "1.165209"),
+        3: ("83.570910", "1.585463"),
+    }
     for race, (est, se) in published.items():
         row = out.set_index("race").loc[race]
         digits(row.estimate, est)
@@ -118,7 +121,11 @@ def test_apiclus1_totals(dclus1, apiclus1):
     # svytotal(~stype, dclus1): totals of indicators == domain counts
     frame = apiclus1.assign(**{f"is_{s}": (apiclus1.stype == s).astype(float) for s in "EHM"})
     design = Design(frame, weight="pw", psu="dnum", fpc="fpc")
-    for s, est, se in [("E", "4873.97", "1333.32"), ("H", "473.86", "158.70"), ("M", "846.17", "167.55")]:
+    for s, est, se in [
+        ("E", "4873.97", "1333.32"),
+        ("H", "473.86", "158.70"),
+        ("M", "846.17", "167.55"),
+    ]:
         row = design.total(f"is_{s}").iloc[0]
         digits(row.estimate, est)
         digits(row.se, se)
@@ -138,8 +145,16 @@ def test_apiclus1_ratio_whole_and_domain(dclus1, apiclus1):
 
 def test_apiclus1_svyby_means(dclus1):
     published = {
-        "ell": {"E": ("29.69444", "1.411617"), "H": ("15.00000", "5.347065"), "M": ("22.68000", "2.952862")},
-        "meals": {"E": ("53.09028", "7.070399"), "H": ("37.57143", "5.912262"), "M": ("43.08000", "6.017110")},
+        "ell": {
+            "E": ("29.69444", "1.411617"),
+            "H": ("15.00000", "5.347065"),
+            "M": ("22.68000", "2.952862"),
+        },
+        "meals": {
+            "E": ("53.09028", "7.070399"),
+            "H": ("37.57143", "5.912262"),
+            "M": ("43.08000", "6.017110"),
+        },
     }
     for var, rows in published.items():
         out = dclus1.mean(var, by="stype").set_index("stype")
@@ -150,8 +165,11 @@ def test_apiclus1_svyby_means(dclus1):
 
 def test_apiclus1_svyglm_gaussian(dclus1):
     out = dclus1.regression("api00 ~ ell + meals").set_index("term")
-    for term, est, se in [("Intercept", "817.1823", "18.6709"), ("ell", "-0.5088", "0.3259"),
-                          ("meals", "-3.1456", "0.3018")]:
+    for term, est, se in [
+        ("Intercept", "817.1823", "18.6709"),
+        ("ell", "-0.5088", "0.3259"),
+        ("meals", "-3.1456", "0.3018"),
+    ]:
         digits(out.loc[term, "estimate"], est)
         digits(out.loc[term, "se"], se)
     assert (out.df == 15 - 1 + 1 - 3).all()  # R: degf + 1 - p
@@ -160,8 +178,11 @@ def test_apiclus1_svyglm_gaussian(dclus1):
 
 def test_apiclus1_svyglm_logistic(dclus1):
     out = dclus1.regression("sch_wide_yes ~ ell + meals", family="binomial").set_index("term")
-    for term, est, se in [("Intercept", "1.899557", "0.509915"), ("ell", "0.039925", "0.012443"),
-                          ("meals", "-0.019115", "0.008825")]:
+    for term, est, se in [
+        ("Intercept", "1.899557", "0.509915"),
+        ("ell", "0.039925", "0.012443"),
+        ("meals", "-0.019115", "0.008825"),
+    ]:
         digits(out.loc[term, "estimate"], est)
         digits(out.loc[term, "se"], se)
 

@@ -46,7 +46,9 @@ def test_deff_formula_on_cluster_sample(apiclus1):
 
 
 def test_tidy_shape_and_cv(apistrat):
-    out = Design(apistrat, weight="pw", strata="stype", fpc="fpc").mean("api00", by=["stype", "sch.wide"])
+    out = Design(apistrat, weight="pw", strata="stype", fpc="fpc").mean(
+        "api00", by=["stype", "sch.wide"]
+    )
     assert list(out.columns) == ["stype", "sch.wide", *STAT_COLUMNS]
     assert len(out) == 6
     np.testing.assert_allclose(out.cv, out.se / out.estimate)
@@ -68,8 +70,15 @@ def test_proportion_logit_ci_matches_definition(nhanes2):
 
 
 def test_proportion_at_zero_and_one():
-    frame = pd.DataFrame({"y": [0, 0, 0, 0, 1, 1, 1, 1], "g": list("aaaabbbb"), "w": 1.0,
-                          "s": [1, 1, 2, 2, 1, 1, 2, 2], "c": [1, 2, 3, 4, 5, 6, 7, 8]})
+    frame = pd.DataFrame(
+        {
+            "y": [0, 0, 0, 0, 1, 1, 1, 1],
+            "g": list("aaaabbbb"),
+            "w": 1.0,
+            "s": [1, 1, 2, 2, 1, 1, 2, 2],
+            "c": [1, 2, 3, 4, 5, 6, 7, 8],
+        }
+    )
     out = Design(frame, weight="w", strata="s", psu="c").proportion("y", by="g")
     assert not out[["estimate", "ci_low", "ci_high"]].isna().any().any()
     a, b = out.set_index("g").loc["a"], out.set_index("g").loc["b"]
@@ -94,7 +103,9 @@ def test_proportion_rejects_non_binary(apistrat):
 
 
 def test_lonely_psu_policies():
-    frame = pd.DataFrame({"y": [1.0, 2, 3, 4, 5], "w": 1.0, "s": [1, 1, 2, 2, 3], "c": [1, 2, 3, 4, 5]})
+    frame = pd.DataFrame(
+        {"y": [1.0, 2, 3, 4, 5], "w": 1.0, "s": [1, 1, 2, 2, 3], "c": [1, 2, 3, 4, 5]}
+    )
     with pytest.raises(TooFewPsus) as err:
         Design(frame, weight="w", strata="s", psu="c")
     assert err.value.code == "too-few-psus" and err.value.fields["strata"] == ["3"]
@@ -119,7 +130,9 @@ def test_lonely_psu_policies():
     ],
 )
 def test_design_validation_errors(kwargs, error, code):
-    frame = pd.DataFrame({"y": [1.0, 2, 3, 4], "w": 1.0, "neg": [-1.0, 1, 1, 1], "bad_fpc": [2.0, 2, 2, 3]})
+    frame = pd.DataFrame(
+        {"y": [1.0, 2, 3, 4], "w": 1.0, "neg": [-1.0, 1, 1, 1], "bad_fpc": [2.0, 2, 2, 3]}
+    )
     with pytest.raises(error) as err:
         Design(frame, **kwargs)
     assert err.value.code == code
