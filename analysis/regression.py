@@ -106,7 +106,7 @@ def fit(design, formula, *, family="gaussian", level=0.95):
     pandas.DataFrame
         Columns ``term``, ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``df``, ``deff``,
         ``cv``, ``n``, ``n_weighted``; ``.attrs["vcov"]`` holds the covariance matrix
-        (DataFrame indexed by term).
+        (list of rows, in the order of ``term``; see :func:`vcov`).
     """
     if family not in FAMILIES:
         raise ModelInvalid(f"family must be one of {FAMILIES}, got {family!r}", family=family)
@@ -145,7 +145,14 @@ def fit(design, formula, *, family="gaussian", level=0.95):
             "n_weighted": np.full(len(beta), w.sum()),
         }
     )
-    out.attrs["vcov"] = pd.DataFrame(vcov, index=terms, columns=terms)
+    # plain lists: pandas compares attrs with == when combining frames
+    out.attrs["vcov"] = vcov.tolist()
     out.attrs["family"] = family
     out.attrs["formula"] = formula
     return out
+
+
+def vcov(table):
+    """Covariance matrix of a regression table from :func:`fit`, as a DataFrame by term."""
+    terms = list(table["term"])
+    return pd.DataFrame(np.asarray(table.attrs["vcov"]), index=terms, columns=terms)

@@ -22,6 +22,8 @@ Conventions (checked against R ``survey`` in ``tests/analysis/test_survey.py``):
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -93,6 +95,14 @@ class Design:
         )
 
     # ----------------------------------------------------------------- helpers
+    def _with_frame(self, frame):
+        """Same design over a frame with the same rows in the same order (derived columns)."""
+        if len(frame) != len(self.frame):
+            raise DesignInvalid("derived frame must have the design's rows")
+        other = copy.copy(self)
+        other.frame = frame.reset_index(drop=True)
+        return other
+
     def _domains(self, by):
         """Group keys (DataFrame) and integer domain code per row (-1: in no domain)."""
         if by is None:
@@ -144,8 +154,13 @@ class Design:
             s2 = (wm * resid**2).sum(axis=0) / nw * n / (n - 1)
             return s2 / n * (1 - n / nw)
 
-    def _domain_mean(self, y, by):
-        keys, codes = self._domains(by)
+    def _domain_mean(self, y, by, domains=None):
+        """Domain means of ``y`` and their linearised scores (n x G).
+
+        ``domains`` (keys, codes) may be passed to share one set of groups across calls
+        (e.g. the same groups in two survey rounds).
+        """
+        keys, codes = self._domains(by) if domains is None else domains
         present = ~np.isnan(y)
         member = self._masks(codes, len(keys), present)
         wm = self.w[:, None] * member
