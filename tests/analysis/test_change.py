@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.change import did
 from analysis.change import change
+from analysis.change import did
 from analysis.errors import DomainEmpty
 from analysis.errors import VariableInvalid
 from analysis.survey import Design
