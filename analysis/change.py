@@ -256,36 +256,43 @@ def _cells(design, work, level):
 
 
 def _balance(design, f, columns, tr, is_pre, level):
-    """Baseline means by treatment and their design-based difference."""
+    """Baseline means by treatment and their design-based difference.
+
+    Numeric columns are compared as means; each level of a categorical column as the
+    proportion of respondents at that level.
+    """
     rows = []
     for column in columns:
         values = f[column]
-        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
-            continue  # categorical covariates: compare their levels with Design.proportion
-        x = numeric(f, column)
-        masks = [is_pre & (tr == 0), is_pre & (tr == 1)]
-        z, means, variances = [], [], []
-        for mask in masks:
-            keys, member, m, zz, nw = design._domain_mean(np.where(mask, x, np.nan), None)
-            z.append(zz[:, 0])
-            means.append(m[0])
-            wm = design.w * member[:, 0]
-            variances.append(np.sum(wm * (np.nan_to_num(x) - m[0]) ** 2) / nw[0])
-        cov = design.structure.total_cov(np.column_stack(z))
-        diff = means[1] - means[0]
-        se = float(np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)))
-        low, high = _t_ci(diff, se, design.df, level)
-        pooled = np.sqrt((variances[0] + variances[1]) / 2)
-        rows.append(
-            {
-                "variable": column,
-                "mean_not_reached": means[0],
-                "mean_reached": means[1],
-                "difference": diff,
-                "se": se,
-                "ci_low": low,
-                "ci_high": high,
-                "std_difference": diff / pooled if pooled > 0 else np.nan,
-            }
-        )
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            rows.append(_balance_row(design, column, numeric(f, column), tr, is_pre, level))
+            continue
+        for lev in sorted(values.dropna().unique(), key=str):
+            x = np.where(values.isna(), np.nan, (values == lev).astype("float64"))
+            rows.append(_balance_row(design, f"{column}={lev}", x, tr, is_pre, level))
     return pd.DataFrame(rows)
+
+
+def _balance_row(design, name, x, tr, is_pre, level):
+    z, means, variances = [], [], []
+    for mask in (is_pre & (tr == 0), is_pre & (tr == 1)):
+        _, member, m, zz, nw = design._domain_mean(np.where(mask, x, np.nan), None)
+        z.append(zz[:, 0])
+        means.append(m[0])
+        wm = design.w * member[:, 0]
+        variances.append(np.sum(wm * (np.nan_to_num(x) - m[0]) ** 2) / nw[0])
+    cov = design.structure.total_cov(np.column_stack(z))
+    diff = means[1] - means[0]
+    se = float(np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)))
+    low, high = _t_ci(diff, se, design.df, level)
+    pooled = np.sqrt((variances[0] + variances[1]) / 2)
+    return {
+        "variable": name,
+        "mean_not_reached": means[0],
+        "mean_reached": means[1],
+        "difference": diff,
+        "se": se,
+        "ci_low": low,
+        "ci_high": high,
+        "std_difference": diff / pooled if pooled > 0 else np.nan,
+    }

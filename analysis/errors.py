@@ -49,3 +49,9 @@ class ModelInvalid(AnalysisError):
     """A model cannot be fitted: bad formula, singular design matrix, no convergence."""
 
     code = "model-invalid"
+
+
+class ConvergenceFailed(AnalysisError):
+    """An iterative fit (e.g. the Fay–Herriot area variance) did not converge."""
+
+    code = "no-convergence"

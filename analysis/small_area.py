@@ -22,17 +22,11 @@ from scipy import stats
 
 from analysis._taylor import numeric
 from analysis._taylor import require_columns
-from analysis.errors import AnalysisError
+from analysis.errors import ConvergenceFailed
 from analysis.errors import ModelInvalid
 from analysis.errors import VariableInvalid
 
 METHODS = ("REML", "ML", "FH")
-
-
-class ConvergenceFailed(AnalysisError):
-    """The variance-component iteration did not converge."""
-
-    code = "no-convergence"
 
 
 def _design_matrix(frame, covariates):

@@ -116,7 +116,7 @@ def test_did_adjusted_balance_and_caveats():
     assert "x" in set(res.terms["adjusted"].term)
     # covariate adjustment removes residual noise from x: smaller SE
     assert res.effect.se.iloc[1] < res.effect.se.iloc[0]
-    assert list(res.balance.variable) == ["y", "x"]
+    assert list(res.balance.variable) == ["y", "x", "sex=f", "sex=m"]
     # reached communes were simulated 0.5 higher at baseline; balance must show it
     assert res.balance.set_index("variable").loc["y", "difference"] > 0
     assert any("parallel" in c for c in res.caveats)

@@ -3,6 +3,8 @@ CIs at the boundaries, lonely PSUs, input validation."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -157,4 +159,34 @@ def test_analysis_does_not_import_server_stack():
         "bad=[m for m in ('flask','flask_sqlalchemy','werkzeug','server') if m in sys.modules];"
         "sys.exit(1 if bad else 0)"
     )
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+    repo = Path(__file__).resolve().parents[2]
+    assert subprocess.run([sys.executable, "-c", code], cwd=repo).returncode == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-100, 100), st.floats(0.5, 20), st.sampled_from("ab")),
+        min_size=6,
+        max_size=40,
+    ),
+    st.floats(0.1, 10),
+)
+def test_design_invariances(rows, scale):
+    frame = pd.DataFrame(rows, columns=["y", "w", "g"])
+    frame["psu"] = np.arange(len(frame)) // 2
+    frame["s"] = (frame.psu % 2).astype(int)
+    if frame.groupby("s").psu.nunique().min() < 2:
+        return
+    base = Design(frame, weight="w", strata="s", psu="psu")
+    scaled = Design(frame.assign(w=frame.w * scale), weight="w", strata="s", psu="psu")
+    m0, m1 = base.mean("y").iloc[0], scaled.mean("y").iloc[0]
+    assert m1.estimate == pytest.approx(m0.estimate, rel=1e-9, abs=1e-9)
+    assert m1.se == pytest.approx(m0.se, rel=1e-7, abs=1e-9)
+    t0, t1 = base.total("y").iloc[0], scaled.total("y").iloc[0]
+    assert t1.estimate == pytest.approx(scale * t0.estimate, rel=1e-9, abs=1e-6)
+    # domain totals add up to the overall total; shuffling rows changes nothing
+    by = base.total("y", by="g")
+    assert by.estimate.sum() == pytest.approx(t0.estimate, rel=1e-9, abs=1e-6)
+    shuffled = Design(frame.sample(frac=1, random_state=0), weight="w", strata="s", psu="psu")
+    assert shuffled.mean("y").se.iloc[0] == pytest.approx(m0.se, rel=1e-9, abs=1e-12)
