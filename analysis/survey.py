@@ -237,7 +237,15 @@ class Design:
         (lower) bound is the exact Clopper–Pearson bound for 0 (n) successes out of the
         unweighted domain n, at the same level; a design-effect correction is not
         possible there because the estimated variance is zero.
+
+        A text or categorical ``y`` gives one row per category (a ``level`` column after
+        the ``by`` columns): the proportion of the domain in that category, missing
+        answers excluded from the denominator.
         """
+        require_columns(self.frame, [y])
+        column = self.frame[y]
+        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+            return self._proportion_levels(y, by, level)
         values = self._column(y)
         seen = np.unique(values[~np.isnan(values)])
         if not np.isin(seen, (0.0, 1.0)).all():
@@ -264,6 +272,23 @@ class Design:
         low[one], high[one] = (alpha / 2) ** (1 / n[one]), 1.0
         out["ci_low"], out["ci_high"] = low, high
         return out
+
+    def _proportion_levels(self, y, by, level):
+        column = self.frame[y]
+        levels = sorted(column.dropna().unique(), key=str)
+        if not levels:
+            raise VariableInvalid(f"column {y!r} has no answers", column=y)
+        parts = []
+        for value in levels:
+            indicator = np.where(column.isna(), np.nan, (column == value).astype("float64"))
+            derived = self._with_frame(self.frame.assign(_indicator=indicator))
+            part = derived.proportion("_indicator", by, level=level)
+            n_by = 0 if by is None else (1 if isinstance(by, str) else len(by))
+            part.insert(n_by, "level", value)
+            parts.append(part)
+        out = pd.concat(parts, ignore_index=True)
+        order = [] if by is None else ([by] if isinstance(by, str) else list(by))
+        return out.sort_values([*order, "level"], kind="stable").reset_index(drop=True)
 
     def regression(self, formula, *, family="gaussian", level=0.95):
         """Design-based linear (or logistic) regression (R: ``svyglm``), one row per term.

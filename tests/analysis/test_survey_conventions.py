@@ -190,3 +190,18 @@ def test_design_invariances(rows, scale):
     assert by.estimate.sum() == pytest.approx(t0.estimate, rel=1e-9, abs=1e-6)
     shuffled = Design(frame.sample(frac=1, random_state=0), weight="w", strata="s", psu="psu")
     assert shuffled.mean("y").se.iloc[0] == pytest.approx(m0.se, rel=1e-9, abs=1e-12)
+
+
+def test_proportion_of_a_categorical_answer(apiclus1):
+    design = Design(apiclus1, weight="pw", psu="dnum", fpc="fpc")
+    out = design.proportion("stype", by="sch.wide")
+    assert list(out.columns[:2]) == ["sch.wide", "level"]
+    sums = out.groupby("sch.wide").estimate.sum()
+    np.testing.assert_allclose(sums, 1.0)
+    # each level equals the proportion of its 0/1 indicator
+    frame = apiclus1.assign(is_h=(apiclus1.stype == "H").astype(float))
+    direct = Design(frame, weight="pw", psu="dnum", fpc="fpc").proportion("is_h", by="sch.wide")
+    h = out[out.level == "H"].reset_index(drop=True)
+    np.testing.assert_allclose(
+        h[["estimate", "se", "ci_low", "ci_high"]], direct[["estimate", "se", "ci_low", "ci_high"]]
+    )
