@@ -13,3 +13,45 @@ class AnalysisError(Exception):
         self.detail = detail
         self.errors = errors or []
         self.fields = fields
+
+
+class ColumnMissing(AnalysisError):
+    """A column named in the call is not in the frame."""
+
+    code = "column-missing"
+
+
+class DesignInvalid(AnalysisError):
+    """Weights, strata, PSUs or fpc are inconsistent or out of range."""
+
+    code = "design-invalid"
+
+
+class TooFewPsus(AnalysisError):
+    """A stratum has a single PSU and the lonely-PSU policy is ``"error"``."""
+
+    code = "too-few-psus"
+
+
+class VariableInvalid(AnalysisError):
+    """An analysis variable has the wrong type or values (e.g. a non-binary proportion)."""
+
+    code = "variable-invalid"
+
+
+class DomainEmpty(AnalysisError):
+    """A domain (``by`` group) has no observation with positive weight."""
+
+    code = "domain-empty"
+
+
+class ModelInvalid(AnalysisError):
+    """A model cannot be fitted: bad formula, singular design matrix, no convergence."""
+
+    code = "model-invalid"
+
+
+class ConvergenceFailed(AnalysisError):
+    """An iterative fit (e.g. the Fay–Herriot area variance) did not converge."""
+
+    code = "no-convergence"

@@ -1,0 +1,300 @@
+"""Design-based estimation: means, totals, ratios, proportions and regression.
+
+Conventions (checked against R ``survey`` in ``tests/analysis/test_survey.py``):
+
+* Variance: Taylor linearisation; first-stage PSUs with replacement within strata,
+  multiplied by ``1 - f_h`` when ``fpc`` is given (R: population count of PSUs per stratum
+  if > 1, else the sampling fraction). PSUs are nested in strata.
+* Degrees of freedom: #PSU - #strata of the *full* design (without PSUs: n - #strata),
+  also for domains. CIs use t(df) quantiles (R's ``confint`` defaults to the normal).
+* Domains (``by``) are estimated from the full design with zero scores outside the
+  domain; the frame is never subset. Missing values of ``y`` are treated the same way.
+* ``deff``: R's ``deff=TRUE`` convention, design variance over the variance under simple
+  random sampling *without* replacement of the same (domain) size n,
+  ``s2/n * (1 - n/N_hat)``. DEFT is ``sqrt(deff)``. NaN for regression terms.
+* Lonely PSUs (a stratum with one sampled PSU and f_h < 1): ``lonely_psu="error"``
+  (default, code ``too-few-psus``), ``"adjust"`` (R's ``survey.lonely.psu="adjust"``:
+  centre at the mean of all PSU totals) or ``"certainty"`` (contributes zero variance).
+* Proportions: logit-scale CI with t(df) quantiles (R's ``svyciprop`` default); when the
+  estimate is exactly 0 or 1 the logit is infinite, so a Clopper–Pearson bound with the
+  unweighted domain n is used for the open side (documented in ``proportion``).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis._taylor import Structure
+from analysis._taylor import numeric
+from analysis._taylor import require_columns
+from analysis.errors import DesignInvalid
+from analysis.errors import DomainEmpty
+from analysis.errors import VariableInvalid
+
+STAT_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "cv", "n", "n_weighted"]
+
+
+def _safe_ratio(num, den):
+    """num / den, NaN where den is zero or undefined (e.g. deff of a constant)."""
+    num, den = np.asarray(num, dtype="float64"), np.asarray(den, dtype="float64")
+    ok = np.isfinite(den) & (den > 0)
+    return np.divide(num, den, out=np.full(num.shape, np.nan), where=ok)
+
+
+class Design:
+    """A complex survey design over a data frame (R: ``svydesign``).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per respondent.
+    weight : str
+        Column of sampling weights (non-negative, complete).
+    strata : str, optional
+        Column of strata (e.g. district). None: one stratum.
+    psu : str, optional
+        Column of primary sampling units (e.g. commune), nested in strata.
+        None: each row is its own PSU.
+    fpc : str, optional
+        Column of first-stage finite population corrections, constant within stratum:
+        population number of PSUs in the stratum (values > 1) or sampling fraction (<= 1).
+    lonely_psu : {"error", "adjust", "certainty"}
+        Policy for strata with a single sampled PSU (see module docstring).
+
+    Raises
+    ------
+    ColumnMissing, DesignInvalid, TooFewPsus
+    """
+
+    def __init__(self, frame, *, weight, strata=None, psu=None, fpc=None, lonely_psu="error"):
+        if not isinstance(frame, pd.DataFrame):
+            raise DesignInvalid("frame must be a pandas DataFrame")
+        require_columns(frame, [c for c in (weight, strata, psu, fpc) if c is not None])
+        if len(frame) == 0:
+            raise DesignInvalid("frame has no rows")
+        w = numeric(frame, weight)
+        if np.isnan(w).any() or (w < 0).any() or not np.isfinite(w).all():
+            raise DesignInvalid(f"weight column {weight!r} must be finite, >= 0 and complete")
+        self.frame = frame.reset_index(drop=True)
+        self.weight, self.strata, self.psu, self.fpc = weight, strata, psu, fpc
+        self.w = w
+        self.structure = Structure(
+            self.frame, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu
+        )
+        self.df = self.structure.df
+
+    def __repr__(self):
+        s = self.structure
+        return (
+            f"Design(n={len(self.frame)}, strata={s.n_strata}, psu={s.n_psu_total}, "
+            f"df={self.df}, weight={self.weight!r})"
+        )
+
+    # ----------------------------------------------------------------- helpers
+    def _with_frame(self, frame):
+        """Same design over a frame with the same rows in the same order (derived columns)."""
+        if len(frame) != len(self.frame):
+            raise DesignInvalid("derived frame must have the design's rows")
+        other = copy.copy(self)
+        other.frame = frame.reset_index(drop=True)
+        return other
+
+    def _domains(self, by):
+        """Group keys (DataFrame) and integer domain code per row (-1: in no domain)."""
+        if by is None:
+            return pd.DataFrame(index=[0]), np.zeros(len(self.frame), dtype=np.intp)
+        cols = [by] if isinstance(by, str) else list(by)
+        require_columns(self.frame, cols)
+        grouped = self.frame.groupby(cols, sort=True, dropna=True, observed=True)
+        codes = grouped.ngroup().to_numpy()
+        codes = np.where(np.isnan(codes.astype("float64")), -1, codes).astype(np.intp)
+        keys = grouped.size().index.to_frame(index=False)
+        return keys, codes
+
+    def _tidy(self, keys, est, var, n, nw, deff, level, df=None):
+        df = self.df if df is None else df
+        se = np.sqrt(np.maximum(var, 0.0))
+        q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
+        out = keys.copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cv = np.where(est != 0, se / np.abs(est), np.nan)
+        cols = {
+            "estimate": est,
+            "se": se,
+            "ci_low": est - q * se,
+            "ci_high": est + q * se,
+            "df": np.full(len(est), df, dtype="int64"),
+            "deff": deff,
+            "cv": cv,
+            "n": np.asarray(n, dtype="int64"),
+            "n_weighted": nw,
+        }
+        for name, values in cols.items():
+            out[name] = values
+        return out.reset_index(drop=True)
+
+    def _masks(self, codes, n_groups, present):
+        """n x G indicator matrix of domain membership among rows where ``present``."""
+        member = np.zeros((len(codes), n_groups))
+        rows = np.flatnonzero((codes >= 0) & present)
+        member[rows, codes[rows]] = 1.0
+        return member
+
+    def _srs_var_of_mean(self, y, member, means):
+        """Variance of a domain mean under SRS without replacement (R ``deff=TRUE``)."""
+        wm = self.w[:, None] * member
+        n = member.sum(axis=0)
+        nw = wm.sum(axis=0)
+        resid = np.where(member > 0, np.nan_to_num(y)[:, None] - means, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s2 = (wm * resid**2).sum(axis=0) / nw * n / (n - 1)
+            return s2 / n * (1 - n / nw)
+
+    def _domain_mean(self, y, by, domains=None):
+        """Domain means of ``y`` and their linearised scores (n x G).
+
+        ``domains`` (keys, codes) may be passed to share one set of groups across calls
+        (e.g. the same groups in two survey rounds).
+        """
+        keys, codes = self._domains(by) if domains is None else domains
+        present = ~np.isnan(y)
+        member = self._masks(codes, len(keys), present)
+        wm = self.w[:, None] * member
+        nw = wm.sum(axis=0)
+        empty = nw <= 0
+        if empty.any():
+            raise DomainEmpty(
+                f"domain(s) with no positive weight: {keys[empty].to_dict('records')[:5]}",
+                domains=keys[empty].to_dict("records"),
+            )
+        yz = np.nan_to_num(y)
+        means = (wm * yz[:, None]).sum(axis=0) / nw
+        # linearised score of a ratio-of-totals mean: w (y - ybar) / N_hat in the domain
+        z = wm * (yz[:, None] - means) / nw
+        return keys, member, means, z, nw
+
+    def _column(self, y):
+        require_columns(self.frame, [y])
+        return numeric(self.frame, y)
+
+    # ----------------------------------------------------------------- estimators
+    def mean(self, y, by=None, *, level=0.95):
+        """Weighted mean of ``y`` per domain (R: ``svymean``/``svyby``) as a tidy frame."""
+        values = self._column(y)
+        keys, member, means, z, nw = self._domain_mean(values, by)
+        var = np.diag(self.structure.total_cov(z))
+        deff = _safe_ratio(var, self._srs_var_of_mean(values, member, means))
+        return self._tidy(keys, means, var, member.sum(axis=0), nw, deff, level)
+
+    def total(self, y, by=None, *, level=0.95):
+        """Estimated population total of ``y`` per domain (R: ``svytotal``)."""
+        values = self._column(y)
+        keys, member, means, _, nw = self._domain_mean(values, by)
+        wm = self.w[:, None] * member
+        z = wm * np.nan_to_num(values)[:, None]
+        totals = z.sum(axis=0)
+        var = np.diag(self.structure.total_cov(z))
+        deff = _safe_ratio(var, self._srs_var_of_mean(values, member, means) * nw**2)
+        return self._tidy(keys, totals, var, member.sum(axis=0), nw, deff, level)
+
+    def ratio(self, numerator, denominator, by=None, *, level=0.95):
+        """Ratio of two totals, sum(w y) / sum(w x), per domain (R: ``svyratio``).
+
+        ``deff`` compares with SRS without replacement of the residual y - R x
+        (scaled by the domain mean of x).
+        """
+        y = self._column(numerator)
+        x = self._column(denominator)
+        keys, codes = self._domains(by)
+        present = ~np.isnan(y) & ~np.isnan(x)
+        member = self._masks(codes, len(keys), present)
+        wm = self.w[:, None] * member
+        nw = wm.sum(axis=0)
+        ty = (wm * np.nan_to_num(y)[:, None]).sum(axis=0)
+        tx = (wm * np.nan_to_num(x)[:, None]).sum(axis=0)
+        if (tx == 0).any():
+            raise DomainEmpty("denominator total is zero in some domain")
+        r = ty / tx
+        resid = np.nan_to_num(y)[:, None] - r * np.nan_to_num(x)[:, None]
+        z = wm * resid / tx
+        var = np.diag(self.structure.total_cov(z))
+        # SRS variance of a ratio: S2 of residuals / n * (1 - n/N) / xbar^2
+        n = member.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s2 = (wm * resid**2).sum(axis=0) / nw * n / (n - 1)
+            srs = s2 / n * (1 - n / nw) / (tx / nw) ** 2
+        return self._tidy(keys, r, var, n, nw, _safe_ratio(var, srs), level)
+
+    def proportion(self, y, by=None, *, level=0.95):
+        """Proportion of a binary (0/1 or boolean) ``y`` per domain with a logit CI.
+
+        The CI is R's ``svyciprop(method="logit")``: ``expit(logit(p) +/- t * se/(p(1-p)))``
+        with t(df). Bounds always lie in [0, 1]. When p is exactly 0 (1) the upper
+        (lower) bound is the exact Clopper–Pearson bound for 0 (n) successes out of the
+        unweighted domain n, at the same level; a design-effect correction is not
+        possible there because the estimated variance is zero.
+
+        A text or categorical ``y`` gives one row per category (a ``level`` column after
+        the ``by`` columns): the proportion of the domain in that category, missing
+        answers excluded from the denominator.
+        """
+        require_columns(self.frame, [y])
+        column = self.frame[y]
+        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+            return self._proportion_levels(y, by, level)
+        values = self._column(y)
+        seen = np.unique(values[~np.isnan(values)])
+        if not np.isin(seen, (0.0, 1.0)).all():
+            raise VariableInvalid(
+                f"proportion needs a 0/1 or boolean column; {y!r} has {seen[:5].tolist()}",
+                column=y,
+            )
+        out = self.mean(y, by, level=level)
+        p = out["estimate"].to_numpy()
+        se = out["se"].to_numpy()
+        n = out["n"].to_numpy().astype("float64")
+        q = stats.t.ppf(0.5 + level / 2, self.df) if self.df > 0 else np.nan
+        alpha = 1 - level
+        inner = (p > 0) & (p < 1)
+        low = np.empty_like(p)
+        high = np.empty_like(p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eta = np.log(p / (1 - p))
+            half = q * se / (p * (1 - p))
+        low[inner] = 1 / (1 + np.exp(-(eta[inner] - half[inner])))
+        high[inner] = 1 / (1 + np.exp(-(eta[inner] + half[inner])))
+        zero, one = p <= 0, p >= 1
+        low[zero], high[zero] = 0.0, 1 - (alpha / 2) ** (1 / n[zero])
+        low[one], high[one] = (alpha / 2) ** (1 / n[one]), 1.0
+        out["ci_low"], out["ci_high"] = low, high
+        return out
+
+    def _proportion_levels(self, y, by, level):
+        column = self.frame[y]
+        levels = sorted(column.dropna().unique(), key=str)
+        if not levels:
+            raise VariableInvalid(f"column {y!r} has no answers", column=y)
+        parts = []
+        for value in levels:
+            indicator = np.where(column.isna(), np.nan, (column == value).astype("float64"))
+            derived = self._with_frame(self.frame.assign(_indicator=indicator))
+            part = derived.proportion("_indicator", by, level=level)
+            n_by = 0 if by is None else (1 if isinstance(by, str) else len(by))
+            part.insert(n_by, "level", value)
+            parts.append(part)
+        out = pd.concat(parts, ignore_index=True)
+        order = [] if by is None else ([by] if isinstance(by, str) else list(by))
+        return out.sort_values([*order, "level"], kind="stable").reset_index(drop=True)
+
+    def regression(self, formula, *, family="gaussian", level=0.95):
+        """Design-based linear (or logistic) regression (R: ``svyglm``), one row per term.
+
+        See :func:`analysis.regression.fit` for details.
+        """
+        from analysis.regression import fit
+
+        return fit(self, formula, family=family, level=level)
