@@ -126,7 +126,7 @@ def _question(d: dict, ferry_rows: dict, rows: dict, choices: dict, attachments:
         choices_file=choices_file,
         choice_filter=str(d.get("choice_filter") or "").strip(),
         repeat_count=str(control.get("jr:count") or "").strip(),
-        parameters={str(k): str(v) for k, v in (d.get("parameters") or {}).items()},
+        parameters=_parameters(d.get("parameters")),
         ferry=dict(ferry_rows.get(name, {})),
         row=rows.get(name, 0),
     )
@@ -135,6 +135,13 @@ def _question(d: dict, ferry_rows: dict, rows: dict, choices: dict, attachments:
         for c in d.get("children", [])
     ] if qtype in ("group", "repeat") else []
     return q
+
+
+def _parameters(value: Any) -> dict[str, str]:
+    # pyxform leaves the cell as text when it cannot split it into key=value pairs.
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    return {"": str(value)} if value else {}
 
 
 def _languages(questions: list[Question], choices: dict[str, list[Choice]]) -> list[str]:

@@ -271,9 +271,28 @@ def _uuid(*_):
     return "uuid:" + str(uuid.uuid4())
 
 
+def _math(name: str, fn, nargs=1):
+    def apply(*args):
+        try:
+            return float(fn(*[to_number(a) for a in args]))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return math.nan
+
+    _function(name, (nargs, nargs))(apply)
+
+
+for _name, _fn in (("sqrt", math.sqrt), ("exp", math.exp), ("log", math.log),
+                   ("log10", math.log10), ("sin", math.sin), ("cos", math.cos),
+                   ("tan", math.tan), ("asin", math.asin), ("acos", math.acos),
+                   ("atan", math.atan), ("exp10", lambda x: 10.0**x)):
+    _math(_name, _fn)
+_math("atan2", math.atan2, 2)
+_math("pi", lambda: math.pi, 0)
+
 FUNCTIONS = (
     "selected count-selected selected-at if coalesce regex today now int boolean-from-string "
-    "ends-with pow abs max min once date decimal-date-time substr join uuid"
+    "ends-with pow abs max min once date decimal-date-time substr join uuid sqrt exp log log10 "
+    "sin cos tan asin acos atan atan2 exp10 pi"
 ).split()
 """ODK functions added to XPath 1.0's own (concat, string-length, contains, count, sum, ...)."""
 

@@ -11,6 +11,7 @@ import copy
 import io
 import os
 import re
+import warnings as warnings_module
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -55,18 +56,27 @@ def load_xlsform(source: Source, *, attachments: dict[str, Any] | None = None,
                  file_type: str | None = None) -> Form:
     """Read an XLSForm (path or bytes) into a Form; problems raise a FormError subclass."""
     data, file_type, folder = _read(source, file_type)
+    stem = Path(source).stem if folder is not None else None
     file_type = file_type or _sniff(data)
     if file_type in (".xlsx", ".xlsm"):
         _check_zip(data)
     try:
-        workbook = get_xlsform(xlsform=io.BytesIO(data), file_type=file_type)
+        with warnings_module.catch_warnings():
+            # openpyxl and xlrd warn about styles and extensions they skip; not our concern.
+            warnings_module.simplefilter("ignore")
+            workbook = get_xlsform(xlsform=io.BytesIO(data), file_type=file_type)
     except PyXFormError as err:
+        if "not recognized" in str(err) or "supported type" in str(err):
+            raise XLSFormUnreadable(f"the file could not be read as {file_type}: {err}") from None
         raise _invalid(err) from None
     except FormError:
         raise
     except Exception as err:  # noqa: BLE001 - the readers raise anything on corrupt input
         raise XLSFormUnreadable(f"the file could not be read as {file_type}: {err}") from None
     _check_rows(workbook)
+    if stem:
+        # pyxform names the form after the file when settings give no id; keep that behaviour.
+        workbook.fallback_form_name = stem
     ferry_rows, ferry_choices, rows = _take_ferry_columns(workbook)
     warnings: list[str] = []
     try:
@@ -84,8 +94,10 @@ def load_xlsform(source: Source, *, attachments: dict[str, Any] | None = None,
         raise XLSFormTooLarge("the form nests groups too deeply") from None
     except Exception as err:  # noqa: BLE001 - pyxform crashes on some malformed sheets
         raise XLSFormInvalid(f"pyxform could not convert the form: {err!r}") from None
-    return build(model_dict, xform, warnings, ferry_rows, ferry_choices, rows,
+    form = build(model_dict, xform, warnings, ferry_rows, ferry_choices, rows,
                  _attachment_reader(attachments, folder))
+    form.compiled  # noqa: B018 - compile every expression now: a syntax error refuses the form
+    return form
 
 
 def _read(source: Source, file_type: str | None) -> tuple[bytes, str | None, Path | None]:
