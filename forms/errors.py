@@ -1,15 +1,15 @@
 """The one root exception of the forms package and its stable codes.
 
-| code                 | raised when                                                                 |
-|----------------------|-----------------------------------------------------------------------------|
-| form-error           | base class; not raised directly                                             |
-| xlsform-unreadable   | the bytes are not a readable .xlsx, .xls or XLSForm .csv (corrupt, empty)    |
-| xlsform-too-large    | the file, its uncompressed zip content or its row count exceeds the limits  |
-| xlsform-invalid      | pyxform rejects the form; ``errors`` names the sheet and row where known     |
-| expression-invalid   | a relevant/constraint/calculation/choice_filter/required is not valid XPath |
-| attachment-invalid   | a ``select_one_from_file`` CSV is unreadable or lacks a ``name`` column     |
-| form-json-invalid    | ``Form.from_json`` got JSON that is not a serialised Ferry form              |
-| form-unknown         | ``forms.library.load`` was asked for a form that is not built in            |
+| code | raised when |
+|---|---|
+| form-error | base class; not raised directly |
+| xlsform-unreadable | the bytes are not a readable .xlsx, .xls or XLSForm .csv (corrupt, empty) |
+| xlsform-too-large | the file, its uncompressed zip content or its row count exceeds the limits |
+| xlsform-invalid | pyxform rejects the form; ``errors`` names the sheet and row where known |
+| expression-invalid | a relevant/constraint/calculation/choice_filter/required is not valid XPath |
+| attachment-invalid | a ``select_one_from_file`` CSV is unreadable or lacks a ``name`` column |
+| form-json-invalid | ``Form.from_json`` got JSON that is not a serialised Ferry form |
+| form-unknown | ``forms.library.load`` was asked for a form that is not built in |
 """
 
 from __future__ import annotations

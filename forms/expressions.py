@@ -91,7 +91,8 @@ def to_boolean(value: Any) -> bool:
 def _operands(token, context) -> tuple[list, list]:
     left = token[0].evaluate(context)
     right = token[1].evaluate(context)
-    return (left if isinstance(left, list) else [left]), (right if isinstance(right, list) else [right])
+    left = left if isinstance(left, list) else [left]
+    return left, (right if isinstance(right, list) else [right])
 
 
 def _compare(symbol: str, a: Any, b: Any) -> bool:
@@ -313,7 +314,7 @@ _UNSUPPORTED = ("XPST0017", "XPST0081", "XPST0008")
 
 @dataclass(frozen=True)
 class Expression:
-    """One compiled XLSForm expression; ``supported`` is False when it needs what the server lacks."""
+    """One compiled XLSForm expression; ``supported`` is False if the server cannot run it."""
 
     source: str
     token: Any = None
@@ -325,7 +326,8 @@ class Expression:
         if root is not None:
             context = XPathContext(root=root, variables=variables)
         else:
-            context = XPathContext(root=None, item="" if item is None else item, variables=variables)
+            item = "" if item is None else item
+            context = XPathContext(root=None, item=item, variables=variables)
         return self.token.evaluate(context)
 
     def test(self, variables: dict, item: Any = None, root: Any = None) -> bool:
@@ -334,7 +336,7 @@ class Expression:
 
 
 def compile_expression(source: str, *, where: str = "") -> Expression:
-    """Compile once; a syntax error raises ExpressionInvalid, an unknown function marks it unsupported."""
+    """Compile once: a syntax error raises ExpressionInvalid; an unknown function is unsupported."""
     xpath = to_xpath(source)
     try:
         token = _PARSER.parse(xpath)

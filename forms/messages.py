@@ -11,7 +11,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "choice-filter": ("“{value}” không thuộc các lựa chọn được phép theo câu trả lời trước.",
                       "“{value}” is not allowed given the earlier answers."),
     "not-relevant": ("Câu hỏi này không áp dụng theo các câu trả lời trước nên phải để trống.",
-                     "This question does not apply given the earlier answers, so it must be empty."),
+                     "This question does not apply given the earlier answers, so it must be "
+                     "empty."),
     "unknown-field": ("Biểu mẫu không có câu hỏi “{name}”.", "The form has no question “{name}”."),
     "repeat-count": ("Cần đúng {expected} mục, nhưng có {actual}.",
                      "Exactly {expected} entries are needed, but there are {actual}."),

@@ -49,7 +49,7 @@ _RUNTIME = (ElementPathError, TypeError, ValueError, ArithmeticError, AttributeE
 
 @dataclass(frozen=True)
 class Issue:
-    """One problem in an answer document: stable ``code``, JSON ``pointer``, ``message`` by language."""
+    """One problem in an answer document: ``code``, JSON ``pointer``, ``message`` by language."""
 
     code: str
     pointer: str

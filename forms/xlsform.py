@@ -21,11 +21,11 @@ from pyxform.errors import PyXFormError
 from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import get_xlsform
 
+from forms.builder import build
 from forms.errors import FormError
 from forms.errors import XLSFormInvalid
 from forms.errors import XLSFormTooLarge
 from forms.errors import XLSFormUnreadable
-from forms.builder import build
 from forms.model import Form
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -216,7 +216,9 @@ def _attachment_reader(attachments: dict[str, Any] | None, folder: Path | None):
     def read(name: str) -> bytes | None:
         if attachments and name in attachments:
             value = attachments[name]
-            return bytes(value) if isinstance(value, (bytes, bytearray)) else Path(value).read_bytes()
+            if isinstance(value, (bytes, bytearray)):
+                return bytes(value)
+            return Path(value).read_bytes()
         if folder is not None and (folder / name).is_file():
             return (folder / name).read_bytes()
         return None

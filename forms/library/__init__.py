@@ -8,7 +8,7 @@ Regenerate the .xlsx and CSVs from ``forms/library/source.py`` with
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from forms.errors import FormUnknown
@@ -31,7 +31,7 @@ def attachments() -> dict[str, Path]:
     return {filename: FOLDER / filename for filename in ATTACHMENTS}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str):
     """Load a built-in form (cached: a Form is immutable once loaded)."""
     from forms.xlsform import load_xlsform

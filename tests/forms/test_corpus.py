@@ -1,4 +1,4 @@
-"""Real-world XLSForms (read from ../shared, never copied): same XForm as pyxform, or a FormError."""
+"""Real-world XLSForms (read from ../shared, never copied): pyxform's XForm, or a FormError."""
 
 from __future__ import annotations
 

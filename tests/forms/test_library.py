@@ -21,6 +21,7 @@ from forms.xlsform import load_xlsform
 
 from .conftest import codes
 
+
 def commune_in(district: str, other_than: str | None = None) -> str:
     import csv
 

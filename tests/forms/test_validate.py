@@ -11,35 +11,34 @@ from .conftest import codes
 from .conftest import md
 
 TYPES_FORM = """
-| survey |
-|        | type                 | name  | label::Tiếng Việt (vi) | label::English (en) | required | relevant | constraint | constraint_message::Tiếng Việt (vi) | constraint_message::English (en) | calculation |
-|        | integer              | n     | Số                     | Number              | yes      |          | . < 100    | Phải nhỏ hơn 100                    | Must be under 100                |             |
-|        | decimal              | x     | Thập phân              | Decimal             |          |          | . >= 0.5   |                                     |                                  |             |
-|        | text                 | t     | Chữ                    | Text                |          |          | regex(., '^[a-z]+$') | Chỉ chữ thường            | Lower-case letters only          |             |
-|        | select_one yn        | one   | Một                    | One                 |          |          |            |                                     |                                  |             |
-|        | select_multiple col  | many  | Nhiều                  | Many                |          |          | count-selected(.) <= 2 |                         |                                  |             |
-|        | date                 | d     | Ngày                   | Date                |          |          | . <= today() |                                   |                                  |             |
-|        | geopoint             | g     | Vị trí                 | Place               |          |          |            |                                     |                                  |             |
-|        | note                 | info  | Ghi chú                | Note                |          |          |            |                                     |                                  |             |
-|        | calculate            | twice |                        |                     |          |          |            |                                     |                                  | ${n} * 2    |
-|        | integer              | more  | Thêm                   | More                |          | ${twice} > 10 |       |                                     |                                  |             |
-|        | begin_group          | grp   | Nhóm                   | Group               |          | selected(${many}, 'red') |  |                                 |                                  |             |
-|        | text                 | why   | Tại sao                | Why                 | yes      |          |            |                                     |                                  |             |
-|        | end_group            |       |                        |                     |          |          |            |                                     |                                  |             |
-|        | begin_repeat         | kids  | Trẻ                    | Children            |          |          |            |                                     |                                  |             |
-|        | integer              | kid_age | Tuổi                 | Age                 | yes      |          | . < ${n}   |                                     |                                  |             |
-|        | end_repeat           |       |                        |                     |          |          |            |                                     |                                  |             |
-| choices |
-|         | list_name | name  | label::Tiếng Việt (vi) | label::English (en) |
-|         | yn        | yes   | Có                     | Yes                 |
-|         | yn        | no    | Không                  | No                  |
-|         | col       | red   | Đỏ                     | Red                 |
-|         | col       | blue  | Xanh                   | Blue                |
-|         | col       | green | Lục                    | Green               |
-| settings |
-|          | form_id | version | default_language |
-|          | types   | 1       | Tiếng Việt (vi)  |
-"""
+|survey|
+||type|name|label::vi|label::en|required|relevant|constraint|constraint_message::vi|constraint_message::en|calculation|
+||integer|n|Số|Number|yes||. < 100|Phải nhỏ hơn 100|Must be under 100||
+||decimal|x|Thập phân|Decimal|||. >= 0.5||||
+||text|t|Chữ|Text|||regex(., '^[a-z]+$')|Chỉ chữ thường|Lower-case letters only||
+||select_one yn|one|Một|One|||||||
+||select_multiple col|many|Nhiều|Many|||count-selected(.) <= 2||||
+||date|d|Ngày|Date|||. <= today()||||
+||geopoint|g|Vị trí|Place|||||||
+||note|info|Ghi chú|Note|||||||
+||calculate|twice||||||||${n} * 2|
+||integer|more|Thêm|More||${twice} > 10|||||
+||begin_group|grp|Nhóm|Group||selected(${many}, 'red')|||||
+||text|why|Tại sao|Why|yes||||||
+||end_group||||||||||
+||begin_repeat|kids|Trẻ|Children|||||||
+||integer|kid_age|Tuổi|Age|yes||. < ${n}||||
+||end_repeat||||||||||
+|choices|
+||list_name|name|label::vi|label::en|
+||yn|yes|Có|Yes|
+||yn|no|Không|No|
+||col|red|Đỏ|Red|
+||col|blue|Xanh|Blue|
+||col|green|Lục|Green|
+|settings|
+||form_id|version|default_language|
+||types|1|vi|"""
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +87,12 @@ def test_choice_not_in_list(form):
 def test_constraints_and_their_messages_in_both_languages(form):
     issues = form.validate({**VALID, "n": 150})
     assert codes(issues) == [("constraint", "/n")]
-    assert issues[0].message == {"Tiếng Việt (vi)": "Phải nhỏ hơn 100",
-                                 "English (en)": "Must be under 100"}
+    assert issues[0].message == {"vi": "Phải nhỏ hơn 100",
+                                 "en": "Must be under 100"}
     assert codes(form.validate({**VALID, "x": 0.1})) == [("constraint", "/x")]
     issue = form.validate({**VALID, "x": 0.1})[0]
-    assert issue.message["English (en)"] == "The answer is not allowed."
-    assert issue.message["Tiếng Việt (vi)"] == "Câu trả lời không hợp lệ."
+    assert issue.message["en"] == "The answer is not allowed."
+    assert issue.message["vi"] == "Câu trả lời không hợp lệ."
     assert codes(form.validate({**VALID, "t": "ABC"})) == [("constraint", "/t")]
     assert codes(form.validate({**VALID, "many": ["red", "blue", "green"]})) == [
         ("constraint", "/many")]
@@ -141,7 +140,7 @@ def test_null_empty_string_and_empty_list_are_unanswered(form):
 
 
 def test_issue_is_readable():
-    issue = Issue("required", "/a", {"English (en)": "This question is required."})
+    issue = Issue("required", "/a", {"en": "This question is required."})
     assert str(issue) == "/a: required: This question is required."
     assert issue.to_json()["pointer"] == "/a"
 
