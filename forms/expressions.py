@@ -128,6 +128,17 @@ for _symbol in ("=", "!=", "<", "<=", ">", ">="):
     )
 
 
+def _sum(self, context=None):
+    values = self[0].evaluate(context)
+    numbers = [to_number(v) for v in (values if isinstance(values, list) else [values])]
+    return float(sum(numbers))
+
+
+# ODK sums answers stored as strings; XPath 2-style fn:sum refuses strings.
+_base = XPath1Parser.symbol_table["sum"]
+ODKParser.symbol_table["sum"] = type(_base)(_base.__name__ + "ODK", (_base,), {"evaluate": _sum})
+
+
 def _function(name: str, nargs):
     token_class = ODKParser.function(name, nargs=nargs)
 
