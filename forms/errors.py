@@ -10,6 +10,8 @@
 | attachment-invalid | a ``select_one_from_file`` CSV is unreadable or lacks a ``name`` column |
 | form-json-invalid | ``Form.from_json`` got JSON that is not a serialised Ferry form |
 | form-unknown | ``forms.library.load`` was asked for a form that is not built in |
+| version-conflict | (form_id, version) is already published with a different content_hash |
+| state-invalid | a form version cannot move between those states (``forms.versions``) |
 """
 
 from __future__ import annotations
@@ -67,3 +69,15 @@ class FormUnknown(FormError):
     """No built-in form has that name."""
 
     code = "form-unknown"
+
+
+class VersionConflict(FormError):
+    """The (form_id, version) is already published with different content."""
+
+    code = "version-conflict"
+
+
+class StateInvalid(FormError):
+    """A form version cannot move from its state to the one asked for."""
+
+    code = "state-invalid"
