@@ -94,6 +94,7 @@ def load_xlsform(source: Source, *, attachments: dict[str, Any] | None = None,
         raise XLSFormTooLarge("the form nests groups too deeply") from None
     except Exception as err:  # noqa: BLE001 - pyxform crashes on some malformed sheets
         raise XLSFormInvalid(f"pyxform could not convert the form: {err!r}") from None
+    warnings = [describe(w)["detail"] for w in warnings]
     form = build(model_dict, xform, warnings, ferry_rows, ferry_choices, rows,
                  _attachment_reader(attachments, folder))
     form.compiled  # noqa: B018 - compile every expression now: a syntax error refuses the form
@@ -162,8 +163,8 @@ def _check_rows(workbook) -> None:
         raise XLSFormTooLarge(f"the choices sheets have {choices} rows", limit=MAX_CHOICE_ROWS)
 
 
-def _invalid(err: PyXFormError) -> XLSFormInvalid:
-    message = str(err)
+def describe(message: str) -> dict:
+    """Split a pyxform message into sheet, row and a detail that names them up front."""
     row = _ROW.search(message)
     sheet = _SHEET.search(message)
     where = {
@@ -174,8 +175,13 @@ def _invalid(err: PyXFormError) -> XLSFormInvalid:
     if where["sheet"]:
         prefix = f"sheet '{where['sheet']}'" + (f", row {where['row']}" if where["row"] else "")
         prefix += ": "
-    detail = prefix + _ROW.sub("", message).strip()
-    return XLSFormInvalid(detail, errors=[{"detail": detail, **where}], **where)
+    return {"detail": prefix + _ROW.sub("", message).strip(), **where}
+
+
+def _invalid(err: PyXFormError) -> XLSFormInvalid:
+    problem = describe(str(err))
+    return XLSFormInvalid(problem["detail"], errors=[problem], sheet=problem["sheet"],
+                          row=problem["row"])
 
 
 def _take_ferry_columns(workbook):

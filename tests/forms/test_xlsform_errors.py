@@ -192,3 +192,15 @@ def test_form_json_errors():
     data["title"] = "changed"
     with pytest.raises(errors.FormJSONInvalid):
         Form.from_json(data)
+
+
+def test_pyxform_warnings_name_the_sheet_and_row():
+    form = md("""
+    | survey |
+    |        | type          | name | label |
+    |        | select_one yn | a    | A     |
+    | choices |
+    |         | list_name | name | label |
+    |         | yn        | y    |       |
+    """)
+    assert any(w.startswith("sheet 'choices', row 2: ") for w in form.warnings), form.warnings
