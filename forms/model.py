@@ -124,9 +124,12 @@ class ScoringItem:
         return dict(self.__dict__)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, frozen=True)
 class Form:
-    """One form version: model, choice lists, XForm, and the checks compiled from them."""
+    """One form version: model, choice lists, XForm, and the checks compiled from them.
+
+    Frozen because a published version never changes; ``content_hash`` is computed once.
+    """
 
     form_id: str
     version: str
