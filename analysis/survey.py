@@ -270,7 +270,8 @@ class Design:
         zero, one = p <= 0, p >= 1
         low[zero], high[zero] = 0.0, 1 - (alpha / 2) ** (1 / n[zero])
         low[one], high[one] = (alpha / 2) ** (1 / n[one]), 1.0
-        out["ci_low"], out["ci_high"] = low, high
+        # logit and back is not exact: with se near 0 the bounds can land an ulp past the estimate.
+        out["ci_low"], out["ci_high"] = np.minimum(low, p), np.maximum(high, p)
         return out
 
     def _proportion_levels(self, y, by, level):

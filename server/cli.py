@@ -14,10 +14,14 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from forms.errors import FormError
+
 from . import accounts
+from . import form_registry
 from . import reference
 from .db_setup import MIGRATIONS_DIR
 from .extensions import db
+from .models import FORM_STATES
 from .models import ROLES
 from .models import User
 from .problems import ApiError
@@ -40,17 +44,18 @@ def _fail_on_api_error(fn):
 
 
 def initialise() -> None:
-    """Migrate the schema to the head and load the reference data; safe to run again."""
+    """Migrate the schema to the head and load reference data and built-in forms; safe to rerun."""
     upgrade(directory=MIGRATIONS_DIR)
     reference.load_places(db.session)
     reference.ensure_rounds(db.session, list(current_app.config["ROUNDS"]))
+    form_registry.install_library(db.session)
     db.session.commit()
 
 
 @click.command("init")
 @with_appcontext
 def init_command():
-    """Create or upgrade the database and load places and survey rounds.
+    """Create or upgrade the database; load places, survey rounds and the built-in forms.
 
     Safe to run again: migrations already applied and data already loaded are left alone.
 
@@ -152,7 +157,113 @@ def demo_command():
         click.echo(f"  {username:<18} {password:<18} {role}")
 
 
-COMMANDS = (init_command, create_user_command, enroll_device_command, demo_command)
+@click.group("forms")
+def forms_group():
+    """Import, publish and close form versions.
+
+    Example:
+
+    \b
+        flask --app server forms list
+    """
+
+
+@forms_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--attachment", "attachment_paths", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A file the form reads (e.g. communes.csv); repeat for several.")
+@click.option("--publish", is_flag=True, help="Open the version for data collection right away.")
+@with_appcontext
+@_fail_on_api_error
+def forms_import_command(path: str, attachment_paths: tuple[str, ...], publish: bool):
+    """Import an XLSForm as a draft version (or find it unchanged).
+
+    Example:
+
+    \b
+        flask --app server forms import awareness-2021.xlsx --attachment communes.csv
+    """
+    files = {os.path.basename(p): open(p, "rb").read() for p in attachment_paths}
+    with open(path, "rb") as fh:
+        source = fh.read()
+    try:
+        version, created = form_registry.import_xlsform(db.session, source, os.path.basename(path), files)
+    except FormError as exc:
+        raise click.ClickException(_form_error_text(exc)) from exc
+    if publish:
+        form_registry.publish(db.session, version.form.form_id, version.version)
+    db.session.commit()
+    what = "Imported" if created else "Unchanged:"
+    click.echo(f"{what} {version.form.form_id} version {version.version} ({version.state}).")
+
+
+def _form_error_text(exc: FormError) -> str:
+    lines = [exc.detail] + [f"  {e.get('pointer', '')}: {e.get('detail', '')}" for e in exc.errors]
+    return "\n".join(lines)
+
+
+@forms_group.command("publish")
+@click.argument("form_id")
+@click.argument("version")
+@with_appcontext
+@_fail_on_api_error
+def forms_publish_command(form_id: str, version: str):
+    """Open a draft version: devices receive it from their next sync.
+
+    Example:
+
+    \b
+        flask --app server forms publish awareness 2021.1
+    """
+    form_registry.publish(db.session, form_id, version)
+    db.session.commit()
+    click.echo(f"{form_id} version {version} is open.")
+
+
+@forms_group.command("state")
+@click.argument("form_id")
+@click.argument("version")
+@click.argument("state", type=click.Choice(FORM_STATES))
+@with_appcontext
+@_fail_on_api_error
+def forms_state_command(form_id: str, version: str, state: str):
+    """Move a version to another state: open, closing (late uploads only) or closed.
+
+    Example:
+
+    \b
+        flask --app server forms state awareness 2017.1 closing
+    """
+    form_registry.set_state(db.session, form_id, version, state)
+    db.session.commit()
+    click.echo(f"{form_id} version {version} is {state}.")
+
+
+@forms_group.command("list")
+@with_appcontext
+def forms_list_command():
+    """List every form version with its state.
+
+    Example:
+
+    \b
+        flask --app server forms list
+    """
+    for version in form_registry.visible_versions(db.session, "admin"):
+        click.echo(f"{version.form.form_id:<16} {version.version:<16} {version.state:<8} "
+                   f"{version.content_hash[:12]}")
+
+
+COMMANDS = (init_command, create_user_command, enroll_device_command, demo_command, forms_group)
+
+
+def leaf_commands():
+    """Yield ``(invocation, command)`` for every command, subcommands of groups included."""
+    for command in COMMANDS:
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                yield f"{command.name} {sub.name}", sub
+        yield command.name, command
 
 
 def init_app(app: Flask) -> None:

@@ -50,7 +50,12 @@ SERVER_PROBLEMS: dict[str, tuple[int, str]] = {
 }
 
 #: Status of each pure-package code; codes not listed take their root's default below.
-PACKAGE_STATUS: dict[str, int] = {}
+PACKAGE_STATUS: dict[str, int] = {
+    "xlsform-too-large": 413,
+    "form-unknown": 404,
+    "version-conflict": 409,
+    "state-invalid": 409,
+}
 ROOT_STATUS: dict[type[Exception], int] = {FormError: 422, SyncError: 409, AnalysisError: 422}
 
 _WERKZEUG_CODES = {

@@ -6,6 +6,7 @@ from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
 
+from .models import FORM_STATES
 from .models import ROLES
 
 
@@ -63,3 +64,24 @@ class UnitListSchema(Schema):
     valid_from = fields.String()
     valid_to = fields.String(allow_none=True)
     districts = fields.List(fields.Nested(DistrictSchema))
+
+
+class FormAttachmentSchema(Schema):
+    filename = fields.String()
+    sha256 = fields.String()
+
+
+class FormVersionSchema(Schema):
+    form_id = fields.Function(lambda v: v.form.form_id)
+    version = fields.String()
+    title = fields.Function(lambda v: v.form.title)
+    state = fields.String()
+    content_hash = fields.String()
+    languages = fields.Function(lambda v: v.definition.get("languages", []))
+    attachments = fields.List(fields.Nested(FormAttachmentSchema))
+    created_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+
+
+class FormStateSchema(Schema):
+    state = fields.String(required=True, validate=validate.OneOf(FORM_STATES))

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from server.cli import COMMANDS
+from server.cli import leaf_commands
 from server.problems import all_codes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +28,8 @@ def test_every_problem_code_is_documented_with_its_status():
 
 def test_every_cli_command_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in COMMANDS:
-        assert f"flask --app server {command.name}" in readme, command.name
+    for invocation, _ in leaf_commands():
+        assert f"flask --app server {invocation}" in readme, invocation
 
 
 def test_readme_gives_the_two_commands():

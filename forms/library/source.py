@@ -163,7 +163,7 @@ AWARENESS = [
     q("select_one hotline", "hotline",
       "Số đường dây nóng tư vấn, hỗ trợ phòng, chống mua bán người là số nào?",
       "What is the hotline number for advice and support on human trafficking?",
-      required="yes", ferry_domain="knowledge.hotline", ferry_score="correct"),
+      required="yes", ferry_domain="knowledge.hotline", ferry_score="correct", ferry_correct="18001567"),
     tf("hotline_free", "Gọi đường dây nóng 1800 1567 không mất tiền.",
        "Calling the 1800 1567 hotline is free.", "true", "knowledge.hotline"),
     q("select_multiple report", "report_where",
@@ -172,14 +172,15 @@ AWARENESS = [
       constraint="not(selected(., 'dont_know') and count-selected(.) > 1)",
       constraint_message=("“Không biết” không thể chọn cùng các mục khác.",
                           "“Don't know” cannot be chosen with other answers."),
-      ferry_domain="knowledge.report", ferry_score="count"),
+      ferry_domain="knowledge.report", ferry_score="count",
+      ferry_correct="police commune_committee border_guard hotline mass_organisation"),
     q("select_one day", "day", "Ngày Toàn dân phòng, chống mua bán người là ngày nào?",
       "Which day is the National Day against Human Trafficking?", required="yes",
-      ferry_domain="knowledge.day", ferry_score="correct"),
+      ferry_domain="knowledge.day", ferry_score="correct", ferry_correct="30_07"),
     q("select_one respond", "respond",
       "Nếu người quen mời đi làm ở nước ngoài lương cao, việc nên làm trước tiên là gì?",
       "If an acquaintance offers you a well-paid job abroad, what should you do first?",
-      required="yes", ferry_domain="knowledge.respond", ferry_score="correct"),
+      required="yes", ferry_domain="knowledge.respond", ferry_score="correct", ferry_correct="check"),
     q("calculate", "signs_correct", calculation=(
         "if(${sign_job_abroad} = 'true', 1, 0) + if(${sign_marriage_broker} = 'true', 1, 0) + "
         "if(${sign_keep_papers} = 'false', 1, 0) + if(${sign_debt} = 'true', 1, 0)")),
@@ -271,27 +272,25 @@ AWARENESS_CHOICES = [
     c("occupation", "homemaker", "Nội trợ", "Homemaker"),
     c("occupation", "no_work", "Không có việc làm", "Not working"),
     c("occupation", "other", "Khác", "Other"),
-    c("hotline", "18001567", "1800 1567", "1800 1567", ferry_correct="1"),
+    c("hotline", "18001567", "1800 1567", "1800 1567"),
     c("hotline", "113", "113", "113"),
     c("hotline", "115", "115", "115"),
     c("hotline", "1022", "1022", "1022"),
     c("hotline", "dont_know", "Không biết", "Don't know"),
-    c("report", "police", "Công an", "Police", ferry_correct="1"),
-    c("report", "commune_committee", "Ủy ban nhân dân xã/phường", "Commune People's Committee",
-      ferry_correct="1"),
-    c("report", "border_guard", "Bộ đội biên phòng", "Border guard", ferry_correct="1"),
-    c("report", "hotline", "Đường dây nóng 1800 1567", "The 1800 1567 hotline",
-      ferry_correct="1"),
+    c("report", "police", "Công an", "Police"),
+    c("report", "commune_committee", "Ủy ban nhân dân xã/phường", "Commune People's Committee"),
+    c("report", "border_guard", "Bộ đội biên phòng", "Border guard"),
+    c("report", "hotline", "Đường dây nóng 1800 1567", "The 1800 1567 hotline"),
     c("report", "mass_organisation", "Hội Phụ nữ, Đoàn Thanh niên, Mặt trận",
-      "Women's Union, Youth Union or Fatherland Front", ferry_correct="1"),
+      "Women's Union, Youth Union or Fatherland Front"),
     c("report", "dont_know", "Không biết", "Don't know"),
-    c("day", "30_07", "30 tháng 7", "30 July", ferry_correct="1"),
+    c("day", "30_07", "30 tháng 7", "30 July"),
     c("day", "26_06", "26 tháng 6", "26 June"),
     c("day", "01_06", "1 tháng 6", "1 June"),
     c("day", "20_10", "20 tháng 10", "20 October"),
     c("day", "dont_know", "Không biết", "Don't know"),
     c("respond", "check", "Hỏi chính quyền địa phương hoặc cơ quan lao động để kiểm tra",
-      "Check with the local authorities or the labour office", ferry_correct="1"),
+      "Check with the local authorities or the labour office"),
     c("respond", "go", "Nhận lời ngay để không lỡ cơ hội", "Accept at once so as not to miss it"),
     c("respond", "pay", "Đóng tiền đặt cọc cho người giới thiệu", "Pay the go-between a deposit"),
     c("respond", "dont_know", "Không biết", "Don't know"),
@@ -446,7 +445,8 @@ def workbook_bytes(name: str) -> bytes:
     sheet.append(_header(SURVEY_COLUMNS))
     for row in survey:
         sheet.append(_cells(row, SURVEY_COLUMNS))
-    choice_columns = ["list_name", "name", "label", "ferry::correct"]
+    # Keys live on the survey rows: stock pyxform 4.5 crashes on extra columns in choices.
+    choice_columns = ["list_name", "name", "label"]
     sheet = book.create_sheet("choices")
     sheet.append(_header(choice_columns))
     for row in choices:
@@ -459,34 +459,22 @@ def workbook_bytes(name: str) -> bytes:
     return out.getvalue()
 
 
-def place_csvs(reference_csv) -> dict[str, str]:
-    """districts.csv and communes.csv (GSO codes as names; a slug where a ward has no code)."""
+def place_csvs() -> dict[str, str]:
+    """districts.csv and communes.csv, with the place keys of ``forms.places`` as choice names."""
     import csv
     import io
-    import unicodedata
 
-    def slug(text: str) -> str:
-        ascii_ = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-        ascii_ = "".join(ch for ch in ascii_ if not unicodedata.combining(ch)).lower()
-        return "-".join("".join(ch if ch.isalnum() else " " for ch in ascii_).split())
+    from forms.places import read_districts
 
     prefix = {"urban": "Quận", "rural": "Huyện", "ward": "Phường", "commune": "Xã",
               "town": "Thị trấn"}
-    districts: dict[str, list[str]] = {}
-    communes = []
-    with open(reference_csv, encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            code = row["district_code"]
-            districts.setdefault(code, [code, f"{prefix[row['district_kind']]} "
-                                              f"{row['district_name']}", row["district_kind"]])
-            name = row["commune_code"] or f"{code}-{slug(row['commune_name'])}"
-            communes.append([name, f"{prefix[row['commune_kind']]} {row['commune_name']}", code,
-                             row["commune_kind"]])
+    districts, communes = [], []
+    for d in read_districts():
+        districts.append([d.code, f"{prefix[d.kind]} {d.name}", d.kind])
+        communes.extend([c.key, f"{prefix[c.kind]} {c.name}", d.code, c.kind] for c in d.communes)
     out = {}
-    for filename, header, rows in (("districts.csv", ["name", "label", "kind"],
-                                    list(districts.values())),
-                                   ("communes.csv", ["name", "label", "district", "kind"],
-                                    communes)):
+    for filename, header, rows in (("districts.csv", ["name", "label", "kind"], districts),
+                                   ("communes.csv", ["name", "label", "district", "kind"], communes)):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(header)
@@ -500,8 +488,7 @@ def write_all(folder) -> None:
     from pathlib import Path
 
     folder = Path(folder)
-    reference = folder.parent / "reference" / "cantho" / "communes_2019.csv"
-    for filename, text in place_csvs(reference).items():
+    for filename, text in place_csvs().items():
         (folder / filename).write_text(text, encoding="utf-8")
     for name in FORMS:
         (folder / f"{name}.xlsx").write_bytes(workbook_bytes(name))

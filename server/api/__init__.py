@@ -2,12 +2,13 @@
 
 from flask import Flask
 
+from . import forms
 from . import health
 from . import places
 from . import tokens
 from . import users
 
-BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp)
+BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp)
 
 
 

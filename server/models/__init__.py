@@ -3,7 +3,6 @@
 from .audit import AuditEntry
 from .audit import record as audit
 from .forms import FORM_STATES
-from .forms import FORM_TRANSITIONS
 from .forms import Form
 from .forms import FormAttachment
 from .forms import FormVersion
@@ -25,7 +24,7 @@ from .types import utcnow
 
 __all__ = [
     "ApiToken", "AuditEntry", "Commune", "Counter", "Device", "District", "DistrictAgePopulation",
-    "EnrolmentCode", "FORM_STATES", "FORM_TRANSITIONS", "Form", "FormAttachment", "FormVersion",
+    "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
     "QuarantinedSubmission", "ROLES",
     "Round", "Submission", "UnitList", "User", "audit", "next_seq", "utcnow",
 ]

@@ -13,20 +13,16 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from forms import versions
+
 from ..extensions import db
 from .types import JsonDocument
 from .types import UTCDateTime
 from .types import utcnow
 
 #: Devices receive open versions; closing ones no longer go to devices but still accept late uploads.
-FORM_STATES = ("draft", "open", "closing", "closed")
-#: The moves a version's state may make; a closed version stays closed (its data stay valid).
-FORM_TRANSITIONS = {
-    "draft": ("open",),
-    "open": ("closing", "closed"),
-    "closing": ("open", "closed"),
-    "closed": (),
-}
+FORM_STATES = versions.STATES
+
 _STATE_CHECK = "state IN (" + ", ".join(f"'{s}'" for s in FORM_STATES) + ")"
 
 

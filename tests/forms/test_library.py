@@ -99,11 +99,23 @@ def test_shipped_xlsx_is_what_the_source_builds(name):
 
 
 def test_shipped_place_lists_are_what_the_source_builds():
-    reference = library.FOLDER.parent / "reference" / "cantho" / "communes_2019.csv"
-    for filename, text in source.place_csvs(reference).items():
+    for filename, text in source.place_csvs().items():
         assert (library.FOLDER / filename).read_text(encoding="utf-8") == text
     assert text.count("\n") == 86  # header + 85 communes
     assert "916-an-cu" in text
+    # Thạnh An town and commune share GSO code 31240: their choice names must still differ.
+    names = [line.split(",")[0] for line in text.splitlines()[1:]]
+    assert len(set(names)) == 85
+    assert {"31240-town", "31240-commune"} <= set(names)
+
+
+@pytest.mark.parametrize("name", library.NAMES)
+def test_stock_pyxform_converts_the_shipped_xlsx_as_is(name, tmp_path):
+    # Users download the source .xlsx to reuse it in ODK Central or Kobo: it must convert there too.
+    from pyxform.xls2xform import convert
+
+    result = convert(xlsform=str(library.path(name)), form_name="data")
+    assert "<h:html" in result.xform
 
 
 @pytest.mark.parametrize("name", library.NAMES)
