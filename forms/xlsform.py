@@ -175,7 +175,9 @@ def describe(message: str) -> dict:
     if where["sheet"]:
         prefix = f"sheet '{where['sheet']}'" + (f", row {where['row']}" if where["row"] else "")
         prefix += ": "
-    return {"detail": prefix + _ROW.sub("", message).strip(), **where}
+    # The pointer addresses the workbook as sheets of rows, so problems share one error shape.
+    pointer = "/" + "/".join(str(part) for part in (where["sheet"], where["row"]) if part)
+    return {"pointer": pointer, "detail": prefix + _ROW.sub("", message).strip(), **where}
 
 
 def _invalid(err: PyXFormError) -> XLSFormInvalid:

@@ -181,3 +181,38 @@ def test_cli_import_publish_state_list(app, runner, tmp_path):
     failed = runner.invoke(args=["forms", "import", str(bad)])
     assert failed.exit_code == 1 and "Error" in failed.output
     assert runner.invoke(args=["forms", "publish", "mini", "99"]).exit_code == 1
+
+
+def _zip_bomb() -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w") as part:
+            for _ in range(120):
+                part.write(b"\0" * (1 << 20))
+    return out.getvalue()
+
+
+def test_hostile_and_broken_uploads_never_500(app, client, accounts):
+    from tests.xlsform_builder import xlsform
+
+    coordinator = accounts.headers("coordinator")
+    bomb = _upload(client, coordinator, _zip_bomb())
+    assert_problem(bomb, 413, "xlsform-too-large")
+    syntax = xlsform([("type", "name", "label", "relevant"), ("integer", "a", "A", ""),
+                      ("integer", "b", "B", "${a} >>> 3")])
+    body = assert_problem(_upload(client, coordinator, syntax), 422, "expression-invalid")
+    assert "relevant" in body["detail"]
+    unknown_type = xlsform([("type", "name", "label"), ("telepathy", "a", "A")])
+    assert_problem(_upload(client, coordinator, unknown_type), 422, "xlsform-invalid")
+    assert _versions(app) == 0
+
+
+def test_a_large_valid_form_uploads(client, accounts):
+    from tests.xlsform_builder import xlsform
+
+    rows = [("type", "name", "label")] + [("integer", f"q{i}", f"Question {i}") for i in range(5000)]
+    response = _upload(client, accounts.headers("coordinator"), xlsform(rows, form_id="big"))
+    assert response.status_code == 201, response.get_json()
