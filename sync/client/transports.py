@@ -133,21 +133,24 @@ class LocalTransport:
             raise TransportFailed("timed out (injected)")
         if isinstance(fault, Response):
             return fault
-        wire = deflate(encode_json(body))
-        self.requests.append((path, len(wire)))
-        if path != ENROL_PATH and token not in self.tokens:
-            return Response(401, {"www-authenticate": "Bearer"},
-                            {"code": "token-invalid", "status": 401, "detail": "Unknown or revoked token."})
-        try:
-            answer = Response(200, {}, self._handle(path, wire, token))
-        except SyncError as exc:
-            answer = problem(exc)
+        answer = self.handle_wire(path, deflate(encode_json(body)), token)
         if fault == "drop":
             raise TransportFailed("connection lost after the server committed (injected)")
         if fault == "kill":
             raise self.kill_with("killed after the server committed (injected)")
         # What the client receives went through JSON, as on a real wire.
         return Response(answer.status, answer.headers, decode_json(encode_json(answer.body)))
+
+    def handle_wire(self, path: str, wire: bytes, token: str | None) -> Response:
+        """Answer one gzip JSON request body as the server would (also behind a loopback HTTP server)."""
+        self.requests.append((path, len(wire)))
+        if path != ENROL_PATH and token not in self.tokens:
+            return Response(401, {"www-authenticate": "Bearer"},
+                            {"code": "token-invalid", "status": 401, "detail": "Unknown or revoked token."})
+        try:
+            return Response(200, {}, self._handle(path, wire, token))
+        except SyncError as exc:
+            return problem(exc)
 
     def _handle(self, path: str, wire: bytes, token: str | None) -> dict:
         body = decode_json(inflate_capped(wire, self.limits.max_push_bytes))

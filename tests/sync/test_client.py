@@ -148,7 +148,8 @@ def test_a_retry_status_stops_the_batch_and_the_rest_follows(enrolled, store):
     from sync.fakes import FaultyStore
 
     subs = [enrolled.create("awareness", "1", {"age": 30}) for _ in range(4)]
-    enrolled.transport.store = FaultyStore(store, "insert_revision", 2, StoreUnavailable("lock", retry_after=3))
+    lock_timeout = StoreUnavailable("lock", retry_after=3)
+    enrolled.transport.store = FaultyStore(store, "insert_revision", 2, lock_timeout)
     assert enrolled.push() == {"created": 4, "retry": 1, "not-processed": 2}
     assert _stored(store, subs) == [1] * 4
 
@@ -251,3 +252,19 @@ def test_cli_enrols_and_reports_status(tmp_path, server, capsys):
     assert '"enrolled": true' in capsys.readouterr().out
     assert main(["--db", db, "enrol", "--server", "http://unused", "--code", "CODE-1"], transport=server) == 1
     assert "sync-not-found" in capsys.readouterr().err
+
+
+def test_a_replayed_older_page_never_overwrites_newer_rows(tmp_path):
+    from sync.protocol import BucketChanges
+    from sync.protocol import PullPage
+
+    outbox = Outbox(tmp_path / "o.sqlite")
+
+    def page(v, data):
+        change = {"op": "put", "key": "k", "v": v, "d": data}
+        return PullPage(epoch="e", cursor=f"c{v}", has_more=False, server_time="t",
+                        buckets={"places": BucketChanges(changes=(change,))})
+
+    outbox.apply_page(page(9, {"name": "new"}))
+    outbox.apply_page(page(5, {"name": "old"}))
+    assert outbox.rows("places") == {"k": {"name": "new"}}
