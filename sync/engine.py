@@ -257,3 +257,10 @@ def resolve_conflict(store: Store, key: str, *, now: dt.datetime) -> None:
         if not any(c.key == key for c in store.conflicts()):
             raise NotFound(f"No open conflict {key!r}.")
         store.resolve_conflict(key, now)
+
+
+def sync(store: Store, device: DeviceRef, push_request: PushRequest, pull_request: PullRequest, *,
+         now: dt.datetime, limits: Limits = DEFAULT_LIMITS) -> tuple[PushResponse, PullPage]:
+    """Push then pull in one round trip (``POST /api/v1/sync`` with ``{"push": …, "pull": …}``)."""
+    return (push(store, device, push_request, now=now, limits=limits),
+            pull(store, device, pull_request, now=now, limits=limits))

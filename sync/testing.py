@@ -14,13 +14,14 @@ import uuid
 import pytest
 
 from .contract_engine import EngineScenarios
+from .contract_pull import PullScenarios
 from .contract_store import StoreMethods
 from .fakes import FakeForms
 from .store import DeviceRef
 from .store import Store
 
 
-class StoreContract(StoreMethods, EngineScenarios):
+class StoreContract(StoreMethods, EngineScenarios, PullScenarios):
     """The suite every Store passes; subclass with a ``Test`` name and provide ``store``."""
 
     @pytest.fixture

@@ -129,3 +129,22 @@ def test_every_error_has_a_kebab_code_and_a_one_line_title():
     for cls in classes:
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", cls.code), cls
         assert cls.__doc__ and cls.__doc__.strip().splitlines()[0].endswith(".")
+
+
+def test_one_round_trip_pushes_then_pulls():
+    from sync import engine
+    from sync.fakes import T0
+    from sync.fakes import FakeForms
+    from sync.fakes import create_op
+    from sync.memory import MemoryStore
+    from sync.store import DeviceRef
+
+    store = MemoryStore(forms=FakeForms.standard())
+    device = DeviceRef("d1", 7)
+    with store.transaction():
+        store.record_change("forms", "awareness@1", {"state": "open"})
+    pushed, page = engine.sync(
+        store, device, PushRequest.from_wire({"protocol": 1, "device_id": "d1", "ops": [create_op()]}),
+        PullRequest.from_wire({"protocol": 1, "device_id": "d1", "cursor": None}), now=T0)
+    assert [r.status for r in pushed.results] == ["created"]
+    assert [c["key"] for c in page.buckets["forms"].changes] == ["awareness@1"]
