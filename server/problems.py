@@ -55,6 +55,16 @@ PACKAGE_STATUS: dict[str, int] = {
     "form-unknown": 404,
     "version-conflict": 409,
     "state-invalid": 409,
+    "envelope-invalid": 400,
+    "cursor-invalid": 400,
+    "protocol-unsupported": 426,
+    "payload-too-large": 413,
+    "device-mismatch": 403,
+    "device-revoked": 403,
+    "epoch-changed": 409,
+    "store-unavailable": 503,
+    "write-conflict": 503,
+    "sync-not-found": 404,
 }
 ROOT_STATUS: dict[type[Exception], int] = {FormError: 422, SyncError: 409, AnalysisError: 422}
 

@@ -1,0 +1,266 @@
+"""The sync engine: push, pull and the coordinator's actions, over any ``Store``.
+
+Ordering never depends on device clocks: operations are applied in the order received, revisions
+win by server receipt, cursors follow the store's commit-ordered seq. Device times are data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+from . import submissions
+from .errors import DeviceMismatch
+from .errors import DeviceRevoked
+from .errors import EpochChanged
+from .errors import NotFound
+from .errors import PayloadTooLarge
+from .errors import StoreUnavailable
+from .errors import WriteConflict
+from .protocol import CREATED
+from .protocol import DUPLICATE
+from .protocol import NOT_PROCESSED
+from .protocol import OP_ID_REUSED
+from .protocol import QUARANTINED
+from .protocol import REJECTED
+from .protocol import RETRY
+from .protocol import BucketChanges
+from .protocol import Cursor
+from .protocol import Limits
+from .protocol import Operation
+from .protocol import OpResult
+from .protocol import PullPage
+from .protocol import PullRequest
+from .protocol import PushRequest
+from .protocol import PushResponse
+from .protocol import change_item
+from .protocol import format_time
+from .protocol import parse_time
+from .store import Conflict
+from .store import DeviceRef
+from .store import DeviceState
+from .store import OpRecord
+from .store import QuarantineItem
+from .store import Store
+
+DEFAULT_LIMITS = Limits()
+RETRY_AFTER_S = 5
+_RACE_ATTEMPTS = 3
+
+
+def buckets_for(device: DeviceRef) -> list[str]:
+    """Return the buckets a device pulls: forms, places, its user's assignments, its settings."""
+    names = ["forms", "places"]
+    if device.user_id is not None:
+        names.append(f"assignments:{device.user_id}")
+    names.append(f"settings:{device.id}")
+    return names
+
+
+def _check_device(device: DeviceRef, claimed: str) -> None:
+    if device.revoked:
+        raise DeviceRevoked("This device has been revoked; keep its unsent data and call a coordinator.")
+    if str(device.id) != claimed:
+        raise DeviceMismatch("The request names another device than the token's.",
+                             errors=[{"pointer": "/device_id", "detail": "not this token's device"}])
+
+
+def clock_skew(sent_at: str | None, now: dt.datetime) -> int | None:
+    """Return the device clock minus the server clock in whole seconds, or None if unreadable."""
+    device_time = parse_time(sent_at)
+    return None if device_time is None else round((device_time - now).total_seconds())
+
+
+def _apply(store: Store, device: DeviceRef, op: Operation, *, now: dt.datetime, skew_s: int | None,
+           epoch: str) -> OpResult:
+    """Apply one operation inside the caller's transaction."""
+    record = store.find_op(op.id)
+    if record is not None:
+        if record.payload_hash == op.payload_hash:
+            return OpResult(op.id, DUPLICATE, {"original": record.result})
+        # The original stays untouched; the new payload is kept for a coordinator, once.
+        submissions.quarantine(
+            store, str(device.id), op, "op-id-reused",
+            [submissions.issue("op-id-reused", "/id", "This op id was used for a different payload.")],
+            now=now, seq=store.next_seq(), key=f"{op.id}~{op.payload_hash[:16]}")
+        return OpResult(op.id, OP_ID_REUSED, {"code": "op-id-reused"})
+    seq = store.next_seq()
+    if op.problems:
+        errors = list(op.problems)
+        submissions.quarantine(store, str(device.id), op, "op-invalid",
+                               [submissions.issue("op-invalid", e["pointer"], e["detail"]) for e in errors],
+                               now=now, seq=seq)
+        result = OpResult(op.id, REJECTED, {"code": "op-invalid", "errors": errors})
+    else:
+        issues = submissions.check(store, op)
+        if issues:
+            submissions.quarantine(store, str(device.id), op, submissions.reason_of(issues), issues,
+                                   now=now, seq=seq)
+            result = OpResult(op.id, QUARANTINED, {"sub": op.submission_id, "reasons": issues})
+        else:
+            details = submissions.write(store, str(device.id), op, now=now, seq=seq, skew_s=skew_s)
+            result = OpResult(op.id, CREATED, details)
+    store.insert_op(OpRecord(op_id=op.id, device_id=str(device.id), payload_hash=op.payload_hash,
+                             result=result.to_wire(), seq=seq, received_at=now))
+    _note_ack(store, device, op, now=now, skew_s=skew_s, epoch=epoch)
+    return result
+
+
+def _note_ack(store: Store, device: DeviceRef, op: Operation | None, *, now: dt.datetime,
+              skew_s: int | None, epoch: str) -> None:
+    state = store.device_state(str(device.id)) or DeviceState(device_id=str(device.id))
+    changes: dict = {"epoch": epoch, "last_seen_at": now}
+    if skew_s is not None:
+        changes["clock_skew_s"] = skew_s
+    # A late duplicate of an old op must not move the ack backwards.
+    if op is not None and (op.n is None or state.last_n is None or op.n >= state.last_n):
+        changes.update(last_op=op.id, last_n=op.n)
+    store.save_device_state(dataclasses.replace(state, **changes))
+
+
+def _run(store: Store, device: DeviceRef, op: Operation, **kwargs) -> OpResult:
+    """Apply one operation in its own transaction, re-running it if a concurrent twin won a race."""
+    for _ in range(_RACE_ATTEMPTS):
+        try:
+            with store.transaction():
+                return _apply(store, device, op, **kwargs)
+        except WriteConflict:
+            continue  # the twin committed; the next attempt finds it in the ledger
+    raise StoreUnavailable("The operation kept colliding with concurrent writes.", retry_after=RETRY_AFTER_S)
+
+
+def push(store: Store, device: DeviceRef, request: PushRequest, *, now: dt.datetime,
+         limits: Limits = DEFAULT_LIMITS) -> PushResponse:
+    """Apply a batch of operations, each atomically and in order; return one result per operation."""
+    _check_device(device, request.device_id)
+    if len(request.ops) > limits.max_push_ops:
+        raise PayloadTooLarge(f"A push carries at most {limits.max_push_ops} operations; split the batch.",
+                              **limits.to_wire())
+    with store.snapshot():
+        epoch = store.epoch()
+    if request.epoch is not None and request.epoch != epoch:
+        # Nothing is applied: the device must first re-queue what the old database had acknowledged,
+        # so that a correction never arrives before the create it is based on.
+        raise EpochChanged("The server database was restored or replaced; re-push your sent archive.",
+                           epoch=epoch)
+    skew_s = clock_skew(request.sent_at, now)
+    results: list[OpResult] = []
+    blocked = False
+    for op in request.ops:
+        if blocked:
+            results.append(OpResult(op.id, NOT_PROCESSED))
+            continue
+        try:
+            results.append(_run(store, device, op, now=now, skew_s=skew_s, epoch=epoch))
+        except StoreUnavailable as exc:
+            # Stop here to keep the device's order: later ops may depend on this one.
+            retry_after = exc.fields.get("retry_after", RETRY_AFTER_S)
+            results.append(OpResult(op.id, RETRY, {"retry_after": retry_after}))
+            blocked = True
+    if not any(r.status in (CREATED, QUARANTINED, REJECTED) for r in results):
+        try:
+            with store.transaction():
+                _note_ack(store, device, None, now=now, skew_s=skew_s, epoch=epoch)
+        except (StoreUnavailable, WriteConflict):
+            pass  # last-seen bookkeeping is advisory; the results above are what matters
+    with store.snapshot():
+        state = store.device_state(str(device.id))
+    ack = {"op": state.last_op, "n": state.last_n} if state and state.last_op else None
+    return PushResponse(epoch=epoch, server_time=format_time(now), results=tuple(results), skew_s=skew_s,
+                        ack=ack)
+
+
+def pull(store: Store, device: DeviceRef, request: PullRequest, *, now: dt.datetime,
+         limits: Limits = DEFAULT_LIMITS) -> PullPage:
+    """Return the next page of the device's buckets after its cursor, bounded by bytes."""
+    _check_device(device, request.device_id)
+    budget = min(request.max_bytes or limits.max_page_bytes, limits.max_page_bytes)
+    budget = max(budget, limits.min_page_bytes)
+    names = buckets_for(device)
+    with store.snapshot():
+        epoch = store.epoch()
+        high = store.current_seq()
+        cursor = request.cursor
+        epoch_changed = cursor is not None and cursor.epoch != epoch
+        known = {} if cursor is None or epoch_changed else dict(cursor.positions)
+        removed = tuple(sorted(b for b in known if b not in names))
+        positions: dict[str, int] = {}
+        buckets: dict[str, BucketChanges] = {}
+        has_more = False
+        for name in names:
+            after = known.get(name)
+            # Unknown bucket, a cursor older than the tombstone horizon, or one from the future
+            # (a restore that kept its epoch): re-send the whole bucket after a clear.
+            reset = after is None or after < store.horizon(name) or after > high
+            start = 0 if reset else after
+            if budget <= 0:
+                has_more = True
+                if not reset:
+                    positions[name] = after
+                continue
+            changes, more = store.changes_after(name, start, budget)
+            budget -= sum(c.size for c in changes)
+            has_more = has_more or more
+            positions[name] = changes[-1].seq if more else max(high, start)
+            if changes or reset:
+                items = tuple(change_item(c.key, c.seq, c.data) for c in changes)
+                buckets[name] = BucketChanges(changes=items, reset=reset)
+    return PullPage(epoch=epoch, cursor=Cursor(epoch, positions).encode(), has_more=has_more, buckets=buckets,
+                    server_time=format_time(now), removed=removed, epoch_changed=epoch_changed,
+                    skew_s=clock_skew(request.sent_at, now))
+
+
+def quarantined(store: Store, *, include_resolved: bool = False) -> list[QuarantineItem]:
+    """Return the quarantined payloads a coordinator should look at."""
+    with store.snapshot():
+        return store.quarantined(include_resolved=include_resolved)
+
+
+def conflicts(store: Store, *, include_resolved: bool = False) -> list[Conflict]:
+    """Return the flagged conflicts a coordinator should look at."""
+    with store.snapshot():
+        return store.conflicts(include_resolved=include_resolved)
+
+
+def revalidate_quarantined(store: Store, *, now: dt.datetime,
+                           keys: list[str] | None = None) -> dict[str, str]:
+    """Re-check quarantined payloads in arrival order; accept those now valid. Return key -> outcome."""
+    outcomes: dict[str, str] = {}
+    for item in quarantined(store):
+        if (keys is not None and item.key not in keys) or item.reason not in submissions.FIXABLE_REASONS:
+            continue
+        with store.transaction():
+            current = next((q for q in store.quarantined() if q.key == item.key), None)
+            if current is None:
+                continue  # resolved meanwhile by another coordinator
+            op = Operation.from_wire(json.loads(current.payload))
+            if submissions.check(store, op):
+                outcomes[item.key] = "still-quarantined"
+                continue
+            submissions.write(store, current.device_id, op, now=current.received_at, seq=store.next_seq(),
+                              skew_s=None)
+            store.resolve_quarantined(item.key, "accepted", now)
+            outcomes[item.key] = "accepted"
+    return outcomes
+
+
+def dismiss_quarantined(store: Store, key: str, *, now: dt.datetime) -> None:
+    """Mark a quarantined payload as dealt with, without accepting it (it stays stored)."""
+    with store.transaction():
+        store.resolve_quarantined(key, "dismissed", now)
+
+
+def resolve_conflict(store: Store, key: str, *, now: dt.datetime) -> None:
+    """Mark a conflict as resolved by a coordinator."""
+    with store.transaction():
+        if not any(c.key == key for c in store.conflicts()):
+            raise NotFound(f"No open conflict {key!r}.")
+        store.resolve_conflict(key, now)
+
+
+def sync(store: Store, device: DeviceRef, push_request: PushRequest, pull_request: PullRequest, *,
+         now: dt.datetime, limits: Limits = DEFAULT_LIMITS) -> tuple[PushResponse, PullPage]:
+    """Push then pull in one round trip (``POST /api/v1/sync`` with ``{"push": …, "pull": …}``)."""
+    return (push(store, device, push_request, now=now, limits=limits),
+            pull(store, device, pull_request, now=now, limits=limits))

@@ -1,0 +1,238 @@
+"""An in-memory Store for unit tests: copy-on-write transactions, one writer at a time.
+
+A transaction works on a private copy of the tables and swaps it in on commit, so an exception
+leaves nothing behind; readers use the last committed tables and never wait for a writer. The
+writer lock is held from the start of a transaction to its commit, which (like the SQL store's
+counter row lock) makes seq order equal commit order.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
+
+from .errors import NotFound
+from .errors import WriteConflict
+from .protocol import change_size
+from .store import Change
+from .store import Conflict
+from .store import DeviceState
+from .store import FormVersion
+from .store import OpRecord
+from .store import QuarantineItem
+from .store import Revision
+from .store import SubmissionHead
+
+_TABLES = ("ops", "submissions", "revisions", "quarantine", "conflicts", "changes", "devices", "horizons",
+           "meta")
+
+
+class MemoryStore:
+    """A ``Store`` kept in dictionaries; thread-safe; ``backup``/``restore`` emulate a database restore."""
+
+    def __init__(self, *, forms: Callable[[str, str], FormVersion | None] | None = None,
+                 blobs: set[str] | None = None):
+        self._forms = forms or (lambda form_id, version: None)
+        self.blobs = blobs if blobs is not None else set()
+        self._write = threading.RLock()
+        self._local = threading.local()
+        self._committed = {name: {} for name in _TABLES}
+        self._committed["meta"] = {"epoch": uuid.uuid4().hex, "seq": 0}
+
+    # -- transactions ------------------------------------------------------------------
+    def _tables(self) -> dict:
+        return getattr(self._local, "tables", None) or self._committed
+
+    def _writing(self) -> dict:
+        tables = getattr(self._local, "tables", None)
+        if tables is None or getattr(self._local, "readonly", False):
+            raise RuntimeError("this store method needs store.transaction()")
+        return tables
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Open a write transaction: commit on clean exit, discard on exception."""
+        if getattr(self._local, "tables", None) is not None:
+            raise RuntimeError("transactions do not nest")
+        with self._write:
+            self._local.tables = {name: dict(table) for name, table in self._committed.items()}
+            self._local.readonly = False
+            try:
+                yield
+                self._committed = self._local.tables
+            finally:
+                self._local.tables = None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Open a read-only view of the last committed state."""
+        if getattr(self._local, "tables", None) is not None:
+            yield  # inside a transaction, reads see the transaction's own writes
+            return
+        self._local.tables, self._local.readonly = self._committed, True
+        try:
+            yield
+        finally:
+            self._local.tables, self._local.readonly = None, False
+
+    # -- server ------------------------------------------------------------------------
+    def epoch(self) -> str:
+        """Return the server epoch."""
+        return self._tables()["meta"]["epoch"]
+
+    def start_new_epoch(self) -> str:
+        """Mint a new epoch."""
+        epoch = uuid.uuid4().hex
+        self._writing()["meta"]["epoch"] = epoch
+        return epoch
+
+    def next_seq(self) -> int:
+        """Return the next seq (the writer lock serialises transactions)."""
+        meta = self._writing()["meta"]
+        meta["seq"] += 1
+        return meta["seq"]
+
+    def current_seq(self) -> int:
+        """Return the highest visible seq."""
+        return self._tables()["meta"]["seq"]
+
+    def backup(self) -> dict:
+        """Return a copy of the committed state, as a nightly database backup would."""
+        return copy.deepcopy(self._committed)
+
+    def restore(self, backup: dict) -> str:
+        """Replace the state with ``backup`` under a new epoch, as the restore runbook does."""
+        with self._write:
+            self._committed = copy.deepcopy(backup)
+            with self.transaction():
+                return self.start_new_epoch()
+
+    # -- devices -----------------------------------------------------------------------
+    def device_state(self, device_id: str) -> DeviceState | None:
+        """Return a device's sync state."""
+        return self._tables()["devices"].get(device_id)
+
+    def save_device_state(self, state: DeviceState) -> None:
+        """Store a device's sync state."""
+        self._writing()["devices"][state.device_id] = state
+
+    # -- ledger --------------------------------------------------------------------------
+    def find_op(self, op_id: str) -> OpRecord | None:
+        """Return the ledger row of an op."""
+        return self._tables()["ops"].get(op_id)
+
+    def insert_op(self, record: OpRecord) -> None:
+        """Insert a ledger row; the op id is unique."""
+        ops = self._writing()["ops"]
+        if record.op_id in ops:
+            raise WriteConflict(f"op {record.op_id} is recorded already")
+        ops[record.op_id] = record
+
+    # -- submissions ---------------------------------------------------------------------
+    def submission(self, submission_id: str) -> SubmissionHead | None:
+        """Return a submission's head."""
+        return self._tables()["submissions"].get(submission_id)
+
+    def save_submission(self, head: SubmissionHead) -> None:
+        """Insert or update a submission's head."""
+        self._writing()["submissions"][head.id] = head
+
+    def insert_revision(self, revision: Revision) -> None:
+        """Insert a revision (keyed by its op id)."""
+        revisions = self._writing()["revisions"]
+        if revision.op_id in revisions:
+            raise WriteConflict(f"revision {revision.op_id} exists")
+        revisions[revision.op_id] = revision
+
+    def revisions(self, submission_id: str) -> list[Revision]:
+        """Return a submission's revisions in seq order."""
+        found = [r for r in self._tables()["revisions"].values() if r.submission_id == submission_id]
+        return sorted(found, key=lambda r: r.seq)
+
+    # -- quarantine and conflicts -----------------------------------------------------------
+    def quarantine(self, item: QuarantineItem) -> bool:
+        """Insert a quarantined item unless its key exists."""
+        table = self._writing()["quarantine"]
+        if item.key in table:
+            return False
+        table[item.key] = item
+        return True
+
+    def quarantined(self, *, include_resolved: bool = False) -> list[QuarantineItem]:
+        """Return quarantined items in seq order."""
+        items = [q for q in self._tables()["quarantine"].values()
+                 if include_resolved or q.resolved_at is None]
+        return sorted(items, key=lambda q: q.seq)
+
+    def resolve_quarantined(self, key: str, resolution: str, at: dt.datetime) -> None:
+        """Mark a quarantined item resolved."""
+        table = self._writing()["quarantine"]
+        if key not in table:
+            raise NotFound(f"No quarantined item {key!r}.")
+        table[key] = dataclasses.replace(table[key], resolved_at=at, resolution=resolution)
+
+    def add_conflict(self, conflict: Conflict) -> None:
+        """Insert a conflict."""
+        self._writing()["conflicts"][conflict.key] = conflict
+
+    def conflicts(self, *, include_resolved: bool = False) -> list[Conflict]:
+        """Return conflicts in seq order."""
+        items = [c for c in self._tables()["conflicts"].values() if include_resolved or c.resolved_at is None]
+        return sorted(items, key=lambda c: c.seq)
+
+    def resolve_conflict(self, key: str, at: dt.datetime) -> None:
+        """Mark a conflict resolved."""
+        table = self._writing()["conflicts"]
+        if key not in table:
+            raise NotFound(f"No conflict {key!r}.")
+        table[key] = dataclasses.replace(table[key], resolved_at=at)
+
+    # -- forms and blobs -------------------------------------------------------------------
+    def form_version(self, form_id: str, version: str) -> FormVersion | None:
+        """Return a form version from the injected catalogue."""
+        return self._forms(form_id, version)
+
+    def missing_blobs(self, hashes: Sequence[str]) -> list[str]:
+        """Return the hashes not among the stored blobs."""
+        return [h for h in hashes if h not in self.blobs]
+
+    # -- buckets ---------------------------------------------------------------------------
+    def record_change(self, bucket: str, key: str, data: dict | None) -> int:
+        """Upsert the latest change of a key with a new seq."""
+        seq = self.next_seq()
+        self._writing()["changes"][(bucket, key)] = Change(bucket, key, seq, copy.deepcopy(data),
+                                                           change_size(key, data))
+        return seq
+
+    def changes_after(self, bucket: str, after: int, max_bytes: int) -> tuple[list[Change], bool]:
+        """Return a byte-bounded run of a bucket's changes after a seq."""
+        pending = sorted((c for (b, _), c in self._tables()["changes"].items()
+                          if b == bucket and c.seq > after), key=lambda c: c.seq)
+        page, used = [], 0
+        for change in pending:
+            if page and used + change.size > max_bytes:
+                return page, True
+            page.append(change)
+            used += change.size
+        return page, False
+
+    def horizon(self, bucket: str) -> int:
+        """Return the tombstone horizon of a bucket."""
+        return self._tables()["horizons"].get(bucket, 0)
+
+    def purge_tombstones(self, upto: int) -> int:
+        """Delete tombstones up to a seq and raise every horizon."""
+        tables = self._writing()
+        doomed = [c for c in tables["changes"].values() if c.data is None and c.seq <= upto]
+        for change in doomed:
+            del tables["changes"][(change.bucket, change.key)]
+            horizon = tables["horizons"].get(change.bucket, 0)
+            tables["horizons"][change.bucket] = max(horizon, change.seq)
+        return len(doomed)

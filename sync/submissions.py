@@ -1,0 +1,124 @@
+"""What one operation does to the submissions: checks, revisions, conflicts, quarantine.
+
+Every function here runs inside the caller's store transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .protocol import Operation
+from .store import Conflict
+from .store import QuarantineItem
+from .store import Revision
+from .store import Store
+from .store import SubmissionHead
+
+# Reasons a coordinator can cure (publish the form version, fix the create) and then re-validate.
+FIXABLE_REASONS = frozenset({
+    "form-unknown", "form-draft", "form-closed", "answers-invalid", "submission-unknown", "base-unknown",
+})
+ACCEPTING_STATES = ("open", "closing")
+
+
+def issue(code: str, pointer: str, message: str) -> dict:
+    """Return one reason as sent to the device and kept with the quarantined payload."""
+    return {"code": code, "pointer": pointer, "message": message}
+
+
+def _form_issues(store: Store, op: Operation) -> list[dict]:
+    version = store.form_version(op.form_id, op.form_version)
+    if version is None:
+        return [issue("form-unknown", "/ver", f"Form {op.form_id!r} has no version {op.form_version!r}.")]
+    if version.state == "draft":
+        return [issue("form-draft", "/ver", f"Version {op.form_version!r} is a draft, not yet published.")]
+    if version.state not in ACCEPTING_STATES:
+        return [issue("form-closed", "/ver", f"Version {op.form_version!r} no longer accepts data.")]
+    # Issue pointers point into the answers, as documented for answer validation.
+    return [issue(i.code, i.pointer, i.message) for i in version.validate(op.answers)]
+
+
+def check(store: Store, op: Operation) -> list[dict]:
+    """Return why ``op`` cannot be applied now; empty when it can."""
+    head = store.submission(op.submission_id)
+    if op.kind == "create" and head is not None:
+        # A second create of one id (a cloned phone, a client bug) must never overwrite the first.
+        return [issue("submission-exists", "/sub", "A submission with this id is stored already.")]
+    if op.kind in ("correct", "delete"):
+        if head is None:
+            return [issue("submission-unknown", "/sub", "No submission with this id is stored.")]
+        if op.base not in {r.op_id for r in store.revisions(head.id)}:
+            return [issue("base-unknown", "/base", "The base revision is not a revision of this submission.")]
+    if op.kind in ("create", "correct"):
+        return _form_issues(store, op)
+    return []
+
+
+def reason_of(issues: list[dict]) -> str:
+    """Return the quarantine reason of a list of issues: the structural one, else answers-invalid."""
+    structural = {"submission-exists", "submission-unknown", "base-unknown", "form-unknown", "form-draft",
+                  "form-closed"}
+    for item in issues:
+        if item["code"] in structural:
+            return item["code"]
+    return "answers-invalid"
+
+
+def quarantine(store: Store, device_id: str, op: Operation, reason: str, issues: list[dict], *,
+               now: dt.datetime, seq: int, key: str | None = None) -> bool:
+    """Keep ``op`` whole in quarantine with its reasons; return False if it was there already."""
+    return store.quarantine(QuarantineItem(
+        key=key or op.id, op_id=op.id, device_id=device_id, reason=reason, issues=tuple(issues),
+        payload=op.payload, received_at=now, seq=seq, submission_id=op.submission_id,
+        form_id=op.form_id, form_version=op.form_version,
+    ))
+
+
+def write(store: Store, device_id: str, op: Operation, *, now: dt.datetime, seq: int,
+          skew_s: int | None) -> dict:
+    """Store ``op`` as a new revision (``check`` passed); return the result details."""
+    head = store.submission(op.submission_id)
+    details: dict = {"sub": op.submission_id}
+    if op.kind == "create":
+        number, wins, conflict = 1, True, None
+        form_id, version = op.form_id, op.form_version
+    else:
+        number = head.revisions + 1
+        form_id = op.form_id or head.form_id
+        version = op.form_version or head.form_version
+        wins, conflict = True, None
+        if op.base != head.head:
+            if head.deleted:
+                # Never resurrect silently: the edit is kept but the tombstone stays the head.
+                wins = False
+                conflict = "edit-after-delete" if op.kind == "correct" else None
+            else:
+                # Made without seeing the head: the later receipt wins, both are kept, a human looks.
+                conflict = "concurrent-edit"
+        details["head"] = wins
+    store.insert_revision(Revision(
+        op_id=op.id, submission_id=op.submission_id, number=number, device_id=device_id, kind=op.kind,
+        base=op.base if op.kind != "create" else None, form_id=form_id, form_version=version,
+        answers=op.answers if op.kind != "delete" else None, received_at=now, seq=seq,
+        device_time=op.device_time, skew_s=skew_s, blobs=op.blobs, note=op.note,
+    ))
+    if head is None:
+        new_head = SubmissionHead(id=op.submission_id, form_id=form_id, form_version=version,
+                                  device_id=device_id, head=op.id, revisions=1, deleted=False, seq=seq)
+    elif wins:
+        new_head = SubmissionHead(id=head.id, form_id=form_id, form_version=version, device_id=head.device_id,
+                                  head=op.id, revisions=number, deleted=op.kind == "delete", seq=seq)
+    else:
+        new_head = SubmissionHead(id=head.id, form_id=head.form_id, form_version=head.form_version,
+                                  device_id=head.device_id, head=head.head, revisions=number,
+                                  deleted=head.deleted, seq=seq)
+    store.save_submission(new_head)
+    if conflict:
+        store.add_conflict(Conflict(key=op.id, submission_id=op.submission_id, kind=conflict,
+                                    revisions=(head.head, op.id), seq=seq, created_at=now))
+        details["conflict"] = conflict
+    details["rev"] = number
+    missing = store.missing_blobs(list(op.blobs)) if op.blobs else []
+    if missing:
+        details["missing_blobs"] = missing
+    return details

@@ -1,0 +1,150 @@
+"""Parsing the wire: envelope faults raise, a malformed operation is only that operation's problem."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sync.errors import CursorInvalid
+from sync.errors import EnvelopeInvalid
+from sync.errors import ProtocolUnsupported
+from sync.errors import SyncError
+from sync.protocol import Cursor
+from sync.protocol import Operation
+from sync.protocol import PullPage
+from sync.protocol import PullRequest
+from sync.protocol import PushRequest
+from sync.protocol import canonical_json
+from sync.protocol import change_item
+from sync.protocol import change_size
+from sync.protocol import parse_time
+
+SUB = str(uuid.uuid4())
+
+
+def test_a_push_parses_and_round_trips():
+    body = {"protocol": 1, "device_id": "d1", "epoch": "e1", "sent_at": "2025-06-03T10:14:07+07:00",
+            "ops": [{"id": "op-1", "n": 1, "kind": "create", "sub": SUB, "form": "awareness", "ver": "1",
+                     "ans": {"age": 30}, "at": "2025-06-01T08:02:11+07:00"}]}
+    request = PushRequest.from_wire(body)
+    assert request.ops[0].problems == () and request.ops[0].answers == {"age": 30}
+    assert PushRequest.from_wire(request.to_wire()) == request
+
+
+@pytest.mark.parametrize("body, error", [
+    ([], EnvelopeInvalid),
+    ({"device_id": "d", "ops": []}, EnvelopeInvalid),
+    ({"protocol": 2, "device_id": "d", "ops": []}, ProtocolUnsupported),
+    ({"protocol": 1, "ops": []}, EnvelopeInvalid),
+    ({"protocol": 1, "device_id": "d", "ops": {}}, EnvelopeInvalid),
+    ({"protocol": 1, "device_id": "d", "ops": [{"kind": "create"}]}, EnvelopeInvalid),
+    ({"protocol": 1, "device_id": "d", "ops": [{"id": "a b"}]}, EnvelopeInvalid),
+    ({"protocol": True, "device_id": "d", "ops": []}, EnvelopeInvalid),
+])
+def test_envelope_faults_raise(body, error):
+    with pytest.raises(error) as caught:
+        PushRequest.from_wire(body)
+    assert caught.value.code in ("envelope-invalid", "protocol-unsupported")
+
+
+def test_protocol_unsupported_names_the_supported_range():
+    with pytest.raises(ProtocolUnsupported) as caught:
+        PushRequest.from_wire({"protocol": 9, "device_id": "d", "ops": []})
+    assert caught.value.fields == {"min_protocol": 1, "max_protocol": 1}
+
+
+@pytest.mark.parametrize("op, pointers", [
+    ({"id": "x", "kind": "create", "sub": SUB, "form": "f", "ver": "1"}, ["/ans"]),
+    ({"id": "x", "kind": "correct", "sub": SUB, "form": "f", "ver": "1", "ans": {}}, ["/base"]),
+    ({"id": "x", "kind": "delete", "sub": "nope", "base": "y"}, ["/sub"]),
+    ({"id": "x", "kind": "create", "sub": SUB, "form": "", "ver": "1", "ans": {}, "blobs": ["AB"]},
+     ["/form", "/blobs"]),
+    ({"id": "x", "kind": "create", "sub": SUB, "form": "f", "ver": "1", "ans": {}, "n": -1, "at": 5},
+     ["/n", "/at"]),
+])
+def test_a_malformed_operation_carries_its_problems(op, pointers):
+    parsed = Operation.from_wire(op)
+    assert [p["pointer"] for p in parsed.problems] == pointers
+
+
+def test_the_payload_hash_ignores_key_order_but_not_content():
+    a = Operation.from_wire({"id": "x", "kind": "delete", "sub": SUB, "base": "y"})
+    b = Operation.from_wire({"base": "y", "sub": SUB, "kind": "delete", "id": "x"})
+    c = Operation.from_wire({"base": "z", "sub": SUB, "kind": "delete", "id": "x"})
+    assert a.payload_hash == b.payload_hash != c.payload_hash
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=20), st.integers(0, 2**62), max_size=6),
+       st.text(max_size=40))
+def test_cursors_round_trip(positions, epoch):
+    cursor = Cursor(epoch, positions)
+    assert Cursor.decode(cursor.encode()) == cursor
+
+
+@pytest.mark.parametrize("text", [None, 5, "", "c2.abc", "c1.!!!", "c1." + "e30", "c1.eyJlIjoxfQ"])
+def test_foreign_cursors_are_refused(text):
+    with pytest.raises(CursorInvalid):
+        Cursor.decode(text)
+
+
+def test_a_pull_request_validates_its_cursor_and_budget():
+    assert PullRequest.from_wire({"protocol": 1, "device_id": "d", "cursor": None}).cursor is None
+    with pytest.raises(CursorInvalid):
+        PullRequest.from_wire({"protocol": 1, "device_id": "d", "cursor": "garbage"})
+    with pytest.raises(EnvelopeInvalid):
+        PullRequest.from_wire({"protocol": 1, "device_id": "d", "max_bytes": 0})
+
+
+def test_change_sizes_never_undercount_the_wire():
+    for key, data in [("k", None), ("awareness@1", {"state": "open", "title": "Nhận thức"})]:
+        assert change_size(key, data) >= len(canonical_json(change_item(key, 123456789, data)))
+
+
+def test_a_page_round_trips():
+    page = PullPage.from_wire({"epoch": "e", "cursor": "c1.x", "has_more": True, "server_time": "t",
+                               "buckets": {"forms": {"reset": True, "changes": [change_item("a", 1, {})]}},
+                               "removed": ["assignments:1"]})
+    assert PullPage.from_wire(page.to_wire()) == page
+
+
+def test_times_parse_only_with_a_zone():
+    assert parse_time("2025-06-03T03:14:09Z").utcoffset().total_seconds() == 0
+    assert parse_time("2025-06-03T03:14:09") is None and parse_time("soon") is None and parse_time(3) is None
+
+
+def test_every_error_has_a_kebab_code_and_a_one_line_title():
+    import re
+
+    def all_subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from all_subclasses(sub)
+
+    classes = [SyncError, *all_subclasses(SyncError)]
+    codes = [cls.code for cls in classes]
+    assert len(codes) == len(set(codes)) and len(codes) >= 12
+    for cls in classes:
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", cls.code), cls
+        assert cls.__doc__ and cls.__doc__.strip().splitlines()[0].endswith(".")
+
+
+def test_one_round_trip_pushes_then_pulls():
+    from sync import engine
+    from sync.fakes import T0
+    from sync.fakes import FakeForms
+    from sync.fakes import create_op
+    from sync.memory import MemoryStore
+    from sync.store import DeviceRef
+
+    store = MemoryStore(forms=FakeForms.standard())
+    device = DeviceRef("d1", 7)
+    with store.transaction():
+        store.record_change("forms", "awareness@1", {"state": "open"})
+    pushed, page = engine.sync(
+        store, device, PushRequest.from_wire({"protocol": 1, "device_id": "d1", "ops": [create_op()]}),
+        PullRequest.from_wire({"protocol": 1, "device_id": "d1", "cursor": None}), now=T0)
+    assert [r.status for r in pushed.results] == ["created"]
+    assert [c["key"] for c in page.buckets["forms"].changes] == ["awareness@1"]
