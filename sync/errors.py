@@ -90,20 +90,3 @@ class ServerRefused(SyncError):
     """The server refused a device client request; the outbox is kept."""
 
     code = "server-refused"
-
-
-#: The HTTP status each code is meant to have; ``docs/problems.md`` and the client assume these.
-#: The server decides (``server/problems.py``); it can adopt them with ``PACKAGE_STATUS.update(HTTP_STATUS)``.
-#: ``transport-failed`` and ``server-refused`` are raised by the device client only and never sent.
-HTTP_STATUS: dict[str, int] = {
-    "envelope-invalid": 400,
-    "cursor-invalid": 400,
-    "protocol-unsupported": 426,
-    "payload-too-large": 413,
-    "device-mismatch": 403,
-    "device-revoked": 403,
-    "epoch-changed": 409,
-    "store-unavailable": 503,
-    "write-conflict": 503,
-    "sync-not-found": 404,
-}

@@ -13,7 +13,6 @@ from dataclasses import field
 from typing import Protocol
 
 from .. import engine
-from ..errors import HTTP_STATUS
 from ..errors import NotFound
 from ..errors import SyncError
 from ..errors import TransportFailed
@@ -29,6 +28,21 @@ from ..transport import decode_json
 from ..transport import deflate
 from ..transport import encode_json
 from ..transport import inflate_capped
+
+#: The statuses the real server gives these codes, so the in-process transport answers like it.
+#: The server owns the mapping (``server/problems.py``); a server test checks that they agree.
+HTTP_STATUS: dict[str, int] = {
+    "envelope-invalid": 400,
+    "cursor-invalid": 400,
+    "protocol-unsupported": 426,
+    "payload-too-large": 413,
+    "device-mismatch": 403,
+    "device-revoked": 403,
+    "epoch-changed": 409,
+    "store-unavailable": 503,
+    "write-conflict": 503,
+    "sync-not-found": 404,
+}
 
 ENROL_PATH = "/api/v1/devices/enroll"
 PUSH_PATH = "/api/v1/sync/push"

@@ -148,3 +148,19 @@ def test_every_endpoint_answers_errors_as_problems(app, client):
             assert_problem(client.open(url, method=method), 405, "method-not-allowed")
             checked += 1
     assert checked > 10
+
+
+def test_the_device_clients_local_transport_answers_like_the_server():
+    from server.problems import status_of
+    from sync.client.transports import HTTP_STATUS
+    from sync.errors import SyncError
+
+    codes = {cls.code: cls for cls in _all_subclasses(SyncError)}
+    for code, status in HTTP_STATUS.items():
+        assert status_of(codes[code]) == status, code
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
