@@ -1,0 +1,356 @@
+"""XLSForm expressions: ``${name}`` references to XPath variables, parsed once by elementpath.
+
+The engine is elementpath's XPath 1.0 parser (ODK forms are XPath 1.0) extended with the ODK
+functions our forms and common XLSForms use. Comparisons follow JavaRosa, not strict XPath:
+``'' > 3`` is false instead of an error, and ISO dates compare as dates.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from elementpath import XPath1Parser
+from elementpath import XPathContext
+from elementpath.exceptions import ElementPathError
+
+from forms.errors import ExpressionInvalid
+
+_REF = re.compile(r"\$\{([^}]*)\}")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_EPOCH = _dt.date(1970, 1, 1)
+
+
+class ODKParser(XPath1Parser):
+    """XPath 1.0 with the ODK XForms function library (the subset the server evaluates)."""
+
+    symbol_table = dict(XPath1Parser.symbol_table)
+
+
+def _first(value: Any) -> Any:
+    # A variable bound to a repeat's answers is a list; ODK reads the first node's value.
+    if isinstance(value, list):
+        return value[0] if value else ""
+    return value
+
+
+def to_string(value: Any) -> str:
+    """XPath string value of an evaluated result, as JavaRosa renders it."""
+    value = _first(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if value.is_integer():
+            return str(int(value))
+    if hasattr(value, "string_value"):
+        return value.string_value
+    if hasattr(value, "text") and not isinstance(value, str):
+        return value.text or ""
+    return str(value)
+
+
+def to_number(value: Any) -> float:
+    """XPath number value; ISO dates become days since 1970 as in JavaRosa."""
+    value = _first(value)
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = to_string(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if _DATE.match(text):
+        try:
+            return float((_dt.date.fromisoformat(text[:10]) - _EPOCH).days)
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+def to_boolean(value: Any) -> bool:
+    """XPath boolean value (a non-empty string or list is true)."""
+    if isinstance(value, list):
+        return bool(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0 and not math.isnan(value)
+    return bool(to_string(value))
+
+
+def _operands(token, context) -> tuple[list, list]:
+    left = token[0].evaluate(context)
+    right = token[1].evaluate(context)
+    return (left if isinstance(left, list) else [left]), (right if isinstance(right, list) else [right])
+
+
+def _compare(symbol: str, a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        x, y = to_boolean(a), to_boolean(b)
+    elif symbol in ("=", "!=") and not (isinstance(a, (int, float)) or isinstance(b, (int, float))):
+        x, y = to_string(a), to_string(b)
+    else:
+        x, y = to_number(a), to_number(b)
+    if symbol == "=":
+        return x == y
+    if symbol == "!=":
+        return x != y
+    if symbol == "<":
+        return x < y
+    if symbol == "<=":
+        return x <= y
+    if symbol == ">":
+        return x > y
+    return x >= y
+
+
+def _comparison(self, context=None):
+    left, right = _operands(self, context)
+    return any(_compare(self.symbol, a, b) for a in left for b in right)
+
+
+# Subclass the shared token classes so XPath1Parser itself keeps standard semantics.
+for _symbol in ("=", "!=", "<", "<=", ">", ">="):
+    _base = XPath1Parser.symbol_table[_symbol]
+    ODKParser.symbol_table[_symbol] = type(_base)(
+        _base.__name__ + "ODK", (_base,), {"evaluate": _comparison}
+    )
+
+
+def _function(name: str, nargs):
+    token_class = ODKParser.function(name, nargs=nargs)
+
+    def bind(fn):
+        def evaluate(self, context=None):
+            return fn(*[self[i].evaluate(context) for i in range(len(self))])
+
+        token_class.evaluate = evaluate
+        return fn
+
+    return bind
+
+
+@_function("selected", (2, 2))
+def _selected(values, choice):
+    return to_string(choice).strip() in to_string(values).split()
+
+
+@_function("count-selected", (1, 1))
+def _count_selected(values):
+    return float(len(to_string(values).split()))
+
+
+@_function("selected-at", (2, 2))
+def _selected_at(values, index):
+    items = to_string(values).split()
+    i = to_number(index)
+    return items[int(i)] if not math.isnan(i) and 0 <= int(i) < len(items) else ""
+
+
+@_function("if", (3, 3))
+def _if(condition, then, otherwise):
+    return then if to_boolean(condition) else otherwise
+
+
+@_function("coalesce", (2, 2))
+def _coalesce(a, b):
+    return a if to_string(a) != "" else b
+
+
+@_function("regex", (2, 2))
+def _regex(value, pattern):
+    try:
+        return re.search(to_string(pattern), to_string(value)) is not None
+    except re.error:
+        return False
+
+
+@_function("today", (0, 0))
+def _today():
+    return _dt.date.today().isoformat()
+
+
+@_function("now", (0, 0))
+def _now():
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
+
+
+@_function("int", (1, 1))
+def _int(value):
+    n = to_number(value)
+    return n if math.isnan(n) or math.isinf(n) else float(math.trunc(n))
+
+
+@_function("boolean-from-string", (1, 1))
+def _boolean_from_string(value):
+    return to_string(value) in ("true", "1")
+
+
+@_function("ends-with", (2, 2))
+def _ends_with(value, suffix):
+    return to_string(value).endswith(to_string(suffix))
+
+
+@_function("pow", (2, 2))
+def _pow(base, exponent):
+    try:
+        return float(to_number(base) ** to_number(exponent))
+    except (OverflowError, ZeroDivisionError):
+        return math.nan
+
+
+@_function("abs", (1, 1))
+def _abs(value):
+    return abs(to_number(value))
+
+
+def _numbers(args):
+    values = []
+    for arg in args:
+        values.extend(arg if isinstance(arg, list) else [arg])
+    return [to_number(v) for v in values]
+
+
+@_function("max", (1, None))
+def _max(*args):
+    numbers = _numbers(args)
+    return max(numbers) if numbers and not any(math.isnan(n) for n in numbers) else math.nan
+
+
+@_function("min", (1, None))
+def _min(*args):
+    numbers = _numbers(args)
+    return min(numbers) if numbers and not any(math.isnan(n) for n in numbers) else math.nan
+
+
+@_function("once", (1, 1))
+def _once(value):
+    return value
+
+
+@_function("date", (1, 1))
+def _date(value):
+    n = to_number(value)
+    if math.isnan(n):
+        return ""
+    return (_EPOCH + _dt.timedelta(days=int(n))).isoformat()
+
+
+@_function("decimal-date-time", (1, 1))
+def _decimal_date_time(value):
+    return to_number(value)
+
+
+@_function("substr", (2, 3))
+def _substr(value, start, end=None):
+    text = to_string(value)
+    stop = len(text) if end is None else int(to_number(end))
+    return text[int(to_number(start)):stop]
+
+
+@_function("join", (2, None))
+def _join(separator, *args):
+    values = []
+    for arg in args:
+        values.extend(arg if isinstance(arg, list) else [arg])
+    return to_string(separator).join(to_string(v) for v in values)
+
+
+@_function("uuid", (0, 1))
+def _uuid(*_):
+    return "uuid:" + str(uuid.uuid4())
+
+
+def _math(name: str, fn, nargs=1):
+    def apply(*args):
+        try:
+            return float(fn(*[to_number(a) for a in args]))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return math.nan
+
+    _function(name, (nargs, nargs))(apply)
+
+
+for _name, _fn in (("sqrt", math.sqrt), ("exp", math.exp), ("log", math.log),
+                   ("log10", math.log10), ("sin", math.sin), ("cos", math.cos),
+                   ("tan", math.tan), ("asin", math.asin), ("acos", math.acos),
+                   ("atan", math.atan), ("exp10", lambda x: 10.0**x)):
+    _math(_name, _fn)
+_math("atan2", math.atan2, 2)
+_math("pi", lambda: math.pi, 0)
+
+FUNCTIONS = (
+    "selected count-selected selected-at if coalesce regex today now int boolean-from-string "
+    "ends-with pow abs max min once date decimal-date-time substr join uuid sqrt exp log log10 "
+    "sin cos tan asin acos atan atan2 exp10 pi"
+).split()
+"""ODK functions added to XPath 1.0's own (concat, string-length, contains, count, sum, ...)."""
+
+
+def references(source: str) -> list[str]:
+    """Names referenced as ``${name}`` in an XLSForm expression, in order."""
+    return _REF.findall(source or "")
+
+
+def to_xpath(source: str) -> str:
+    """Rewrite ``${name}`` as the XPath variable ``$name``."""
+    return _REF.sub(lambda m: "$" + m.group(1).strip(), source)
+
+
+_PARSER = ODKParser()
+_UNSUPPORTED = ("XPST0017", "XPST0081", "XPST0008")
+
+
+@dataclass(frozen=True)
+class Expression:
+    """One compiled XLSForm expression; ``supported`` is False when it needs what the server lacks."""
+
+    source: str
+    token: Any = None
+    supported: bool = True
+    reason: str = ""
+
+    def evaluate(self, variables: dict, item: Any = None, root: Any = None) -> Any:
+        """Evaluate with ``$name`` bound from ``variables`` and ``.`` bound to ``item``."""
+        if root is not None:
+            context = XPathContext(root=root, variables=variables)
+        else:
+            context = XPathContext(root=None, item="" if item is None else item, variables=variables)
+        return self.token.evaluate(context)
+
+    def test(self, variables: dict, item: Any = None, root: Any = None) -> bool:
+        """Evaluate as a boolean (relevant, constraint, required, choice_filter)."""
+        return to_boolean(self.evaluate(variables, item, root))
+
+
+def compile_expression(source: str, *, where: str = "") -> Expression:
+    """Compile once; a syntax error raises ExpressionInvalid, an unknown function marks it unsupported."""
+    xpath = to_xpath(source)
+    try:
+        token = _PARSER.parse(xpath)
+    except ElementPathError as err:
+        code = str(getattr(err, "code", "") or "")
+        if any(c in code for c in _UNSUPPORTED) or "jr:" in xpath or "instance(" in xpath:
+            return Expression(source, None, False, str(err))
+        raise ExpressionInvalid(
+            f"{where}: the expression {source!r} is not valid XPath: {err}".lstrip(": "),
+            expression=source,
+            where=where,
+        ) from None
+    except (TypeError, ValueError, KeyError, IndexError, RecursionError) as err:
+        raise ExpressionInvalid(
+            f"{where}: the expression {source!r} could not be parsed: {err}".lstrip(": "),
+            expression=source,
+            where=where,
+        ) from None
+    return Expression(source, token, True, "")

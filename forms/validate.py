@@ -1,0 +1,315 @@
+"""Server-side validation of an answer document against one form version.
+
+Answer shape: a JSON object mirroring the form; groups are nested objects, repeats arrays of
+objects; select_multiple is an array of choice names; dates ``YYYY-MM-DD``; geopoint the ODK
+string ``"lat lon [alt [acc]]"``. A missing key, ``null``, ``""`` or ``[]`` means unanswered.
+
+Issues are values, not exceptions. Codes (stable; each carries a JSON pointer and a message in
+every form language):
+
+| code           | meaning                                                                    |
+|----------------|----------------------------------------------------------------------------|
+| required       | a required, relevant question has no answer                                |
+| constraint     | the answer fails the question's constraint (message: constraint_message)   |
+| type           | the JSON value has the wrong type for the question (or the document/group) |
+| choice         | a select answer names a choice that is not in the question's list          |
+| choice-filter  | the choice exists but the choice_filter excludes it (cascading selects)    |
+| not-relevant   | an answer is given to a question (or inside a group) that is not relevant  |
+| unknown-field  | a key that names no question at that place in the form                     |
+| repeat-count   | a repeat has a different number of entries than its repeat_count          |
+| not-answerable | a non-empty value is given for a note                                      |
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from elementpath import XPathContext
+from elementpath import get_node_tree
+from elementpath.exceptions import ElementPathError
+
+from forms.expressions import Expression
+from forms.expressions import compile_expression
+from forms.expressions import to_boolean
+from forms.expressions import to_number
+from forms.expressions import to_string
+from forms.messages import message
+from forms.values import checker
+from forms.values import expected
+from forms.values import is_empty
+from forms.values import xpath_string
+
+CODES = ("required", "constraint", "type", "choice", "choice-filter", "not-relevant",
+         "unknown-field", "repeat-count", "not-answerable")
+_SELECTS = ("select_one", "select_multiple", "select_one_external", "rank")
+_RUNTIME = (ElementPathError, TypeError, ValueError, ArithmeticError, AttributeError,
+            IndexError, KeyError, RecursionError)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in an answer document: stable ``code``, JSON ``pointer``, ``message`` by language."""
+
+    code: str
+    pointer: str
+    message: dict[str, str]
+
+    def text(self, language: str | None = None) -> str:
+        """The message in ``language`` (default: the first one given)."""
+        if language in self.message:
+            return self.message[language]
+        return next(iter(self.message.values()), self.code)
+
+    def to_json(self) -> dict:
+        """JSON-ready dict."""
+        return {"code": self.code, "pointer": self.pointer, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '/'}: {self.code}: {self.text()}"
+
+
+class Node:
+    """A question with its expressions compiled and its checks prepared."""
+
+    __slots__ = ("q", "name", "type", "leaf", "check", "relevant", "required", "required_expr",
+                 "constraint", "calc", "filter", "repeat_count", "choice_names", "choice_list",
+                 "children", "keys", "names", "is_note", "roots")
+
+    def __init__(self, q, compiled: CompiledForm):
+        self.q = q
+        self.name = q.name
+        self.type = q.type
+        self.leaf = q.type not in ("group", "repeat")
+        self.check = checker(q.type)
+        self.is_note = q.type == "note"
+        self.relevant = compiled.compile(q, "relevant")
+        self.required = q.required == "true()"
+        self.required_expr = None if self.required else compiled.compile(q, "required")
+        self.constraint = compiled.compile(q, "constraint")
+        self.calc = compiled.compile(q, "calculation")
+        self.filter = compiled.compile(q, "choice_filter")
+        self.repeat_count = compiled.compile(q, "repeat_count")
+        options = compiled.form.choices.get(q.choices or q.choices_file)
+        known = q.type in _SELECTS and options is not None
+        self.choice_list = options if known else None
+        self.choice_names = frozenset(c.name for c in options) if known else None
+        self.roots: dict | None = None
+        self.children = [Node(c, compiled) for c in q.children]
+        self.keys = frozenset(c.name for c in self.children)
+        self.names = [n.name for n in self.walk()]
+
+    def walk(self):
+        """This node and its descendants."""
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+    def choice_root(self, name: str):
+        """An ``<item>`` node tree for one choice, as choice_filter expressions expect."""
+        if self.roots is None:
+            self.roots = {}
+            for choice in self.choice_list:
+                item = ET.Element("item")
+                ET.SubElement(item, "name").text = choice.name
+                for key, value in choice.filters.items():
+                    ET.SubElement(item, key).text = value
+                self.roots[choice.name] = get_node_tree(item)
+        return self.roots[name]
+
+
+class CompiledForm:
+    """A form version's expressions, compiled once, and the validator that uses them."""
+
+    def __init__(self, form):
+        self.form = form
+        self.languages = form.languages
+        self.unchecked: list[dict] = []
+        self.by_name = {q.name: q for q in form.walk()}
+        self.nodes = [Node(q, self) for q in form.questions]
+        self.keys = frozenset(n.name for n in self.nodes)
+        self.blank = {name: "" for node in self.nodes for name in node.names}
+
+    def compile(self, q, column: str) -> Expression | None:
+        """Compile one column of a question; record what the server cannot evaluate."""
+        source = getattr(q, column)
+        if not source:
+            return None
+        where = f"sheet 'survey', row {q.row} ('{q.name}'), column '{column}'" if q.row else (
+            f"question '{q.name}', column '{column}'")
+        expression = compile_expression(source, where=where)
+        if not expression.supported:
+            self.unchecked.append({"name": q.name, "column": column, "reason": expression.reason})
+            return None
+        return expression
+
+    def validate(self, answers) -> list[Issue]:
+        """All issues of an answer document, in document order."""
+        issues: list[Issue] = []
+        if not isinstance(answers, dict):
+            issues.append(self.issue("type", "", expected="group"))
+            return issues
+        variables = dict(self.blank)
+        _collect(self.nodes, answers, variables)
+        ctx = XPathContext(root=None, item="")
+        ctx.variables = variables
+        self._container(self.nodes, self.keys, answers, "", ctx, issues)
+        return issues
+
+    def issue(self, code: str, pointer: str, custom=None, **values) -> Issue:
+        """Build an Issue with its message in the form's languages."""
+        return Issue(code, pointer, message(code, self.languages, custom, **values))
+
+    def _test(self, expression: Expression, ctx, item: str, default: bool) -> bool:
+        ctx.item = item
+        try:
+            return to_boolean(expression.token.evaluate(ctx))
+        except _RUNTIME:
+            return default
+
+    def _container(self, nodes, keys, container: dict, pointer: str, ctx, issues) -> None:
+        for key in container:
+            if key not in keys:
+                issues.append(self.issue("unknown-field", f"{pointer}/{_escape(key)}", name=key))
+        variables = ctx.variables
+        for node in nodes:
+            value = container.get(node.name)
+            ptr = f"{pointer}/{node.name}"
+            if node.relevant is not None and not self._test(
+                node.relevant, ctx, xpath_string(value) if node.leaf else "", True
+            ):
+                for name in node.names:
+                    variables[name] = ""
+                self._not_relevant(node, value, ptr, issues)
+                continue
+            if not node.leaf:
+                self._group_or_repeat(node, value, ptr, ctx, issues)
+                continue
+            if is_empty(value):
+                if node.calc is not None:
+                    try:
+                        ctx.item = ""
+                        variables[node.name] = to_string(node.calc.token.evaluate(ctx))
+                    except _RUNTIME:
+                        pass
+                if node.required or (node.required_expr is not None and self._test(
+                        node.required_expr, ctx, "", False)):
+                    issues.append(self.issue("required", ptr, node.q.required_message))
+                continue
+            if node.is_note:
+                issues.append(self.issue("not-answerable", ptr))
+                continue
+            text = node.check(value)
+            if text is None:
+                issues.append(self.issue("type", ptr, expected=expected(node.type)))
+                continue
+            if node.choice_names is not None and not self._choices(node, value, text, ptr, ctx,
+                                                                   issues):
+                continue
+            if node.constraint is not None and not self._test(node.constraint, ctx, text, True):
+                issues.append(self.issue("constraint", ptr, node.q.constraint_message))
+
+    def _choices(self, node: Node, value, text: str, ptr: str, ctx, issues) -> bool:
+        selected = value if isinstance(value, list) else [value]
+        ok = True
+        for index, name in enumerate(selected):
+            where = f"{ptr}/{index}" if isinstance(value, list) else ptr
+            if name not in node.choice_names:
+                issues.append(self.issue("choice", where, value=name))
+                ok = False
+            elif node.filter is not None:
+                choice_ctx = XPathContext(root=node.choice_root(name))
+                choice_ctx.variables = ctx.variables
+                try:
+                    allowed = to_boolean(node.filter.token.evaluate(choice_ctx))
+                except _RUNTIME:
+                    allowed = True
+                if not allowed:
+                    issues.append(self.issue("choice-filter", where, value=name))
+                    ok = False
+        return ok
+
+    def _group_or_repeat(self, node: Node, value, ptr: str, ctx, issues) -> None:
+        if node.type == "group":
+            if value is None:
+                value = {}
+            if not isinstance(value, dict):
+                issues.append(self.issue("type", ptr, expected="group"))
+                return
+            self._container(node.children, node.keys, value, ptr, ctx, issues)
+            return
+        if value is None:
+            value = []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            issues.append(self.issue("type", ptr, expected="repeat"))
+            return
+        if node.repeat_count is not None:
+            try:
+                ctx.item = ""
+                wanted = to_number(node.repeat_count.token.evaluate(ctx))
+            except _RUNTIME:
+                wanted = float("nan")
+            if wanted == wanted and wanted >= 0 and int(wanted) != len(value):
+                issues.append(self.issue("repeat-count", ptr, expected=str(int(wanted)),
+                                         actual=str(len(value))))
+        outer = ctx.variables
+        for index, instance in enumerate(value):
+            local = dict(outer)
+            _collect(node.children, instance, local)
+            ctx.variables = local
+            self._container(node.children, node.keys, instance, f"{ptr}/{index}", ctx, issues)
+        ctx.variables = outer
+
+    def _not_relevant(self, node: Node, value, ptr: str, issues) -> None:
+        if is_empty(value) or value == {}:
+            return
+        if node.type == "group" and isinstance(value, dict):
+            for child in node.children:
+                if child.name in value:
+                    self._not_relevant(child, value[child.name], f"{ptr}/{child.name}", issues)
+            return
+        issues.append(self.issue("not-relevant", ptr))
+
+
+def _collect(nodes, container: dict, variables: dict) -> None:
+    """Bind every question's answer as the string its XPath variable holds."""
+    for node in nodes:
+        value = container.get(node.name)
+        if node.leaf:
+            if value is not None:
+                variables[node.name] = value if isinstance(value, str) else xpath_string(value)
+        elif node.type == "group":
+            if isinstance(value, dict):
+                _collect(node.children, value, variables)
+        elif isinstance(value, list):
+            instances = [v for v in value if isinstance(v, dict)]
+            for child in node.walk():
+                if child is not node and child.leaf:
+                    variables[child.name] = [
+                        xpath_string(i.get(child.name)) for i in instances if child.name in i
+                    ]
+
+
+def _escape(key: str) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def flatten(form, answers: dict) -> dict:
+    """Question name → answer; questions inside repeats map to a list, one per entry."""
+    out: dict = {}
+
+    def visit(questions, container, in_repeat):
+        for q in questions:
+            value = container.get(q.name) if isinstance(container, dict) else None
+            if q.type == "group":
+                visit(q.children, value or {}, in_repeat)
+            elif q.type == "repeat":
+                for instance in value or []:
+                    visit(q.children, instance, True)
+            elif in_repeat:
+                out.setdefault(q.name, []).append(value)
+            else:
+                out[q.name] = value
+
+    visit(form.questions, answers, False)
+    return out

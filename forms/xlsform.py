@@ -1,0 +1,224 @@
+"""XLSForm in: read with pyxform, build Ferry's model, and keep pyxform's XForm.
+
+Accepts .xlsx, .xls, pyxform's single-file .csv and its markdown tables (handy in tests).
+The ``ferry::*`` columns (scoring keys) are taken out before pyxform sees the sheets, so the
+XForm served to ODK clients is exactly what pyxform makes of the rest.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+import re
+import warnings as warnings_module
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from pyxform.builder import create_survey_element_from_dict
+from pyxform.errors import PyXFormError
+from pyxform.xls2json import workbook_to_json
+from pyxform.xls2json_backends import get_xlsform
+
+from forms.errors import FormError
+from forms.errors import XLSFormInvalid
+from forms.errors import XLSFormTooLarge
+from forms.errors import XLSFormUnreadable
+from forms.builder import build
+from forms.model import Form
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_ENTRIES = 2_000
+MAX_SURVEY_ROWS = 20_000
+MAX_CHOICE_ROWS = 200_000
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+_ROW = re.compile(r"\[row\s*:\s*(\d+)\]")
+_SHEET = re.compile(r"'(survey|choices|settings|external_choices|entities)' sheet", re.I)
+_FERRY = "ferry::"
+
+TYPES = {
+    "select one": "select_one",
+    "select all that apply": "select_multiple",
+    "select one external": "select_one_external",
+    "string": "text",
+    "int": "integer",
+    "dateTime": "datetime",
+    "odk:rank": "rank",
+}
+
+Source = str | os.PathLike | bytes | bytearray
+
+
+def load_xlsform(source: Source, *, attachments: dict[str, Any] | None = None,
+                 file_type: str | None = None) -> Form:
+    """Read an XLSForm (path or bytes) into a Form; problems raise a FormError subclass."""
+    data, file_type, folder = _read(source, file_type)
+    stem = Path(source).stem if folder is not None else None
+    file_type = file_type or _sniff(data)
+    if file_type in (".xlsx", ".xlsm"):
+        _check_zip(data)
+    try:
+        with warnings_module.catch_warnings():
+            # openpyxl and xlrd warn about styles and extensions they skip; not our concern.
+            warnings_module.simplefilter("ignore")
+            workbook = get_xlsform(xlsform=io.BytesIO(data), file_type=file_type)
+    except PyXFormError as err:
+        if "not recognized" in str(err) or "supported type" in str(err):
+            raise XLSFormUnreadable(f"the file could not be read as {file_type}: {err}") from None
+        raise _invalid(err) from None
+    except FormError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the readers raise anything on corrupt input
+        raise XLSFormUnreadable(f"the file could not be read as {file_type}: {err}") from None
+    _check_rows(workbook)
+    if stem:
+        # pyxform names the form after the file when settings give no id; keep that behaviour.
+        workbook.fallback_form_name = stem
+    ferry_rows, ferry_choices, rows = _take_ferry_columns(workbook)
+    warnings: list[str] = []
+    try:
+        data_dict = workbook_to_json(
+            workbook_dict=workbook,
+            fallback_form_name=workbook.fallback_form_name,
+            warnings=warnings,
+        )
+        model_dict = copy.deepcopy(data_dict)
+        survey = create_survey_element_from_dict(data_dict)
+        xform = survey.to_xml(validate=False, pretty_print=False, warnings=warnings)
+    except PyXFormError as err:
+        raise _invalid(err) from None
+    except RecursionError:
+        raise XLSFormTooLarge("the form nests groups too deeply") from None
+    except Exception as err:  # noqa: BLE001 - pyxform crashes on some malformed sheets
+        raise XLSFormInvalid(f"pyxform could not convert the form: {err!r}") from None
+    form = build(model_dict, xform, warnings, ferry_rows, ferry_choices, rows,
+                 _attachment_reader(attachments, folder))
+    form.compiled  # noqa: B018 - compile every expression now: a syntax error refuses the form
+    return form
+
+
+def _read(source: Source, file_type: str | None) -> tuple[bytes, str | None, Path | None]:
+    if isinstance(source, (bytes, bytearray)):
+        if len(source) > MAX_FILE_BYTES:
+            raise XLSFormTooLarge(f"the file is over {MAX_FILE_BYTES} bytes", limit=MAX_FILE_BYTES)
+        return bytes(source), file_type, None
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise XLSFormTooLarge(f"{path.name} is over {MAX_FILE_BYTES} bytes",
+                                  limit=MAX_FILE_BYTES)
+        data = path.read_bytes()
+    except OSError as err:
+        raise XLSFormUnreadable(f"cannot read {path}: {err.strerror}") from None
+    return data, file_type, path.parent
+
+
+def _sniff(data: bytes) -> str:
+    if data.startswith(b"PK\x03\x04"):
+        return ".xlsx"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return ".xls"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise XLSFormUnreadable("the file is neither a spreadsheet nor UTF-8 text") from None
+    stripped = text.lstrip()
+    if stripped.startswith("|"):
+        return ".md"
+    if stripped and "," in stripped.splitlines()[0]:
+        return ".csv"
+    raise XLSFormUnreadable("the file is empty or not an XLSForm (.xlsx, .xls, .csv)")
+
+
+def _check_zip(data: bytes) -> None:
+    # Read the central directory only: a zip bomb is refused before anything is inflated.
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as err:
+        raise XLSFormUnreadable(f"the .xlsx file is corrupt: {err}") from None
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise XLSFormTooLarge(f"the .xlsx holds {len(infos)} parts", limit=MAX_ZIP_ENTRIES)
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise XLSFormTooLarge(
+            f"the .xlsx would expand to {total} bytes (limit {MAX_UNCOMPRESSED_BYTES})",
+            limit=MAX_UNCOMPRESSED_BYTES, uncompressed=total,
+        )
+    if not any(info.filename.startswith("xl/") for info in infos):
+        raise XLSFormUnreadable("the zip file is not an Excel workbook")
+
+
+def _check_rows(workbook) -> None:
+    survey = len(workbook.survey or [])
+    choices = len(workbook.choices or []) + len(workbook.external_choices or [])
+    if survey > MAX_SURVEY_ROWS:
+        raise XLSFormTooLarge(f"the survey sheet has {survey} rows", limit=MAX_SURVEY_ROWS)
+    if choices > MAX_CHOICE_ROWS:
+        raise XLSFormTooLarge(f"the choices sheets have {choices} rows", limit=MAX_CHOICE_ROWS)
+
+
+def _invalid(err: PyXFormError) -> XLSFormInvalid:
+    message = str(err)
+    row = _ROW.search(message)
+    sheet = _SHEET.search(message)
+    where = {
+        "sheet": sheet.group(1).lower() if sheet else ("survey" if row else None),
+        "row": int(row.group(1)) if row else None,
+    }
+    prefix = ""
+    if where["sheet"]:
+        prefix = f"sheet '{where['sheet']}'" + (f", row {where['row']}" if where["row"] else "")
+        prefix += ": "
+    detail = prefix + _ROW.sub("", message).strip()
+    return XLSFormInvalid(detail, errors=[{"detail": detail, **where}], **where)
+
+
+def _take_ferry_columns(workbook):
+    """Remove ``ferry::*`` columns; return them keyed by question / (list, choice)."""
+    by_name: dict[str, dict[str, str]] = {}
+    rows: dict[str, int] = {}
+    for index, row in enumerate(workbook.survey or []):
+        name = str(row.get("name") or "").strip()
+        extra = _pop_ferry(row)
+        if name:
+            rows.setdefault(name, index + 2)
+            if extra:
+                by_name[name] = extra
+    by_choice: dict[tuple[str, str], dict[str, str]] = {}
+    for row in workbook.choices or []:
+        extra = _pop_ferry(row)
+        if extra:
+            key = (str(row.get("list_name") or row.get("list name") or "").strip(),
+                   str(row.get("name") or row.get("value") or "").strip())
+            by_choice[key] = extra
+    for header in ("survey_header", "choices_header"):
+        for columns in getattr(workbook, header) or []:
+            for key in [k for k in columns if str(k).lower().startswith(_FERRY)]:
+                del columns[key]
+    return by_name, by_choice, rows
+
+
+def _pop_ferry(row: dict) -> dict[str, str]:
+    extra = {}
+    for key in [k for k in row if str(k).lower().startswith(_FERRY)]:
+        value = str(row.pop(key) or "").strip()
+        if value:
+            extra[str(key)[len(_FERRY):].strip().lower()] = value
+    return extra
+
+
+def _attachment_reader(attachments: dict[str, Any] | None, folder: Path | None):
+    def read(name: str) -> bytes | None:
+        if attachments and name in attachments:
+            value = attachments[name]
+            return bytes(value) if isinstance(value, (bytes, bytearray)) else Path(value).read_bytes()
+        if folder is not None and (folder / name).is_file():
+            return (folder / name).read_bytes()
+        return None
+
+    return read
