@@ -1,1 +1,7 @@
-"""Survey analysis: DataFrames in, DataFrames out."""
+"""Survey analysis: DataFrames in, DataFrames out.
+
+``tidy`` (submissions → respondents, activities, exposure), ``scores``, ``population``
+(census target population), ``weights``, ``groups`` (+ ``groups.json``), ``survey``
+(design-based estimators), ``change``, ``small_area``, ``risk``, ``priority``, ``report``,
+``disclosure`` (small cells).
+"""

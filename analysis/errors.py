@@ -55,3 +55,33 @@ class ConvergenceFailed(AnalysisError):
     """An iterative fit (e.g. the Fay–Herriot area variance) did not converge."""
 
     code = "no-convergence"
+
+
+class PlaceUnknown(AnalysisError):
+    """A district or commune is not in the census unit list (2019 structure)."""
+
+    code = "place-unknown"
+
+
+class WeightsInconsistent(AnalysisError):
+    """Design weights do not reproduce the census population they are built from."""
+
+    code = "weights-inconsistent"
+
+
+class GroupInvalid(AnalysisError):
+    """A target-group definition is malformed or names a column the frame lacks."""
+
+    code = "group-invalid"
+
+
+class FeaturesUnavailable(AnalysisError):
+    """A model uses features the census tables cannot supply for a projection."""
+
+    code = "features-unavailable"
+
+
+class NotFitted(AnalysisError):
+    """An estimator was used before ``fit``."""
+
+    code = "not-fitted"

@@ -1,0 +1,359 @@
+"""Where outreach should go next: need, its uncertainty, tiers and reasons; which channels reach whom.
+
+Need (all parameters in :class:`NeedParameters`)
+-----------------------------------------------
+For a place (district or commune) in survey round ``year``::
+
+    need = M × (1 − K) × R × D
+
+* ``M``: target population, census adults 15–79 (:mod:`analysis.population`);
+* ``K``: mean knowledge score (0–1), so ``1 − K`` is the knowledge gap;
+* ``R``: share of adults at risk (``at_risk``, :mod:`analysis.scores`), so ``M × R`` is the
+  number at risk and ``need`` the at-risk adults' missing knowledge, in person units;
+* ``D = 1 − max_discount × min(1, reached / population)``: the discount for recent outreach,
+  ``reached`` the people reached by activities dated in the ``recent_years`` years up to
+  ``year`` (:func:`analysis.tidy.exposure`), ``population`` the commune's total census
+  population. ``max_discount = 0.5``: outreach logged in a place at most halves its need,
+  because reach figures are often estimates and being reached is not learning; the
+  survey's own knowledge estimate already shows what was learnt.
+
+Estimates
+---------
+Districts: design-based means and proportions (:class:`analysis.survey.Design`, strata
+districts, PSUs communes). Communes: the direct weighted mean of the commune's respondents;
+its variance treats them as a simple random sample and, so that a commune where all 12
+respondents agree still carries uncertainty, adds half an observation at 0 and half at 1
+(a Jeffreys-type correction). Communes without interviews get their district's estimate with
+variance ``se_district² + tau²``, tau² the between-commune variance of the direct commune
+estimates around their district means (moments, sampling variance subtracted, floored at 0),
+and say so in their reasons.
+
+Uncertainty, tiers
+------------------
+Parametric bootstrap: ``draws`` times, K and R are drawn for every place from normal
+distributions with their estimates and standard errors (truncated to [0, 1]); places are
+ranked by need in each draw. Reported: the need's 90% interval, median rank and 90% rank
+interval, and ``p_top_k`` = P(rank ≤ k). Tiers come from that distribution, not from the
+point order: ``highest`` if P(top k) ≥ 0.75, ``high`` if ≥ 0.25, ``medium`` if P(in the top
+half) ≥ 0.5, else ``lower``. Places in one tier should be treated as equals.
+
+Small cells: figures from fewer than ``min_n`` respondents are withheld from the output (the
+place is still ranked, with its wide uncertainty).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis._taylor import require_columns
+from analysis.disclosure import MIN_N
+from analysis.disclosure import suppress_small
+from analysis.errors import VariableInvalid
+from analysis.groups import add_group_columns
+from analysis.groups import load_groups
+from analysis.population import communes as census_communes
+from analysis.survey import Design
+
+__all__ = ["NeedParameters", "TIERS", "place_estimates", "rank_by_need", "prioritise", "channel_reach"]
+
+TIERS = ("highest", "high", "medium", "lower")
+
+
+@dataclass(frozen=True)
+class NeedParameters:
+    """Every parameter of the need formula, its uncertainty and its tiers, in one place."""
+
+    knowledge: str = "knowledge"
+    risk: str = "at_risk"
+    hotline: str = "hotline_aware"
+    recent_years: int = 2
+    max_discount: float = 0.5
+    draws: int = 2000
+    tier_highest: float = 0.75
+    tier_high: float = 0.25
+    tier_medium: float = 0.5
+    min_n: int = MIN_N
+    level: float = 0.95
+
+
+# ----------------------------------------------------------------------------- estimates
+def _district_estimates(frame, params, design_kw):
+    design = Design(frame, **design_kw)
+    out = None
+    for name, column, method in (("knowledge", params.knowledge, "mean"), ("risk", params.risk, "proportion"),
+                                 ("hotline", params.hotline, "proportion")):
+        est = getattr(design, method)(column, by="stratum", level=params.level)
+        part = est[["stratum", "estimate", "se", "ci_low", "ci_high", "n"]].rename(columns={
+            "estimate": name, "se": f"{name}_se", "ci_low": f"{name}_low", "ci_high": f"{name}_high"})
+        out = part if out is None else out.merge(part.drop(columns="n"), on="stratum")
+    return out.rename(columns={"stratum": "district_code"})
+
+
+def _commune_direct(frame, column, weight, level, binary):
+    y = frame[column].astype("float64")
+    ok = y.notna()
+    work = pd.DataFrame({"psu": frame["psu"], "y": y, "w": frame[weight]})[ok]
+    rows = []
+    for psu, g in work.groupby("psu", sort=True):
+        m = len(g)
+        mean = float(np.average(g["y"], weights=g["w"]))
+        # half a pseudo-observation at 0 and at 1 keeps the variance positive at 0% or 100%
+        ys = np.r_[g["y"].to_numpy(), 0.0, 1.0]
+        ws = np.r_[np.full(m, 1.0), 0.5, 0.5]
+        centre = np.average(ys, weights=ws)
+        var = np.average((ys - centre) ** 2, weights=ws) / m
+        se = float(np.sqrt(var))
+        if binary:  # Jeffreys interval for a proportion
+            x = mean * m
+            low = stats.beta.ppf((1 - level) / 2, x + 0.5, m - x + 0.5)
+            high = stats.beta.ppf((1 + level) / 2, x + 0.5, m - x + 0.5)
+        else:
+            half = stats.t.ppf(0.5 + level / 2, max(m - 1, 1)) * se
+            low, high = max(0.0, mean - half), min(1.0, mean + half)
+        rows.append({"commune_key": psu, "estimate": mean, "se": se, "low": low, "high": high, "n": m})
+    return pd.DataFrame(rows)
+
+
+def _commune_estimates(frame, params, design_kw, districts):
+    places = census_communes()[["district_code", "commune_key"]]
+    out = places.copy()
+    for name, column in (("knowledge", params.knowledge), ("risk", params.risk), ("hotline", params.hotline)):
+        direct = _commune_direct(frame, column, design_kw["weight"], params.level, name != "knowledge")
+        direct = direct.rename(columns={"estimate": name, "se": f"{name}_se", "low": f"{name}_low",
+                                        "high": f"{name}_high", "n": f"n_{name}"})
+        out = out.merge(direct, on="commune_key", how="left")
+        # between-commune variance around district means, for communes without interviews
+        d = districts.set_index("district_code")
+        sampled = out[out[name].notna()]
+        resid = sampled[name] - sampled["district_code"].map(d[name])
+        tau2 = 0.0
+        if len(sampled):
+            tau2 = max(0.0, float(np.mean(resid**2) - np.mean(sampled[f"{name}_se"] ** 2)))
+        missing = out[name].isna()
+        fill_mean = out.loc[missing, "district_code"].map(d[name])
+        fill_se = np.sqrt(out.loc[missing, "district_code"].map(d[f"{name}_se"]) ** 2 + tau2)
+        out.loc[missing, name] = fill_mean
+        out.loc[missing, f"{name}_se"] = fill_se
+        q = stats.norm.ppf(0.5 + params.level / 2)
+        out.loc[missing, f"{name}_low"] = np.clip(fill_mean - q * fill_se, 0, 1)
+        out.loc[missing, f"{name}_high"] = np.clip(fill_mean + q * fill_se, 0, 1)
+    out["n"] = out["n_knowledge"].fillna(0).astype("int64")
+    out["source"] = np.where(out["n"] > 0, "survey", "district")
+    return out.drop(columns=["n_knowledge", "n_risk", "n_hotline"])
+
+
+def _outreach(exposure, year, recent_years, level):
+    if exposure is None:
+        return None
+    require_columns(exposure, ["round", "district_code", "commune_key", "activities", "people_reached",
+                               "last_outreach_year"])
+    window = exposure[(exposure["round"] > year - recent_years) & (exposure["round"] <= year)]
+    keys = ["district_code", "commune_key"] if level == "commune" else ["district_code"]
+    agg = window.groupby(keys, as_index=False).agg(activities_recent=("activities", "sum"),
+                                                   reached_recent=("people_reached", "sum"))
+    last = exposure[exposure["round"] <= year].groupby(keys)["last_outreach_year"].max()
+    agg["last_outreach_year"] = agg.set_index(keys).index.map(last)
+    agg["last_outreach_year"] = agg["last_outreach_year"].astype("Int64")
+    return agg
+
+
+def place_estimates(frame, exposure=None, *, year, level="commune", params=None, weight="weight",
+                    strata="stratum", psu="psu", lonely_psu="adjust") -> pd.DataFrame:
+    """Per place: population, knowledge, risk and hotline estimates with SEs, recent outreach.
+
+    ``frame`` holds weighted respondents (``analysis.weights.design_weights``); only round
+    ``year`` is used. ``exposure`` is :func:`analysis.tidy.exposure` over the rounds up to
+    ``year`` (None: no outreach logged).
+    """
+    params = params or NeedParameters()
+    if level not in ("commune", "district"):
+        raise VariableInvalid(f"level must be 'commune' or 'district', got {level!r}")
+    require_columns(frame, ["round", weight, strata, psu, params.knowledge, params.risk, params.hotline])
+    this = frame[frame["round"] == year].reset_index(drop=True)
+    if this.empty:
+        raise VariableInvalid(f"no respondents in round {year}")
+    design_kw = {"weight": weight, "strata": strata, "psu": psu, "lonely_psu": lonely_psu}
+    districts = _district_estimates(this, params, design_kw)
+    places = census_communes()
+    if level == "district":
+        pop = places.groupby(["district_code", "district_kind"], as_index=False).agg(
+            population_total=("population", "sum"), population=("adult_population", "sum"))
+        out = pop.rename(columns={"district_kind": "area"}).merge(districts, on="district_code", how="left")
+        out["n"] = out["n"].fillna(0).astype("int64")
+        out["source"] = np.where(out["n"] > 0, "survey", "none")
+    else:
+        out = _commune_estimates(this, params, design_kw, districts)
+        out = places[["district_code", "commune_key", "commune_name", "area", "population",
+                      "adult_population"]].rename(columns={"population": "population_total",
+                                                           "adult_population": "population"}).merge(
+            out, on=["district_code", "commune_key"])
+    reach = _outreach(exposure, year, params.recent_years, level)
+    keys = ["district_code", "commune_key"] if level == "commune" else ["district_code"]
+    if reach is None:
+        out["activities_recent"], out["reached_recent"] = 0, 0.0
+        out["last_outreach_year"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    else:
+        out = out.merge(reach, on=keys, how="left")
+        out["activities_recent"] = out["activities_recent"].fillna(0).astype("int64")
+        out["reached_recent"] = out["reached_recent"].fillna(0.0)
+    out["year"] = year
+    return out
+
+
+# ----------------------------------------------------------------------------- ranking
+def _pct(x):
+    return f"{100 * x:.0f}%"
+
+
+def _reason(row, params, level):
+    parts = [row["area"]]
+    if row["source"] == "survey" and row["n"] < params.min_n:
+        parts.append(f"fewer than {params.min_n} respondents: figures withheld")
+    else:
+        for label, name in (("knowledge", "knowledge"), ("hotline awareness", "hotline"),
+                            ("at risk", "risk")):
+            low, high = _pct(row[f"{name}_low"]), _pct(row[f"{name}_high"])
+            parts.append(f"{label} {_pct(row[name])} [{low}–{high}]")
+    last = row["last_outreach_year"]
+    if pd.isna(last):
+        parts.append("no outreach recorded")
+    elif last <= row["year"] - params.recent_years:
+        parts.append(f"no outreach since {int(last)}")
+    else:
+        first = row["year"] - params.recent_years + 1
+        parts.append(f"{int(row['activities_recent'])} activities, {row['reached_recent']:,.0f} reached "
+                     f"in {first}–{row['year']}")
+    if row["source"] == "district":
+        parts.append("no interviews here: district estimate")
+    elif row["source"] == "none":
+        parts.append("no interviews")
+    return "; ".join(parts)
+
+
+def rank_by_need(places, *, k, params=None, seed=0, level="commune") -> pd.DataFrame:
+    """Need, its bootstrap distribution, P(top k), tiers and reasons for a place table.
+
+    ``places`` has ``population, population_total, knowledge, knowledge_se, risk, risk_se,
+    reached_recent`` (e.g. from :func:`place_estimates`, or smoothed estimates in their place)
+    and, for the reasons, ``area, n, source, hotline[_low/_high], knowledge_low/_high,
+    risk_low/_high, activities_recent, last_outreach_year, year``.
+    """
+    params = params or NeedParameters()
+    require_columns(places, ["population", "population_total", "knowledge", "knowledge_se", "risk",
+                             "risk_se", "reached_recent"])
+    usable = places.dropna(subset=["knowledge", "risk"]).reset_index(drop=True)
+    if not 1 <= k < len(usable):
+        raise VariableInvalid(f"k must be between 1 and {len(usable) - 1} (the places ranked), got {k}")
+    coverage = np.minimum(1.0, usable["reached_recent"].to_numpy() / usable["population_total"].to_numpy())
+    discount = 1 - params.max_discount * coverage
+    size = usable["population"].to_numpy() * discount
+    rng = np.random.default_rng(seed)
+    shape = (params.draws, len(usable))
+    kd = np.clip(rng.normal(usable["knowledge"], usable["knowledge_se"].fillna(0), size=shape), 0, 1)
+    rd = np.clip(rng.normal(usable["risk"], usable["risk_se"].fillna(0), size=shape), 0, 1)
+    need_draws = size * (1 - kd) * rd
+    # rank 1 = largest need; random jitter breaks exact ties fairly instead of by row order
+    jitter = rng.random(shape) * 1e-9 * (1 + need_draws.max())
+    ranks = (-(need_draws + jitter)).argsort(axis=1).argsort(axis=1) + 1
+    out = usable.copy()
+    out["discount"] = discount
+    out["need"] = size * (1 - usable["knowledge"]) * usable["risk"]
+    out["need_low"], out["need_high"] = np.quantile(need_draws, [0.05, 0.95], axis=0)
+    out["rank_median"] = np.median(ranks, axis=0)
+    out["rank_low"], out["rank_high"] = np.quantile(ranks, [0.05, 0.95], axis=0)
+    out["p_top_k"] = (ranks <= k).mean(axis=0)
+    top_half = (ranks <= len(usable) / 2).mean(axis=0)
+    out["tier"] = np.select(
+        [out["p_top_k"] >= params.tier_highest, out["p_top_k"] >= params.tier_high,
+         top_half >= params.tier_medium],
+        ["highest", "high", "medium"], default="lower")
+    out["k"] = k
+    if {"area", "n", "source", "year", "last_outreach_year", "hotline"} <= set(out.columns):
+        out["reasons"] = [_reason(row, params, level) for _, row in out.iterrows()]
+    out = out.sort_values(["p_top_k", "need"], ascending=False, kind="stable").reset_index(drop=True)
+    figures = [c for c in out.columns if c.split("_")[0] in ("knowledge", "risk", "hotline")]
+    if {"n", "source"} <= set(out.columns):
+        # communes shown with their district's estimate are not small cells; surveyed ones may be
+        small = (out["source"] == "survey") & (out["n"] < params.min_n)
+        out = suppress_small(out.assign(_n=np.where(small, 0, params.min_n)), n="_n", min_n=params.min_n,
+                             columns=figures + ["need", "need_low", "need_high"]).drop(columns="_n")
+    return out
+
+
+def prioritise(frame, exposure=None, *, year, level="commune", k=None, params=None, seed=0,
+               weight="weight", strata="stratum", psu="psu"):
+    """Districts or communes ranked by need, with P(top k), tiers and one line of reasons each.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Weighted respondents (all rounds; round ``year`` is used).
+    exposure : pandas.DataFrame, optional
+        :func:`analysis.tidy.exposure` for the rounds up to ``year``.
+    year : int
+        The survey round the ranking is for.
+    level : {"commune", "district"}
+    k : int, optional
+        Size of the "top" (default 10 communes or 3 districts).
+    params : NeedParameters, optional
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per place: keys, ``area, population, n, source``, the estimates and their
+        intervals (withheld below ``min_n``), ``discount, need, need_low, need_high,
+        rank_median, rank_low, rank_high, p_top_k, tier, reasons, suppressed``; sorted by
+        ``p_top_k`` (read the tiers, not the order within a tier).
+    """
+    params = params or NeedParameters()
+    k = k if k is not None else (10 if level == "commune" else 3)
+    places = place_estimates(frame, exposure, year=year, level=level, params=params, weight=weight,
+                             strata=strata, psu=psu)
+    return rank_by_need(places, k=k, params=params, seed=seed, level=level)
+
+
+def channel_reach(frame, groups=None, *, channels=None, weight="weight", strata="stratum", psu="psu",
+                  min_n=MIN_N, level=0.95, lonely_psu="adjust") -> pd.DataFrame:
+    """Share of each target group reached by each channel (design-based, with CIs).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Weighted respondents of one round (pool rounds only with round-specific strata).
+    groups : optional
+        Group definitions (see :mod:`analysis.groups`); default ``analysis/groups.json``.
+        ``"all"`` (every adult) is always included.
+    channels : list of str, optional
+        Channel indicator columns; default every ``channels_<name>`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, channel, estimate, se, ci_low, ci_high, df, deff, cv, n, n_weighted,
+        suppressed``: the proportion of the group who heard about trafficking through the
+        channel in the last 12 months; domains of fewer than ``min_n`` respondents withheld.
+    """
+    definitions = load_groups(groups) if groups is None or not isinstance(groups, list) else groups
+    work = add_group_columns(frame, definitions)
+    work["all"] = pd.array([True] * len(work), dtype="boolean")
+    channels = channels or [c for c in work.columns if c.startswith("channels_")]
+    if not channels:
+        raise VariableInvalid("no channel columns (channels_<name>) in the frame")
+    design = Design(work, weight=weight, strata=strata, psu=psu, lonely_psu=lonely_psu)
+    rows = []
+    for group in ["all", *[g["name"] for g in definitions]]:
+        if not work[group].fillna(False).any():
+            continue
+        for channel in channels:
+            est = design.proportion(channel, by=group, level=level)
+            est = est[est[group].astype(bool)].drop(columns=group)
+            est.insert(0, "channel", channel.removeprefix("channels_"))
+            est.insert(0, "group", group)
+            rows.append(est)
+    return suppress_small(pd.concat(rows, ignore_index=True), min_n=min_n)

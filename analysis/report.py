@@ -1,0 +1,228 @@
+"""The yearly report due 12 November: outreach and awareness per district, with change.
+
+Plan 136/KH-UBND asks every unit to send its results to the Department of Information and
+Communications before 12 November. Per district this report gives the year's outreach
+activities (by type) and people reached (from the outreach log), the awareness indicators
+of that year's survey round (design-based, with 95% CIs), and their change from the
+previous round.
+
+Conventions
+-----------
+* An activity counts in every district it covered: a city-wide radio programme appears in
+  all nine (``level`` tells them apart) and its reach is shared by population
+  (:func:`analysis.tidy.activities`), so district reach adds up to the city's.
+* Levels: design-based means/proportions with strata = districts and PSUs = communes.
+* Change: the two rounds are independent samples, pooled with strata district × round and
+  PSUs commune × round (:func:`analysis.change.change`); the SE is that of a difference of
+  independent estimates.
+* Figures from fewer than ``min_n`` respondents are withheld (:mod:`analysis.disclosure`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis._taylor import require_columns
+from analysis.change import change
+from analysis.disclosure import MIN_N
+from analysis.disclosure import suppress_small
+from analysis.errors import DomainEmpty
+from analysis.errors import VariableInvalid
+from analysis.population import communes as census_communes
+from analysis.survey import Design
+
+__all__ = ["INDICATORS", "YearlyReport", "yearly_report", "render_markdown"]
+
+#: Indicator column → (Vietnamese label, English label).
+INDICATORS = {
+    "knowledge": ("Điểm hiểu biết trung bình", "Mean knowledge score"),
+    "aware_signs_3": ("Nhận biết ít nhất 3 trong 4 dấu hiệu", "Aware of at least 3 of the 4 warning signs"),
+    "hotline_aware": ("Biết số đường dây nóng 1800 1567", "Knows the hotline 1800 1567"),
+    "at_risk": ("Tỷ lệ có nguy cơ", "Share at risk"),
+}
+
+HEADINGS = {
+    "title": ("Báo cáo kết quả truyền thông phòng, chống mua bán người năm {year}",
+              "Anti-trafficking communication: results for {year}"),
+    "due": ("Gửi Sở Thông tin và Truyền thông trước ngày 12 tháng 11",
+            "Due to the Department of Information and Communications by 12 November"),
+    "outreach": ("Hoạt động truyền thông", "Outreach activities"),
+    "awareness": ("Mức độ nhận thức và thay đổi so với vòng {previous}",
+                  "Awareness levels and change since {previous}"),
+    "awareness_only": ("Mức độ nhận thức", "Awareness levels"),
+    "notes": ("Ghi chú", "Notes"),
+}
+
+
+@dataclass
+class YearlyReport:
+    """The report's tidy tables: ``outreach`` (district × activity type), ``outreach_totals``
+    (per district) and ``awareness`` (district × indicator, with change)."""
+
+    year: int
+    previous: int | None
+    outreach: pd.DataFrame
+    outreach_totals: pd.DataFrame
+    awareness: pd.DataFrame
+    min_n: int
+
+
+def _outreach(activities, year, places):
+    require_columns(activities, ["activity_id", "year", "district_code", "commune_key", "activity_type",
+                                 "people_reached"])
+    this = activities[activities["year"] == year]
+    by_type = this.groupby(["district_code", "activity_type"], as_index=False).agg(
+        activities=("activity_id", "nunique"), people_reached=("people_reached", "sum"))
+    totals = this.groupby("district_code").agg(
+        activities=("activity_id", "nunique"), people_reached=("people_reached", "sum"),
+        communes_reached=("commune_key", "nunique"))
+    districts = places.groupby(["district_code", "district_name"], as_index=False).agg(
+        communes=("commune_key", "size"), population=("population", "sum"))
+    totals = districts.merge(totals, on="district_code", how="left")
+    for column in ("activities", "communes_reached"):
+        totals[column] = totals[column].fillna(0).astype("int64")
+    totals["people_reached"] = totals["people_reached"].fillna(0.0)
+    totals["reach_per_1000"] = 1000 * totals["people_reached"] / totals["population"]
+    return by_type, totals
+
+
+def _levels(frame, indicator, year, design_kw, level):
+    this = frame[frame["round"] == year].reset_index(drop=True)
+    design = Design(this, **design_kw)
+    method = design.mean if indicator == "knowledge" else design.proportion
+    by_district = method(indicator, by="stratum", level=level).rename(columns={"stratum": "district_code"})
+    city = method(indicator, level=level)
+    city.insert(0, "district_code", "all")
+    return pd.concat([by_district, city], ignore_index=True)
+
+
+def _change(frame, indicator, previous, year, weight, level):
+    pooled = frame[frame["round"].isin([previous, year])].reset_index(drop=True)
+    pooled = pooled.assign(_stratum=pooled["stratum"].astype(str) + "|" + pooled["round"].astype(str),
+                           _psu=pooled["psu"].astype(str) + "|" + pooled["round"].astype(str),
+                           _all="all")
+    kw = {"y": indicator, "round": "round", "a": previous, "b": year, "weight": weight, "strata": "_stratum",
+          "psu": "_psu", "lonely_psu": "adjust", "level": level}
+    parts = []
+    try:
+        parts.append(change(pooled, by="stratum", **kw).rename(columns={"stratum": "district_code"}))
+    except DomainEmpty:
+        # a district missing from one round: report the others
+        for code in sorted(pooled["stratum"].astype(str).unique()):
+            try:
+                part = change(pooled.assign(_in=pooled["stratum"].astype(str) == code), by="_in", **kw)
+            except DomainEmpty:
+                continue
+            part = part[part["_in"].astype(bool)].drop(columns="_in")
+            part.insert(0, "district_code", code)
+            parts.append(part)
+    parts.append(change(pooled, by="_all", **kw).rename(columns={"_all": "district_code"}))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["district_code", "estimate", "ci_low", "ci_high", "se"]].rename(columns={
+        "estimate": "change", "ci_low": "change_low", "ci_high": "change_high", "se": "change_se"})
+
+
+def yearly_report(frame, activities, *, year, previous=None, indicators=None, min_n=MIN_N, weight="weight",
+                  level=0.95) -> YearlyReport:
+    """Build the 12 November report for ``year``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Weighted respondents of round ``year`` (and ``previous``, for the change).
+    activities : pandas.DataFrame
+        :func:`analysis.tidy.activities` (any years; ``year`` is selected).
+    year, previous : int
+        The report's survey round and the round to compare with (None: no change columns).
+    indicators : list of str, optional
+        Indicator columns (default :data:`INDICATORS` present in the frame).
+    min_n : int
+        Small-cell threshold.
+    """
+    require_columns(frame, ["round", "stratum", "psu", weight])
+    indicators = indicators or [c for c in INDICATORS if c in frame.columns]
+    if not indicators:
+        raise VariableInvalid("no indicator column to report")
+    if not (frame["round"] == year).any():
+        raise VariableInvalid(f"no respondents in round {year}")
+    if previous is not None and not (frame["round"] == previous).any():
+        raise VariableInvalid(f"no respondents in round {previous}")
+    places = census_communes()
+    by_type, totals = _outreach(activities, year, places)
+    design_kw = {"weight": weight, "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"}
+    rows = []
+    for indicator in indicators:
+        table = _levels(frame, indicator, year, design_kw, level)
+        table = table[["district_code", "estimate", "se", "ci_low", "ci_high", "n", "deff"]]
+        if previous is not None:
+            table = table.merge(_change(frame, indicator, previous, year, weight, level), on="district_code",
+                                how="left")
+        table.insert(1, "indicator", indicator)
+        rows.append(table)
+    awareness = pd.concat(rows, ignore_index=True)
+    figures = [c for c in awareness.columns if c not in ("district_code", "indicator", "n")]
+    awareness = suppress_small(awareness, min_n=min_n, columns=figures)
+    names = dict(zip(places["district_code"], places["district_name"], strict=False))
+    awareness.insert(1, "district_name", awareness["district_code"].map(names).fillna("Cần Thơ"))
+    return YearlyReport(year, previous, by_type, totals, awareness, min_n)
+
+
+def _fmt_pct(x):
+    return "–" if pd.isna(x) else f"{100 * x:.0f}%"
+
+
+def _fmt_change(row):
+    if pd.isna(row.get("change", np.nan)):
+        return "–"
+    return f"{100 * row['change']:+.0f} [{100 * row['change_low']:+.0f}; {100 * row['change_high']:+.0f}]"
+
+
+def render_markdown(report: YearlyReport, *, language="vi") -> str:
+    """Markdown text of the report; headings and labels in ``"vi"``, ``"en"`` or ``"both"``."""
+    if language not in ("vi", "en", "both"):
+        raise VariableInvalid(f"language must be 'vi', 'en' or 'both', got {language!r}")
+
+    def h(key, **values):
+        vi, en = (text.format(**values) for text in HEADINGS[key])
+        return {"vi": vi, "en": en, "both": f"{vi} / {en}"}[language]
+
+    def label(indicator):
+        vi, en = INDICATORS.get(indicator, (indicator, indicator))
+        return {"vi": vi, "en": en, "both": f"{vi} / {en}"}[language]
+
+    lines = [f"# {h('title', year=report.year)}", "", f"_{h('due')}_", "", f"## 1. {h('outreach')}", ""]
+    head = {"vi": "| Quận/huyện | Hoạt động | Người được tiếp cận | Số xã/phường có hoạt động | Loại hình |",
+            "en": "| District | Activities | People reached | Communes reached | Types |"}
+    lines += [head["en" if language == "en" else "vi"], "|---|---:|---:|---:|---|"]
+    for _, row in report.outreach_totals.iterrows():
+        kinds = report.outreach[report.outreach["district_code"] == row["district_code"]]
+        pairs = zip(kinds["activity_type"], kinds["activities"], strict=True)
+        types = ", ".join(f"{t} {n}" for t, n in pairs)
+        lines.append(f"| {row['district_name']} | {row['activities']} | {row['people_reached']:,.0f} | "
+                     f"{row['communes_reached']}/{row['communes']} | {types or '–'} |")
+    key = "awareness" if report.previous is not None else "awareness_only"
+    lines += ["", f"## 2. {h(key, previous=report.previous)}", ""]
+    for indicator, table in report.awareness.groupby("indicator", sort=False):
+        lines += [f"### {label(indicator)}", "",
+                  "| Quận/huyện / District | % [95% CI] | n | Δ (điểm %) / change (pp) [95% CI] |",
+                  "|---|---:|---:|---:|"]
+        for _, row in table.iterrows():
+            interval = f"[{_fmt_pct(row['ci_low'])}–{_fmt_pct(row['ci_high'])}]"
+            level_text = "–" if row["suppressed"] else f"{_fmt_pct(row['estimate'])} {interval}"
+            lines.append(f"| {row['district_name']} | {level_text} | {row['n']} | {_fmt_change(row)} |")
+        lines.append("")
+    notes = {
+        "vi": [f"Số liệu từ dưới {report.min_n} người trả lời không được công bố (–).",
+               "Khoảng tin cậy 95% tính theo thiết kế mẫu (phân tầng theo quận/huyện, cụm là xã/phường).",
+               "Hoạt động cấp thành phố được tính cho mọi quận/huyện; số người tiếp cận chia theo dân số."],
+        "en": [f"Figures from fewer than {report.min_n} respondents are withheld (–).",
+               "95% confidence intervals are design-based (strata: districts; clusters: communes).",
+               "City-wide activities count in every district; their reach is shared by population."],
+    }
+    lines += [f"## {h('notes')}", ""]
+    for lang in (("vi", "en") if language == "both" else (language,)):
+        lines += [f"- {note}" for note in notes[lang]]
+    return "\n".join(lines) + "\n"
