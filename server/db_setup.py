@@ -34,6 +34,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # pysqlite begins transactions only before writes, so a run of reads would see several
+    # states; Ferry emits BEGIN itself (see _sqlite_begin) and pysqlite must stay out of it.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    # Writers of the sync store take the write lock at BEGIN, as PostgreSQL's counter row lock
+    # does at their first write, so two writers never both read and then collide.
+    immediate = connection.get_execution_options().get("ferry_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def render_item(type_, obj, autogen_context):
@@ -49,6 +61,7 @@ def init_app(app: Flask) -> None:
     """Attach the SQLite pragmas to the app's engine before its first connection."""
     with app.app_context():
         event.listen(db.engine, "connect", _sqlite_pragmas)
+        event.listen(db.engine, "begin", _sqlite_begin)
 
 
 def schema_status(migrations_dir: str) -> dict:

@@ -81,7 +81,7 @@ class EngineScenarios:
             thread.start()
         for thread in threads:
             thread.join(60)
-        assert errors == []
+        assert errors == [], [repr(e) for e in errors]
         settled: dict[str, list[dict]] = {}
         for response in responses:
             for result in response.results:

@@ -16,13 +16,24 @@ from .places import District
 from .places import DistrictAgePopulation
 from .places import UnitList
 from .rounds import Round
+from .submissions import Blob
+from .submissions import BlobChunk
+from .submissions import BucketChange
+from .submissions import BucketHorizon
 from .submissions import Counter
+from .submissions import DeviceSync
 from .submissions import QuarantinedSubmission
+from .submissions import ServerState
 from .submissions import Submission
+from .submissions import SubmissionConflict
+from .submissions import SubmissionRevision
+from .submissions import SyncOp
 from .submissions import next_seq
 from .types import utcnow
 
 __all__ = [
+    "Blob", "BlobChunk", "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",
+    "SubmissionRevision", "SyncOp",
     "ApiToken", "AuditEntry", "Commune", "Counter", "Device", "District", "DistrictAgePopulation",
     "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
     "QuarantinedSubmission", "ROLES",

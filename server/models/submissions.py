@@ -1,24 +1,32 @@
-"""Submissions (stored exactly once), quarantined submissions, and the server sequence."""
+"""Submissions as the sync engine stores them: heads, immutable revisions, quarantine, conflicts.
+
+Ids are the strings devices send (client-generated UUIDs, op ids up to 64 characters). Device ids
+are kept as text without a foreign key: the engine only ever sees devices the server authenticated,
+and the ledger must outlive a deleted device.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from sqlalchemy import BigInteger
-from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import LargeBinary
 from sqlalchemy import String
-from sqlalchemy import Uuid
+from sqlalchemy import Text
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 
 from ..extensions import db
 from .types import JsonDocument
+from .types import NullableJson
 from .types import UTCDateTime
-from .types import utcnow
+
+ID = String(64)
 
 
 class Counter(db.Model):
@@ -36,50 +44,171 @@ def next_seq(session: Session, name: str = "changes") -> int:
     A database sequence would hand out numbers in start order, not commit order, so a reader
     could move its cursor past a write that commits later; the row lock here prevents that.
     """
-    result = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
-        .returning(Counter.value)
-    ).scalar_one_or_none()
+    bump = (update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+            .returning(Counter.value))
+    result = session.execute(bump).scalar_one_or_none()
     if result is None:
-        session.add(Counter(name=name, value=1))
-        session.flush()
-        return 1
+        # First use on this database: two writers may both get here, so create the row in a way
+        # that lets the second wait for the first instead of failing on the primary key.
+        insert_missing(session, Counter, name=name, value=0)
+        result = session.execute(bump).scalar_one()
     return result
 
 
+def insert_missing(session: Session, model, **values) -> None:
+    """Insert a row unless its key exists, waiting for (not failing on) a concurrent insert."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+class ServerState(db.Model):
+    """The server's identity: its epoch changes whenever the database is restored or replaced."""
+
+    __tablename__ = "server_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    epoch: Mapped[str] = mapped_column(String(64))
+
+
+class DeviceSync(db.Model):
+    """What the server knows of a device's sync: last acknowledged op, epoch, clock skew."""
+
+    __tablename__ = "device_sync"
+
+    device_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    epoch: Mapped[str | None] = mapped_column(String(64))
+    last_op: Mapped[str | None] = mapped_column(ID)
+    last_n: Mapped[int | None] = mapped_column(BigInteger)
+    clock_skew_s: Mapped[int | None] = mapped_column(BigInteger)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class SyncOp(db.Model):
+    """The ledger: one row per operation ever applied, with the result it was given."""
+
+    __tablename__ = "sync_ops"
+
+    op_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ID, index=True)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict] = mapped_column(JsonDocument)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class Submission(db.Model):
-    """One completed interview or activity record, keyed by the id its device generated."""
+    """A submission's head: which revision wins (by server receipt order) and whether deleted."""
 
     __tablename__ = "submissions"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"), index=True)
-    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), index=True)
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
-    answers: Mapped[dict] = mapped_column(JsonDocument)
-    # The device's clock is data, never an ordering key: phones in the field have wrong clocks.
-    device_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(100), index=True)
+    form_version: Mapped[str] = mapped_column(String(100))
+    device_id: Mapped[str] = mapped_column(ID, index=True)
+    head: Mapped[str] = mapped_column(ID)
+    revisions: Mapped[int]
+    deleted: Mapped[bool]
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class SubmissionRevision(db.Model):
+    """One immutable revision of a submission; ``answers`` is null for a tombstone."""
+
+    __tablename__ = "submission_revisions"
+
+    op_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ID, index=True)
+    number: Mapped[int]
+    device_id: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(10))
+    base: Mapped[str | None] = mapped_column(ID)
+    form_id: Mapped[str] = mapped_column(String(100))
+    form_version: Mapped[str] = mapped_column(String(100))
+    answers: Mapped[dict | None] = mapped_column(NullableJson)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # The device's clock is data, never an ordering key: phones in the field have wrong clocks.
+    device_time: Mapped[str | None] = mapped_column(String(40))
+    skew_s: Mapped[int | None] = mapped_column(BigInteger)
+    blobs: Mapped[list] = mapped_column(JsonDocument)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class QuarantinedSubmission(db.Model):
-    """A submission that reached the server but could not be accepted, kept whole with its reasons."""
+    """A payload that reached the server but was not accepted, kept whole with its reasons."""
 
     __tablename__ = "quarantined_submissions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # The client's id when one could be read; the raw payload is kept either way.
-    submission_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    key: Mapped[str] = mapped_column(ID, primary_key=True)
+    op_id: Mapped[str] = mapped_column(ID)
+    device_id: Mapped[str] = mapped_column(ID, index=True)
+    reason: Mapped[str] = mapped_column(String(60))
+    issues: Mapped[list] = mapped_column(JsonDocument)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    submission_id: Mapped[str | None] = mapped_column(ID, index=True)
     form_id: Mapped[str | None] = mapped_column(String(100))
     form_version: Mapped[str | None] = mapped_column(String(100))
-    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    reason: Mapped[str] = mapped_column(String(60))
-    issues: Mapped[list] = mapped_column(JsonDocument, default=list)
-    payload: Mapped[bytes] = mapped_column(LargeBinary)
-    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[str | None] = mapped_column(String(200))
+
+
+class SubmissionConflict(db.Model):
+    """Two revisions of one submission made without seeing each other; a coordinator reviews it."""
+
+    __tablename__ = "submission_conflicts"
+
+    key: Mapped[str] = mapped_column(ID, primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ID, index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    revisions: Mapped[list] = mapped_column(JsonDocument)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class BucketChange(db.Model):
+    """The latest change of one key of a pull bucket; ``data`` null is a tombstone."""
+
+    __tablename__ = "bucket_changes"
+    __table_args__ = (Index("ix_bucket_changes_bucket_seq", "bucket", "seq"),)
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    data: Mapped[dict | None] = mapped_column(NullableJson)
+    size: Mapped[int]
+
+
+class BucketHorizon(db.Model):
+    """The highest seq of a purged tombstone of a bucket: older cursors must reset."""
+
+    __tablename__ = "bucket_horizons"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    horizon: Mapped[int] = mapped_column(BigInteger)
+
+
+class Blob(db.Model):
+    """An attachment addressed by its sha256, uploaded in chunks that may resume after a drop."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100))
+    # Bytes committed so far: a client asks for this offset and resumes from it.
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    complete: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class BlobChunk(db.Model):
+    """One committed chunk of a blob; chunks are joined when the blob is read."""
+
+    __tablename__ = "blob_chunks"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offset: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

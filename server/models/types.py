@@ -11,6 +11,8 @@ from sqlalchemy.types import TypeDecorator
 
 # JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+# For columns where None means "nothing" (a tombstone): SQL NULL, not the JSON literal null.
+NullableJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UTCDateTime(TypeDecorator):

@@ -10,7 +10,7 @@ from tests.problem_shape import assert_problem
 def test_healthy(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "schema": "0002"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "schema": "0003"}
 
 
 def test_schema_behind_the_code(app, client):
@@ -22,7 +22,7 @@ def test_schema_behind_the_code(app, client):
         assert "flask --app server init" in body["detail"]
     finally:
         with app.app_context():
-            db.session.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+            db.session.execute(text("UPDATE alembic_version SET version_num = '0003'"))
             db.session.commit()
 
 
