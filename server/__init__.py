@@ -11,6 +11,7 @@ from . import auth
 from . import cli
 from . import db_setup
 from . import problems
+from . import sync_http
 from .config import defaults
 from .extensions import db
 from .extensions import migrate
@@ -40,5 +41,6 @@ def create_app(config: dict | None = None) -> Flask:
     problems.init_app(app)
     auth.init_app(app)
     cli.init_app(app)
+    sync_http.init_app(app)
     api.init_app(app)
     return app

@@ -16,6 +16,8 @@ from flask import g
 from flask import request
 from sqlalchemy import select
 
+from sync.errors import DeviceRevoked
+
 from .extensions import db
 from .models import ROLES
 from .models import ApiToken
@@ -97,8 +99,8 @@ def _principal_from_request() -> Principal | None:
     if token.device_id is not None:
         device = db.session.get(Device, token.device_id)
         if device.revoked_at is not None or not device.user.active:
-            raise ApiError("forbidden", "This device has been revoked. Keep its unsent data and "
-                           "ask a coordinator to enrol it again.")
+            raise DeviceRevoked("This device has been revoked. Keep its unsent data and ask a "
+                                "coordinator to enrol it again.")
         return Principal(user=device.user, device=device)
     user = db.session.get(User, token.user_id)
     if not user.active:

@@ -2,6 +2,8 @@
 
 import os
 
+from . import sync_http
+
 MiB = 1024 * 1024
 
 
@@ -22,4 +24,5 @@ def defaults(instance_path: str) -> dict:
         # Lifetime of a one-time device enrolment code, in hours.
         "ENROLMENT_CODE_HOURS": 72,
         "JSON_SORT_KEYS": False,
+        **sync_http.DEFAULTS,
     }

@@ -164,9 +164,9 @@ def _marshmallow_errors(messages, prefix="") -> list[dict]:
             pointer = prefix if key == "_schema" else f"{prefix}/{escaped}"
             out.extend(_marshmallow_errors(value, pointer))
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        out.extend({"pointer": prefix or "/", "detail": m} for m in messages)
+        out.extend({"pointer": prefix, "detail": m} for m in messages)
     else:
-        out.append({"pointer": prefix or "/", "detail": str(messages)})
+        out.append({"pointer": prefix, "detail": str(messages)})
     return out
 
 
@@ -179,10 +179,14 @@ def _on_api_error(exc: ApiError):
 def _on_package_error(exc):
     status = status_of(exc)
     extra = {k: v for k, v in exc.fields.items() if k not in ("errors",)}
-    return problem_response(
-        exc.code, status, title_of(type(exc)), exc.detail,
-        errors=exc.errors, **extra,
-    )
+    headers = {}
+    if status in (429, 503):
+        # Offline clients back off by this header (with jitter), not by guessing.
+        headers["Retry-After"] = str(exc.fields.get("retry_after", 5))
+    if exc.code in ("store-unavailable", "write-conflict"):
+        db.session.rollback()
+    return problem_response(exc.code, status, title_of(type(exc)), exc.detail, errors=exc.errors,
+                            headers=headers, **extra)
 
 
 def _on_validation_error(exc: ValidationError):

@@ -16,7 +16,8 @@ def assert_problem(response, status: int, code: str | None = None) -> dict:
     assert isinstance(body["errors"], list)
     for error in body["errors"]:
         assert set(error) >= {"pointer", "detail"}
-        assert error["pointer"].startswith("/")
+        # RFC 6901: "" is the whole document, anything deeper starts with "/".
+        assert error["pointer"] == "" or error["pointer"].startswith("/"), error
     if code is not None:
         assert body["code"] == code, body
     return body

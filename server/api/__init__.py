@@ -2,13 +2,16 @@
 
 from flask import Flask
 
+from . import devices
 from . import forms
 from . import health
 from . import places
+from . import review
+from . import sync
 from . import tokens
 from . import users
 
-BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp)
+BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp, sync.bp, devices.bp, review.bp)
 
 
 

@@ -10,5 +10,5 @@ def json_body() -> dict:
     body = request.get_json()
     if not isinstance(body, dict):
         raise ApiError("validation-failed", "The body must be a JSON object.",
-                       errors=[{"pointer": "/", "detail": "expected an object"}])
+                       errors=[{"pointer": "", "detail": "expected an object"}])
     return body

@@ -58,5 +58,5 @@ def test_revoked_device_is_refused_and_told_to_keep_its_data(app, client, accoun
     with app.app_context():
         db.session.get(Device, device_id).revoked_at = utcnow()
         db.session.commit()
-    body = assert_problem(client.get("/api/v1/places", headers=headers), 403, "forbidden")
+    body = assert_problem(client.get("/api/v1/places", headers=headers), 403, "device-revoked")
     assert "unsent data" in body["detail"]

@@ -1,0 +1,98 @@
+"""The coordinator's queue: quarantined submissions and conflicting corrections."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint
+from flask import request
+from marshmallow import Schema
+from marshmallow import fields
+
+from sync import engine
+
+from ..auth import access
+from ..auth import current_principal
+from ..extensions import db
+from ..models import audit
+from ..models import utcnow
+from ..sync_http import store
+from .body import json_body
+
+bp = Blueprint("review", __name__, url_prefix="/api/v1/sync")
+STAFF = ("admin", "coordinator")
+
+
+class RevalidateSchema(Schema):
+    keys = fields.List(fields.String(), load_default=None)
+
+
+def _payload(raw: bytes):
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return {"undecodable": raw[:2000].decode("utf-8", "replace")}
+
+
+def _quarantined_item(item) -> dict:
+    return {"key": item.key, "op_id": item.op_id, "device_id": item.device_id, "reason": item.reason,
+            "issues": list(item.issues), "submission_id": item.submission_id, "form_id": item.form_id,
+            "form_version": item.form_version, "received_at": item.received_at.isoformat(),
+            "resolved_at": item.resolved_at.isoformat() if item.resolved_at else None,
+            "resolution": item.resolution, "payload": _payload(item.payload)}
+
+
+def _record(action: str, target: str, **details) -> None:
+    user_id = current_principal().user.id
+    # End the read transaction authentication opened: on SQLite a snapshot taken before the store's
+    # commit can never become a writer.
+    db.session.rollback()
+    audit(db.session, action, "sync", target, user_id=user_id, **details)
+    db.session.commit()
+
+
+@bp.get("/quarantine")
+@access(*STAFF)
+def quarantine():
+    """List quarantined submissions with their reasons and raw payloads (``?all=1`` adds resolved)."""
+    items = engine.quarantined(store(), include_resolved=request.args.get("all") == "1")
+    return {"items": [_quarantined_item(item) for item in items]}
+
+
+@bp.post("/quarantine/revalidate")
+@access(*STAFF)
+def revalidate():
+    """Check quarantined submissions again (after a fix such as a corrected form); accept valid ones."""
+    keys = RevalidateSchema().load(json_body())["keys"]
+    outcomes = engine.revalidate_quarantined(store(), now=utcnow(), keys=keys)
+    _record("quarantine.revalidate", "quarantine", outcomes=outcomes)
+    return {"outcomes": outcomes}
+
+
+@bp.post("/quarantine/<key>/dismiss")
+@access(*STAFF)
+def dismiss(key: str):
+    """Mark a quarantined submission as dealt with without accepting it; it stays stored."""
+    engine.dismiss_quarantined(store(), key, now=utcnow())
+    _record("quarantine.dismiss", key)
+    return "", 204
+
+
+@bp.get("/conflicts")
+@access(*STAFF)
+def conflicts():
+    """List conflicting corrections (``?all=1`` adds resolved ones)."""
+    items = engine.conflicts(store(), include_resolved=request.args.get("all") == "1")
+    return {"conflicts": [{"key": c.key, "submission_id": c.submission_id, "kind": c.kind,
+                           "revisions": list(c.revisions), "created_at": c.created_at.isoformat(),
+                           "resolved_at": c.resolved_at.isoformat() if c.resolved_at else None}
+                          for c in items]}
+
+
+@bp.post("/conflicts/<key>/resolve")
+@access(*STAFF)
+def resolve(key: str):
+    """Mark a conflict as reviewed; the head stays the revision received last."""
+    engine.resolve_conflict(store(), key, now=utcnow())
+    _record("conflict.resolve", key)
+    return "", 204

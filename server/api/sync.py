@@ -1,0 +1,67 @@
+"""The sync API for devices: enrol, push, pull, and both in one round trip (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from sync import engine
+from sync.errors import EnvelopeInvalid
+from sync.protocol import PullRequest
+from sync.protocol import PushRequest
+
+from .. import devices
+from ..auth import DEVICE
+from ..auth import PUBLIC
+from ..auth import access
+from ..models import utcnow
+from ..sync_http import admitted
+from ..sync_http import device_ref
+from ..sync_http import json_request
+from ..sync_http import json_response
+from ..sync_http import limits
+from ..sync_http import store
+
+bp = Blueprint("sync", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/devices/enroll")
+@access(PUBLIC)
+def enroll():
+    """Exchange a one-time enrolment code for the device's token."""
+    with admitted():
+        enrolment = devices.enroll(json_request(), store(), limits(), now=utcnow())
+    return json_response(enrolment.to_wire())
+
+
+@bp.post("/sync/push")
+@access(DEVICE)
+def push():
+    """Apply a batch of operations; one result per operation (200 whenever the envelope is valid)."""
+    with admitted():
+        answer = engine.push(store(), device_ref(), PushRequest.from_wire(json_request()), now=utcnow(),
+                             limits=limits())
+    return json_response(answer.to_wire())
+
+
+@bp.post("/sync/pull")
+@access(DEVICE)
+def pull():
+    """Return the next page of the device's buckets after its cursor."""
+    with admitted():
+        page = engine.pull(store(), device_ref(), PullRequest.from_wire(json_request()), now=utcnow(),
+                           limits=limits())
+    return json_response(page.to_wire())
+
+
+@bp.post("/sync")
+@access(DEVICE)
+def push_and_pull():
+    """Push then pull in one round trip: ``{"push": {...}, "pull": {...}}``."""
+    with admitted():
+        body = json_request()
+        if not isinstance(body, dict):
+            raise EnvelopeInvalid("The body must be an object with 'push' and 'pull'.",
+                                  errors=[{"pointer": "", "detail": "object"}])
+        pushed, page = engine.sync(store(), device_ref(), PushRequest.from_wire(body.get("push")),
+                                   PullRequest.from_wire(body.get("pull")), now=utcnow(), limits=limits())
+    return json_response({"push": pushed.to_wire(), "pull": page.to_wire()})
