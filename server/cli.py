@@ -15,15 +15,19 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from forms.errors import FormError
+from sync import engine
 
 from . import accounts
+from . import devices
 from . import form_registry
 from . import reference
+from . import sync_http
 from .db_setup import MIGRATIONS_DIR
 from .extensions import db
 from .models import FORM_STATES
 from .models import ROLES
 from .models import User
+from .models import utcnow
 from .problems import ApiError
 
 DEMO_CREDENTIALS = "demo-credentials.txt"
@@ -254,7 +258,105 @@ def forms_list_command():
                    f"{version.content_hash[:12]}")
 
 
-COMMANDS = (init_command, create_user_command, enroll_device_command, demo_command, forms_group)
+@click.group("sync")
+def sync_group():
+    """Look after sync: the review queue, devices, the server epoch.
+
+    Example:
+
+    \b
+        flask --app server sync quarantine
+    """
+
+
+@sync_group.command("quarantine")
+@click.option("--all", "include_resolved", is_flag=True, help="Include items already dealt with.")
+@with_appcontext
+def sync_quarantine_command(include_resolved: bool):
+    """List quarantined submissions with their reasons (they are stored, never dropped).
+
+    Example:
+
+    \b
+        flask --app server sync quarantine
+    """
+    items = engine.quarantined(sync_http.store(), include_resolved=include_resolved)
+    for item in items:
+        first = item.issues[0] if item.issues else {}
+        click.echo(f"{item.received_at:%Y-%m-%d %H:%M} {item.key} {item.reason:<18} "
+                   f"{item.form_id or '-'}@{item.form_version or '-'} {first.get('pointer', '')} "
+                   f"{item.resolution or ''}".rstrip())
+    click.echo(f"{len(items)} item(s).")
+
+
+@sync_group.command("conflicts")
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved conflicts.")
+@with_appcontext
+def sync_conflicts_command(include_resolved: bool):
+    """List corrections of one submission made without seeing each other.
+
+    Example:
+
+    \b
+        flask --app server sync conflicts
+    """
+    items = engine.conflicts(sync_http.store(), include_resolved=include_resolved)
+    for item in items:
+        click.echo(f"{item.created_at:%Y-%m-%d %H:%M} {item.key} {item.kind:<18} {item.submission_id} "
+                   f"revisions: {', '.join(item.revisions)}")
+    click.echo(f"{len(items)} conflict(s).")
+
+
+@sync_group.command("revalidate")
+@with_appcontext
+def sync_revalidate_command():
+    """Check quarantined submissions again (after publishing a fixed form) and accept the valid ones.
+
+    Example:
+
+    \b
+        flask --app server sync revalidate
+    """
+    outcomes = engine.revalidate_quarantined(sync_http.store(), now=utcnow())
+    accepted = sum(1 for outcome in outcomes.values() if outcome == "accepted")
+    click.echo(f"Accepted {accepted}; still quarantined {len(outcomes) - accepted}.")
+
+
+@sync_group.command("new-epoch")
+@click.confirmation_option(prompt="Start a new epoch? Do this right after restoring the database.")
+@with_appcontext
+def sync_new_epoch_command():
+    """Give the database a new epoch after a restore, so devices re-send what the backup lacks.
+
+    Example:
+
+    \b
+        flask --app server sync new-epoch --yes
+    """
+    store = sync_http.store()
+    with store.transaction():
+        epoch = store.start_new_epoch()
+    click.echo(f"New epoch {epoch}: devices will re-send their archives; duplicates are ignored.")
+
+
+@sync_group.command("devices")
+@with_appcontext
+def sync_devices_command():
+    """List devices with their enumerator, last sync and clock skew.
+
+    Example:
+
+    \b
+        flask --app server sync devices
+    """
+    for row in devices.listing():
+        seen = f"{row['last_seen_at']:%Y-%m-%d %H:%M}" if row["last_seen_at"] else "never"
+        skew = f"{row['clock_skew_s']:+d}s" if row["clock_skew_s"] is not None else "-"
+        state = "revoked" if row["revoked_at"] else ("enrolled" if row["enrolled_at"] else "waiting")
+        click.echo(f"{row['device_id']} {row['enumerator']:<16} {state:<8} last sync {seen} skew {skew}")
+
+
+COMMANDS = (init_command, create_user_command, enroll_device_command, demo_command, forms_group, sync_group)
 
 
 def leaf_commands():

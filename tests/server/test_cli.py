@@ -73,3 +73,36 @@ def test_demo_creates_one_user_per_role_and_keeps_their_credentials(app, runner)
     response = app.test_client().post("/api/v1/auth/token",
                                       json={"username": username, "password": password})
     assert response.status_code == 201
+
+
+def test_sync_commands_show_the_queue_revalidate_and_start_a_new_epoch(app, runner, accounts):
+    import uuid
+
+    from server import sync_http
+    from sync import engine
+    from sync.protocol import PROTOCOL
+    from sync.protocol import PushRequest
+    from sync.store import DeviceRef
+
+    device_id, _ = accounts.device()
+    with app.app_context():
+        store = sync_http.store()
+        op = {"id": str(uuid.uuid4()), "kind": "create", "sub": str(uuid.uuid4()), "form": "nowhere",
+              "ver": "1", "ans": {}}
+        request = PushRequest.from_wire({"protocol": PROTOCOL, "device_id": str(device_id), "ops": [op]})
+        from server.models import utcnow
+
+        engine.push(store, DeviceRef(str(device_id), 1), request, now=utcnow())
+        with store.snapshot():
+            before = store.epoch()
+    listing = runner.invoke(args=["sync", "quarantine"])
+    assert listing.exit_code == 0 and op["id"] in listing.stdout and "form-unknown" in listing.stdout
+    assert "0 conflict(s)." in runner.invoke(args=["sync", "conflicts"]).stdout
+    # The form still does not exist: the item stays in quarantine, stored whole.
+    assert "Accepted 0; still quarantined 1." in runner.invoke(args=["sync", "revalidate"]).stdout
+    assert str(device_id) in runner.invoke(args=["sync", "devices"]).stdout
+    assert runner.invoke(args=["sync", "new-epoch"], input="n\n").exit_code == 1
+    assert runner.invoke(args=["sync", "new-epoch", "--yes"]).exit_code == 0
+    with app.app_context():
+        with sync_http.store().snapshot():
+            assert sync_http.store().epoch() != before
