@@ -13,6 +13,7 @@ from .transports import HttpTransport
 
 EXAMPLES = """examples:
   python -m sync.client --db ferry.sqlite enrol --server https://ferry.example.org --code K7QX-3M9D-WPRT
+  python -m sync.client --db ferry.sqlite queue --form awareness --version 2017.1 interview.json
   python -m sync.client --db ferry.sqlite status
   python -m sync.client --db ferry.sqlite sync
 """
@@ -30,11 +31,23 @@ def build_parser() -> argparse.ArgumentParser:
     enrol.add_argument("--server", required=True, help="the server's base URL")
     enrol.add_argument("--code", required=True, help="the one-time enrolment code")
     enrol.add_argument("--label", default="", help="a name for this device")
+    queue = commands.add_parser("queue", help="queue submissions from JSON files of answers")
+    queue.add_argument("--form", required=True, help="the form id, e.g. awareness")
+    queue.add_argument("--version", required=True, help="the form version the answers were filled in")
+    queue.add_argument("files", nargs="+", help="JSON files, each one answer document")
     commands.add_parser("status", help="show the queue, the archive and the sync state")
     commands.add_parser("push", help="send every queued operation")
     commands.add_parser("pull", help="fetch forms, places, assignments and settings")
     commands.add_parser("sync", help="push, then pull")
     return parser
+
+
+def _answers(path: str) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        answers = json.load(fh)
+    if not isinstance(answers, dict):
+        raise SystemExit(f"{path}: an answer document is a JSON object")
+    return answers
 
 
 def main(argv: list[str] | None = None, *, transport=None) -> int:
@@ -45,13 +58,15 @@ def main(argv: list[str] | None = None, *, transport=None) -> int:
         if args.command == "enrol":
             outbox.set(server=args.server)
         server = outbox.get("server")
-        if args.command != "status" and server is None and transport is None:
+        if args.command not in ("status", "queue") and server is None and transport is None:
             print("not enrolled: run enrol --server URL --code CODE first", file=sys.stderr)
             return 2
         client = SyncClient(outbox, transport or HttpTransport(server or "", timeout=args.timeout))
         if args.command == "enrol":
             enrolment = client.enrol(args.code, args.label)
             result = {"device_id": enrolment.device_id, "epoch": enrolment.epoch}
+        elif args.command == "queue":
+            result = {"queued": [client.create(args.form, args.version, _answers(path)) for path in args.files]}
         elif args.command == "status":
             result = outbox.status()
         elif args.command == "push":
