@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None, *, transport=None) -> int:
             enrolment = client.enrol(args.code, args.label)
             result = {"device_id": enrolment.device_id, "epoch": enrolment.epoch}
         elif args.command == "queue":
-            result = {"queued": [client.create(args.form, args.version, _answers(path)) for path in args.files]}
+            queued = [client.create(args.form, args.version, _answers(path)) for path in args.files]
+            result = {"queued": queued}
         elif args.command == "status":
             result = outbox.status()
         elif args.command == "push":
