@@ -214,3 +214,20 @@ def test_every_code_is_documented_and_exercised():
 def test_flatten_maps_names_to_values(form):
     flat = form.flatten(VALID)
     assert flat["why"] == "because" and flat["kid_age"] == [1, 2] and flat["n"] == 7
+
+
+def test_relevance_reports_every_question_with_repeats_per_entry(form):
+    relevance = form.relevance(VALID)
+    assert relevance["/grp"] is True and relevance["/grp/why"] is True
+    assert relevance["/more"] is True  # ${twice} = 2 * 7 > 10
+    assert form.relevance({"n": 3})["/more"] is False
+    assert [p for p in relevance if p.startswith("/kids")] == [
+        "/kids", "/kids/0/kid_age", "/kids/1/kid_age"]
+    assert form.check(VALID) == ([], relevance)
+
+
+def test_relevance_of_a_non_relevant_group_covers_its_children(form):
+    relevance = form.relevance({"n": 7, "many": ["blue"], "grp": {"why": "x"}})
+    assert relevance["/grp"] is False and relevance["/grp/why"] is False
+    assert form.relevance({"n": 7, "many": ["red"]})["/grp/why"] is True
+    assert form.relevance([]) == {}
