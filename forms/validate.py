@@ -43,6 +43,7 @@ from forms.values import xpath_string
 CODES = ("required", "constraint", "type", "choice", "choice-filter", "not-relevant",
          "unknown-field", "repeat-count", "not-answerable")
 _SELECTS = ("select_one", "select_multiple", "select_one_external", "rank")
+_NOT_NUMBERS = ("NaN", "inf", "-inf", "Infinity", "-Infinity")
 _RUNTIME = (ElementPathError, TypeError, ValueError, ArithmeticError, AttributeError,
             IndexError, KeyError, RecursionError)
 
@@ -206,15 +207,24 @@ class CompiledForm:
                 self._group_or_repeat(node, value, ptr, ctx, issues, relevance)
                 continue
             if is_empty(value):
+                computed = ""
                 if node.calc is not None:
                     try:
                         ctx.item = ""
-                        variables[node.name] = to_string(node.calc.token.evaluate(ctx))
+                        computed = to_string(node.calc.token.evaluate(ctx))
                     except _RUNTIME:
                         pass
-                if node.required or (node.required_expr is not None and self._test(
-                        node.required_expr, ctx, "", False)):
-                    issues.append(self.issue("required", ptr, node.q.required_message))
+                    if computed in _NOT_NUMBERS:
+                        computed = ""  # ODK stores a calculated NaN as blank
+                    variables[node.name] = computed
+                if computed == "":
+                    if node.required or (node.required_expr is not None and self._test(
+                            node.required_expr, ctx, "", False)):
+                        issues.append(self.issue("required", ptr, node.q.required_message))
+                elif node.constraint is not None and not self._test(node.constraint, ctx,
+                                                                    computed, True):
+                    # A question's constraint holds for a calculated value too.
+                    issues.append(self.issue("constraint", ptr, node.q.constraint_message))
                 continue
             if node.is_note:
                 issues.append(self.issue("not-answerable", ptr))

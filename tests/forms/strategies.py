@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from forms import library
 from forms.expressions import references
+from forms.values import checker
 
 AWARENESS = library.load("awareness")
 OUTREACH = library.load("outreach")
@@ -269,6 +270,7 @@ def mutation(draw, form, doc, *, free_only=False, for_engine=False):
     expected_pointer = pointer
     if kind == "type":
         pool = ENGINE_TYPE_ERRORS[q.type] if for_engine else TYPE_ERRORS
+        pool = [v for v in pool if checker(q.type)(v) is None]  # 12.5 is a fine decimal
         put(bad, pointer, draw(st.sampled_from(pool)))
     elif kind == "choice":
         wrong = "no_such_choice"

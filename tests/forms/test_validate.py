@@ -231,3 +231,24 @@ def test_relevance_of_a_non_relevant_group_covers_its_children(form):
     assert relevance["/grp"] is False and relevance["/grp/why"] is False
     assert form.relevance({"n": 7, "many": ["red"]})["/grp/why"] is True
     assert form.relevance([]) == {}
+
+
+# Found by the ODK parity tests on ona_ethiopia_food_security_monitoring (c32cTot: a decimal
+# whose calculation sums percentages and whose constraint wants 100): ODK checks a
+# constraint on a calculated value, and a required question with a calculated value is
+# answered.
+CALCULATED = """
+| survey |
+|        | type    | name  | label | calculation   | constraint | required |
+|        | integer | a     | A     |               |            |          |
+|        | integer | b     | B     |               |            |          |
+|        | decimal | total | Total | ${a} + ${b}   | . = 100    | yes      |
+"""
+
+
+def test_constraint_and_required_apply_to_a_calculated_value():
+    form = md(CALCULATED)
+    assert codes(form.validate({"a": 40, "b": 60})) == []
+    assert codes(form.validate({"a": 40, "b": 50})) == [("constraint", "/total")]
+    # '' + '' is NaN, which ODK stores as blank: then the question is unanswered.
+    assert codes(form.validate({})) == [("required", "/total")]
