@@ -153,7 +153,9 @@ def value_of(form, q):
     choices = [c.name for c in options if c.name and " " not in c.name]
     if q.type in ("select_one", "select_one_external"):
         return st.sampled_from(choices) if choices else None
-    if q.type in ("select_multiple", "rank"):
+    if q.type == "rank":  # ODK ranks every option
+        return st.permutations(choices) if choices else None
+    if q.type == "select_multiple":
         return st.lists(st.sampled_from(choices), min_size=1, max_size=3, unique=True) \
             if choices else None
     if q.type == "integer":
