@@ -245,29 +245,34 @@ def mutation(draw, form, doc, *, free_only=False, for_engine=False):
     ``kind`` at ``pointer`` (for ``free_only`` leaves that no expression reads, that issue
     only). ``for_engine`` keeps to mutations ODK's engine can be given (strings, not JSON
     types), and adds answers to non-relevant questions."""
-    candidates = [(p, k, v) for p, k, v in leaves(doc)
-                  if not free_only or k not in referenced(form)]
-    pointer, key, value = draw(st.sampled_from(candidates))
-    q = form.question(key)
-    kinds = ["unknown-field"]
-    if not for_engine or q.type in ENGINE_TYPE_ERRORS:
-        kinds.append("type")
-    if q.type in SELECTS:
-        kinds.append("choice")
-    if q.required == "true()":
-        kinds.append("required")
-    if key in CONSTRAINT_ERRORS:
-        kinds.append("constraint")
-    if key == "channel_main" and len(doc["exposure"]["channels"]) < len(names("channel")):
-        kinds.append("constraint")
-    if q.choice_filter and len(COMMUNES) > 1:
-        kinds.append("choice-filter")
     relevance = form.relevance(doc)
     off = [p for p, on in relevance.items() if not on and not p.startswith("/meta")
            and answerable(form, form.question(p.rsplit("/", 1)[-1]))]
-    if for_engine and off:
-        kinds.append("not-relevant")
-    kind = draw(st.sampled_from(kinds))
+    options = []  # (kind, pointer, key, value): every mutation this document allows
+    for pointer, key, value in leaves(doc):
+        if free_only and key in referenced(form):
+            continue
+        q = form.question(key)
+        kinds = ["unknown-field"]
+        if not for_engine or q.type in ENGINE_TYPE_ERRORS:
+            kinds.append("type")
+        if q.type in SELECTS:
+            kinds.append("choice")
+        if q.required == "true()":
+            kinds.append("required")
+        if key in CONSTRAINT_ERRORS:
+            kinds.append("constraint")
+        if key == "channel_main" and len(doc["exposure"]["channels"]) < len(names("channel")):
+            kinds.append("constraint")
+        if q.choice_filter and len(COMMUNES) > 1:
+            kinds.append("choice-filter")
+        if for_engine and off:
+            kinds.append("not-relevant")
+        options += [(kind, pointer, key, value) for kind in kinds]
+    # The kind first, so that rare kinds (one constrained question) are drawn as often.
+    kind = draw(st.sampled_from(sorted({o[0] for o in options})))
+    _, pointer, key, value = draw(st.sampled_from([o for o in options if o[0] == kind]))
+    q = form.question(key)
     bad = copy.deepcopy(doc)
     expected_pointer = pointer
     if kind == "type":

@@ -53,6 +53,7 @@ import re
 import sys
 import time
 import warnings
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck
@@ -123,7 +124,7 @@ def builtin_cases(name: str) -> list[tuple[str, dict]]:
     mutated = valid.flatmap(lambda doc: strategies.mutation(form, doc, for_engine=True))
     cases = [(f"valid-{i}", doc) for i, doc in enumerate(draw(valid, BUILTIN_VALID, 1))]
     for i, (doc, kind, pointer) in enumerate(draw(mutated, BUILTIN_MUTATED, 2)):
-        cases.append((f"mutated-{i}-{kind}{pointer}", doc))
+        cases.append((f"mutated-{i}:{kind}:{pointer}", doc))
     return cases
 
 
@@ -401,8 +402,25 @@ def test_builtin_form_agrees_with_odk(runs, name):
     run = runs[name]
     count = _verdict(run, set())
     assert count == BUILTIN_VALID + BUILTIN_MUTATED
-    kinds = {cid.split("-")[2].split("/")[0] for cid, _ in run.cases if cid.startswith("mutated")}
-    print(f"{name}: {count} cases; mutations: {sorted(kinds)}")
+    kinds = Counter(cid.split(":")[1] for cid, _ in run.cases if cid.startswith("mutated"))
+    print(f"{name}: {count} cases; mutations: {dict(sorted(kinds.items()))}")
+    assert set(kinds) >= {"type", "choice", "required", "constraint", "not-relevant",
+                          "unknown-field"} | ({"choice-filter"} if name == "awareness" else set())
+
+
+def test_comparison_sees_a_disagreement(runs):
+    """The comparison is not vacuous: a flipped engine verdict is reported."""
+    run = runs["awareness"]
+    (_cid, doc), result = run.cases[0], copy.deepcopy(run.results[0])
+    assert compare(run.form, doc, result, set()) == []
+    result["nodes"]["/data/profile/age"]["relevant"] = False
+    result["nodes"]["/data/round"]["required_violated"] = True
+    result["unapplied"]["/data/consent"] = "not relevant"
+    assert compare(run.form, doc, result, set()) == [
+        "relevance /data/profile/age: ferry=True engine=False",
+        "required /data/round: ferry=False engine=True",
+        "refusal /data/consent: engine='not relevant' ferry accepted it",
+    ]
 
 
 @pytest.mark.parametrize("name", corpus_files() or ["(corpus absent)"])
