@@ -193,6 +193,9 @@ def answerable(form, q) -> bool:
 def form_answers(draw, form, *, density=0.6, max_repeats=2):
     """Random answers to any form: each answerable question answered with probability density."""
 
+    # Integers that size repeats (repeat_count) stay small: ODK creates that many instances.
+    counts = {name for q in form.walk() for name in references(q.repeat_count)}
+
     def container(questions):
         out = {}
         for q in questions:
@@ -208,7 +211,8 @@ def form_answers(draw, form, *, density=0.6, max_repeats=2):
                 if entries:
                     out[q.name] = entries
             elif answerable(form, q) and draw(st.floats(0, 1)) < density:
-                out[q.name] = draw(value_of(form, q))
+                small = q.name in counts and q.type == "integer"
+                out[q.name] = draw(st.integers(0, 3) if small else value_of(form, q))
         return out
 
     return container(form.questions)
