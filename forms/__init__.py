@@ -5,6 +5,8 @@ Public API::
     forms.load_xlsform(path_or_bytes, *, attachments=None, file_type=None) -> Form
     forms.library.load(name) -> Form            # "awareness", "outreach"
     Form.validate(answers) -> list[Issue]       # Issue(code, pointer, message: {language: text})
+    Form.relevance(answers) -> {pointer: bool}  # each question's relevance, as validation sees it
+    Form.check(answers) -> (issues, relevance)  # both from one walk
     Form.to_json() -> dict / Form.from_json(dict | str | bytes) -> Form
     Form.flatten(answers) -> {name: value}      # Form.score(answers) -> {item: points}
     Form.content_hash, Form.xform, Form.scoring, Form.questions, Form.choices

@@ -128,6 +128,43 @@ for _symbol in ("=", "!=", "<", "<=", ">", ">="):
     )
 
 
+def _divide(x: float, y: float) -> float:
+    if y == 0:
+        return math.nan if x == 0 or math.isnan(x) else math.copysign(math.inf, x) * (
+            math.copysign(1, y))
+    return x / y
+
+
+def _modulo(x: float, y: float) -> float:
+    return math.nan if y == 0 or math.isinf(x) else math.fmod(x, y)
+
+
+_ARITHMETIC = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
+               "div": _divide, "mod": _modulo}
+
+
+def _arithmetic(base):
+    def evaluate(self, context=None):
+        if len(self) != 2:  # unary minus, or * as a name test
+            return base.evaluate(self, context)
+        x = to_number(self[0].evaluate(context))
+        y = to_number(self[1].evaluate(context))
+        try:
+            return float(_ARITHMETIC[self.symbol](x, y))
+        except OverflowError:
+            return math.nan
+    return evaluate
+
+
+# XPath 1.0 arithmetic converts both operands with number(); ODK's number() reads an ISO date
+# as days since 1970-01-01, so ${death} - ${birth} is an age in days (elementpath refuses it).
+for _symbol in _ARITHMETIC:
+    _base = XPath1Parser.symbol_table[_symbol]
+    ODKParser.symbol_table[_symbol] = type(_base)(
+        _base.__name__ + "ODK", (_base,), {"evaluate": _arithmetic(_base)}
+    )
+
+
 def _sum(self, context=None):
     values = self[0].evaluate(context)
     numbers = [to_number(v) for v in (values if isinstance(values, list) else [values])]
@@ -314,9 +351,18 @@ def references(source: str) -> list[str]:
     return _REF.findall(source or "")
 
 
+_SIBLING = re.compile(r"(?<![\w.$/-])\.\./([A-Za-z_][\w.-]*)(?![\w.-]*\s*[/(\[])")
+
+
 def to_xpath(source: str) -> str:
-    """Rewrite ``${name}`` as the XPath variable ``$name``."""
-    return _REF.sub(lambda m: "$" + m.group(1).strip(), source)
+    """Rewrite ``${name}`` as the XPath variable ``$name``.
+
+    A sibling written as a relative path, ``../name`` (pyxform's ``or_other`` writes
+    ``selected(../q, 'other')``), names the question ``name`` of the same group: it becomes
+    ``$name`` too, since the server binds each question's value to its name.
+    """
+    source = _REF.sub(lambda m: "$" + m.group(1).strip(), source)
+    return _SIBLING.sub(lambda m: "$" + m.group(1), source)
 
 
 _PARSER = ODKParser()

@@ -224,6 +224,18 @@ class Form:
         """Check an answer document; returns a list of ``Issue`` (empty when valid)."""
         return self.compiled.validate(answers)
 
+    def relevance(self, answers: Any) -> dict[str, bool]:
+        """JSON pointer → relevant for every group, repeat and question, as validation sees it.
+
+        Computed by the same walk and compiled expressions as ``validate``; questions inside a
+        repeat appear once per entry given (``/kids/0/age``). See ``CompiledForm.check``.
+        """
+        return self.compiled.relevance(answers)
+
+    def check(self, answers: Any) -> tuple[list, dict[str, bool]]:
+        """``(validate(answers), relevance(answers))`` from one walk."""
+        return self.compiled.check(answers)
+
     def flatten(self, answers: dict) -> dict:
         """Question name → value (repeats: name → list of values), for the analysis."""
         from forms.validate import flatten

@@ -43,6 +43,7 @@ from forms.values import xpath_string
 CODES = ("required", "constraint", "type", "choice", "choice-filter", "not-relevant",
          "unknown-field", "repeat-count", "not-answerable")
 _SELECTS = ("select_one", "select_multiple", "select_one_external", "rank")
+_NOT_NUMBERS = ("NaN", "inf", "-inf", "Infinity", "-Infinity")
 _RUNTIME = (ElementPathError, TypeError, ValueError, ArithmeticError, AttributeError,
             IndexError, KeyError, RecursionError)
 
@@ -145,16 +146,33 @@ class CompiledForm:
 
     def validate(self, answers) -> list[Issue]:
         """All issues of an answer document, in document order."""
+        return self.check(answers)[0]
+
+    def relevance(self, answers) -> dict[str, bool]:
+        """JSON pointer → relevant, for each question the validator reached; see ``check``."""
+        return self.check(answers)[1]
+
+    def check(self, answers) -> tuple[list[Issue], dict[str, bool]]:
+        """Issues of an answer document and the relevance the validator computed on the way.
+
+        The relevance map has a JSON pointer for every group, repeat and question of the form,
+        in document order; questions inside a repeat appear once per entry given
+        (``/kids/0/age``). A question is relevant when its own ``relevant`` and those of all its
+        ancestors hold (an expression the server cannot evaluate counts as relevant, as in
+        validation). Questions under a group or repeat whose value has the wrong JSON type are
+        not reached and are absent.
+        """
         issues: list[Issue] = []
+        relevance: dict[str, bool] = {}
         if not isinstance(answers, dict):
             issues.append(self.issue("type", "", expected="group"))
-            return issues
+            return issues, relevance
         variables = dict(self.blank)
         _collect(self.nodes, answers, variables)
         ctx = XPathContext(root=None, item="")
         ctx.variables = variables
-        self._container(self.nodes, self.keys, answers, "", ctx, issues)
-        return issues
+        self._container(self.nodes, self.keys, answers, "", ctx, issues, relevance)
+        return issues, relevance
 
     def issue(self, code: str, pointer: str, custom=None, **values) -> Issue:
         """Build an Issue with its message in the form's languages."""
@@ -167,7 +185,8 @@ class CompiledForm:
         except _RUNTIME:
             return default
 
-    def _container(self, nodes, keys, container: dict, pointer: str, ctx, issues) -> None:
+    def _container(self, nodes, keys, container: dict, pointer: str, ctx, issues,
+                   relevance: dict) -> None:
         for key in container:
             if key not in keys:
                 issues.append(self.issue("unknown-field", f"{pointer}/{_escape(key)}", name=key))
@@ -181,20 +200,31 @@ class CompiledForm:
                 for name in node.names:
                     variables[name] = ""
                 self._not_relevant(node, value, ptr, issues)
+                _irrelevant(node, value, ptr, relevance)
                 continue
+            relevance[ptr] = True
             if not node.leaf:
-                self._group_or_repeat(node, value, ptr, ctx, issues)
+                self._group_or_repeat(node, value, ptr, ctx, issues, relevance)
                 continue
             if is_empty(value):
+                computed = ""
                 if node.calc is not None:
                     try:
                         ctx.item = ""
-                        variables[node.name] = to_string(node.calc.token.evaluate(ctx))
+                        computed = to_string(node.calc.token.evaluate(ctx))
                     except _RUNTIME:
                         pass
-                if node.required or (node.required_expr is not None and self._test(
-                        node.required_expr, ctx, "", False)):
-                    issues.append(self.issue("required", ptr, node.q.required_message))
+                    if computed in _NOT_NUMBERS:
+                        computed = ""  # ODK stores a calculated NaN as blank
+                    variables[node.name] = computed
+                if computed == "":
+                    if node.required or (node.required_expr is not None and self._test(
+                            node.required_expr, ctx, "", False)):
+                        issues.append(self.issue("required", ptr, node.q.required_message))
+                elif node.constraint is not None and not self._test(node.constraint, ctx,
+                                                                    computed, True):
+                    # A question's constraint holds for a calculated value too.
+                    issues.append(self.issue("constraint", ptr, node.q.constraint_message))
                 continue
             if node.is_note:
                 issues.append(self.issue("not-answerable", ptr))
@@ -229,14 +259,14 @@ class CompiledForm:
                     ok = False
         return ok
 
-    def _group_or_repeat(self, node: Node, value, ptr: str, ctx, issues) -> None:
+    def _group_or_repeat(self, node: Node, value, ptr: str, ctx, issues, relevance) -> None:
         if node.type == "group":
             if value is None:
                 value = {}
             if not isinstance(value, dict):
                 issues.append(self.issue("type", ptr, expected="group"))
                 return
-            self._container(node.children, node.keys, value, ptr, ctx, issues)
+            self._container(node.children, node.keys, value, ptr, ctx, issues, relevance)
             return
         if value is None:
             value = []
@@ -257,7 +287,8 @@ class CompiledForm:
             local = dict(outer)
             _collect(node.children, instance, local)
             ctx.variables = local
-            self._container(node.children, node.keys, instance, f"{ptr}/{index}", ctx, issues)
+            self._container(node.children, node.keys, instance, f"{ptr}/{index}", ctx, issues,
+                            relevance)
         ctx.variables = outer
 
     def _not_relevant(self, node: Node, value, ptr: str, issues) -> None:
@@ -269,6 +300,24 @@ class CompiledForm:
                     self._not_relevant(child, value[child.name], f"{ptr}/{child.name}", issues)
             return
         issues.append(self.issue("not-relevant", ptr))
+
+
+def _irrelevant(node: Node, value, ptr: str, relevance: dict) -> None:
+    """Mark a non-relevant question and everything under it (per repeat entry given)."""
+    relevance[ptr] = False
+    if node.leaf:
+        return
+    if node.type == "group":
+        value = value if isinstance(value, dict) else {}
+        for child in node.children:
+            _irrelevant(child, value.get(child.name), f"{ptr}/{child.name}", relevance)
+        return
+    if isinstance(value, list):
+        for index, instance in enumerate(value):
+            instance = instance if isinstance(instance, dict) else {}
+            for child in node.children:
+                _irrelevant(child, instance.get(child.name), f"{ptr}/{index}/{child.name}",
+                            relevance)
 
 
 def _collect(nodes, container: dict, variables: dict) -> None:

@@ -106,3 +106,29 @@ def test_expressions_are_compiled_once_per_form_version(monkeypatch):
     form.validate({"round": "2017", "consent": "no"})
     form.validate({"round": "2018", "consent": "no"})
     assert calls == [] and form.compiled is compiled
+
+
+# Found by the ODK parity tests (tests/odk/test_parity.py) on the WHO verbal autopsy form,
+# whose ageInDays is ${Id10023} - ${Id10021}: ODK's number() reads an ISO date as days since
+# 1970-01-01 in arithmetic too, not only in comparisons.
+@pytest.mark.parametrize("source, expected", [
+    ("${d} - '2020-07-20'", 10.0),
+    ("${d} + 1", 18474.0),
+    ("${n} * 2", 14.0),
+    ("${n} div 2", 3.5),
+    ("${n} mod 4", 3.0),
+    ("${empty} - ${empty}", "nan"),
+    ("${name} + 1", "nan"),
+    ("-${n}", -7.0),
+])
+def test_arithmetic_converts_operands_as_odk_number(source, expected):
+    value = compile_expression(source).evaluate(VARS)
+    assert (str(value) if expected == "nan" else value) == expected
+
+
+# Found by the ODK parity tests on ona_ethiopia_food_security_monitoring: pyxform's or_other
+# writes relevant="selected(../q, 'other')", a path relative to the question.
+def test_sibling_written_as_relative_path_reads_the_sibling():
+    assert to_xpath("selected(../e5othS, 'other')") == "selected($e5othS, 'other')"
+    assert compile_expression("selected(../q, 'other')").test({"q": "a other"}) is True
+    assert to_xpath("../../q = ../g/q") == "../../q = ../g/q"  # not a sibling: left alone

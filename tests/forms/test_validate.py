@@ -214,3 +214,41 @@ def test_every_code_is_documented_and_exercised():
 def test_flatten_maps_names_to_values(form):
     flat = form.flatten(VALID)
     assert flat["why"] == "because" and flat["kid_age"] == [1, 2] and flat["n"] == 7
+
+
+def test_relevance_reports_every_question_with_repeats_per_entry(form):
+    relevance = form.relevance(VALID)
+    assert relevance["/grp"] is True and relevance["/grp/why"] is True
+    assert relevance["/more"] is True  # ${twice} = 2 * 7 > 10
+    assert form.relevance({"n": 3})["/more"] is False
+    assert [p for p in relevance if p.startswith("/kids")] == [
+        "/kids", "/kids/0/kid_age", "/kids/1/kid_age"]
+    assert form.check(VALID) == ([], relevance)
+
+
+def test_relevance_of_a_non_relevant_group_covers_its_children(form):
+    relevance = form.relevance({"n": 7, "many": ["blue"], "grp": {"why": "x"}})
+    assert relevance["/grp"] is False and relevance["/grp/why"] is False
+    assert form.relevance({"n": 7, "many": ["red"]})["/grp/why"] is True
+    assert form.relevance([]) == {}
+
+
+# Found by the ODK parity tests on ona_ethiopia_food_security_monitoring (c32cTot: a decimal
+# whose calculation sums percentages and whose constraint wants 100): ODK checks a
+# constraint on a calculated value, and a required question with a calculated value is
+# answered.
+CALCULATED = """
+| survey |
+|        | type    | name  | label | calculation   | constraint | required |
+|        | integer | a     | A     |               |            |          |
+|        | integer | b     | B     |               |            |          |
+|        | decimal | total | Total | ${a} + ${b}   | . = 100    | yes      |
+"""
+
+
+def test_constraint_and_required_apply_to_a_calculated_value():
+    form = md(CALCULATED)
+    assert codes(form.validate({"a": 40, "b": 60})) == []
+    assert codes(form.validate({"a": 40, "b": 50})) == [("constraint", "/total")]
+    # '' + '' is NaN, which ODK stores as blank: then the question is unanswered.
+    assert codes(form.validate({})) == [("required", "/total")]

@@ -6,7 +6,8 @@
 //           {"xform": "<xml>", "cases": [{"id": ..., "answers": {"/data/q": v}}],
 //            "attachments": {"communes.csv": "<csv text>"}}   // optional
 // stdout: one JSON line per input document: {"cases": [<case result>, ...]}
-//         (the case result format is documented in odk_engine.py).
+//         (the case result format is documented in odk_engine.py), or {"error": message}
+//         when that document failed.
 // Errors loading a form or reading input go to stderr with a non-zero exit.
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -278,9 +279,19 @@ const parseInput = (text) => {
   }
 };
 
+// A document that fails (the form does not load, a case throws) yields {"error": message}
+// on its line, its stack on stderr and a non-zero exit; the next documents still run.
 try {
   for (const doc of parseInput(await readStdin())) {
-    process.stdout.write(`${JSON.stringify(await runDocument(doc))}\n`);
+    let out;
+    try {
+      out = await runDocument(doc);
+    } catch (err) {
+      console.error(err?.stack ?? String(err));
+      process.exitCode = 1;
+      out = { error: String(err?.message ?? err) };
+    }
+    process.stdout.write(`${JSON.stringify(out)}\n`);
   }
 } catch (err) {
   console.error(err?.stack ?? String(err));
