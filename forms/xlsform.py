@@ -39,16 +39,6 @@ _ROW = re.compile(r"\[row\s*:\s*(\d+)\]")
 _SHEET = re.compile(r"'(survey|choices|settings|external_choices|entities)' sheet", re.I)
 _FERRY = "ferry::"
 
-TYPES = {
-    "select one": "select_one",
-    "select all that apply": "select_multiple",
-    "select one external": "select_one_external",
-    "string": "text",
-    "int": "integer",
-    "dateTime": "datetime",
-    "odk:rank": "rank",
-}
-
 Source = str | os.PathLike | bytes | bytearray
 
 
