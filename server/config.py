@@ -22,4 +22,8 @@ def defaults(instance_path: str) -> dict:
         # Lifetime of a one-time device enrolment code, in hours.
         "ENROLMENT_CODE_HOURS": 72,
         "JSON_SORT_KEYS": False,
+        # Attachments (photos, voice notes): largest accepted, largest chunk per PATCH, accepted types.
+        "BLOB_MAX_BYTES": 20 * MiB,
+        "BLOB_CHUNK_BYTES": 256 * 1024,
+        "BLOB_CONTENT_TYPES": ["image/jpeg", "image/png", "audio/*", "application/pdf"],
     }

@@ -2,14 +2,15 @@
 
 from flask import Flask
 
+from . import assignments
+from . import blobs
 from . import forms
 from . import health
 from . import places
 from . import tokens
 from . import users
 
-BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp)
-
+BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp, assignments.bp, blobs.bp)
 
 
 def init_app(app: Flask) -> None:

@@ -35,8 +35,8 @@ from .types import utcnow
 __all__ = [
     "Blob", "BlobChunk", "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",
     "SubmissionRevision", "SyncOp",
-    "ApiToken", "Assignment", "AuditEntry", "Commune", "Counter", "Device", "District", "DistrictAgePopulation",
-    "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
+    "ApiToken", "Assignment", "AuditEntry", "Commune", "Counter", "Device", "District",
+    "DistrictAgePopulation", "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
     "QuarantinedSubmission", "ROLES",
     "Round", "Submission", "UnitList", "User", "audit", "next_seq", "utcnow",
 ]
