@@ -108,7 +108,7 @@ def publish_form_version(session: Session, version) -> int | None:
 
 # -- places --------------------------------------------------------------------------------------
 def publish_places(session: Session, unit_list) -> int:
-    """Put each district (``d:<code>``) and commune (``c:<key>``) of ``unit_list``; return the count changed."""
+    """Put each district (``d:<code>``) and commune (``c:<key>``); return how many changed."""
     changed = 0
     for district in unit_list.districts:
         communes = list(district.communes)
