@@ -94,7 +94,8 @@ def form_summary(version) -> dict:
         "url": url,
         "attachments": [{"filename": a.filename, "sha256": a.sha256,
                          "url": f"{url}/attachments/{quote(a.filename, safe='')}"}
-                        for a in version.attachments],
+                        # Sorted here: a freshly imported version lists them in upload order.
+                        for a in sorted(version.attachments, key=lambda a: a.filename)],
     }
 
 
