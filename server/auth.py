@@ -98,10 +98,11 @@ def _principal_from_request() -> Principal | None:
         raise ApiError("token-invalid", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     if token.device_id is not None:
         device = db.session.get(Device, token.device_id)
-        if device.revoked_at is not None or not device.user.active:
+        user = device.user  # loaded now: the request reads it after the transaction ends
+        if device.revoked_at is not None or not user.active:
             raise DeviceRevoked("This device has been revoked. Keep its unsent data and ask a "
                                 "coordinator to enrol it again.")
-        return Principal(user=device.user, device=device)
+        return Principal(user=user, device=device)
     user = db.session.get(User, token.user_id)
     if not user.active:
         raise ApiError("forbidden", "This account is disabled.")
@@ -134,6 +135,9 @@ def access(*audiences: str):
                     raise ApiError("unauthenticated", headers={"WWW-Authenticate": "Bearer"})
                 if not principal.audiences & allowed:
                     raise ApiError("forbidden", f"This needs one of: {', '.join(sorted(allowed))}.")
+                # End the lookup's transaction: the sync store and uploads write on their own
+                # connections, and on SQLite an open transaction here would block or doom them.
+                db.session.commit()
             return view(*args, **kwargs)
 
         wrapper.access = allowed

@@ -8,6 +8,8 @@ import sqlite3
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
+from flask import has_request_context
+from flask import request
 from sqlalchemy import event
 from sqlalchemy import text
 
@@ -42,10 +44,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_begin(connection) -> None:
     if connection.dialect.name != "sqlite":
         return
-    # Writers of the sync store take the write lock at BEGIN, as PostgreSQL's counter row lock
-    # does at their first write, so two writers never both read and then collide.
-    immediate = connection.get_execution_options().get("ferry_write", False)
+    # A transaction that may write takes the write lock at BEGIN. SQLite cannot turn a read
+    # snapshot into a writer once another connection has committed (it fails at once with
+    # "database is locked"), so read-then-write requests would fail whenever a device push
+    # committed in between. Writers: the sync store's (ferry_write) and requests with a writing
+    # method; pull snapshots (ferry_read) and GETs begin as plain readers and never wait.
+    options = connection.get_execution_options()
+    immediate = options.get("ferry_write", False) or (not options.get("ferry_read", False)
+                                                      and _writing_request())
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _writing_request() -> bool:
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def render_item(type_, obj, autogen_context):

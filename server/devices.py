@@ -18,6 +18,7 @@ from sync.protocol import Limits
 from sync.protocol import format_time
 from sync.store import Store
 
+from . import buckets
 from .accounts import normalise_code
 from .auth import hash_secret
 from .auth import issue_token
@@ -53,6 +54,7 @@ def enroll(body, store: Store, limits: Limits, *, now: dt.datetime) -> Enrolment
     if request.label:
         device.label = request.label
     secret, _ = issue_token(device=device)
+    buckets.publish_device_settings(db.session, device)
     audit(db.session, "device.enroll", "device", device.id, device_id=device.id)
     db.session.commit()
     with store.snapshot():

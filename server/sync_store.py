@@ -84,7 +84,7 @@ class SqlStore:
         self._writer = engine.execution_options(ferry_write=True)
         # PostgreSQL: one snapshot for a whole pull, which never waits for writers.
         self._reader = (engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-                        if engine.dialect.name == "postgresql" else engine)
+                        if engine.dialect.name == "postgresql" else engine.execution_options(ferry_read=True))
         self._forms = forms
         self._local = threading.local()
 

@@ -44,9 +44,6 @@ def _quarantined_item(item) -> dict:
 
 def _record(action: str, target: str, **details) -> None:
     user_id = current_principal().user.id
-    # End the read transaction authentication opened: on SQLite a snapshot taken before the store's
-    # commit can never become a writer.
-    db.session.rollback()
     audit(db.session, action, "sync", target, user_id=user_id, **details)
     db.session.commit()
 
