@@ -283,8 +283,13 @@ class CompiledForm:
                 issues.append(self.issue("repeat-count", ptr, expected=str(int(wanted)),
                                          actual=str(len(value))))
         outer = ctx.variables
+        inside = [child.name for child in node.walk() if child is not node and child.leaf]
         for index, instance in enumerate(value):
             local = dict(outer)
+            # Within an entry, a question reads that entry's answer; unanswered there means blank,
+            # not the list of every entry's answers bound outside the repeat.
+            for name in inside:
+                local[name] = self.blank.get(name, "")
             _collect(node.children, instance, local)
             ctx.variables = local
             self._container(node.children, node.keys, instance, f"{ptr}/{index}", ctx, issues,

@@ -252,3 +252,25 @@ def test_constraint_and_required_apply_to_a_calculated_value():
     assert codes(form.validate({"a": 40, "b": 50})) == [("constraint", "/total")]
     # '' + '' is NaN, which ODK stores as blank: then the question is unanswered.
     assert codes(form.validate({})) == [("required", "/total")]
+
+
+def test_a_repeat_entry_reads_its_own_answers_never_another_entrys():
+    # Found by ODK parity on a real-world form: an entry without the answer read the list of every
+    # entry's answers, and XPath compares a node-set as "any of them".
+    from forms import load_xlsform
+    from tests.xlsform_builder import xlsform
+
+    form = load_xlsform(xlsform([
+        ("type", "name", "label", "relevant", "required"),
+        ("begin_repeat", "stumps", "Stumps", "", ""),
+        ("integer", "girth", "Girth", "", ""),
+        ("text", "photo", "Photo", "${girth} >= 220", "yes"),
+        ("end_repeat", "", "", "", ""),
+    ]))
+    answers = {"stumps": [{"girth": 300, "photo": "a.jpg"}, {}]}
+    relevance = form.relevance(answers)
+    assert relevance["/stumps/0/photo"] is True
+    assert relevance["/stumps/1/photo"] is False
+    assert form.validate(answers) == []
+    answers = {"stumps": [{}, {"girth": 300}]}
+    assert [(i.code, i.pointer) for i in form.validate(answers)] == [("required", "/stumps/1/photo")]
