@@ -13,6 +13,7 @@ import forms
 from forms import library
 from forms import versions
 
+from . import buckets
 from .models import Form
 from .models import FormAttachment
 from .models import FormVersion
@@ -107,6 +108,7 @@ def set_state(session: Session, form_id: str, version: str, state: str, *, actor
     before, row.state = row.state, state
     if state == "open" and row.published_at is None:
         row.published_at = utcnow()
+    buckets.publish_form_version(session, row)
     audit(session, "form.state", "form_version", f"{form_id}@{version}", before=before, after=state,
           **_actor(actor))
     return row
@@ -153,7 +155,10 @@ def load_form(version: FormVersion) -> forms.Form:
 
 
 def install_library(session: Session) -> list[FormVersion]:
-    """Import and open the built-in forms (awareness, outreach); versions already there are kept."""
+    """Import and open the built-in forms (awareness, outreach); versions already there are kept.
+
+    Their ``forms`` bucket entries are (re)published, so a database from before the buckets gets them.
+    """
     installed = []
     files = {name: path.read_bytes() for name, path in library.attachments().items()}
     for name in library.NAMES:
@@ -161,5 +166,6 @@ def install_library(session: Session) -> list[FormVersion]:
         version, _ = import_xlsform(session, path.read_bytes(), path.name, files)
         if version.state == "draft":
             publish(session, version.form.form_id, version.version)
+        buckets.publish_form_version(session, version)
         installed.append(version)
     return installed

@@ -47,6 +47,13 @@ SERVER_PROBLEMS: dict[str, tuple[int, str]] = {
     "service-unavailable": (503, "Service unavailable"),
     "database-unavailable": (503, "The database cannot be reached"),
     "schema-outdated": (503, "The database schema is not at the latest migration"),
+    "blob-type-not-allowed": (422, "Attachments of this content type are not accepted"),
+    "blob-too-large": (413, "The attachment is larger than the server accepts"),
+    "chunk-too-large": (413, "The chunk is too large or runs past the attachment's size"),
+    "upload-offset-mismatch": (409, "The upload offset is not where the server's copy ends"),
+    "chunk-checksum-mismatch": (460, "The chunk does not match its Upload-Checksum"),
+    "blob-hash-mismatch": (422, "The uploaded bytes do not have the declared sha256"),
+    "blob-incomplete": (409, "The attachment has not been completely uploaded yet"),
 }
 
 #: Status of each pure-package code; codes not listed take their root's default below.

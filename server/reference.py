@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from forms import places
 
+from . import buckets
 from .models import Commune
 from .models import District
 from .models import DistrictAgePopulation
@@ -17,10 +18,12 @@ from .models import UnitList
 def load_places(session: Session) -> UnitList:
     """Load the 2019 unit list (9 districts, 85 communes, age bands) once; return it.
 
-    Loading is idempotent: a unit list already present is left exactly as it is.
+    Loading is idempotent: a unit list already present is left exactly as it is. Its districts and
+    communes are (re)published to the ``places`` bucket, which re-sends nothing that is unchanged.
     """
     existing = session.scalar(select(UnitList).where(UnitList.code == places.UNIT_LIST_2019))
     if existing is not None:
+        buckets.publish_places(session, existing)
         return existing
     unit_list = UnitList(
         code=places.UNIT_LIST_2019,
@@ -48,6 +51,7 @@ def load_places(session: Session) -> UnitList:
             urban=band.urban, rural=band.rural, total=band.total,
         ))
     session.flush()
+    buckets.publish_places(session, unit_list)
     return unit_list
 
 

@@ -85,3 +85,41 @@ class FormVersionSchema(Schema):
 
 class FormStateSchema(Schema):
     state = fields.String(required=True, validate=validate.OneOf(FORM_STATES))
+
+
+class AssignedCommuneSchema(Schema):
+    commune = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    quota = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
+
+
+class AssignmentsPutSchema(Schema):
+    round = fields.Integer(required=True, strict=True)
+    communes = fields.List(fields.Nested(AssignedCommuneSchema), required=True,
+                           validate=validate.Length(max=500))
+
+
+class AssignmentsQuerySchema(Schema):
+    round = fields.Integer()
+
+
+class AssignmentSchema(Schema):
+    round = fields.Function(lambda a: a.round.year)
+    commune = fields.Function(lambda a: a.commune.key)
+    commune_name = fields.Function(lambda a: a.commune.name)
+    district = fields.Function(lambda a: a.commune.district.code)
+    quota = fields.Integer()
+
+
+class BlobCreateSchema(Schema):
+    sha256 = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9a-f]{64}$", error="64 lower-case hexadecimal digits."))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    content_type = fields.String(required=True, validate=validate.Length(min=3, max=100))
+
+
+class BlobSchema(Schema):
+    sha256 = fields.String()
+    size = fields.Integer()
+    content_type = fields.String()
+    offset = fields.Integer(attribute="received")
+    complete = fields.Boolean()

@@ -2,6 +2,8 @@
 
 from flask import Flask
 
+from . import assignments
+from . import blobs
 from . import devices
 from . import forms
 from . import health
@@ -11,8 +13,10 @@ from . import sync
 from . import tokens
 from . import users
 
-BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp, sync.bp, devices.bp, review.bp)
-
+BLUEPRINTS = (
+    health.bp, places.bp, tokens.bp, users.bp, forms.bp, sync.bp, devices.bp, review.bp,
+    assignments.bp, blobs.bp,
+)
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """The data model. Schema changes go through Alembic migrations in ``server/migrations``."""
 
+from .assignments import Assignment
 from .audit import AuditEntry
 from .audit import record as audit
 from .forms import FORM_STATES
@@ -34,8 +35,8 @@ from .types import utcnow
 __all__ = [
     "Blob", "BlobChunk", "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",
     "SubmissionRevision", "SyncOp",
-    "ApiToken", "AuditEntry", "Commune", "Counter", "Device", "District", "DistrictAgePopulation",
-    "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
+    "ApiToken", "Assignment", "AuditEntry", "Commune", "Counter", "Device", "District",
+    "DistrictAgePopulation", "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
     "QuarantinedSubmission", "ROLES",
     "Round", "Submission", "UnitList", "User", "audit", "next_seq", "utcnow",
 ]

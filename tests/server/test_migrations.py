@@ -43,7 +43,7 @@ def test_upgrade_from_empty_matches_models_then_downgrades_cleanly(empty_app):
         upgrade(directory=MIGRATIONS_DIR)
         tables = set(sa.inspect(db.engine).get_table_names())
     assert {"communes", "districts", "submissions", "quarantined_submissions", "audit_log",
-            "users", "devices", "api_tokens", "form_versions", "rounds"} <= tables
+            "users", "devices", "api_tokens", "form_versions", "rounds", "assignments"} <= tables
     # Autogenerate finds nothing: the models and the migrations describe the same schema.
     assert _differences(empty_app) == []
     with empty_app.app_context():

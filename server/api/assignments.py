@@ -1,0 +1,37 @@
+"""Enumerators' assignments per round, set by coordinators; devices receive them by pull."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import request
+
+from .. import assignments
+from ..auth import access
+from ..auth import current_principal
+from ..extensions import db
+from ..schemas import AssignmentSchema
+from ..schemas import AssignmentsPutSchema
+from ..schemas import AssignmentsQuerySchema
+from .body import json_body
+
+bp = Blueprint("assignments", __name__, url_prefix="/api/v1/users")
+
+
+@bp.get("/<username>/assignments")
+@access("admin", "coordinator")
+def list_assignments(username: str):
+    """Return a user's assignments, of every round or of ``?round=<year>``."""
+    args = AssignmentsQuerySchema().load(request.args)
+    rows = assignments.assignments_of(db.session, username, args.get("round"))
+    return {"username": username, "assignments": AssignmentSchema(many=True).dump(rows)}
+
+
+@bp.put("/<username>/assignments")
+@access("admin", "coordinator")
+def replace_assignments(username: str):
+    """Replace a user's assignments for one round: ``{"round": 2019, "communes": [{commune, quota}]}``."""
+    args = AssignmentsPutSchema().load(json_body())
+    rows = assignments.replace_assignments(db.session, username, args["round"], args["communes"],
+                                           actor=current_principal().user)
+    db.session.commit()
+    return {"username": username, "assignments": AssignmentSchema(many=True).dump(rows)}
