@@ -149,13 +149,7 @@ class FleetReport:
 
     def check(self, server_submission_ids: Iterable[str] | Mapping[str, int]) -> Verdict:
         """Compare the server's submission ids (or ids -> revision counts) with the generated ones."""
-        if isinstance(server_submission_ids, Mapping):
-            counts = Counter({k: int(v) for k, v in server_submission_ids.items()})
-        else:
-            counts = Counter(server_submission_ids)
-        return Verdict(lost=sorted(set(self.generated) - set(counts)),
-                       duplicated=sorted(k for k, n in counts.items() if n > 1),
-                       unexpected=sorted(set(counts) - set(self.generated)))
+        return verify(self.generated, server_submission_ids)
 
     def summary(self) -> dict:
         """Return the figures as plain data, for printing."""
@@ -166,6 +160,18 @@ class FleetReport:
                 "gave_up": self.gave_up, "reinstalls": self.reinstalls, "restored_ops": self.restored_ops,
                 "pending": self.pending, "skewed_devices": sum(1 for s in self.skews_s if s),
                 "elapsed_s": round(self.elapsed_s, 1)}
+
+
+def verify(generated: Iterable[str], server_submission_ids: Iterable[str] | Mapping[str, int]) -> Verdict:
+    """Compare server submission ids (a list, or ids -> revision counts) with the generated ids."""
+    if isinstance(server_submission_ids, Mapping):
+        counts = Counter({k: int(v) for k, v in server_submission_ids.items()})
+    else:
+        counts = Counter(server_submission_ids)
+    expected = set(generated)
+    return Verdict(lost=sorted(expected - set(counts)),
+                   duplicated=sorted(k for k, n in counts.items() if n > 1),
+                   unexpected=sorted(set(counts) - expected))
 
 
 def allocate(items: list, devices: int, seed: int) -> tuple[list[DeviceSpec], list[list]]:
@@ -324,4 +330,5 @@ def _tally(fleet: list[_Device], report: FleetReport) -> None:
         device.outbox.close()
 
 
-__all__ = ["DeviceSpec", "FaultPlan", "FaultyTransport", "FleetReport", "Verdict", "allocate", "simulate"]
+__all__ = ["DeviceSpec", "FaultPlan", "FaultyTransport", "FleetReport", "Verdict", "allocate", "simulate",
+           "verify"]
