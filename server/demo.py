@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import select
 
-from analysis.season_standin import generate
+from analysis.season import generate
 from sync.fleet import FaultPlan
 from sync.fleet import Verdict
 from sync.fleet import simulate

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from analysis.season_standin import generate
+from analysis.season import generate
 from server import form_registry
 from server.extensions import db
 from server.fleet import AppTransport
