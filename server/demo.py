@@ -76,8 +76,11 @@ def load_season(app: Flask, interviews: int, *, seed: int = SEED, devices: int =
     """Generate the season and push what the server lacks through the sync protocol; safe to rerun.
 
     The generator is deterministic, so a rerun finds every submission id stored and pushes
-    nothing; an interrupted load resumes with the submissions still missing.
+    nothing; an interrupted load resumes with the submissions still missing. ``interviews`` 0
+    loads no season.
     """
+    if interviews <= 0:
+        return SeasonLoad(interviews=0, activities=0, ingested=0, seconds=0.0, verdict=verify([], {}))
     season = generate(seed=seed, interviews=interviews, rounds=tuple(app.config["ROUNDS"]))
     items = list(season.interviews) + list(season.activities)
     ids = [item.sub_id for item in items]
