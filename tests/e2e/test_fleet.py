@@ -29,7 +29,8 @@ OVER_HTTP = 5  # every tenth device crosses a real socket; the rest use the app 
 
 
 def _season_items(total: int) -> list:
-    season = generate(seed=2017, interviews=total, rounds=(2017, 2018, 2019, 2020))
+    # The design samples 36 communes a round, so a season is never smaller than 144 interviews.
+    season = generate(seed=2017, interviews=max(total, 200), rounds=(2017, 2018, 2019, 2020))
     activities = season.activities[: max(1, total // 50)]
     return season.interviews[: total - len(activities)] + activities
 
