@@ -244,7 +244,11 @@ class _Device:
             self.sim.report.gave_up += 1
 
     def reinstall(self) -> None:
-        """Lose the app's database; restore its operations from a kept copy under a new enrolment."""
+        """Lose the app's database; restore its operations from a kept copy under a new enrolment.
+
+        The copy is taken at the moment of loss (an export on the SD card, a cloud backup of the
+        day): queued and already-acknowledged operations alike come back, with their ids and bytes.
+        """
         kept = self.outbox.export()
         self.outbox.close()
         for suffix in ("", "-wal", "-shm"):
@@ -254,9 +258,19 @@ class _Device:
         self.sim.report.reinstalls += 1
 
 
+@dataclass
 class _Simulation:
-    def __init__(self, **kwargs):
-        self.__dict__.update(kwargs)
+    """What every device of one run shares."""
+
+    seed: int
+    faults: FaultPlan
+    transport_factory: Callable[[int], Transport]
+    new_code: Callable[[DeviceSpec], str]
+    outbox_dir: str | Path
+    sleep: Callable[[float], None]
+    delay: Callable[[float], None]
+    batch_size: int
+    report: FleetReport
 
     def backoff_sleep(self, seconds: float) -> None:
         self.report.retries += 1
