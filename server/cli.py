@@ -5,19 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import secrets
 
 import click
 from flask import Flask
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select
 
 from forms.errors import FormError
 from sync import engine
 
 from . import accounts
+from . import demo
 from . import devices
 from . import form_registry
 from . import reference
@@ -26,11 +25,8 @@ from .db_setup import MIGRATIONS_DIR
 from .extensions import db
 from .models import FORM_STATES
 from .models import ROLES
-from .models import User
 from .models import utcnow
 from .problems import ApiError
-
-DEMO_CREDENTIALS = "demo-credentials.txt"
 
 
 def _fail_on_api_error(fn):
@@ -116,49 +112,40 @@ def enroll_device_command(username: str, label: str):
     click.echo(f"Enrolment code (valid {hours} h, shown once): {code}")
 
 
-def load_demo() -> list[tuple[str, str, str]]:
-    """Initialise the database and create one demo user per role; return their credentials.
-
-    Passwords are random per installation and kept in the instance folder so `make run` can show
-    them; a demo database is never a production one.
-    """
+def load_demo() -> tuple[list[tuple[str, str, str]], demo.SeasonLoad]:
+    """Initialise the database, create one demo user per role and load the demo season; safe to rerun."""
     initialise()
-    path = os.path.join(current_app.instance_path, DEMO_CREDENTIALS)
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as fh:
-            rows = [tuple(line.split()) for line in fh if line.strip() and not line.startswith("#")]
-        if all(db.session.scalar(select(User).where(User.username == u)) for u, _, _ in rows):
-            return rows
-    rows = []
-    for role in ROLES:
-        username = f"demo-{role}"
-        if db.session.scalar(select(User).where(User.username == username)) is None:
-            password = secrets.token_urlsafe(12)
-            accounts.create_user(db.session, username, password, role, cli=True)
-            rows.append((username, password, role))
-    db.session.commit()
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as fh:
-        fh.write("# demo users: username password role\n")
-        fh.writelines(f"{u} {p} {r}\n" for u, p, r in rows)
-    return rows
+    app = current_app._get_current_object()
+    rows = demo.ensure_users(app)
+    return rows, demo.load_season(app, int(app.config["DEMO_INTERVIEWS"]))
 
 
 @click.command("demo")
 @with_appcontext
 def demo_command():
-    """Load the demo: places, survey rounds and one demo user per role.
+    """Load the demo: places, rounds, one demo user per role, and a survey season synced from devices.
 
-    Prints the demo users' credentials (also kept in the instance folder).
+    The season (FERRY_DEMO_INTERVIEWS interviews, default 8000, over four rounds, plus the
+    outreach log) is generated with a fixed seed and pushed by simulated enumerators' devices
+    through the sync protocol. Running it again adds nothing. Prints the demo users' credentials
+    (also kept in the instance folder).
 
     Example:
 
     \b
         flask --app server demo
     """
-    rows = load_demo()
+    rows, season = load_demo()
     click.echo("Demo users (user name, password, role):")
     for username, password, role in rows:
         click.echo(f"  {username:<18} {password:<18} {role}")
+    if season.ingested:
+        click.echo(f"Synced {season.ingested} submissions from demo devices in {season.seconds:.1f} s.",
+                   err=True)
+    if not season.verdict.ok:
+        raise click.ClickException(f"The demo season is not stored exactly once: {season.verdict}")
+    click.echo(f"Demo season: {season.interviews} interviews and {season.activities} outreach activities "
+               "on the server.")
 
 
 @click.group("forms")

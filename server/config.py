@@ -25,6 +25,8 @@ def defaults(instance_path: str) -> dict:
         "ENROLMENT_CODE_HOURS": 72,
         "JSON_SORT_KEYS": False,
         **sync_http.DEFAULTS,
+        # Interviews in the demo season `flask demo` loads (plus the outreach log).
+        "DEMO_INTERVIEWS": 8000,
         # Attachments (photos, voice notes): largest accepted, largest chunk per PATCH, accepted types.
         "BLOB_MAX_BYTES": 20 * MiB,
         "BLOB_CHUNK_BYTES": 256 * 1024,

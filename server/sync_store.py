@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import defer
 
 from sync.errors import NotFound
 from sync.errors import StoreUnavailable
@@ -314,8 +315,11 @@ class SqlStore:
         """Return a stored form version (any state) with its compiled validator, or None."""
         if self._forms is not None:
             return self._forms(form_id, version)
+        # The definition and source are big and needed only when the compiled form is not cached:
+        # loading them for every op cost more than the rest of applying it.
         row = self._session.scalar(select(FormVersionRow).join(FormRow).where(
-            FormRow.form_id == form_id, FormVersionRow.version == version))
+            FormRow.form_id == form_id, FormVersionRow.version == version)
+            .options(defer(FormVersionRow.definition), defer(FormVersionRow.source)))
         if row is None:
             return None
         return StoredFormVersion(state=row.state, form=form_registry.load_form(row))

@@ -86,9 +86,9 @@ class SyncClient:
         return enrolment
 
     def create(self, form_id: str, version: str, answers: dict, *, at: dt.datetime | None = None,
-               blobs: tuple[str, ...] = ()) -> str:
-        """Queue a new submission; return its id."""
-        sub = str(uuid.uuid4())
+               blobs: tuple[str, ...] = (), sub: str | None = None) -> str:
+        """Queue a new submission (``sub``: its UUID, made here if absent, as the app does); return its id."""
+        sub = sub or str(uuid.uuid4())
         self.outbox.enqueue({"kind": "create", "sub": sub, "form": form_id, "ver": version, "ans": answers,
                              "at": format_time(at or self.clock()), "blobs": list(blobs)})
         return sub

@@ -92,6 +92,27 @@ class Outbox:
                            "SET op_id = excluded.op_id", (op["sub"], op["id"]))
         return op
 
+    def restore(self, ops: list[dict]) -> int:
+        """Queue operations kept from another outbox (a phone restored from backup); return how many.
+
+        Each keeps its id, number and bytes, so the server dedupes what it had by op id.
+        """
+        added = 0
+        with self.transaction() as db:
+            for op in sorted(ops, key=lambda op: op["n"]):
+                added += db.execute("INSERT OR IGNORE INTO outbox (n, op_id, body, queued_at) "
+                                    "VALUES (?, ?, ?, ?)", (op["n"], op["id"], json.dumps(op),
+                                                            format_time(dt.datetime.now(dt.UTC)))).rowcount
+                if op.get("sub"):
+                    db.execute("INSERT INTO heads (sub, op_id) VALUES (?, ?) ON CONFLICT (sub) DO UPDATE "
+                               "SET op_id = excluded.op_id", (op["sub"], op["id"]))
+        return added
+
+    def export(self) -> list[dict]:
+        """Return every operation this outbox holds, queued or archived, in order (a backup's content)."""
+        rows = self._db.execute("SELECT n, body FROM outbox UNION ALL SELECT n, body FROM archive ORDER BY 1")
+        return [json.loads(body) for _, body in rows]
+
     def head_of(self, sub: str) -> str | None:
         """Return the id of the latest operation queued for a submission (the base of a correction)."""
         row = self._db.execute("SELECT op_id FROM heads WHERE sub = ?", (sub,)).fetchone()

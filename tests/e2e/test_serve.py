@@ -41,6 +41,7 @@ def served(tmp_path):
         pytest.skip("`make run` serves the embedded SQLite database; PostgreSQL is covered in-process")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FERRY_", "FLASK_"))}
     env["FERRY_INSTANCE_PATH"] = str(tmp_path / "instance")
+    env["FERRY_DEMO_INTERVIEWS"] = "200"  # the full season's load time: tests/bench/bench_demo.py
     demo = subprocess.run([FLASK, "--app", "server", "demo"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert demo.returncode == 0, demo.stderr

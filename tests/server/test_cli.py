@@ -63,6 +63,7 @@ def test_enroll_device_refuses_non_enumerators(runner, accounts):
 
 
 def test_demo_creates_one_user_per_role_and_keeps_their_credentials(app, runner):
+    app.config["DEMO_INTERVIEWS"] = 0  # the season: tests/server/test_demo.py
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     for role in ("admin", "coordinator", "enumerator", "analyst", "planner"):
