@@ -39,6 +39,7 @@ from sync.store import QuarantineItem
 from sync.store import Revision
 from sync.store import SubmissionHead
 
+from . import analysis_data
 from . import form_registry
 from .models import Blob
 from .models import BucketChange
@@ -87,6 +88,7 @@ class SqlStore:
                         if engine.dialect.name == "postgresql" else engine.execution_options(ferry_read=True))
         self._forms = forms
         self._local = threading.local()
+        self._analysis_forms: dict[str, object] = {}
 
     # -- sessions ----------------------------------------------------------------------------
     @property
@@ -244,6 +246,29 @@ class SqlStore:
             for name, value in dataclasses.asdict(head).items():
                 setattr(row, name, value)
         self._flush()
+        self._index_for_analysis(head)
+
+    def _index_for_analysis(self, head: SubmissionHead) -> None:
+        # Analysis-ready row of the head, in the same transaction (see server/analysis_data.py).
+        session = self._session
+        revision = None if head.deleted else session.get(SubmissionRevision, head.head)
+        form = None if revision is None else self._scored_form(head.form_id, head.form_version)
+        analysis_data.index_head(session, head, form, None if revision is None else revision.answers)
+        self._flush()
+
+    def _scored_form(self, form_id: str, version: str):
+        if self._forms is not None:
+            return getattr(self._forms(form_id, version), "form", None)
+        # Only the hash is read per submission: the definition is parsed once per content.
+        content_hash = self._session.scalar(select(FormVersionRow.content_hash).join(FormRow).where(
+            FormRow.form_id == form_id, FormVersionRow.version == version))
+        if content_hash is None:
+            return None
+        form = self._analysis_forms.get(content_hash)
+        if form is None:
+            stored = self.form_version(form_id, version)
+            form = self._analysis_forms[content_hash] = stored.form
+        return form
 
     def insert_revision(self, revision: Revision) -> None:
         """Insert an immutable revision."""
