@@ -32,6 +32,8 @@ from .problems import ApiError
 
 log = logging.getLogger(__name__)
 
+#: Longest code kept in a typed column (``respondents`` String(100) columns).
+_CODE_LENGTH = 100
 #: Choice vector codes: not chosen, chosen, missing.
 _MISSING_CHOICE = 2
 
@@ -49,6 +51,13 @@ def respondent_values(form, answers: dict) -> dict:
         elif value is not None:
             extra[name] = value
     values["extra"] = extra or None
+    if values["round"] is not None and not 0 < values["round"] < 10000:
+        raise ValueError(f"round {values['round']} is not a year")
+    for key in ("district_code", "commune_key", *PROFILE_COLUMNS):
+        value = values.get(key)
+        if isinstance(value, str) and len(value) > _CODE_LENGTH:
+            # PostgreSQL would refuse the row and with it the device's whole sync transaction.
+            raise ValueError(f"{key} is longer than {_CODE_LENGTH} characters")
     points = [record[name] for name in layout.items]
     values["points"] = np.array([np.nan if p is None else p for p in points], dtype="<f4").tobytes()
     choices = [record[column] for column in layout.choice_columns]
@@ -61,9 +70,10 @@ def _typed(name, value):
         return None
     if name == "age":
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            age = int(value)
+        except (TypeError, ValueError, OverflowError):
             return None
+        return age if 0 <= age < 1000 else None  # an INTEGER column; no one is older
     return str(value)
 
 

@@ -24,7 +24,7 @@ from .types import NullableJson
 PROFILE_COLUMNS = ("sex", "age", "marital", "education", "occupation", "plan_away", "plan_abroad",
                    "heard_any", "channel_main")
 
-_CODE = String(60)
+_CODE = String(100)
 
 
 class Respondent(db.Model):
@@ -39,8 +39,8 @@ class Respondent(db.Model):
     # The head's seq: which revision this row was extracted from, in commit order.
     seq: Mapped[int] = mapped_column(BigInteger)
     round: Mapped[int | None]
-    district_code: Mapped[str | None] = mapped_column(String(10))
-    commune_key: Mapped[str | None] = mapped_column(String(10))
+    district_code: Mapped[str | None] = mapped_column(String(100))
+    commune_key: Mapped[str | None] = mapped_column(String(100))
     consented: Mapped[bool]
     sex: Mapped[str | None] = mapped_column(_CODE)
     age: Mapped[int | None]

@@ -89,7 +89,12 @@ def test_unknown_form_is_not_found(app):
 
 def test_unscorable_answers_are_stored_but_not_indexed(app, store):
     write(store, "odd", {"round": "not-a-year", "consent": "yes"})
+    # Longer than the typed column: PostgreSQL would otherwise fail the whole sync transaction.
+    write(store, "long", {"round": "2017", "consent": "yes", "profile": {"commune": "x" * 101}})
+    write(store, "huge", {"round": str(10**12), "consent": "yes"})
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Respondent)) == 0
     with store.snapshot():
         assert store.submission("odd") is not None
+        assert store.submission("long") is not None
+        assert store.submission("huge") is not None
