@@ -155,7 +155,10 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
     if version is not None:
         select_rows = select_rows.where(table.c.form_version == version)
     rows = session.execute(select_rows.order_by(table.c.seq)).all()
-    raw = pd.DataFrame.from_records(rows, columns=_COLUMNS)
+    # Column-wise from plain tuples: pandas probing SQLAlchemy rows one by one costs more than the query.
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
+    raw = pd.DataFrame({name: list(values) for name, values in zip(_COLUMNS, columns, strict=True)},
+                       columns=_COLUMNS)
     parts, counts = [], []
     for name, part in raw.groupby("form_version", sort=False) if len(raw) else []:
         form = form_registry.load_form(stored[name])
