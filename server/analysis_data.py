@@ -77,13 +77,14 @@ def _typed(name, value):
     return str(value)
 
 
-def index_head(session: Session, head, form, answers: dict | None) -> None:
+def index_head(session: Session, head, form, answers: dict | None, *, new: bool = False) -> None:
     """Write, replace or remove the ``respondents`` row of a submission head (inside its transaction).
 
     ``form`` is the head's form version (None if unknown); ``answers`` its head revision's answers
-    (None for a tombstone). Forms without scoring keys have no row.
+    (None for a tombstone); ``new``: the head was just created, so it has no row yet. Forms without
+    scoring keys have no row.
     """
-    row = session.get(Respondent, head.id)
+    row = None if new else session.get(Respondent, head.id)
     if head.deleted or answers is None or form is None or not form.scoring:
         if row is not None:
             session.delete(row)

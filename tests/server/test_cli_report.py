@@ -39,8 +39,11 @@ def test_report_files_and_reindex(app, runner, store, season, tmp_path):
     xlsx = tmp_path / "indicators.xlsx"
     result = runner.invoke(args=["report", "indicators", "--round", "2017", "--out", str(xlsx)])
     assert result.exit_code == 0, result.output
-    sheet = load_workbook(xlsx, read_only=True)["indicators"]
-    assert sum(1 for _ in sheet.iter_rows()) == 1 + 3 * 10
+    book = load_workbook(xlsx, read_only=True)
+    try:
+        assert sum(1 for _ in book["indicators"].iter_rows()) == 1 + 3 * 10
+    finally:
+        book.close()
 
     with app.app_context():
         db.session.execute(sa.delete(Respondent))
