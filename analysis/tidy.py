@@ -22,6 +22,8 @@ Conventions
 from __future__ import annotations
 
 import json
+import weakref
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,7 +33,8 @@ from analysis.errors import PlaceUnknown
 from analysis.errors import VariableInvalid
 from analysis.population import communes as census_communes
 
-__all__ = ["respondents", "response_counts", "activities", "exposure", "PLACE_COLUMNS"]
+__all__ = ["respondents", "respondent_record", "respondent_layout", "respondent_frame",
+           "RespondentLayout", "response_counts", "activities", "exposure", "PLACE_COLUMNS"]
 
 #: Columns that locate a respondent in the design.
 PLACE_COLUMNS = ["submission_id", "round", "district_code", "commune_key", "stratum", "psu",
@@ -98,14 +101,42 @@ def response_counts(submissions, *, places=None) -> pd.DataFrame:
     return out
 
 
-def _columns_of(form):
-    """Profile questions, scored items, and select_multiple questions of a form."""
-    items = {item.name: item for item in form.scoring}
+@dataclass(frozen=True)
+class RespondentLayout:
+    """The analysis columns of a scored form version, in a fixed order.
+
+    ``profile``: (question, numeric) pairs; ``items``: scoring item names in scoring order;
+    ``multiple``: (question, choice names) of select-multiple questions; ``skippable``: questions
+    with their own ``relevant`` (skipped means "does not apply", see the module docstring).
+    """
+
+    profile: tuple
+    items: tuple
+    multiple: tuple
+    skippable: frozenset
+
+    @property
+    def choice_columns(self) -> list[str]:
+        """``<question>_<choice>`` column names, in layout order."""
+        return [f"{q}_{c}" for q, choices in self.multiple for c in choices]
+
+
+_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def respondent_layout(form) -> RespondentLayout:
+    """Profile questions, scored items, and select-multiple questions of a form (cached per form)."""
+    try:
+        return _LAYOUTS[form]
+    except (KeyError, TypeError):
+        pass
+    items = [item.name for item in form.scoring]
+    scored = set(items)
     profile, multiple, skippable = [], [], set()
     for q in form.walk():
         if q.relevant and q.type not in ("group", "repeat"):
             skippable.add(q.name)
-        if q.name in _NOT_PROFILE or q.name in items:
+        if q.name in _NOT_PROFILE or q.name in scored:
             if q.type == "select_multiple":
                 multiple.append(q)
             continue
@@ -113,7 +144,93 @@ def _columns_of(form):
             profile.append(q)
         elif q.type == "select_multiple":
             multiple.append(q)
-    return profile, items, multiple, skippable
+    layout = RespondentLayout(
+        profile=tuple((q.name, q.type in ("integer", "decimal")) for q in profile),
+        items=tuple(items),
+        multiple=tuple((q.name, tuple(c.name for c in form.choices.get(q.choices, []))) for q in multiple),
+        skippable=frozenset(skippable))
+    try:
+        _LAYOUTS[form] = layout
+    except TypeError:
+        pass
+    return layout
+
+
+def respondent_record(form, answers) -> dict:
+    """One answer document as analysis values: design fields, consent, profile, points, choices.
+
+    Returns ``round`` (int or None), ``district_code``, ``commune_key`` (the ``district`` and
+    ``commune`` answers), ``consented``, then the layout's profile answers, item points (0 for a
+    skipped item with its own relevance, None when missing) and ``<question>_<choice>`` booleans.
+    Free text is never read. This is the one extraction both the bulk path (:func:`respondents`)
+    and the server's ingestion use.
+    """
+    answers = _answers(answers)
+    layout = respondent_layout(form)
+    flat = form.flatten(answers)
+    points = form.score(answers)
+    round_ = flat.get("round")
+    try:
+        round_ = int(round_) if round_ is not None else None
+    except (TypeError, ValueError):
+        raise VariableInvalid(f"round must be a year, got {round_!r}") from None
+    district, commune = flat.get("district"), flat.get("commune")
+    row = {"round": round_, "district_code": None if district is None else str(district),
+           "commune_key": None if commune is None else str(commune), "consented": _consented(answers)}
+    for name, _numeric in layout.profile:
+        row[name] = flat.get(name)
+    for name in layout.items:
+        value = points.get(name)
+        row[name] = 0.0 if value is None and name in layout.skippable else value
+    for name, choices in layout.multiple:
+        chosen = flat.get(name)
+        for choice in choices:
+            if chosen is None:
+                row[f"{name}_{choice}"] = False if name in layout.skippable else None
+            else:
+                row[f"{name}_{choice}"] = choice in chosen
+    return row
+
+
+def respondent_frame(design, body, form, *, places=None, signs_at_least=3) -> pd.DataFrame:
+    """Assemble the tidy respondent frame from its design columns and its extracted body.
+
+    ``design`` has ``submission_id, round, district_code, commune_key`` (and optionally
+    ``weight``) of consenting respondents; ``body`` (same index) has the layout's columns as
+    :func:`respondent_record` gives them, or as arrays (points NaN when missing, choices as
+    0/1/NaN). Column types and order are fixed here, for both paths.
+    """
+    from analysis.scores import add_scores
+
+    places = census_communes() if places is None else places
+    known = _check_places(design, places)
+    layout = respondent_layout(form)
+    index = design.index
+    out = pd.DataFrame({
+        "submission_id": design["submission_id"].astype(str),
+        "round": design["round"].astype("int64"),
+        "district_code": design["district_code"].astype(str),
+        "commune_key": design["commune_key"].astype(str),
+    })
+    out["stratum"] = out["district_code"]
+    out["psu"] = out["commune_key"]
+    for column in ("district_kind", "commune_kind", "area"):
+        out[column] = known.loc[out["commune_key"], column].to_numpy()
+    if "weight" in design.columns:
+        out["weight"] = pd.to_numeric(design["weight"]).astype("float64")
+    for name, numeric in layout.profile:
+        values = body[name] if name in body.columns else pd.Series(np.nan, index=index)
+        if numeric:
+            out[name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        else:
+            out[name] = values.astype("object").where(values.notna(), None)
+    for name in layout.items:
+        values = body[name] if name in body.columns else pd.Series(np.nan, index=index)
+        out[name] = pd.to_numeric(values, errors="coerce").astype("float64")
+    for column in layout.choice_columns:
+        values = body[column] if column in body.columns else pd.Series(np.nan, index=index)
+        out[column] = values.astype("float64").astype("boolean")
+    return add_scores(out, form, signs_at_least=signs_at_least)
 
 
 def respondents(submissions, form, *, places=None, signs_at_least=3) -> pd.DataFrame:
@@ -140,60 +257,14 @@ def respondents(submissions, form, *, places=None, signs_at_least=3) -> pd.DataF
         (points), ``<question>_<choice>`` booleans for select-multiple questions (e.g.
         ``channels_mobile_team``), then the scores of :func:`analysis.scores.add_scores`.
     """
-    from analysis.scores import add_scores
-
     frame = _submissions(submissions)
     places = census_communes() if places is None else places
-    known = _check_places(frame, places)
+    _check_places(frame, places)
     frame = frame[[_consented(a) for a in frame["answers"]]].reset_index(drop=True)
-    profile, items, multiple, skippable = _columns_of(form)
-    records = []
-    for answers in frame["answers"]:
-        flat = form.flatten(answers)
-        points = form.score(answers)
-        row = {}
-        for q in profile:
-            row[q.name] = flat.get(q.name)
-        for name in items:
-            value = points.get(name)
-            row[name] = 0.0 if value is None and name in skippable else value
-        for q in multiple:
-            chosen = flat.get(q.name)
-            for choice in form.choices.get(q.choices, []):
-                if chosen is None:
-                    row[f"{q.name}_{choice.name}"] = False if q.name in skippable else None
-                else:
-                    row[f"{q.name}_{choice.name}"] = choice.name in chosen
-        records.append(row)
+    records = [respondent_record(form, answers) for answers in frame["answers"]]
     body = pd.DataFrame.from_records(records, index=frame.index) if records else pd.DataFrame(
         index=frame.index)
-    out = pd.DataFrame({
-        "submission_id": frame["submission_id"].astype(str),
-        "round": frame["round"],
-        "district_code": frame["district_code"],
-        "commune_key": frame["commune_key"],
-    })
-    out["stratum"] = out["district_code"]
-    out["psu"] = out["commune_key"]
-    for column in ("district_kind", "commune_kind", "area"):
-        out[column] = known.loc[out["commune_key"], column].to_numpy()
-    if "weight" in frame.columns:
-        out["weight"] = pd.to_numeric(frame["weight"]).astype("float64")
-    for q in profile:
-        values = body.get(q.name, pd.Series(np.nan, index=frame.index))
-        if q.type in ("integer", "decimal"):
-            out[q.name] = pd.to_numeric(values, errors="coerce").astype("float64")
-        else:
-            out[q.name] = values.astype("object").where(values.notna(), None)
-    for name in items:
-        out[name] = pd.to_numeric(body.get(name, pd.Series(np.nan, index=frame.index)),
-                                  errors="coerce").astype("float64")
-    for q in multiple:
-        for choice in form.choices.get(q.choices, []):
-            column = f"{q.name}_{choice.name}"
-            values = body.get(column, pd.Series(np.nan, index=frame.index))
-            out[column] = values.astype("float64").astype("boolean")
-    return add_scores(out, form, signs_at_least=signs_at_least)
+    return respondent_frame(frame, body, form, places=places, signs_at_least=signs_at_least)
 
 
 # ---------------------------------------------------------------------------- outreach

@@ -343,7 +343,10 @@ def sync_devices_command():
         click.echo(f"{row['device_id']} {row['enumerator']:<16} {state:<8} last sync {seen} skew {skew}")
 
 
-COMMANDS = (init_command, create_user_command, enroll_device_command, demo_command, forms_group, sync_group)
+from .cli_report import report_group  # noqa: E402 - the report commands live in their own module
+
+COMMANDS = (init_command, create_user_command, enroll_device_command, demo_command, forms_group, sync_group,
+            report_group)
 
 
 def leaf_commands():

@@ -19,6 +19,8 @@ def defaults(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 10 * MiB,
         # Survey rounds created by `flask init`: the 2017 baseline and yearly follow-ups.
         "ROUNDS": [2017, 2018, 2019, 2020],
+        # Report cells from fewer respondents are withheld from planners.
+        "REPORT_MIN_CELL": 10,
         # Lifetime of a user's bearer token from /api/v1/auth/token, in hours.
         "USER_TOKEN_HOURS": 12,
         # Lifetime of a one-time device enrolment code, in hours.

@@ -40,6 +40,7 @@ from sync.store import QuarantineItem
 from sync.store import Revision
 from sync.store import SubmissionHead
 
+from . import analysis_data
 from . import form_registry
 from .models import Blob
 from .models import BucketChange
@@ -88,6 +89,7 @@ class SqlStore:
                         if engine.dialect.name == "postgresql" else engine.execution_options(ferry_read=True))
         self._forms = forms
         self._local = threading.local()
+        self._analysis_forms: dict = {}
 
     # -- sessions ----------------------------------------------------------------------------
     @property
@@ -239,12 +241,41 @@ class SqlStore:
         """Insert or update a submission's head."""
         session = self._writing()
         row = session.get(Submission, head.id)
-        if row is None:
+        new = row is None
+        if new:
             session.add(Submission(**dataclasses.asdict(head)))
         else:
             for name, value in dataclasses.asdict(head).items():
                 setattr(row, name, value)
         self._flush()
+        self._index_for_analysis(head, new=new)
+
+    def _index_for_analysis(self, head: SubmissionHead, *, new: bool = False) -> None:
+        # Analysis-ready row of the head, in the same transaction (see server/analysis_data.py).
+        session = self._session
+        revision = None if head.deleted else session.get(SubmissionRevision, head.head)
+        form = None if revision is None else self._scored_form(head.form_id, head.form_version)
+        analysis_data.index_head(session, head, form, None if revision is None else revision.answers, new=new)
+        self._flush()
+
+    def _scored_form(self, form_id: str, version: str):
+        if self._forms is not None:
+            return getattr(self._forms(form_id, version), "form", None)
+        # Published versions never change, so they are looked up once per store; a draft may be replaced.
+        form = self._analysis_forms.get((form_id, version))
+        if form is not None:
+            return form
+        found = self._session.execute(
+            select(FormVersionRow.content_hash, FormVersionRow.state).join(FormRow)
+            .where(FormRow.form_id == form_id, FormVersionRow.version == version)).first()
+        if found is None:
+            return None
+        form = self._analysis_forms.get(found.content_hash)
+        if form is None:
+            form = self._analysis_forms[found.content_hash] = self.form_version(form_id, version).form
+        if found.state != "draft":
+            self._analysis_forms[(form_id, version)] = form
+        return form
 
     def insert_revision(self, revision: Revision) -> None:
         """Insert an immutable revision."""

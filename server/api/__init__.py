@@ -5,16 +5,18 @@ from flask import Flask
 from . import assignments
 from . import blobs
 from . import devices
+from . import exports
 from . import forms
 from . import health
 from . import places
+from . import reports
 from . import review
 from . import sync
 from . import tokens
 from . import users
 
 BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp, sync.bp, devices.bp, review.bp,
-              assignments.bp, blobs.bp)
+              assignments.bp, blobs.bp, exports.bp, reports.bp)
 
 
 def init_app(app: Flask) -> None:

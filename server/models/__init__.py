@@ -16,6 +16,7 @@ from .places import Commune
 from .places import District
 from .places import DistrictAgePopulation
 from .places import UnitList
+from .respondents import Respondent
 from .rounds import Round
 from .submissions import Blob
 from .submissions import BlobChunk
@@ -37,6 +38,6 @@ __all__ = [
     "SubmissionRevision", "SyncOp",
     "ApiToken", "Assignment", "AuditEntry", "Commune", "Counter", "Device", "District",
     "DistrictAgePopulation", "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
-    "QuarantinedSubmission", "ROLES",
+    "QuarantinedSubmission", "ROLES", "Respondent",
     "Round", "Submission", "UnitList", "User", "audit", "next_seq", "utcnow",
 ]

@@ -1,0 +1,56 @@
+"""Analysis-ready rows of scored submissions, kept at ingestion so reports never re-parse JSON.
+
+One row per submission head whose form version has scoring keys (the awareness survey), replaced
+whenever the head changes and removed when it is deleted. Item points are a float32 vector in the
+version's scoring order (NaN when missing); select-multiple choices a uint8 vector in layout order
+(0, 1, or 2 for missing): a million respondents load with one ``numpy.frombuffer`` each, instead of
+about a minute of JSON parsing. Refusals are kept (``consented`` false) for the response counts.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger
+from sqlalchemy import Index
+from sqlalchemy import LargeBinary
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from ..extensions import db
+from .types import NullableJson
+
+#: Profile questions of the built-in awareness form kept as typed columns; any other profile
+#: answer of a scored form goes to ``extra``.
+PROFILE_COLUMNS = ("sex", "age", "marital", "education", "occupation", "plan_away", "plan_abroad",
+                   "heard_any", "channel_main")
+
+_CODE = String(100)
+
+
+class Respondent(db.Model):
+    """The analysis columns of one scored submission's head revision."""
+
+    __tablename__ = "respondents"
+    __table_args__ = (Index("ix_respondents_form_version", "form_id", "form_version", "round"),)
+
+    submission_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(100))
+    form_version: Mapped[str] = mapped_column(String(100))
+    # The head's seq: which revision this row was extracted from, in commit order.
+    seq: Mapped[int] = mapped_column(BigInteger)
+    round: Mapped[int | None]
+    district_code: Mapped[str | None] = mapped_column(String(100))
+    commune_key: Mapped[str | None] = mapped_column(String(100))
+    consented: Mapped[bool]
+    sex: Mapped[str | None] = mapped_column(_CODE)
+    age: Mapped[int | None]
+    marital: Mapped[str | None] = mapped_column(_CODE)
+    education: Mapped[str | None] = mapped_column(_CODE)
+    occupation: Mapped[str | None] = mapped_column(_CODE)
+    plan_away: Mapped[str | None] = mapped_column(_CODE)
+    plan_abroad: Mapped[str | None] = mapped_column(_CODE)
+    heard_any: Mapped[str | None] = mapped_column(_CODE)
+    channel_main: Mapped[str | None] = mapped_column(_CODE)
+    extra: Mapped[dict | None] = mapped_column(NullableJson)
+    points: Mapped[bytes] = mapped_column(LargeBinary)
+    choices: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,45 @@
+"""Fixtures of the server tests: a SQL store with the built-in forms, and submissions written through it."""
+
+from __future__ import annotations
+
+import pytest
+
+from server import form_registry
+from server.extensions import db
+from server.models import utcnow
+from server.sync_store import SqlStore
+from sync.store import Revision
+from sync.store import SubmissionHead
+
+
+@pytest.fixture
+def store(app):
+    with app.app_context():
+        form_registry.install_library(db.session)
+        db.session.commit()
+        engine = db.engine
+    yield SqlStore(engine)
+    engine.dispose()
+
+
+def write(store, sub_id, answers, *, op_id=None, form_id="awareness", version="2017.1", deleted=False,
+          number=1):
+    """Store one revision and make it the head, as the sync engine does."""
+    op_id = op_id or f"op-{sub_id}"
+    kind = "delete" if deleted else ("create" if number == 1 else "edit")
+    with store.transaction():
+        seq = store.next_seq()
+        store.insert_revision(Revision(
+            op_id=op_id, submission_id=sub_id, number=number, device_id="dev", kind=kind, base=None,
+            form_id=form_id, form_version=version, answers=None if deleted else answers, received_at=utcnow(),
+            seq=seq, device_time=None, skew_s=None, blobs=(), note=None))
+        store.save_submission(SubmissionHead(id=sub_id, form_id=form_id, form_version=version,
+                                             device_id="dev", head=op_id, revisions=number, deleted=deleted,
+                                             seq=seq))
+
+
+def ingest(store, interviews):
+    for interview in interviews:
+        write(store, interview.sub_id, interview.answers, version=interview.version)
+
+

@@ -1,0 +1,60 @@
+"""``flask --app server report ...``: report files by extension, user errors, the reindex."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from analysis.season import generate
+from server.extensions import db
+from server.models import Respondent
+from tests.server.conftest import ingest
+from tests.server.conftest import write
+
+
+@pytest.fixture(scope="module")
+def season():
+    return generate(9, interviews=800, rounds=(2017, 2018))
+
+
+def test_report_files_and_reindex(app, runner, store, season, tmp_path):
+    ingest(store, season.interviews)
+    for activity in season.activities:
+        write(store, activity.sub_id, activity.answers, form_id=activity.form_id, version=activity.version)
+
+    md = tmp_path / "yearly.md"
+    result = runner.invoke(args=["report", "yearly", "--round", "2018", "--out", str(md), "--language", "en"])
+    assert result.exit_code == 0, result.output
+    assert "2018" in md.read_text(encoding="utf-8")
+
+    csv = tmp_path / "priorities.csv"
+    result = runner.invoke(args=["report", "priorities", "--round", "2018", "--level", "district",
+                                 "--out", str(csv)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(csv)
+    assert len(table) == 9 and {"tier", "reasons"} <= set(table.columns)
+
+    xlsx = tmp_path / "indicators.xlsx"
+    result = runner.invoke(args=["report", "indicators", "--round", "2017", "--out", str(xlsx)])
+    assert result.exit_code == 0, result.output
+    book = load_workbook(xlsx, read_only=True)
+    try:
+        assert sum(1 for _ in book["indicators"].iter_rows()) == 1 + 3 * 10
+    finally:
+        book.close()
+
+    with app.app_context():
+        db.session.execute(sa.delete(Respondent))
+        db.session.commit()
+    result = runner.invoke(args=["report", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert f"Indexed {len(season.interviews)}" in result.output
+
+
+def test_report_user_errors(runner, store, tmp_path):
+    result = runner.invoke(args=["report", "indicators", "--round", "2018", "--out", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 1 and ".csv" in result.output
+    result = runner.invoke(args=["report", "indicators", "--round", "1999", "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 1 and "survey rounds" in result.output

@@ -1,0 +1,84 @@
+"""The reports API: indicators, groups, change, priorities, channels and the yearly report."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.season import generate
+from tests.problem_shape import assert_problem
+from tests.server.conftest import ingest
+from tests.server.conftest import write
+
+API = "/api/v1/reports"
+
+
+@pytest.fixture(scope="module")
+def season():
+    return generate(5, interviews=1400, rounds=(2017, 2018))
+
+
+@pytest.fixture
+def stored(store, season):
+    ingest(store, season.interviews)
+    for activity in season.activities:
+        write(store, activity.sub_id, activity.answers, form_id=activity.form_id, version=activity.version)
+    return season
+
+
+def test_reports_for_analysts(client, accounts, stored):
+    headers = accounts.headers("analyst")
+    body = client.get(f"{API}/indicators", headers=headers).get_json()
+    rows = body["rows"]
+    assert body["min_cell"] == 1
+    assert {r["round"] for r in rows} == {2017, 2018}
+    assert {r["indicator"] for r in rows} == {"knowledge", "aware_signs_3", "hotline_aware"}
+    city = [r for r in rows if r["district_code"] == "all"]
+    assert len(city) == 6
+    assert all(r["ci_low"] <= r["estimate"] <= r["ci_high"] for r in city)
+    assert len({r["district_code"] for r in rows}) == 10
+
+    groups = client.get(f"{API}/groups?round=2018", headers=headers).get_json()["rows"]
+    assert {"women_marriage_age", "rural"} <= {g["group"] for g in groups}
+
+    change = client.get(f"{API}/change?from=2017&to=2018", headers=headers).get_json()["rows"]
+    assert {r["district_code"] for r in change} >= {"all"}
+    assert all(r["from"] == 2017 and r["to"] == 2018 for r in change)
+
+    ranked = client.get(f"{API}/priorities?round=2018&level=district", headers=headers).get_json()
+    assert ranked["level"] == "district"
+    assert len(ranked["rows"]) == 9
+    assert all(r["reasons"] for r in ranked["rows"])
+
+    reach = client.get(f"{API}/channels?round=2018", headers=headers).get_json()["rows"]
+    assert "mobile_team" in {r["channel"] for r in reach}
+
+    yearly = client.get(f"{API}/yearly?round=2018", headers=headers).get_json()
+    assert yearly["year"] == 2018 and yearly["previous"] == 2017
+    assert yearly["awareness"] and yearly["outreach_totals"]
+    markdown = client.get(f"{API}/yearly?round=2018&format=markdown&language=en", headers=headers)
+    assert markdown.mimetype == "text/markdown"
+    assert "2018" in markdown.get_data(as_text=True)
+
+
+def test_planners_do_not_see_small_cells(app, client, accounts, stored):
+    analyst = client.get(f"{API}/indicators?round=2018", headers=accounts.headers("analyst")).get_json()
+    sizes = sorted({r["n"] for r in analyst["rows"]})
+    cut = sizes[len(sizes) // 2]  # some districts below, some at or above
+    app.config["REPORT_MIN_CELL"] = cut
+    planner = client.get(f"{API}/indicators?round=2018", headers=accounts.headers("planner")).get_json()
+    assert planner["min_cell"] == cut
+    small = [r for r in planner["rows"] if r["n"] < cut]
+    assert small
+    assert all(r["estimate"] is None and r["ci_low"] is None for r in small)
+    assert all(r["estimate"] is not None for r in analyst["rows"])
+    assert all(r["estimate"] is not None for r in planner["rows"] if r["n"] >= cut)
+
+
+def test_errors_are_problems(client, accounts, store):
+    headers = accounts.headers("planner")
+    assert_problem(client.get(f"{API}/groups?round=1999", headers=headers), 422, "validation-failed")
+    assert_problem(client.get(f"{API}/groups", headers=headers), 422, "validation-failed")
+    assert_problem(client.get(f"{API}/priorities?round=2019&level=city", headers=headers), 422,
+                   "validation-failed")
+    assert_problem(client.get(f"{API}/yearly?round=2019", headers=headers), 404, "not-found")
+    assert_problem(client.get(f"{API}/indicators", headers=accounts.headers("enumerator")), 403, "forbidden")
