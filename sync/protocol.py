@@ -107,6 +107,17 @@ def _require_object(obj, what: str) -> dict:
     return obj
 
 
+def _envelope(obj, kind: str) -> tuple[dict, int, str]:
+    """Check what every push and pull body starts with: an object, a protocol, the device id."""
+    obj = _require_object(obj, f"{kind} body")
+    protocol = _require_protocol(obj)
+    device_id = obj.get("device_id")
+    if not isinstance(device_id, str) or not device_id:
+        raise EnvelopeInvalid(f"The {kind} lacks 'device_id'.",
+                              errors=[{"pointer": "/device_id", "detail": "required"}])
+    return obj, protocol, device_id
+
+
 def _optional_str(obj: dict, key: str, pointer: str, limit: int = 100) -> str | None:
     value = obj.get(key)
     if value is not None and (not isinstance(value, str) or len(value) > limit):
@@ -213,12 +224,7 @@ class PushRequest:
     @classmethod
     def from_wire(cls, obj) -> PushRequest:
         """Parse and validate a push body."""
-        obj = _require_object(obj, "push body")
-        protocol = _require_protocol(obj)
-        device_id = obj.get("device_id")
-        if not isinstance(device_id, str) or not device_id:
-            raise EnvelopeInvalid("The push lacks 'device_id'.",
-                                  errors=[{"pointer": "/device_id", "detail": "required"}])
+        obj, protocol, device_id = _envelope(obj, "push")
         ops = obj.get("ops")
         if not isinstance(ops, list):
             raise EnvelopeInvalid("'ops' must be a list.", errors=[{"pointer": "/ops", "detail": "list"}])
@@ -327,12 +333,7 @@ class PullRequest:
     @classmethod
     def from_wire(cls, obj) -> PullRequest:
         """Parse and validate a pull body."""
-        obj = _require_object(obj, "pull body")
-        protocol = _require_protocol(obj)
-        device_id = obj.get("device_id")
-        if not isinstance(device_id, str) or not device_id:
-            raise EnvelopeInvalid("The pull lacks 'device_id'.",
-                                  errors=[{"pointer": "/device_id", "detail": "required"}])
+        obj, protocol, device_id = _envelope(obj, "pull")
         raw_cursor = obj.get("cursor")
         cursor = None if raw_cursor is None else Cursor.decode(raw_cursor)
         max_bytes = obj.get("max_bytes")
