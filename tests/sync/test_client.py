@@ -6,6 +6,7 @@ import random
 
 import pytest
 from hypothesis import HealthCheck
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -221,6 +222,7 @@ def test_pull_pages_commit_with_their_cursor_and_resume(enrolled, server, store)
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(faults=st.lists(st.sampled_from([None, "drop", "timeout", "kill"]), max_size=12),
        batch=st.integers(1, 6))
+@example(faults=["drop"] * 8, batch=1)
 def test_any_fault_sequence_ends_exactly_once(tmp_path_factory, faults, batch):
     store = MemoryStore(forms=FakeForms.standard())
     server = LocalTransport(store, clock=lambda: T0, kill_with=Killed)
@@ -237,6 +239,10 @@ def test_any_fault_sequence_ends_exactly_once(tmp_path_factory, faults, batch):
         except Killed:
             client.outbox.close()
             client = _client(path, server, batch_size=batch)
+        except TransportFailed:
+            # Enough drops in a row and the client gives up this sync, keeping its outbox; the
+            # phone syncs again later (found by hypothesis: eight drops in a row).
+            continue
     server.faults = []
     client.push()
     assert client.outbox.status()["pending"] == 0
