@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 
 import click
@@ -21,26 +20,13 @@ from . import devices
 from . import form_registry
 from . import reference
 from . import sync_http
+from .cli_report import report_group
+from .cli_support import fail_on_api_error
 from .db_setup import MIGRATIONS_DIR
 from .extensions import db
 from .models import FORM_STATES
 from .models import ROLES
 from .models import utcnow
-from .problems import ApiError
-
-
-def _fail_on_api_error(fn):
-    """Turn a Ferry problem into a clean CLI error (exit code 1) instead of a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ApiError as exc:
-            db.session.rollback()
-            raise click.ClickException(exc.detail) from exc
-
-    return wrapper
 
 
 def initialise() -> None:
@@ -73,7 +59,7 @@ def init_command():
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
 @click.password_option(help="The password (prompted for, twice, when omitted).")
 @with_appcontext
-@_fail_on_api_error
+@fail_on_api_error
 def create_user_command(username: str, role: str, password: str):
     """Create a staff account with a role.
 
@@ -93,7 +79,7 @@ def create_user_command(username: str, role: str, password: str):
 @click.argument("username")
 @click.option("--label", default="", help="A name to recognise the device by, e.g. 'Phone 3'.")
 @with_appcontext
-@_fail_on_api_error
+@fail_on_api_error
 def enroll_device_command(username: str, label: str):
     """Create a device for an enumerator and print its one-time enrolment code.
 
@@ -165,7 +151,7 @@ def forms_group():
               help="A file the form reads (e.g. communes.csv); repeat for several.")
 @click.option("--publish", is_flag=True, help="Open the version for data collection right away.")
 @with_appcontext
-@_fail_on_api_error
+@fail_on_api_error
 def forms_import_command(path: str, attachment_paths: tuple[str, ...], publish: bool):
     """Import an XLSForm as a draft version (or find it unchanged).
 
@@ -197,7 +183,7 @@ def _form_error_text(exc: FormError) -> str:
 @click.argument("form_id")
 @click.argument("version")
 @with_appcontext
-@_fail_on_api_error
+@fail_on_api_error
 def forms_publish_command(form_id: str, version: str):
     """Open a draft version: devices receive it from their next sync.
 
@@ -216,7 +202,7 @@ def forms_publish_command(form_id: str, version: str):
 @click.argument("version")
 @click.argument("state", type=click.Choice(FORM_STATES))
 @with_appcontext
-@_fail_on_api_error
+@fail_on_api_error
 def forms_state_command(form_id: str, version: str, state: str):
     """Move a version to another state: open, closing (late uploads only) or closed.
 
@@ -343,7 +329,6 @@ def sync_devices_command():
         click.echo(f"{row['device_id']} {row['enumerator']:<16} {state:<8} last sync {seen} skew {skew}")
 
 
-from .cli_report import report_group  # noqa: E402 - the report commands live in their own module
 
 COMMANDS = (init_command, create_user_command, enroll_device_command, demo_command, forms_group, sync_group,
             report_group)

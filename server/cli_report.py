@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import click
@@ -14,22 +13,11 @@ from analysis.report import render_markdown
 
 from . import analysis_data
 from . import reports
+from .cli_support import fail_on_api_error
 from .extensions import db
-from .problems import ApiError
 
 FORMATS = (".csv", ".xlsx", ".md")
 
-
-def _fail_on_api_error(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ApiError as exc:
-            db.session.rollback()
-            raise click.ClickException(exc.detail) from exc
-
-    return wrapper
 
 
 def _out_path(out: str) -> Path:
@@ -100,7 +88,7 @@ def report_group():
 @click.option("--previous", type=int, default=None, help="Round to compare with (default: the one before).")
 @click.option("--language", type=click.Choice(["vi", "en", "both"]), default="vi", help="Markdown language.")
 @with_appcontext
-@_fail_on_api_error
+@fail_on_api_error
 def yearly_command(round_: int, out: str, min_cell: int | None, previous: int | None, language: str):
     """The 12 November report of a round: outreach and awareness per district, with change.
 
@@ -126,7 +114,7 @@ def yearly_command(round_: int, out: str, min_cell: int | None, previous: int | 
 @click.option("--level", type=click.Choice(["commune", "district"]), default="commune",
               help="Rank communes or districts.")
 @with_appcontext
-@_fail_on_api_error
+@fail_on_api_error
 def priorities_command(round_: int, out: str, min_cell: int | None, level: str):
     """Places ranked by need for the next outreach, with reasons.
 
@@ -146,7 +134,7 @@ def priorities_command(round_: int, out: str, min_cell: int | None, level: str):
 @_out
 @_min
 @with_appcontext
-@_fail_on_api_error
+@fail_on_api_error
 def indicators_command(round_: int, out: str, min_cell: int | None):
     """Knowledge, signs and hotline indicators per district with 95% CIs.
 
