@@ -146,6 +146,39 @@ def _targets(this, values, weight, strata, psu, lonely_psu):
     return est.set_index("district_code")["estimate"]
 
 
+def _bounded_benchmark(out, targets):
+    """MSE-weighted benchmarking that keeps every estimate in [0, 1].
+
+    A shift that would carry an area past 0 or 1 (a large shift of an uncertain model estimate
+    of a proportion near a bound) stops at the bound; the district's remaining discrepancy is
+    spread again over its other areas, until none crosses (at most one pass per area). The
+    constraint then still holds exactly unless a target itself lies outside what [0, 1] allows.
+    """
+    est = out["eblup"].to_numpy(dtype="float64").copy()
+    w = out["adult_population"].to_numpy(dtype="float64")
+    district = out["district_code"]
+    has_target = district.isin(targets.index).to_numpy()
+    fixed = np.zeros(len(out), dtype=bool)
+    for _ in range(len(out)):
+        free = has_target & ~fixed
+        fixed_sum = pd.Series(np.where(fixed, w * est, 0.0)).groupby(district.to_numpy()).sum()
+        free_w = pd.Series(np.where(free, w, 0.0)).groupby(district.to_numpy()).sum()
+        whole_w = pd.Series(w).groupby(district.to_numpy()).sum()
+        target = (targets.reindex(whole_w.index) * whole_w - fixed_sum) / free_w.where(free_w > 0)
+        free &= district.map(target).notna().to_numpy()
+        if not free.any():
+            break
+        bench = benchmark(out[free], estimate="eblup", size="adult_population", group="district_code",
+                          targets=target.dropna(), method="weighted", spread="mse")
+        est[free] = bench["benchmarked"].to_numpy()
+        over = free & ((est < 0) | (est > 1))
+        if not over.any():
+            break
+        est[over] = np.clip(est[over], 0.0, 1.0)
+        fixed |= over
+    return np.clip(est, 0.0, 1.0)
+
+
 def commune_estimates(frame, *, year, indicator, weight="weight", strata="stratum", psu="psu",
                       covariates=COVARIATES, method="REML", level=0.95, lonely_psu="adjust",
                       targets=None) -> pd.DataFrame:
@@ -219,14 +252,10 @@ def commune_estimates(frame, *, year, indicator, weight="weight", strata="stratu
     out["shrinkage"] = 1 - out["gamma"]
     out["source"] = np.where(is_s, SOURCES[0], SOURCES[1])
 
-    has_target = out["district_code"].isin(targets.index)
-    bench = benchmark(out[has_target], estimate="eblup", size="adult_population", group="district_code",
-                      targets=targets, method="weighted", spread="mse")
     out["benchmark_target"] = out["district_code"].map(targets)
-    out["estimate"] = out["eblup"]
-    out.loc[has_target, "estimate"] = bench["benchmarked"]
-    out["benchmark_adjustment"] = np.nan
-    out.loc[has_target, "benchmark_adjustment"] = bench["benchmark_adjustment"]
+    out["estimate"] = _bounded_benchmark(out, targets)
+    out["benchmark_adjustment"] = np.where(out["benchmark_target"].notna(), out["estimate"] - out["eblup"],
+                                           np.nan)
     # benchmarking moves the estimate off the EBLUP: its MSE grows by the squared shift
     out["mse_benchmarked"] = out["mse"] + (out["estimate"] - out["eblup"]) ** 2
     out["se"] = np.sqrt(out["mse_benchmarked"])
