@@ -11,7 +11,7 @@ when every respondent answers alike (a proportion of 0 or 1, common for ``hotlin
 small communes), and for proportions it moves with the estimate, so the Fay–Herriot weights would
 favour communes whose estimates happen to be extreme. We use a generalised variance function
 instead: ``V_i = s²_w,d × k_i / n_i`` with ``s²_w,d`` the pooled within-commune variance of the
-communes sampled in the same district (hundreds of respondents, so stable), ``n_i`` the commune's
+communes sampled in the same district (a hundred or more respondents, so stable), ``n_i`` the commune's
 respondents and ``k_i = n_i Σw² / (Σw)²`` Kish's design effect of unequal weights within the
 commune (1 with the survey's equal within-commune weights). A district pool with fewer than
 ``MIN_POOL_DF`` degrees of freedom, or no variation at all, falls back to the city's pool. The
@@ -20,37 +20,57 @@ treated as known.
 
 Model (covariates from the census, :mod:`analysis.population`)
 --------------------------------------------------------------
-``theta_i = b0 + b1 urban_i + b2 adult_share_i + u_i`` (see ``COVARIATES``): ``urban`` (ward or
-town, as the census classifies them) is the main known gradient of knowledge and risk between
-communes; ``adult_share`` (adults 15–79 over total population) summarises the age structure,
-which drives knowledge through the old and the young. Three coefficients for about 36 sampled
-communes leave ~33 degrees of freedom for the area variance A. District fixed effects would take
-8 more coefficients and leave 4 sampled communes per district to estimate each, i.e. the
-synthetic part would collapse onto noisy district means; the district level enters instead
-through benchmarking (below), which uses the design-based district estimate from all the
-district's respondents. ``district_kind`` (quận vs huyện) is nearly collinear with ``urban``
-(every commune of a quận is a ward) and population size has no known relation to awareness.
+``theta_i = b0 + b1 urban_i + u_i`` (``COVARIATES``): ``urban`` (ward or town, as the census
+classifies them) is the one commune-level census variable with a known relation to awareness
+and risk (the campaign targets rural communes for that reason). Two coefficients for about 36
+sampled communes leave ~34 degrees of freedom for the area variance A. Left out, with reasons:
+
+* district fixed effects: 8 more coefficients, each estimated from the 4 sampled communes of
+  its district, so the synthetic part would collapse onto noisy district means; the district
+  level enters instead through benchmarking (below), which uses the design-based district
+  estimate from all of the district's respondents;
+* ``district_kind`` (quận vs huyện): nearly collinear with ``urban`` (every unit of a quận is a
+  ward);
+* ``adult_share`` (adults 15–79 over population): the census has age bands per district and
+  urban/rural only, so within a district it merely re-expresses ``urban``; across districts it
+  is a coarse district covariate, which benchmarking already covers;
+* population size: no known relation to awareness.
+
+On generated seasons (seeds 300–311, 8,000 interviews, knowledge and hotline in 4 rounds) adding
+``adult_share`` raised the mean squared error of unsampled communes' estimates by 3–4% and
+adding log population by 8–15%; no covariate at all raised it by 30–60% (before benchmarking).
+Other covariates can be passed (``covariates``, columns of :func:`census_covariates`).
 
 Estimates (columns)
 -------------------
 Sampled communes (``source`` ``small-area``): EBLUP ``gamma y_i + (1 - gamma) x_i'beta`` and its
 Prasad–Rao MSE (:func:`analysis.small_area.fay_herriot`, REML). Communes without interviews
 (``source`` ``model``): the synthetic estimate ``x_i'beta`` with MSE ``A + x_i' (X'V^-1 X)^-1
-x_i`` (g1 = A because gamma = 0, plus the g2-type term for the estimated beta; the uncertainty
-of A affects a synthetic estimate only at second order and is left out).
+x_i`` (g1 = A because gamma = 0, plus the g2-type term for the estimated beta). That MSE is
+mostly the estimated A, itself uncertain with ~36 areas, so model rows use a t quantile with
+Satterthwaite degrees of freedom ``2 MSE² / var(A_hat)`` (between 2 and m − p); sampled rows
+keep the normal quantile, their g3 term already carries the uncertainty of A_hat.
 
 Benchmarking
 ------------
 Within each district the adult-population-weighted mean of the commune estimates is made equal
-to the design-based district estimate (:class:`analysis.survey.Design` domain mean by district)
-by a ratio adjustment (:func:`analysis.small_area.benchmark`; one factor per district keeps
-proportions positive). This makes the commune table agree with the published district table and
-brings in each district's own level, which the model's covariates do not carry. It moves the
-estimates away from the EBLUP, which (under the model) is the best predictor, so the MSE can only
-grow: we report ``mse_benchmarked = mse + (benchmarked − eblup)²``, the first-order result of
-Steorts & Ghosh (2013, *Statistica Sinica*) for benchmarked EBLUPs with the squared adjustment
-estimated by its observed value. ``estimate``, ``se`` and the 95% interval (normal, clipped to
-[0, 1]) are the benchmarked figures; ``eblup`` and ``mse`` are kept for comparison.
+to the design-based district estimate (:class:`analysis.survey.Design` domain mean by district).
+The shift of commune i is proportional to ``adult_population_i × MSE_i``
+(:func:`analysis.small_area.benchmark` ``method="weighted"``: Datta, Ghosh, Steorts & Maples
+2011, the smallest change in MSE-weighted loss): precise EBLUPs of well-sampled communes barely
+move and the uncertain model estimates of communes without interviews absorb most of the
+discrepancy. (A uniform ratio or difference adjustment moved the sampled communes' EBLUPs so
+much that they lost to the direct estimates.) A shift that would cross 0 or 1 stops at the
+bound and the rest is spread again (:func:`_bounded_benchmark`).
+
+Benchmarking makes the commune table agree with the published district table, but it moves the
+estimates off the EBLUP, the best predictor under the model, so the MSE can only grow: we report
+``mse_benchmarked = mse + (benchmarked − eblup)²`` (Steorts & Ghosh 2013, *Statistica Sinica*
+23: the MSE of a benchmarked EB estimator is the EB estimator's plus the expected squared
+adjustment; estimated here by the observed one). ``estimate``, ``se`` (its root) and the 95%
+interval (clipped to [0, 1]) are the benchmarked figures; ``eblup`` and ``mse`` are kept for
+comparison. Measured cost (``tests/bench/bench_small_area.py``): a 5–22% larger squared error
+than the EBLUP's, still well below the direct estimate's.
 """
 
 from __future__ import annotations
@@ -73,7 +93,7 @@ __all__ = ["COVARIATES", "MIN_POOL_DF", "SOURCES", "commune_estimates", "census_
            "suppress_communes"]
 
 #: Census covariates of the commune model (numeric columns of :func:`census_covariates`).
-COVARIATES = ("urban", "adult_share")
+COVARIATES = ("urban",)
 
 #: Fewest degrees of freedom of a district's pooled within-commune variance before the city's is used.
 MIN_POOL_DF = 20

@@ -43,7 +43,7 @@ Small cells: figures of a place with 1 to ``min_n − 1`` respondents are withhe
 too: an EBLUP is ``gamma × direct + (1 − gamma) × synthetic``, so with the model published the
 few respondents' direct figure could be recovered from it. Communes without interviews show their
 model estimate: it uses none of their people's answers, only the census and the district's
-hundreds of respondents.
+other respondents.
 """
 
 from __future__ import annotations
@@ -98,11 +98,10 @@ def _district_estimates(frame, params, design_kw):
     return out.rename(columns={"stratum": "district_code"})
 
 
-def _commune_estimates(frame, params, design_kw, districts):
+def _commune_estimates(frame, year, params, design_kw, districts):
     """Benchmarked small-area estimates (:mod:`analysis.communes`) of the three figures, per commune."""
     out = None
     targets = districts.set_index("district_code")
-    year = frame["round"].iloc[0]
     for name, column in (("knowledge", params.knowledge), ("risk", params.risk), ("hotline", params.hotline)):
         est = commune_estimates(frame, year=year, indicator=column, weight=design_kw["weight"],
                                 strata=design_kw["strata"], psu=design_kw["psu"], level=params.level,
@@ -139,7 +138,10 @@ def place_estimates(frame, exposure=None, *, year, level="commune", params=None,
 
     ``frame`` holds weighted respondents (``analysis.weights.design_weights``); only round
     ``year`` is used. ``exposure`` is :func:`analysis.tidy.exposure` over the rounds up to
-    ``year`` (None: no outreach logged).
+    ``year`` (None: no outreach logged). Communes (``level="commune"``, all 85 of the census) get
+    the benchmarked small-area estimates of :mod:`analysis.communes` (``source`` ``small-area`` or
+    ``model``; also ``<figure>_direct`` and ``<figure>_shrinkage``), so the frame also needs
+    ``district_code`` and ``commune_key``.
     """
     params = params or NeedParameters()
     if level not in ("commune", "district"):
@@ -158,7 +160,7 @@ def place_estimates(frame, exposure=None, *, year, level="commune", params=None,
         out["n"] = out["n"].fillna(0).astype("int64")
         out["source"] = np.where(out["n"] > 0, "survey", "none")
     else:
-        out = _commune_estimates(this, params, design_kw, districts)
+        out = _commune_estimates(this, year, params, design_kw, districts)
         out = places[["district_code", "commune_key", "commune_name", "area", "population",
                       "adult_population"]].rename(columns={"population": "population_total",
                                                            "adult_population": "population"}).merge(
@@ -317,7 +319,7 @@ def prioritise(frame, exposure=None, *, year, level="commune", k=None, params=No
     pandas.DataFrame
         One row per place: keys, ``area, population, n, source``, the estimates and their
         intervals (withheld below ``min_n``), ``discount, need, need_low, need_high,
-        rank_median, rank_low, rank_high, p_top_k, tier, reasons, suppressed``; sorted by
+        rank_median, rank_low, rank_high, p_top_k, tier, reasons, reasons_vi, suppressed``; sorted by
         ``p_top_k`` (read the tiers, not the order within a tier).
     """
     params = params or NeedParameters()

@@ -70,7 +70,7 @@ def test_one_row_per_census_commune_with_pooled_variances():
     np.testing.assert_allclose(model["eblup"], model["synthetic"])
     assert (model["mse"] > out.attrs["sigma2_u"]).all()
     assert set(out.attrs) >= {"sigma2_u", "coefficients", "covariates", "sampled"}
-    assert out.attrs["coefficients"]["term"] == ["Intercept", "urban", "adult_share"]
+    assert out.attrs["coefficients"]["term"] == ["Intercept", "urban"]
 
 
 def test_benchmarked_to_the_district_estimates_and_within_bounds():
