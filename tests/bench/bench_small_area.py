@@ -16,19 +16,19 @@ one seed × round share the population and the fitted model, so coverage's Monte
 larger than a binomial one; the printed se treats seed × round as clusters. Exits non-zero only
 if it could not run. About 3 s a seed.
 
-Measured (seeds 0–49, 8,000 interviews, 161 s on a loaded 2-core machine)
--------------------------------------------------------------------------
-* knowledge: MSE ratio EBLUP / direct 0.825, published (benchmarked) / direct 0.866 in the 7,200
-  sampled commune × round estimates (mean shrinkage 0.22); 95% coverage 0.951 sampled, 0.962 of
+Measured (seeds 0–49, 8,000 interviews, 190 s on a loaded 2-core machine; covariate ``urban``)
+---------------------------------------------------------------------------------------------
+* knowledge: MSE ratio EBLUP / direct 0.822, published (benchmarked) / direct 0.870 in the 7,200
+  sampled commune × round estimates (mean shrinkage 0.22); 95% coverage 0.951 sampled, 0.964 of
   the 9,800 unsampled (MC se 0.003 each); direct intervals with the smoothed variance 0.946.
-* hotline_aware: MSE ratios 0.506 and 0.619 (mean shrinkage 0.62); coverage 0.953 sampled, 0.970
+* hotline_aware: MSE ratios 0.492 and 0.629 (mean shrinkage 0.61); coverage 0.953 sampled, 0.973
   unsampled; direct 0.944.
-* Benchmarking holds to 3e-16. It costs accuracy here: in sampled communes the benchmarked MSE is
-  5% (knowledge) and 22% (hotline) above the EBLUP's, in unsampled ones 12% and 18% above the
-  unbenchmarked model estimate's, because the district direct estimate it matches rests on 4
-  sampled communes. The reported MSE adds the squared shift, so the intervals keep their
-  coverage (realised / estimated MSE 0.97 and 0.93 sampled, 0.86 and 0.87 unsampled:
-  slightly conservative for communes without interviews).
+* Benchmarking holds to 3e-16. It costs accuracy here: in sampled communes the benchmarked
+  squared error is 6% (knowledge) and 28% (hotline) above the EBLUP's, in unsampled ones 13% and
+  22% above the unbenchmarked model estimate's, because the district direct estimate it matches
+  rests on 4 sampled communes. The reported MSE adds the squared shift, so the intervals keep
+  their coverage (realised / estimated MSE 0.97 and 0.92 sampled, 0.85 and 0.85 unsampled:
+  somewhat conservative for communes without interviews).
 """
 
 from __future__ import annotations
