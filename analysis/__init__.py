@@ -2,6 +2,7 @@
 
 ``tidy`` (submissions → respondents, activities, exposure), ``scores``, ``population``
 (census target population), ``weights``, ``groups`` (+ ``groups.json``), ``survey``
-(design-based estimators), ``change``, ``small_area``, ``risk``, ``priority``, ``report``,
+(design-based estimators), ``change``, ``small_area`` (Fay–Herriot), ``communes`` (commune
+small-area estimates), ``risk``, ``priority``, ``report``,
 ``disclosure`` (small cells).
 """

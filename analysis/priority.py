@@ -20,13 +20,14 @@ For a place (district or commune) in survey round ``year``::
 Estimates
 ---------
 Districts: design-based means and proportions (:class:`analysis.survey.Design`, strata
-districts, PSUs communes). Communes: the direct weighted mean of the commune's respondents;
-its variance treats them as a simple random sample and, so that a commune where all 12
-respondents agree still carries uncertainty, adds half an observation at 0 and half at 1
-(a Jeffreys-type correction). Communes without interviews get their district's estimate with
-variance ``se_district² + tau²``, tau² the between-commune variance of the direct commune
-estimates around their district means (moments, sampling variance subtracted, floored at 0),
-and say so in their reasons.
+districts, PSUs communes). Communes: the benchmarked small-area estimates of
+:func:`analysis.communes.commune_estimates` for every census commune: a Fay–Herriot EBLUP with
+census covariates where people were interviewed (``source`` ``small-area``), the model
+(synthetic) estimate where nobody was (``source`` ``model``), both benchmarked so that the
+communes of a district average (adult-weighted) to the district's design-based estimate. The
+root-MSE of the benchmarked estimate is the ``_se`` the bootstrap draws with; ``_direct`` and
+``_shrinkage`` show the commune's own direct estimate and how far it was pulled towards the
+model. The reasons line says which kind of estimate a commune has.
 
 Uncertainty, tiers
 ------------------
@@ -37,8 +38,12 @@ interval, and ``p_top_k`` = P(rank ≤ k). Tiers come from that distribution, no
 point order: ``highest`` if P(top k) ≥ 0.75, ``high`` if ≥ 0.25, ``medium`` if P(in the top
 half) ≥ 0.5, else ``lower``. Places in one tier should be treated as equals.
 
-Small cells: figures from fewer than ``min_n`` respondents are withheld from the output (the
-place is still ranked, with its wide uncertainty).
+Small cells: figures of a place with 1 to ``min_n − 1`` respondents are withheld from the output
+(the place is still ranked, with its uncertainty). This holds for smoothed commune estimates
+too: an EBLUP is ``gamma × direct + (1 − gamma) × synthetic``, so with the model published the
+few respondents' direct figure could be recovered from it. Communes without interviews show their
+model estimate: it uses none of their people's answers, only the census and the district's
+other respondents.
 """
 
 from __future__ import annotations
@@ -47,9 +52,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis._taylor import require_columns
+from analysis.communes import commune_estimates
 from analysis.disclosure import MIN_N
 from analysis.disclosure import suppress_small
 from analysis.errors import VariableInvalid
@@ -93,57 +98,23 @@ def _district_estimates(frame, params, design_kw):
     return out.rename(columns={"stratum": "district_code"})
 
 
-def _commune_direct(frame, column, weight, level, binary):
-    y = frame[column].astype("float64")
-    ok = y.notna()
-    work = pd.DataFrame({"psu": frame["psu"], "y": y, "w": frame[weight]})[ok]
-    rows = []
-    for psu, g in work.groupby("psu", sort=True):
-        m = len(g)
-        mean = float(np.average(g["y"], weights=g["w"]))
-        # half a pseudo-observation at 0 and at 1 keeps the variance positive at 0% or 100%
-        ys = np.r_[g["y"].to_numpy(), 0.0, 1.0]
-        ws = np.r_[np.full(m, 1.0), 0.5, 0.5]
-        centre = np.average(ys, weights=ws)
-        var = np.average((ys - centre) ** 2, weights=ws) / m
-        se = float(np.sqrt(var))
-        if binary:  # Jeffreys interval for a proportion
-            x = mean * m
-            low = stats.beta.ppf((1 - level) / 2, x + 0.5, m - x + 0.5)
-            high = stats.beta.ppf((1 + level) / 2, x + 0.5, m - x + 0.5)
-        else:
-            half = stats.t.ppf(0.5 + level / 2, max(m - 1, 1)) * se
-            low, high = max(0.0, mean - half), min(1.0, mean + half)
-        rows.append({"commune_key": psu, "estimate": mean, "se": se, "low": low, "high": high, "n": m})
-    return pd.DataFrame(rows)
-
-
-def _commune_estimates(frame, params, design_kw, districts):
-    places = census_communes()[["district_code", "commune_key"]]
-    out = places.copy()
+def _commune_estimates(frame, year, params, design_kw, districts):
+    """Benchmarked small-area estimates (:mod:`analysis.communes`) of the three figures, per commune."""
+    out = None
+    targets = districts.set_index("district_code")
     for name, column in (("knowledge", params.knowledge), ("risk", params.risk), ("hotline", params.hotline)):
-        direct = _commune_direct(frame, column, design_kw["weight"], params.level, name != "knowledge")
-        direct = direct.rename(columns={"estimate": name, "se": f"{name}_se", "low": f"{name}_low",
-                                        "high": f"{name}_high", "n": f"n_{name}"})
-        out = out.merge(direct, on="commune_key", how="left")
-        # between-commune variance around district means, for communes without interviews
-        d = districts.set_index("district_code")
-        sampled = out[out[name].notna()]
-        resid = sampled[name] - sampled["district_code"].map(d[name])
-        tau2 = 0.0
-        if len(sampled):
-            tau2 = max(0.0, float(np.mean(resid**2) - np.mean(sampled[f"{name}_se"] ** 2)))
-        missing = out[name].isna()
-        fill_mean = out.loc[missing, "district_code"].map(d[name])
-        fill_se = np.sqrt(out.loc[missing, "district_code"].map(d[f"{name}_se"]) ** 2 + tau2)
-        out.loc[missing, name] = fill_mean
-        out.loc[missing, f"{name}_se"] = fill_se
-        q = stats.norm.ppf(0.5 + params.level / 2)
-        out.loc[missing, f"{name}_low"] = np.clip(fill_mean - q * fill_se, 0, 1)
-        out.loc[missing, f"{name}_high"] = np.clip(fill_mean + q * fill_se, 0, 1)
-    out["n"] = out["n_knowledge"].fillna(0).astype("int64")
-    out["source"] = np.where(out["n"] > 0, "survey", "district")
-    return out.drop(columns=["n_knowledge", "n_risk", "n_hotline"])
+        est = commune_estimates(frame, year=year, indicator=column, weight=design_kw["weight"],
+                                strata=design_kw["strata"], psu=design_kw["psu"], level=params.level,
+                                lonely_psu=design_kw["lonely_psu"], targets=targets[name])
+        part = est[["district_code", "commune_key", "estimate", "se", "ci_low", "ci_high", "direct",
+                    "shrinkage", "n", "source"]].rename(columns={
+            "estimate": name, "se": f"{name}_se", "ci_low": f"{name}_low", "ci_high": f"{name}_high",
+            "direct": f"{name}_direct", "shrinkage": f"{name}_shrinkage"})
+        if out is None:
+            out = part
+        else:
+            out = out.merge(part.drop(columns=["district_code", "n", "source"]), on="commune_key")
+    return out
 
 
 def _outreach(exposure, year, recent_years, level):
@@ -167,7 +138,10 @@ def place_estimates(frame, exposure=None, *, year, level="commune", params=None,
 
     ``frame`` holds weighted respondents (``analysis.weights.design_weights``); only round
     ``year`` is used. ``exposure`` is :func:`analysis.tidy.exposure` over the rounds up to
-    ``year`` (None: no outreach logged).
+    ``year`` (None: no outreach logged). Communes (``level="commune"``, all 85 of the census) get
+    the benchmarked small-area estimates of :mod:`analysis.communes` (``source`` ``small-area`` or
+    ``model``; also ``<figure>_direct`` and ``<figure>_shrinkage``), so the frame also needs
+    ``district_code`` and ``commune_key``.
     """
     params = params or NeedParameters()
     if level not in ("commune", "district"):
@@ -186,7 +160,7 @@ def place_estimates(frame, exposure=None, *, year, level="commune", params=None,
         out["n"] = out["n"].fillna(0).astype("int64")
         out["source"] = np.where(out["n"] > 0, "survey", "none")
     else:
-        out = _commune_estimates(this, params, design_kw, districts)
+        out = _commune_estimates(this, year, params, design_kw, districts)
         out = places[["district_code", "commune_key", "commune_name", "area", "population",
                       "adult_population"]].rename(columns={"population": "population_total",
                                                            "adult_population": "population"}).merge(
@@ -205,33 +179,67 @@ def place_estimates(frame, exposure=None, *, year, level="commune", params=None,
 
 
 # ----------------------------------------------------------------------------- ranking
+#: Phrases of the reasons line, English and Vietnamese (``{}`` fields filled per place).
+PHRASES = {
+    "urban": ("urban", "thành thị"),
+    "rural": ("rural", "nông thôn"),
+    "withheld": ("fewer than {min_n} respondents: figures withheld",
+                 "dưới {min_n} người trả lời: không công bố số liệu"),
+    "knowledge": ("knowledge", "hiểu biết"),
+    "hotline": ("hotline awareness", "biết đường dây nóng"),
+    "risk": ("at risk", "có nguy cơ"),
+    "no_outreach": ("no outreach recorded", "chưa ghi nhận hoạt động truyền thông"),
+    "outreach_since": ("no outreach since {last}", "không có hoạt động truyền thông từ {last}"),
+    "outreach_recent": ("{activities} activities, {reached} reached in {first}–{year}",
+                        "{activities} hoạt động, tiếp cận {reached} người trong {first}–{year}"),
+    "small_area": ("small-area estimate from {n} interviews", "ước lượng vùng nhỏ từ {n} phỏng vấn"),
+    "model": ("no interviews here: model estimate", "không có phỏng vấn ở đây: ước lượng theo mô hình"),
+    "none": ("no interviews", "không có phỏng vấn"),
+}
+
+
 def _pct(x):
     return f"{100 * x:.0f}%"
 
 
-def _reason(row, params, level):
-    parts = [row["area"]]
-    if row["source"] == "survey" and row["n"] < params.min_n:
-        parts.append(f"fewer than {params.min_n} respondents: figures withheld")
+def _reasons(row, params):
+    """The reasons line of a place in English and in Vietnamese."""
+    en, vi = [], []
+
+    def add(key, **fields):
+        phrase_en, phrase_vi = PHRASES[key]
+        en.append(phrase_en.format(**fields))
+        vi.append(phrase_vi.format(**fields))
+
+    if row["area"] in ("urban", "rural"):
+        add(row["area"])
+    else:  # an unknown area label is passed through rather than guessed
+        en.append(str(row["area"]))
+        vi.append(str(row["area"]))
+    if 0 < row["n"] < params.min_n:
+        add("withheld", min_n=params.min_n)
     else:
-        for label, name in (("knowledge", "knowledge"), ("hotline awareness", "hotline"),
-                            ("at risk", "risk")):
-            low, high = _pct(row[f"{name}_low"]), _pct(row[f"{name}_high"])
-            parts.append(f"{label} {_pct(row[name])} [{low}–{high}]")
+        for name in ("knowledge", "hotline", "risk"):
+            value, low, high = row[name], row[f"{name}_low"], row[f"{name}_high"]
+            en.append(f"{PHRASES[name][0]} {_pct(value)} [{_pct(low)}–{_pct(high)}]")
+            vi.append(f"{PHRASES[name][1]} {_pct(value)} [{100 * low:.0f}–{100 * high:.0f}]")
     last = row["last_outreach_year"]
     if pd.isna(last):
-        parts.append("no outreach recorded")
+        add("no_outreach")
     elif last <= row["year"] - params.recent_years:
-        parts.append(f"no outreach since {int(last)}")
+        add("outreach_since", last=int(last))
     else:
-        first = row["year"] - params.recent_years + 1
-        parts.append(f"{int(row['activities_recent'])} activities, {row['reached_recent']:,.0f} reached "
-                     f"in {first}–{row['year']}")
-    if row["source"] == "district":
-        parts.append("no interviews here: district estimate")
-    elif row["source"] == "none":
-        parts.append("no interviews")
-    return "; ".join(parts)
+        fields = {"activities": int(row["activities_recent"]), "first": row["year"] - params.recent_years + 1,
+                  "year": row["year"]}
+        en.append(PHRASES["outreach_recent"][0].format(reached=f"{row['reached_recent']:,.0f}", **fields))
+        # Vietnamese groups thousands with a dot
+        vi.append(PHRASES["outreach_recent"][1].format(
+            reached=f"{row['reached_recent']:,.0f}".replace(",", "."), **fields))
+    if row["source"] == "small-area":
+        add("small_area", n=int(row["n"]))
+    elif row["source"] in ("model", "none"):
+        add(row["source"])
+    return "; ".join(en), "; ".join(vi)
 
 
 def rank_by_need(places, *, k, params=None, seed=0, level="commune") -> pd.DataFrame:
@@ -273,12 +281,15 @@ def rank_by_need(places, *, k, params=None, seed=0, level="commune") -> pd.DataF
         ["highest", "high", "medium"], default="lower")
     out["k"] = k
     if {"area", "n", "source", "year", "last_outreach_year", "hotline"} <= set(out.columns):
-        out["reasons"] = [_reason(row, params, level) for _, row in out.iterrows()]
+        lines = [_reasons(row, params) for _, row in out.iterrows()]
+        out["reasons"] = [en for en, _ in lines]
+        out["reasons_vi"] = [vi for _, vi in lines]
     out = out.sort_values(["p_top_k", "need"], ascending=False, kind="stable").reset_index(drop=True)
     figures = [c for c in out.columns if c.split("_")[0] in ("knowledge", "risk", "hotline")]
     if {"n", "source"} <= set(out.columns):
-        # communes shown with their district's estimate are not small cells; surveyed ones may be
-        small = (out["source"] == "survey") & (out["n"] < params.min_n)
+        # model estimates of communes without interviews use none of their people's answers, so
+        # they are not small cells; a commune (or district) with a few interviews is
+        small = (out["n"] > 0) & (out["n"] < params.min_n)
         out = suppress_small(out.assign(_n=np.where(small, 0, params.min_n)), n="_n", min_n=params.min_n,
                              columns=figures + ["need", "need_low", "need_high"]).drop(columns="_n")
     return out
@@ -308,7 +319,7 @@ def prioritise(frame, exposure=None, *, year, level="commune", k=None, params=No
     pandas.DataFrame
         One row per place: keys, ``area, population, n, source``, the estimates and their
         intervals (withheld below ``min_n``), ``discount, need, need_low, need_high,
-        rank_median, rank_low, rank_high, p_top_k, tier, reasons, suppressed``; sorted by
+        rank_median, rank_low, rank_high, p_top_k, tier, reasons, reasons_vi, suppressed``; sorted by
         ``p_top_k`` (read the tiers, not the order within a tier).
     """
     params = params or NeedParameters()

@@ -129,6 +129,28 @@ def priorities_command(round_: int, out: str, min_cell: int | None, level: str):
     click.echo(f"Wrote {len(table)} places to {path}.")
 
 
+@report_group.command("small-areas")
+@_round
+@_out
+@_min
+@click.option("--indicator", type=click.Choice(list(reports.SMALL_AREA_INDICATORS)), default="knowledge",
+              help="The indicator to estimate per commune.")
+@with_appcontext
+@fail_on_api_error
+def small_areas_command(round_: int, out: str, min_cell: int | None, indicator: str):
+    """Benchmarked small-area (Fay–Herriot) estimates of one indicator for every commune.
+
+    Example:
+
+    \b
+        flask --app server report small-areas --round 2019 --indicator hotline_aware --out communes-2019.csv
+    """
+    path = _out_path(out)
+    table = reports.small_areas(_data(), round_=round_, indicator=indicator, min_n=_min_cell(min_cell))
+    write_tables(path, {"small_areas": table}, title=f"Small-area estimates {round_} ({indicator})")
+    click.echo(f"Wrote {len(table)} communes to {path}.")
+
+
 @report_group.command("indicators")
 @_round
 @_out

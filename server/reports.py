@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from analysis import tidy
 from analysis.change import change
+from analysis.communes import commune_estimates
+from analysis.communes import suppress_communes
 from analysis.disclosure import suppress_small
 from analysis.errors import DomainEmpty
 from analysis.groups import add_group_columns
@@ -41,6 +43,8 @@ OUTREACH_FORM = "outreach"
 #: Indicators of the round × district and group tables (the yearly report's, without the risk share).
 HEADLINE = ("knowledge", "aware_signs_3", "hotline_aware")
 _DESIGN = {"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"}
+#: Indicators with commune small-area estimates (a score in [0, 1] or a 0/1 indicator).
+SMALL_AREA_INDICATORS = ("knowledge", "aware_signs_3", "hotline_aware", "at_risk")
 
 
 @dataclasses.dataclass
@@ -189,6 +193,24 @@ def priorities(data: Data, *, round_, level: str = "commune", min_n: int = 1) ->
     exposure = tidy.exposure(data.activities, rounds=[x for x in data.rounds if x <= r])
     params = NeedParameters(min_n=max(min_n, 1))
     return prioritise(data.respondents, exposure, year=r, level=level, params=params)
+
+
+def small_areas(data: Data, *, round_, indicator: str = "knowledge", min_n: int = 1) -> pd.DataFrame:
+    """Benchmarked small-area estimates of one indicator for every commune in one round.
+
+    :func:`analysis.communes.commune_estimates`; sampled communes with fewer than ``min_n``
+    respondents have their figures withheld (:func:`analysis.communes.suppress_communes`). The fit
+    (``sigma2_u``, ``coefficients``, ``covariates``) is in ``.attrs``.
+    """
+    if indicator not in SMALL_AREA_INDICATORS:
+        raise ApiError("validation-failed", f"indicator must be one of {', '.join(SMALL_AREA_INDICATORS)}.",
+                       errors=[{"pointer": "/indicator", "detail": f"unknown: {indicator}"}])
+    r = check_round(data, round_)
+    table = commune_estimates(data.respondents, year=r, indicator=indicator, **_DESIGN)
+    out = suppress_communes(table, min_n=max(min_n, 1))
+    out.attrs = {k: table.attrs[k] for k in ("indicator", "year", "method", "covariates", "sigma2_u",
+                                             "coefficients", "sampled")}
+    return out
 
 
 def channels(data: Data, *, round_, min_n: int = 1) -> pd.DataFrame:

@@ -1,10 +1,11 @@
-"""Reports for analysts and planners: indicators, target groups, change, priorities, channels, yearly.
+"""Reports for analysts and planners: indicators, groups, change, priorities, small areas, channels, yearly.
 
 Planners see small cells (fewer than ``REPORT_MIN_CELL`` respondents) withheld; analysts see all.
 """
 
 from __future__ import annotations
 
+import pandas as pd
 from flask import Blueprint
 from flask import Response
 from flask import current_app
@@ -82,6 +83,18 @@ def priorities():
     level = request.args.get("level", "commune")
     frame = reports.priorities(_data(), round_=_arg("round"), level=level, min_n=_min_n())
     return _table(frame, level=level)
+
+
+@bp.get("/small-areas")
+@access(*READERS)
+def small_areas():
+    """Benchmarked small-area estimates of every commune (``?round=``, ``?indicator=`` default knowledge)."""
+    indicator = request.args.get("indicator", "knowledge")
+    frame = reports.small_areas(_data(), round_=_arg("round"), indicator=indicator, min_n=_min_n())
+    fit = frame.attrs
+    return _table(frame, indicator=indicator, round=fit["year"], method=fit["method"],
+                  covariates=list(fit["covariates"]), sigma2_u=fit["sigma2_u"],
+                  coefficients=reports.records(pd.DataFrame(fit["coefficients"])))
 
 
 @bp.get("/channels")

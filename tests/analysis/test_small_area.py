@@ -167,3 +167,33 @@ def test_benchmark_matches_district_targets():
     )
     with pytest.raises(VariableInvalid):
         benchmark(frame, estimate="eblup", size="pop", group="district", targets={"x": 0.3})
+
+
+def test_weighted_benchmark_moves_uncertain_areas_most():
+    """Datta et al. (2011): shift_i = w_i phi_i (T - current) W / sum(w² phi), the constraint exact."""
+    frame = pd.DataFrame(
+        {
+            "district": list("xxxyy"),
+            "eblup": [0.2, 0.4, 0.3, 0.6, 0.5],
+            "pop": [100.0, 300.0, 600.0, 50.0, 150.0],
+            "mse": [0.001, 0.001, 0.01, 0.004, 0.002],
+        }
+    )
+    targets = {"x": 0.40, "y": 0.50}
+    out = benchmark(
+        frame, estimate="eblup", size="pop", group="district", targets=targets,
+        method="weighted", spread="mse",
+    )
+    agg = (out.benchmarked * out["pop"]).groupby(out.district).sum() / out.groupby("district")["pop"].sum()
+    assert agg["x"] == pytest.approx(0.40, abs=1e-12) and agg["y"] == pytest.approx(0.50, abs=1e-12)
+    shift = out.benchmarked - out.eblup
+    # by hand for district x: current 0.32, W = 1000, sum w² phi = 10 + 90 + 3600
+    per_unit = (0.40 - 0.32) * 1000 / (100**2 * 0.001 + 300**2 * 0.001 + 600**2 * 0.01)
+    np.testing.assert_allclose(shift[:3], frame["pop"][:3] * frame["mse"][:3] * per_unit)
+    # the uncertain commune absorbs nearly all of it; equal sizes and spreads would shift equally
+    assert shift[2] > 10 * shift[1] > 0
+    with pytest.raises(ModelInvalid):
+        benchmark(frame, estimate="eblup", size="pop", group="district", targets=targets, method="weighted")
+    with pytest.raises(VariableInvalid):
+        benchmark(frame.assign(mse=0.0), estimate="eblup", size="pop", group="district", targets=targets,
+                  method="weighted", spread="mse")

@@ -36,6 +36,17 @@ def test_report_files_and_reindex(app, runner, store, season, tmp_path):
     table = pd.read_csv(csv)
     assert len(table) == 9 and {"tier", "reasons"} <= set(table.columns)
 
+    communes = tmp_path / "communes.csv"
+    result = runner.invoke(args=["report", "small-areas", "--round", "2018", "--indicator", "hotline_aware",
+                                 "--out", str(communes), "--min-cell", "1"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(communes)
+    assert len(table) == 85 and set(table["source"]) == {"small-area", "model"}
+    assert table["estimate"].notna().all()
+    result = runner.invoke(args=["report", "small-areas", "--round", "2018", "--indicator", "income",
+                                 "--out", str(communes)])
+    assert result.exit_code != 0 and "income" in result.output
+
     xlsx = tmp_path / "indicators.xlsx"
     result = runner.invoke(args=["report", "indicators", "--round", "2017", "--out", str(xlsx)])
     assert result.exit_code == 0, result.output

@@ -82,3 +82,53 @@ def test_errors_are_problems(client, accounts, store):
                    "validation-failed")
     assert_problem(client.get(f"{API}/yearly?round=2019", headers=headers), 404, "not-found")
     assert_problem(client.get(f"{API}/indicators", headers=accounts.headers("enumerator")), 403, "forbidden")
+
+
+def test_small_areas_for_every_commune_benchmarked_to_the_districts(app, client, accounts, stored):
+    headers = accounts.headers("analyst")
+    body = client.get(f"{API}/small-areas?round=2018&indicator=hotline_aware", headers=headers).get_json()
+    assert body["indicator"] == "hotline_aware" and body["round"] == 2018 and body["method"] == "REML"
+    assert body["covariates"] == ["urban"] and body["sigma2_u"] >= 0
+    assert [c["term"] for c in body["coefficients"]] == ["Intercept", "urban"]
+    rows = body["rows"]
+    assert len(rows) == 85 and len({r["commune_key"] for r in rows}) == 85
+    sampled = [r for r in rows if r["n"] > 0]
+    assert sampled and all(r["source"] == "small-area" for r in sampled)
+    assert all(r["source"] == "model" and r["direct"] is None for r in rows if r["n"] == 0)
+    assert all(r["ci_low"] <= r["estimate"] <= r["ci_high"] for r in rows)
+    # adult-weighted commune means equal the design-based district estimates of /indicators
+    districts = client.get(f"{API}/indicators?round=2018", headers=headers).get_json()["rows"]
+    target = {r["district_code"]: r["estimate"] for r in districts if r["indicator"] == "hotline_aware"}
+    for code in {r["district_code"] for r in rows}:
+        part = [r for r in rows if r["district_code"] == code]
+        size = sum(r["adult_population"] for r in part)
+        mean = sum(r["estimate"] * r["adult_population"] for r in part) / size
+        assert mean == pytest.approx(target[code], abs=1e-9)
+    # knowledge is the default; planners do not see communes with fewer than REPORT_MIN_CELL respondents
+    cut = sorted(r["n"] for r in sampled)[len(sampled) // 2]
+    app.config["REPORT_MIN_CELL"] = cut
+    planner = client.get(f"{API}/small-areas?round=2018", headers=accounts.headers("planner")).get_json()
+    assert planner["indicator"] == "knowledge" and planner["min_cell"] == cut
+    small = [r for r in planner["rows"] if 0 < r["n"] < cut]
+    assert small and all(r["estimate"] is None and r["eblup"] is None and r["suppressed"] for r in small)
+    assert all(r["estimate"] is not None for r in planner["rows"] if r["n"] == 0 or r["n"] >= cut)
+
+
+def test_commune_priorities_use_small_area_estimates_with_vietnamese_reasons(client, accounts, stored):
+    rows = client.get(f"{API}/priorities?round=2018", headers=accounts.headers("analyst")).get_json()["rows"]
+    assert len(rows) == 85
+    model = [r for r in rows if r["source"] == "model"]
+    assert model and all(r["reasons"].endswith("no interviews here: model estimate") for r in model)
+    assert all("ước lượng theo mô hình" in r["reasons_vi"] for r in model)
+    assert all("ước lượng vùng nhỏ" in r["reasons_vi"] for r in rows if r["source"] == "small-area")
+
+
+def test_small_area_errors_are_problems(client, accounts, stored):
+    headers = accounts.headers("planner")
+    assert_problem(client.get(f"{API}/small-areas?round=2018&indicator=income", headers=headers), 422,
+                   "validation-failed")
+    assert_problem(client.get(f"{API}/small-areas?indicator=knowledge", headers=headers), 422,
+                   "validation-failed")
+    assert_problem(client.get(f"{API}/small-areas?round=1999", headers=headers), 422, "validation-failed")
+    assert_problem(client.get(f"{API}/small-areas?round=2018", headers=accounts.headers("enumerator")), 403,
+                   "forbidden")
