@@ -54,6 +54,7 @@ from analysis.priority import rank_by_need
 from analysis.report import INDICATORS
 from analysis.report import YearlyReport
 from analysis.report import yearly_report
+from analysis.report_text import reason
 from analysis.risk import RiskModel
 from analysis.risk import cross_validated_report
 from analysis.risk import project_at_risk
@@ -198,15 +199,34 @@ def _did(frame, activities, year, previous, min_n, level):
     return effect, cells, balance, tuple(result.caveats), None
 
 
-def _small_areas(places, min_n):
+def _figures(table):
+    return [c for c in table.columns if c.split("_")[0] in ("knowledge", "risk", "hotline", "need")]
+
+
+def _withhold_places(table, district_n, min_n):
+    """Blank a commune's figures if it has 0 < n < min_n respondents, or its district fewer than min_n.
+
+    A commune without interviews carries its district's estimate (or a model leaning on it), so in a
+    district of few respondents that estimate would publish what the district row withholds.
+    """
+    small = (table["n"] > 0) & (table["n"] < min_n)
+    small |= table["district_code"].map(district_n).fillna(0).to_numpy() < min_n
+    if "suppressed" in table.columns:
+        small |= table["suppressed"].to_numpy(dtype=bool)
+        table = table.drop(columns="suppressed")
+    out = suppress_small(table.assign(_n=np.where(small, 0, min_n)), n="_n", min_n=min_n,
+                         columns=_figures(table)).drop(columns="_n")
+    if "reasons" in out.columns:
+        # the ranking's own reasons quote the figures; rewrite them from what is left
+        out["reasons"] = [reason(row, "en", min_n) for _, row in out.iterrows()]
+    return out
+
+
+def _small_areas(places, district_n, min_n):
     keep = [c for c in places.columns if c in (
         "district_code", "commune_key", "commune_name", "area", "population", "n", "source")
         or c.split("_")[0] in ("knowledge", "risk", "hotline")]
-    out = places[keep].copy()
-    figures = [c for c in keep if c.split("_")[0] in ("knowledge", "risk", "hotline")]
-    small = (out["n"] > 0) & (out["n"] < min_n)
-    return suppress_small(out.assign(_n=np.where(small, 0, min_n)), n="_n", min_n=min_n,
-                          columns=figures).drop(columns="_n")
+    return _withhold_places(places[keep].copy(), district_n, min_n)
 
 
 def _subsample(frame, max_rows, seed):
@@ -312,7 +332,8 @@ def build_gap_report(frame, activities, *, year, previous=None, min_n=MIN_N, k=1
     exposure = tidy.exposure(activities, rounds=rounds)
     params = NeedParameters(min_n=int(min_n))
     communes = place_estimates(frame, exposure, year=year, level="commune", params=params)
-    small_areas = _small_areas(communes, min_n)
+    district_n = frame[frame["round"] == year].groupby("district_code").size()
+    small_areas = _small_areas(communes, district_n, min_n)
     clock.lap("small_areas")
 
     risk, calibration, at_risk = _risk(frame, year, max_model_rows, seed, min_n)
@@ -321,10 +342,12 @@ def build_gap_report(frame, activities, *, year, previous=None, min_n=MIN_N, k=1
                      f"of {int(risk['n_round'].iloc[0]):,} respondents")
     clock.lap("risk")
 
-    priorities = rank_by_need(communes, k=k, params=params, seed=seed, level="commune")
+    priorities = _withhold_places(rank_by_need(communes, k=k, params=params, seed=seed, level="commune"),
+                                  district_n, min_n)
     district_places = place_estimates(frame, exposure, year=year, level="district", params=params)
     district_priorities = rank_by_need(district_places, k=district_k, params=params, seed=seed,
                                        level="district")
+    district_priorities = _withhold_places(district_priorities, district_n, min_n)
     district_priorities.insert(1, "district_name", district_priorities["district_code"].map(names))
     clock.lap("priorities")
 

@@ -355,6 +355,14 @@ COLUMNS = {
     "need": ("Nhu cầu", "Need"), "reasons": ("Lý do", "Reasons"), "population": ("Dân số", "Population"),
     "expected": ("Dự kiến có nguy cơ", "Expected at risk"), "rate": ("Tỷ lệ", "Rate"),
     "people_reached": ("Người được tiếp cận", "People reached"), "activities": ("Hoạt động", "Activities"),
+    "area": ("Khu vực", "Area"), "source": ("Nguồn ước lượng", "Estimate source"),
+    "knowledge": ("Điểm hiểu biết", "Knowledge score"),
+    "knowledge_low": ("Hiểu biết: KTC dưới", "Knowledge: CI low"),
+    "knowledge_high": ("Hiểu biết: KTC trên", "Knowledge: CI high"),
+    "hotline": ("Biết đường dây nóng", "Knows the hotline"), "risk": ("Tỷ lệ có nguy cơ", "Share at risk"),
+    "rank_median": ("Thứ hạng trung vị", "Median rank"),
+    "population_total": ("Tổng dân số", "Total population"),
+    "model": ("Mô hình", "Model"), "variable": ("Biến", "Variable"),
 }
 
 
