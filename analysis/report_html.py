@@ -9,6 +9,7 @@ Withheld figures (fewer than ``min_n`` respondents) are shown as "–", never as
 from __future__ import annotations
 
 import datetime as dt
+import re
 from html import escape
 
 import pandas as pd
@@ -32,8 +33,11 @@ h3{font-size:1rem;margin-top:1.4rem}figure{margin:1rem 0}svg{max-width:100%;heig
 table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.82rem}
 caption{text-align:left;font-weight:600;padding:.3rem 0}th,td{border:1px solid #ccc;padding:.2rem .45rem;
  vertical-align:top}thead th{background:#f0f0f0}td.num{text-align:right;white-space:nowrap}
-.meta{color:#444}.note{font-size:.85rem;color:#333}.withheld{color:#777}
+.meta{color:#444}.note{font-size:.85rem;color:#333}.scroll{overflow-x:auto}
 """
+
+
+_FIGURE = re.compile(r"^[-+–−\d.,%\[\]; /()]+$|^\d")
 
 
 def _fmt(x, kind="pct"):
@@ -65,11 +69,14 @@ def _table(caption, header, rows, *, numeric_from=1):
     for row in rows:
         cells = [f'<th scope="row">{escape(str(row[0]))}</th>']
         for i, value in enumerate(row[1:], start=1):
-            cls = ' class="num"' if i >= numeric_from else ""
-            cells.append(f"<td{cls}>{escape(str(value))}</td>")
+            text = str(value)
+            # figures align right; words (labels, reasons) read better left-aligned and wrapped
+            figure = i >= numeric_from and _FIGURE.match(text) is not None
+            cls = ' class="num"' if figure else ""
+            cells.append(f"<td{cls}>{escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (f'<div class="scroll"><table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
 def _figure(svg, caption):
@@ -195,8 +202,7 @@ def _priority_table(frame, t, lang, report, *, commune):
         rows.append([row["place_label"], labels.tier(row["tier"], lang), _fmt(row["p_top_k"], "p"),
                      f"{row['rank_median']:.0f} [{row['rank_low']:.0f}–{row['rank_high']:.0f}]", need,
                      reason(row, lang, report.min_n)])
-    caption = t["focus_table"] if commune else t["district_focus"]
-    return f"<h3>{escape(caption)}</h3>" + _table(caption, header, rows)
+    return _table(t["focus_table"] if commune else t["district_focus"], header, rows)
 
 
 def _did_section(report, t):
