@@ -1,13 +1,15 @@
 """The gap report's four charts as inline SVG, drawn with matplotlib's object API (no pyplot).
 
 Figures are ``matplotlib.figure.Figure`` objects saved with the SVG backend, so nothing touches
-pyplot's global state and a server can render in several threads; the rc settings the SVG needs
-(text kept as text, a font with Vietnamese glyphs, stable ids) are applied under one lock, because
-``rc_context`` changes process-wide settings. matplotlib is imported only when a chart is drawn.
+pyplot's global state. The rc settings the SVG needs (text kept as text, a font with Vietnamese
+glyphs, stable ids) are process-wide and read both when artists are made and when the file is
+written, so each chart is drawn from start to end under one lock with ``rc_context``: a server may
+render in several threads, one chart at a time. matplotlib is imported only when a chart is drawn.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import threading
@@ -25,6 +27,19 @@ _RC = {"svg.fonttype": "none", "svg.hashsalt": "ferry-gap-report", "font.family"
        "font.sans-serif": ["DejaVu Sans", "Arial", "Liberation Sans"], "font.size": 9}
 
 
+def _charted(draw):
+    """Run a chart function under the lock and the report's rc settings."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+
+        with _LOCK, matplotlib.rc_context(_RC):
+            return draw(*args, **kwargs)
+
+    return wrapper
+
+
 def _figure(width, height):
     from matplotlib.figure import Figure
 
@@ -33,12 +48,10 @@ def _figure(width, height):
 
 def _svg(figure, label: str) -> str:
     """The figure as an ``<svg>`` element: no XML prolog, DOCTYPE or metadata (they hold URLs)."""
-    import matplotlib
-
     buffer = io.StringIO()
-    with _LOCK, matplotlib.rc_context(_RC):
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None,
-                                                       "Type": None})
+    # no metadata: it would carry a date (the bytes would change every run) and RDF namespace URLs
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None,
+                                                   "Type": None})
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
@@ -49,6 +62,7 @@ def _pct(x):
     return "" if pd.isna(x) else f"{100 * x:.0f}%"
 
 
+@_charted
 def levels_chart(levels: pd.DataFrame, *, indicators, names, rounds, labels, title) -> str:
     """Levels with 95% CIs: one panel per indicator, districts down, one marker per round."""
     figure = _figure(9, 0.32 * (len(names) + 2) + 1.2)
@@ -75,6 +89,7 @@ def levels_chart(levels: pd.DataFrame, *, indicators, names, rounds, labels, tit
     return _svg(figure, title)
 
 
+@_charted
 def groups_chart(groups: pd.DataFrame, *, indicators, order, labels, title, column) -> str:
     """Change (or level) by target group with 95% CIs, one panel per indicator."""
     figure = _figure(9, 0.34 * (len(order) + 2) + 1.2)
@@ -99,6 +114,7 @@ def groups_chart(groups: pd.DataFrame, *, indicators, order, labels, title, colu
     return _svg(figure, title)
 
 
+@_charted
 def focus_chart(priorities: pd.DataFrame, *, top, labels, title) -> str:
     """The focus list: communes by P(top k), coloured by tier."""
     rows = priorities.head(top)
@@ -121,6 +137,7 @@ def focus_chart(priorities: pd.DataFrame, *, top, labels, title) -> str:
     return _svg(figure, title)
 
 
+@_charted
 def heatmap_chart(channels: pd.DataFrame, *, groups, channel_codes, labels, title) -> str:
     """Channel × target group heat map; withheld cells hatched and marked, never drawn as 0."""
     table = channels.pivot_table(index="group", columns="channel", values="estimate", aggfunc="first",
