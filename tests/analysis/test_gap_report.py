@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from html.parser import HTMLParser
 
@@ -257,3 +258,19 @@ def test_inputs_are_checked(tiny):
     single = build_gap_report(frame, activities, year=2018, min_n=1)
     assert single.did.empty and single.notes and "change" not in single.groups.columns
     assert render_html(single, language="en").count("<svg") == 4
+
+
+def test_heat_map_marks_withheld_cells_and_keeps_real_zeros():
+    from analysis import labels
+    from analysis.report_charts import heatmap_chart
+
+    channels = pd.DataFrame({"group": ["all", "all", "rural", "rural"],
+                             "channel": ["mobile_team", "newspaper", "mobile_team", "newspaper"],
+                             "estimate": [0.25, 0.0, np.nan, 0.5], "suppressed": [False, False, True, False]})
+    svg = heatmap_chart(channels, groups=["all", "rural"], channel_codes=["mobile_team", "newspaper"],
+                        labels={"group": lambda c: labels.group(c, "en"),
+                                "channel": lambda c: labels.channel(c, "en")}, title="t")
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert texts.count("–") == 1 and "0" in texts and "25" in texts and "50" in texts
+    assert "<pattern" in svg  # the hatch of the withheld cell
+    assert "Mobile information team" in svg and "Rural residents (communes)" in svg
