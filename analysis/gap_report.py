@@ -239,6 +239,12 @@ def _small_areas(places, district_n, min_n):
     return _withhold_places(places[keep].copy(), district_n, min_n)
 
 
+def _top(places, k):
+    """``k``, or fewer when few places have estimates (a "top k" must leave some places out)."""
+    usable = int(places[["knowledge", "risk"]].notna().all(axis=1).sum())
+    return max(1, min(k, usable - 1))
+
+
 def _subsample(frame, max_rows, seed):
     """At most ``max_rows`` rows, drawn within districts in proportion to their size (seeded)."""
     if len(frame) <= max_rows:
@@ -346,17 +352,22 @@ def build_gap_report(frame, activities, *, year, previous=None, min_n=MIN_N, k=1
     small_areas = _small_areas(communes, district_n, min_n)
     clock.lap("small_areas")
 
-    risk, calibration, at_risk = _risk(frame, year, max_model_rows, seed, min_n)
-    if bool(risk["subsampled"].iloc[0]):
+    try:
+        risk, calibration, at_risk = _risk(frame, year, max_model_rows, seed, min_n)
+    except AnalysisError as err:  # e.g. fewer communes than folds, or nobody at risk
+        risk, calibration, at_risk = pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
+        notes.append(f"risk model not estimable: {err.detail}")
+    if len(risk) and bool(risk["subsampled"].iloc[0]):
         notes.append(f"risk model fitted on a stratified random subsample of {int(risk['n_fit'].iloc[0]):,} "
                      f"of {int(risk['n_round'].iloc[0]):,} respondents")
     clock.lap("risk")
 
+    k = _top(communes, k)
     priorities = _withhold_places(rank_by_need(communes, k=k, params=params, seed=seed, level="commune"),
                                   district_n, min_n)
     district_places = place_estimates(frame, exposure, year=year, level="district", params=params)
-    district_priorities = rank_by_need(district_places, k=district_k, params=params, seed=seed,
-                                       level="district")
+    district_priorities = rank_by_need(district_places, k=_top(district_places, district_k), params=params,
+                                       seed=seed, level="district")
     district_priorities = _withhold_places(district_priorities, district_n, min_n)
     district_priorities.insert(1, "district_name", district_priorities["district_code"].map(names))
     clock.lap("priorities")

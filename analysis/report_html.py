@@ -246,6 +246,8 @@ def _small_area_section(report, t, lang, names):
 
 
 def _risk_section(report, t, names):
+    if report.risk.empty:
+        return f"<h2>6. {escape(t['risk'])}</h2><p class=\"note\">{escape(t['risk_none'])}</p>"
     s = report.risk.iloc[0]
     out = [f"<h2>6. {escape(t['risk'])}</h2>",
            f"<p class=\"note\">{escape(t['risk_note'].format(n=int(s['n_fit']), folds=int(s['folds'])))}</p>"]

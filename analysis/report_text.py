@@ -263,6 +263,11 @@ TEXT = {
         'Mô hình được ước lượng trên {n:,} người trả lời, kiểm định chéo {folds} phần theo xã.',
         'Fitted on {n:,} respondents; {folds}-fold cross-validation grouped by commune.',
     ),
+    "risk_none": (
+        "Không ước lượng được mô hình (cần ít nhất 5 xã có phỏng vấn và cả người có lẫn không có nguy cơ).",
+        "The model could not be estimated (it needs at least 5 surveyed communes and people both at risk "
+        "and not).",
+    ),
     "risk_quality": (
         'Chất lượng dự báo (ngoài mẫu)',
         'Out-of-sample quality',
@@ -376,9 +381,11 @@ def reason(row, language: str, min_n: int) -> str:
     else:
         for name, code in (("knowledge", "knowledge"), ("hotline", "hotline_aware"), ("risk", "at_risk")):
             if name in row and pd.notna(row[name]):
-                text = labels.indicator(code, language)
-                parts.append(f"{text} {100 * row[name]:.0f}% [{100 * row[name + '_low']:.0f}–"
-                             f"{100 * row[name + '_high']:.0f}%]")
+                text = f"{labels.indicator(code, language)} {100 * row[name]:.0f}%"
+                low, high = row.get(f"{name}_low"), row.get(f"{name}_high")
+                if low is not None and high is not None and pd.notna(low) and pd.notna(high):
+                    text += f" [{100 * low:.0f}–{100 * high:.0f}%]"
+                parts.append(text)
     last, year = row.get("last_outreach_year"), row.get("year")
     if last is None or pd.isna(last):
         parts.append("chưa ghi nhận hoạt động truyền thông" if vi else "no outreach recorded")

@@ -274,3 +274,12 @@ def test_heat_map_marks_withheld_cells_and_keeps_real_zeros():
     assert texts.count("–") == 1 and "0" in texts and "25" in texts and "50" in texts
     assert "<pattern" in svg  # the hatch of the withheld cell
     assert "Mobile information team" in svg and "Rural residents (communes)" in svg
+
+
+def test_a_round_too_small_for_the_model_still_gives_a_report():
+    frame, reached = tiny_frame()
+    few = frame[frame["district_code"].isin(["916", "917"])]  # four communes: fewer than five folds
+    report = build_gap_report(few, tiny_activities(reached), year=2019, previous=2018, min_n=1)
+    assert report.risk.empty and any("risk model not estimable" in note for note in report.notes)
+    html = render_html(report, language="en")
+    assert "The model could not be estimated" in html and html.count("<svg") == 4
