@@ -2,6 +2,9 @@
 
 ``tidy`` (submissions → respondents, activities, exposure), ``scores``, ``population``
 (census target population), ``weights``, ``groups`` (+ ``groups.json``), ``survey``
-(design-based estimators), ``change``, ``small_area``, ``risk``, ``priority``, ``report``,
+(design-based estimators), ``levels`` (per-round levels and their differences), ``change``,
+``small_area``, ``risk``, ``priority``, ``report`` (12 November), ``gap_report`` (the whole
+awareness-gap report) with its renderers ``report_html`` (+ ``report_charts``) and
+``report_tables`` (XLSX, CSV), ``labels`` and ``report_text`` (Vietnamese and English words),
 ``disclosure`` (small cells).
 """
