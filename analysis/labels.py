@@ -12,7 +12,7 @@ from functools import cache
 from analysis.errors import VariableInvalid
 
 __all__ = ["LANGUAGES", "check_language", "indicator", "group", "channel", "activity_type", "tier", "area",
-           "source"]
+           "source", "variable"]
 
 LANGUAGES = ("vi", "en")
 
@@ -55,19 +55,36 @@ def _pick(pair, language):
     return pair[LANGUAGES.index(check_language(language))]
 
 
+def _language_keys(form):
+    return {lang: next((name for name in form.languages if name == lang or name.endswith(f"({lang})")), None)
+            for lang in LANGUAGES}
+
+
 @cache
 def _choices(form_name: str, list_name: str) -> dict[str, tuple[str, str]]:
     from forms import library
 
     form = library.load(form_name)
-    keys = {}
-    for lang in LANGUAGES:
-        keys[lang] = next((name for name in form.languages if name == lang or name.endswith(f"({lang})")),
-                          None)
+    keys = _language_keys(form)
     out = {}
     for choice in form.choices.get(list_name, []):
         out[choice.name] = tuple(choice.label.get(keys[lang]) or choice.name for lang in LANGUAGES)
     return out
+
+
+@cache
+def _question(name: str) -> tuple[tuple[str, str], str | None]:
+    """Label of an awareness-form question and the name of its choice list."""
+    from forms import library
+
+    form = library.load("awareness")
+    try:
+        question = form.question(name)
+    except KeyError:
+        return (name, name), None
+    keys = _language_keys(form)
+    label = tuple((question.label or {}).get(keys[lang]) or name for lang in LANGUAGES)
+    return label, question.choices or None
 
 
 def indicator(code: str, language: str) -> str:
@@ -95,6 +112,19 @@ def channel(code: str, language: str) -> str:
 def activity_type(code: str, language: str) -> str:
     """Label of an outreach activity type (the outreach form's ``activity`` choices)."""
     return _pick(_choices("outreach", "activity").get(code, (code, code)), language)
+
+
+def variable(code: str, language: str) -> str:
+    """Label of a covariate as a balance table names it: ``age``, or ``sex=female`` (question: answer)."""
+    name, _, value = code.partition("=")
+    if name in INDICATORS:
+        return indicator(name, language)
+    label, choices = _question(name)
+    text = _pick(label, language)
+    if value:
+        answer = _choices("awareness", choices).get(value, (value, value)) if choices else (value, value)
+        text = f"{text}: {_pick(answer, language)}"
+    return text
 
 
 def tier(code: str, language: str) -> str:

@@ -86,7 +86,7 @@ def _figure(svg, caption):
 def render_html(report: GapReport, *, language="vi", date=None) -> str:
     """The whole report as one HTML document in ``language`` (``"vi"`` or ``"en"``)."""
     lang = labels.check_language(language)
-    t = {key: pair[0 if lang == "vi" else 1] for key, pair in TEXT.items()}
+    t = {key: pair[0 if lang == "vi" else 1] for key, pair in TEXT.items()} | {"lang": lang}
     date = date or dt.date.today()
     names = {**dict(zip(*census_communes()[["district_code", "district_name"]].T.values, strict=False)),
              "all": t["city"]}
@@ -217,18 +217,14 @@ def _did_section(report, t):
     rows = [[f"{t['reached'] if r['treated'] else t['not_reached']} · "
              f"{t['after'] if r['post'] else t['before']}", _ci(r), _fmt(r["n"], "int")]
             for _, r in report.did_cells.iterrows()]
-    out.append(_table(t["did_cells"], [t["cell"], ind_knowledge(t), "n"], rows))
-    rows = [[r["variable"], _fmt(r["mean_not_reached"], "p"), _fmt(r["mean_reached"], "p"),
-             _fmt(r["std_difference"], "p")] for _, r in report.did_balance.iterrows()]
+    out.append(_table(t["did_cells"], [t["cell"], t["knowledge"], "n"], rows))
+    rows = [[labels.variable(r["variable"], t["lang"]), _fmt(r["mean_not_reached"], "p"),
+             _fmt(r["mean_reached"], "p"), _fmt(r["std_difference"], "p")]
+            for _, r in report.did_balance.iterrows()]
     header = [t["variable"], t["not_reached"], t["reached"], t["std_difference"]]
     out.append(_table(t["balance"], header, rows))
     out.append("<ul class=\"note\">" + "".join(f"<li>{escape(c)}</li>" for c in t["caveats"]) + "</ul>")
     return "".join(out)
-
-
-def ind_knowledge(t):
-    """Column header of the DiD cells (the outcome is the knowledge score)."""
-    return t["knowledge"]
 
 
 def _small_area_section(report, t, lang, names):
