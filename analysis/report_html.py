@@ -57,6 +57,8 @@ def _fmt(x, kind="pct"):
 def _ci(row, est="estimate", low="ci_low", high="ci_high", kind="pct"):
     if pd.isna(row.get(est)):
         return "–"
+    if low not in row or high not in row:  # an estimate shown without an interval
+        return _fmt(row[est], kind)
     if kind == "pp":
         return f"{_fmt(row[est], 'pp')} [{_fmt(row[low], 'pp')}; {_fmt(row[high], 'pp')}]"
     return f"{_fmt(row[est])} [{_fmt(row[low])}–{_fmt(row[high])}]"
