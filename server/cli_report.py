@@ -10,6 +10,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from analysis.report import render_markdown
+from analysis.report_html import render_html
+from analysis.report_tables import write_csv_zip
+from analysis.report_tables import write_xlsx
 
 from . import analysis_data
 from . import reports
@@ -191,8 +194,6 @@ def html_command(round_: int, out: str, min_cell: int | None, previous: int | No
     \b
         flask --app server report html --round 2019 --language vi --out bao-cao-2019.html
     """
-    from analysis.report_html import render_html
-
     path = Path(out)
     if path.suffix.lower() not in (".html", ".htm"):
         raise click.ClickException(f"--out must end in .html, got {path.name!r}")
@@ -217,9 +218,6 @@ def tables_command(round_: int, out: str, min_cell: int | None, previous: int | 
     \b
         flask --app server report tables --round 2019 --out tables-2019.xlsx
     """
-    from analysis.report_tables import write_csv_zip
-    from analysis.report_tables import write_xlsx
-
     path = Path(out)
     writers = {".xlsx": write_xlsx, ".zip": write_csv_zip}
     if path.suffix.lower() not in writers:

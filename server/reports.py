@@ -18,6 +18,7 @@ from analysis import tidy
 from analysis.change import change
 from analysis.disclosure import suppress_small
 from analysis.errors import DomainEmpty
+from analysis.gap_report import build_gap_report
 from analysis.groups import add_group_columns
 from analysis.groups import group_labels
 from analysis.priority import NeedParameters
@@ -234,8 +235,6 @@ def gap_report(data: Data, *, round_, previous=None, min_n: int = 1):
 
     ``previous`` defaults to the latest earlier round with respondents (none: no change, no DiD).
     """
-    from analysis.gap_report import build_gap_report
-
     r = check_round(data, round_)
     if previous is None:
         earlier = [x for x in data.rounds if x < r and (data.respondents["round"] == x).any()]

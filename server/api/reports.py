@@ -13,6 +13,9 @@ from flask import current_app
 from flask import request
 
 from analysis.report import render_markdown
+from analysis.report_html import render_html
+from analysis.report_tables import write_csv_zip
+from analysis.report_tables import write_xlsx
 
 from .. import reports
 from ..auth import access
@@ -136,8 +139,6 @@ def _attachment(report, language: str, suffix: str) -> dict:
 @access(*READERS)
 def gap_report_html():
     """The awareness-gap report as one self-contained HTML page (``?round=&language=vi|en&previous=``)."""
-    from analysis.report_html import render_html
-
     language = _language()
     report = _gap_report()
     return Response(render_html(report, language=language), mimetype="text/html")
@@ -147,8 +148,6 @@ def gap_report_html():
 @access(*READERS)
 def gap_report_xlsx():
     """The awareness-gap report's tables, one sheet each (same parameters as the HTML)."""
-    from analysis.report_tables import write_xlsx
-
     language = _language()
     report = _gap_report()
     buffer = io.BytesIO()
@@ -160,8 +159,6 @@ def gap_report_xlsx():
 @access(*READERS)
 def gap_report_csv():
     """The awareness-gap report's tables as a zip of CSV files (same parameters as the HTML)."""
-    from analysis.report_tables import write_csv_zip
-
     language = _language()
     report = _gap_report()
     buffer = io.BytesIO()
