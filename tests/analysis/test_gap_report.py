@@ -283,3 +283,23 @@ def test_a_round_too_small_for_the_model_still_gives_a_report():
     assert report.risk.empty and any("risk model not estimable" in note for note in report.notes)
     html = render_html(report, language="en")
     assert "The model could not be estimated" in html and html.count("<svg") == 4
+
+
+def test_differences_of_round_levels_equal_the_pooled_change():
+    from analysis.change import change
+    from analysis.levels import differences
+    from analysis.levels import round_levels
+
+    frame, _ = tiny_frame()
+    frame = frame[frame["district_code"] != SMALL].reset_index(drop=True)  # no single-PSU stratum
+    frame["knowledge"] += np.where(frame["age"] > 40, 0.03, 0.0)  # some variance within communes
+    levels = round_levels(frame, indicators=["knowledge"], rounds=[2018, 2019])
+    ours = differences(levels, a=2018, b=2019, keys=["district_code", "indicator"]).set_index("district_code")
+    pooled = frame.assign(_s=frame["stratum"] + "|" + frame["round"].astype(str),
+                          _p=frame["psu"] + "|" + frame["round"].astype(str))
+    theirs = change(pooled, y="knowledge", round="round", a=2018, b=2019, weight="weight", strata="_s",
+                    psu="_p", by="stratum").set_index("stratum")
+    for code in theirs.index:
+        assert ours.loc[code, "change"] == pytest.approx(theirs.loc[code, "estimate"], abs=1e-12)
+        assert ours.loc[code, "change_se"] == pytest.approx(theirs.loc[code, "se"], rel=1e-9)
+        assert ours.loc[code, "change_low"] == pytest.approx(theirs.loc[code, "ci_low"], rel=1e-9)
