@@ -93,6 +93,7 @@ class GapReport:
     channels: pd.DataFrame
     yearly: YearlyReport
     caveats: tuple = ()
+    #: What the build had to leave out or simplify: ``{"code": ..., **fields}`` (words in report_text).
     notes: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
 
@@ -180,7 +181,7 @@ def _did(frame, activities, year, previous, min_n, level):
     """DiD of communes reached by local outreach between the rounds, or empty tables and a note."""
     empty = (pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
     if previous is None:
-        return (*empty, (), "no previous round: no difference-in-differences")
+        return (*empty, (), {"code": "no_previous"})
     local = activities[(activities["level"] == "commune") & (activities["year"] > previous)
                        & (activities["year"] <= year)]
     reached = set(local["commune_key"].astype(str))
@@ -195,7 +196,7 @@ def _did(frame, activities, year, previous, min_n, level):
                      covariates=covariates, weight="weight", strata="_stratum", psu="_psu",
                      lonely_psu="adjust", level=level)
     except AnalysisError as err:
-        return (*empty, (), f"difference-in-differences not estimable: {err.detail}")
+        return (*empty, (), {"code": "did_failed", "detail": err.detail})
     cells = suppress_small(result.cells, min_n=min_n)
     smallest = int(result.cells["n"].min()) if len(result.cells) == 4 else 0
     effect = result.effect.assign(n=smallest, communes_reached=len(reached & set(pooled["commune_key"])))
@@ -356,10 +357,10 @@ def build_gap_report(frame, activities, *, year, previous=None, min_n=MIN_N, k=1
         risk, calibration, at_risk = _risk(frame, year, max_model_rows, seed, min_n)
     except AnalysisError as err:  # e.g. fewer communes than folds, or nobody at risk
         risk, calibration, at_risk = pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
-        notes.append(f"risk model not estimable: {err.detail}")
+        notes.append({"code": "risk_failed", "detail": err.detail})
     if len(risk) and bool(risk["subsampled"].iloc[0]):
-        notes.append(f"risk model fitted on a stratified random subsample of {int(risk['n_fit'].iloc[0]):,} "
-                     f"of {int(risk['n_round'].iloc[0]):,} respondents")
+        notes.append({"code": "subsample", "n": int(risk["n_fit"].iloc[0]),
+                      "of": int(risk["n_round"].iloc[0])})
     clock.lap("risk")
 
     k = _top(communes, k)

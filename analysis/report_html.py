@@ -20,6 +20,7 @@ from analysis.gap_report import HEADLINE
 from analysis.gap_report import GapReport
 from analysis.population import communes as census_communes
 from analysis.report_text import TEXT
+from analysis.report_text import note
 from analysis.report_text import reason
 
 __all__ = ["render_html"]
@@ -105,7 +106,7 @@ def render_html(report: GapReport, *, language="vi", date=None) -> str:
     for key in ("method_design", "method_change", "method_suppression", "method_did", "method_model",
                 "method_priority"):
         parts.append(f"<li>{escape(t[key].format(min_n=report.min_n, k=report.k))}</li>")
-    parts += [f"<li>{escape(note)}</li>" for note in report.notes] + ["</ul>"]
+    parts += [f"<li>{escape(note(entry, lang))}</li>" for entry in report.notes] + ["</ul>"]
 
     # (a) levels
     rounds = sorted(report.levels["round"].unique())

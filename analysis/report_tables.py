@@ -17,6 +17,7 @@ from analysis import labels
 from analysis.gap_report import GapReport
 from analysis.report_text import COLUMNS
 from analysis.report_text import TEXT
+from analysis.report_text import note
 from analysis.report_text import reason
 
 __all__ = ["labelled_tables", "write_xlsx", "write_csv_zip"]
@@ -49,7 +50,7 @@ def _about(report, lang):
     if report.previous is not None:
         rows.append([TEXT["compared_with"][index], report.previous])
     rows.append([TEXT["method_suppression"][index].format(min_n=report.min_n)])
-    rows += [[note] for note in report.notes]
+    rows += [[note(entry, lang)] for entry in report.notes]
     return rows
 
 

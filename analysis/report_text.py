@@ -7,7 +7,7 @@ import pandas as pd
 from analysis import labels
 from analysis.change import CAVEATS
 
-__all__ = ["TEXT", "COLUMNS", "reason"]
+__all__ = ["TEXT", "COLUMNS", "reason", "note"]
 
 #: key → (Vietnamese, English).
 TEXT = {
@@ -369,6 +369,26 @@ COLUMNS = {
     "population_total": ("Tổng dân số", "Total population"),
     "model": ("Mô hình", "Model"), "variable": ("Biến", "Variable"),
 }
+
+
+NOTES = {
+    "no_previous": ("Không có vòng trước: không tính thay đổi và khác biệt kép.",
+                    "No previous round: no change and no difference-in-differences."),
+    "did_failed": ("Không ước lượng được khác biệt kép: {detail}",
+                   "Difference-in-differences not estimable: {detail}"),
+    "risk_failed": ("Không ước lượng được mô hình nguy cơ: {detail}", "Risk model not estimable: {detail}"),
+    "subsample": ("Mô hình nguy cơ được ước lượng trên một mẫu con ngẫu nhiên phân tầng gồm {n:,} trong "
+                  "{of:,} người trả lời.",
+                  "The risk model was fitted on a stratified random subsample of {n:,} of {of:,} "
+                  "respondents."),
+}
+
+
+def note(entry: dict, language: str) -> str:
+    """A build note (:attr:`analysis.gap_report.GapReport.notes`) in ``language``."""
+    vi, en = NOTES.get(entry["code"], (entry["code"], entry["code"]))
+    fields = {k: v for k, v in entry.items() if k != "code"}
+    return (vi if labels.check_language(language) == "vi" else en).format(**fields)
 
 
 def reason(row, language: str, min_n: int) -> str:

@@ -256,7 +256,8 @@ def test_inputs_are_checked(tiny):
     with pytest.raises(VariableInvalid):
         build_gap_report(frame, activities, year=2019, previous=2019)
     single = build_gap_report(frame, activities, year=2018, min_n=1)
-    assert single.did.empty and single.notes and "change" not in single.groups.columns
+    assert single.did.empty and single.notes == [{"code": "no_previous"}]
+    assert "change" not in single.groups.columns
     assert render_html(single, language="en").count("<svg") == 4
 
 
@@ -280,9 +281,10 @@ def test_a_round_too_small_for_the_model_still_gives_a_report():
     frame, reached = tiny_frame()
     few = frame[frame["district_code"].isin(["916", "917"])]  # four communes: fewer than five folds
     report = build_gap_report(few, tiny_activities(reached), year=2019, previous=2018, min_n=1)
-    assert report.risk.empty and any("risk model not estimable" in note for note in report.notes)
+    assert report.risk.empty and [n["code"] for n in report.notes] == ["risk_failed"]
     html = render_html(report, language="en")
     assert "The model could not be estimated" in html and html.count("<svg") == 4
+    assert "Risk model not estimable: 4 communes cannot make 5 folds" in html
 
 
 def test_differences_of_round_levels_equal_the_pooled_change():
