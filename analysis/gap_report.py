@@ -131,12 +131,6 @@ def _district_names():
     return dict(zip(places["district_code"], places["district_name"], strict=False))
 
 
-def _levels(frame, rounds, level):
-    levels = round_levels(frame, indicators=[c for c in (*HEADLINE, "at_risk") if c in frame.columns],
-                          rounds=rounds, level=level)
-    return levels
-
-
 def _groups(frame, definitions, rounds, levels, level):
     """Headline indicators per target group in each of ``rounds`` (one design per round)."""
     rows = []
@@ -321,7 +315,9 @@ def build_gap_report(frame, activities, *, year, previous=None, min_n=MIN_N, k=1
     rounds = [r for r in present if r <= year]
     notes = []
 
-    all_levels = _levels(frame, rounds, level)
+    # the yearly tables also show the share at risk, so its levels come from the same designs
+    all_levels = round_levels(frame, indicators=[c for c in (*HEADLINE, "at_risk") if c in frame.columns],
+                              rounds=rounds, level=level)
     clock.lap("levels")
     group_rounds = [year] if previous is None else [previous, year]
     group_table = _groups(frame, definitions, group_rounds, all_levels, level)

@@ -58,10 +58,6 @@ def _svg(figure, label: str) -> str:
     return text.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
 
 
-def _pct(x):
-    return "" if pd.isna(x) else f"{100 * x:.0f}%"
-
-
 @_charted
 def levels_chart(levels: pd.DataFrame, *, indicators, names, rounds, labels, title) -> str:
     """Levels with 95% CIs: one panel per indicator, districts down, one marker per round."""
