@@ -252,6 +252,10 @@ def commune_estimates(frame, *, year, indicator, weight="weight", strata="stratu
     out = places.merge(direct.drop(columns="district_code"), on="commune_key", how="left")
     out["n"] = out["n"].fillna(0).astype("int64")
     sampled = out[out["n"] > 0].reset_index(drop=True)
+    # a covariate that does not vary among the sampled communes (say, a small round that reached
+    # only wards) is collinear with the intercept and says nothing: leave it out, and say so
+    dropped = [c for c in covariates if sampled[c].nunique(dropna=False) < 2]
+    covariates = [c for c in covariates if c not in dropped]
     fit = fay_herriot(sampled, estimate="direct", variance="direct_var", covariates=covariates,
                       area="commune_key", method=method, level=level)
     a = fit.attrs["sigma2_u"]
@@ -297,7 +301,8 @@ def commune_estimates(frame, *, year, indicator, weight="weight", strata="stratu
     result = out[columns].copy()
     result.attrs.update({"indicator": indicator, "year": year, "method": method, "covariates": covariates,
                          "sigma2_u": a, "coefficients": fit.attrs["coefficients"],
-                         "sampled": int(is_s.sum()), "loglike": fit.attrs["loglike"]})
+                         "covariates_dropped": dropped, "sampled": int(is_s.sum()),
+                         "loglike": fit.attrs["loglike"]})
     return result
 
 

@@ -63,7 +63,8 @@ from analysis.groups import load_groups
 from analysis.population import communes as census_communes
 from analysis.survey import Design
 
-__all__ = ["NeedParameters", "TIERS", "place_estimates", "rank_by_need", "prioritise", "channel_reach"]
+__all__ = ["NeedParameters", "TIERS", "reasons", "place_estimates", "rank_by_need", "prioritise",
+           "channel_reach"]
 
 TIERS = ("highest", "high", "medium", "lower")
 
@@ -202,8 +203,12 @@ def _pct(x):
     return f"{100 * x:.0f}%"
 
 
-def _reasons(row, params):
-    """The reasons line of a place in English and in Vietnamese."""
+def reasons(row, params) -> tuple[str, str]:
+    """The reasons line of a place in English and in Vietnamese.
+
+    Figures are quoted only when shown: a place with 0 < n < ``min_n`` respondents, or one marked
+    ``suppressed`` by a later rule (e.g. its whole district is a small cell), gets "figures withheld".
+    """
     en, vi = [], []
 
     def add(key, **fields):
@@ -216,7 +221,7 @@ def _reasons(row, params):
     else:  # an unknown area label is passed through rather than guessed
         en.append(str(row["area"]))
         vi.append(str(row["area"]))
-    if 0 < row["n"] < params.min_n:
+    if 0 < row["n"] < params.min_n or bool(row.get("suppressed", False)) or pd.isna(row["knowledge"]):
         add("withheld", min_n=params.min_n)
     else:
         for name in ("knowledge", "hotline", "risk"):
@@ -281,7 +286,7 @@ def rank_by_need(places, *, k, params=None, seed=0, level="commune") -> pd.DataF
         ["highest", "high", "medium"], default="lower")
     out["k"] = k
     if {"area", "n", "source", "year", "last_outreach_year", "hotline"} <= set(out.columns):
-        lines = [_reasons(row, params) for _, row in out.iterrows()]
+        lines = [reasons(row, params) for _, row in out.iterrows()]
         out["reasons"] = [en for en, _ in lines]
         out["reasons_vi"] = [vi for _, vi in lines]
     out = out.sort_values(["p_top_k", "need"], ascending=False, kind="stable").reset_index(drop=True)

@@ -12,9 +12,10 @@ Conventions
   all nine (``level`` tells them apart) and its reach is shared by population
   (:func:`analysis.tidy.activities`), so district reach adds up to the city's.
 * Levels: design-based means/proportions with strata = districts and PSUs = communes.
-* Change: the two rounds are independent samples, pooled with strata district × round and
-  PSUs commune × round (:func:`analysis.change.change`); the SE is that of a difference of
-  independent estimates.
+* Change: the two rounds are independent samples, so the change is the difference of the two
+  rounds' levels with the SE of a difference of independent estimates
+  (:func:`analysis.levels.differences`; the same as :func:`analysis.change.change` with strata
+  district × round and PSUs commune × round).
 * Figures from fewer than ``min_n`` respondents are withheld (:mod:`analysis.disclosure`).
 """
 
@@ -25,14 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis import labels
 from analysis._taylor import require_columns
-from analysis.change import change
 from analysis.disclosure import MIN_N
 from analysis.disclosure import suppress_small
-from analysis.errors import DomainEmpty
 from analysis.errors import VariableInvalid
+from analysis.levels import differences
+from analysis.levels import round_levels
 from analysis.population import communes as census_communes
-from analysis.survey import Design
 
 __all__ = ["INDICATORS", "YearlyReport", "yearly_report", "render_markdown"]
 
@@ -89,44 +90,8 @@ def _outreach(activities, year, places):
     return by_type, totals
 
 
-def _levels(frame, indicator, year, design_kw, level):
-    this = frame[frame["round"] == year].reset_index(drop=True)
-    design = Design(this, **design_kw)
-    method = design.mean if indicator == "knowledge" else design.proportion
-    by_district = method(indicator, by="stratum", level=level).rename(columns={"stratum": "district_code"})
-    city = method(indicator, level=level)
-    city.insert(0, "district_code", "all")
-    return pd.concat([by_district, city], ignore_index=True)
-
-
-def _change(frame, indicator, previous, year, weight, level):
-    pooled = frame[frame["round"].isin([previous, year])].reset_index(drop=True)
-    pooled = pooled.assign(_stratum=pooled["stratum"].astype(str) + "|" + pooled["round"].astype(str),
-                           _psu=pooled["psu"].astype(str) + "|" + pooled["round"].astype(str),
-                           _all="all")
-    kw = {"y": indicator, "round": "round", "a": previous, "b": year, "weight": weight, "strata": "_stratum",
-          "psu": "_psu", "lonely_psu": "adjust", "level": level}
-    parts = []
-    try:
-        parts.append(change(pooled, by="stratum", **kw).rename(columns={"stratum": "district_code"}))
-    except DomainEmpty:
-        # a district missing from one round: report the others
-        for code in sorted(pooled["stratum"].astype(str).unique()):
-            try:
-                part = change(pooled.assign(_in=pooled["stratum"].astype(str) == code), by="_in", **kw)
-            except DomainEmpty:
-                continue
-            part = part[part["_in"].astype(bool)].drop(columns="_in")
-            part.insert(0, "district_code", code)
-            parts.append(part)
-    parts.append(change(pooled, by="_all", **kw).rename(columns={"_all": "district_code"}))
-    out = pd.concat(parts, ignore_index=True)
-    return out[["district_code", "estimate", "ci_low", "ci_high", "se"]].rename(columns={
-        "estimate": "change", "ci_low": "change_low", "ci_high": "change_high", "se": "change_se"})
-
-
 def yearly_report(frame, activities, *, year, previous=None, indicators=None, min_n=MIN_N, weight="weight",
-                  level=0.95) -> YearlyReport:
+                  level=0.95, levels=None) -> YearlyReport:
     """Build the 12 November report for ``year``.
 
     Parameters
@@ -141,6 +106,9 @@ def yearly_report(frame, activities, *, year, previous=None, indicators=None, mi
         Indicator columns (default :data:`INDICATORS` present in the frame).
     min_n : int
         Small-cell threshold.
+    levels : pandas.DataFrame, optional
+        :func:`analysis.levels.round_levels` of ``year`` (and ``previous``) for the indicators,
+        when the caller has it already (the gap report does); computed here otherwise.
     """
     require_columns(frame, ["round", "stratum", "psu", weight])
     indicators = indicators or [c for c in INDICATORS if c in frame.columns]
@@ -152,19 +120,28 @@ def yearly_report(frame, activities, *, year, previous=None, indicators=None, mi
         raise VariableInvalid(f"no respondents in round {previous}")
     places = census_communes()
     by_type, totals = _outreach(activities, year, places)
-    design_kw = {"weight": weight, "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"}
-    rows = []
-    for indicator in indicators:
-        table = _levels(frame, indicator, year, design_kw, level)
-        table = table[["district_code", "estimate", "se", "ci_low", "ci_high", "n", "deff"]]
-        if previous is not None:
-            table = table.merge(_change(frame, indicator, previous, year, weight, level), on="district_code",
-                                how="left")
-        table.insert(1, "indicator", indicator)
-        rows.append(table)
-    awareness = pd.concat(rows, ignore_index=True)
-    figures = [c for c in awareness.columns if c not in ("district_code", "indicator", "n")]
+    rounds = [year] if previous is None else [previous, year]
+    if levels is None:
+        levels = round_levels(frame, indicators=indicators, rounds=rounds, weight=weight, level=level)
+    levels = levels[levels["indicator"].isin(indicators) & levels["round"].isin(rounds)]
+    awareness = levels[levels["round"] == year][["district_code", "indicator", "estimate", "se", "ci_low",
+                                                 "ci_high", "n", "deff"]]
+    if previous is not None:
+        diff = differences(levels, a=previous, b=year, keys=["district_code", "indicator"], level=level)
+        diff = diff.drop(columns="change_df").rename(columns={"n": "_n_change"})
+        awareness = awareness.merge(diff, on=["district_code", "indicator"], how="left")
+    # indicator by indicator, districts in code order and the city last (as the markdown reads)
+    order = {name: i for i, name in enumerate(indicators)}
+    awareness = awareness.assign(_i=awareness["indicator"].map(order), _c=awareness["district_code"] == "all")
+    awareness = awareness.sort_values(["_i", "_c", "district_code"], kind="stable").drop(columns=["_i", "_c"])
+    awareness = awareness.reset_index(drop=True)
+    change_columns = [c for c in awareness.columns if c.startswith("change")]
+    figures = [c for c in awareness.columns if c not in ("district_code", "indicator", "n", "_n_change")]
     awareness = suppress_small(awareness, min_n=min_n, columns=figures)
+    if previous is not None:
+        # a change also rests on the earlier round's respondents: withhold it when those are few
+        small = awareness.pop("_n_change").fillna(0) < min_n
+        awareness.loc[small, change_columns] = np.nan
     names = dict(zip(places["district_code"], places["district_name"], strict=False))
     awareness.insert(1, "district_name", awareness["district_code"].map(names).fillna("Cần Thơ"))
     return YearlyReport(year, previous, by_type, totals, awareness, min_n)
@@ -193,6 +170,10 @@ def render_markdown(report: YearlyReport, *, language="vi") -> str:
         vi, en = INDICATORS.get(indicator, (indicator, indicator))
         return {"vi": vi, "en": en, "both": f"{vi} / {en}"}[language]
 
+    def kind(code):
+        vi, en = (labels.activity_type(code, lang) for lang in ("vi", "en"))
+        return {"vi": vi, "en": en, "both": f"{vi} / {en}"}[language]
+
     lines = [f"# {h('title', year=report.year)}", "", f"_{h('due')}_", "", f"## 1. {h('outreach')}", ""]
     head = {"vi": "| Quận/huyện | Hoạt động | Người được tiếp cận | Số xã/phường có hoạt động | Loại hình |",
             "en": "| District | Activities | People reached | Communes reached | Types |"}
@@ -200,7 +181,7 @@ def render_markdown(report: YearlyReport, *, language="vi") -> str:
     for _, row in report.outreach_totals.iterrows():
         kinds = report.outreach[report.outreach["district_code"] == row["district_code"]]
         pairs = zip(kinds["activity_type"], kinds["activities"], strict=True)
-        types = ", ".join(f"{t} {n}" for t, n in pairs)
+        types = ", ".join(f"{kind(t)} {n}" for t, n in pairs)
         lines.append(f"| {row['district_name']} | {row['activities']} | {row['people_reached']:,.0f} | "
                      f"{row['communes_reached']}/{row['communes']} | {types or '–'} |")
     key = "awareness" if report.previous is not None else "awareness_only"

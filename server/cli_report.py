@@ -10,6 +10,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from analysis.report import render_markdown
+from analysis.report_html import render_html
+from analysis.report_tables import write_csv_zip
+from analysis.report_tables import write_xlsx
 
 from . import analysis_data
 from . import reports
@@ -184,3 +187,64 @@ def reindex_command():
     count = analysis_data.reindex(db.session)
     db.session.commit()
     click.echo(f"Indexed {count} submissions for analysis.")
+
+
+# ----------------------------------------------------------------------------- the awareness-gap report
+_language = click.option("--language", type=click.Choice(["vi", "en"]), default="vi",
+                         help="Language of headings, labels and column names.")
+_previous = click.option("--previous", type=int, default=None,
+                         help="Round the changes are measured from (default: the one before).")
+
+
+def _gap_report(round_: int, previous: int | None, min_cell: int | None):
+    return reports.gap_report(_data(), round_=round_, previous=previous, min_n=_min_cell(min_cell))
+
+
+@report_group.command("html")
+@_round
+@click.option("--out", required=True, help="Output file (.html).")
+@_min
+@_previous
+@_language
+@with_appcontext
+@fail_on_api_error
+def html_command(round_: int, out: str, min_cell: int | None, previous: int | None, language: str):
+    """The awareness-gap report as one self-contained HTML file (charts inline, no network needed).
+
+    Example:
+
+    \b
+        flask --app server report html --round 2019 --language vi --out bao-cao-2019.html
+    """
+    path = Path(out)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise click.ClickException(f"--out must end in .html, got {path.name!r}")
+    report = _gap_report(round_, previous, min_cell)
+    path.write_text(render_html(report, language=language), encoding="utf-8")
+    click.echo(f"Wrote {path}.")
+
+
+@report_group.command("tables")
+@_round
+@click.option("--out", required=True, help="Output file: .xlsx (one sheet per table) or .zip (CSV files).")
+@_min
+@_previous
+@_language
+@with_appcontext
+@fail_on_api_error
+def tables_command(round_: int, out: str, min_cell: int | None, previous: int | None, language: str):
+    """The awareness-gap report's tables: levels, groups, change, DiD, communes, risk, priorities, channels.
+
+    Example:
+
+    \b
+        flask --app server report tables --round 2019 --out tables-2019.xlsx
+    """
+    path = Path(out)
+    writers = {".xlsx": write_xlsx, ".zip": write_csv_zip}
+    if path.suffix.lower() not in writers:
+        raise click.ClickException(f"--out must end in .xlsx or .zip, got {path.name!r}")
+    report = _gap_report(round_, previous, min_cell)
+    with open(path, "wb") as handle:
+        writers[path.suffix.lower()](report, handle, language=language)
+    click.echo(f"Wrote {len(report.tables())} tables to {path}.")

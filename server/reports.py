@@ -20,6 +20,7 @@ from analysis.communes import commune_estimates
 from analysis.communes import suppress_communes
 from analysis.disclosure import suppress_small
 from analysis.errors import DomainEmpty
+from analysis.gap_report import build_gap_report
 from analysis.groups import add_group_columns
 from analysis.groups import group_labels
 from analysis.priority import NeedParameters
@@ -248,3 +249,21 @@ def records(frame: pd.DataFrame) -> list[dict]:
             elif isinstance(value, tuple):
                 row[key] = list(value)
     return rows
+
+
+# ----------------------------------------------------------------------------- the awareness-gap report
+def gap_report(data: Data, *, round_, previous=None, min_n: int = 1):
+    """The whole awareness-gap report of ``round_`` (:func:`analysis.gap_report.build_gap_report`).
+
+    ``previous`` defaults to the latest earlier round with respondents (none: no change, no DiD).
+    """
+    r = check_round(data, round_)
+    if previous is None:
+        earlier = [x for x in data.rounds if x < r and (data.respondents["round"] == x).any()]
+        previous = earlier[-1] if earlier else None
+    else:
+        previous = check_round(data, previous, name="previous")
+        if previous >= r:
+            raise ApiError("validation-failed", "previous must be an earlier round than round.",
+                           errors=[{"pointer": "/previous", "detail": f"not before {r}: {previous}"}])
+    return build_gap_report(data.respondents, data.activities, year=r, previous=previous, min_n=max(min_n, 1))

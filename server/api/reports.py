@@ -5,6 +5,8 @@ Planners see small cells (fewer than ``REPORT_MIN_CELL`` respondents) withheld; 
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 from flask import Blueprint
 from flask import Response
@@ -12,6 +14,9 @@ from flask import current_app
 from flask import request
 
 from analysis.report import render_markdown
+from analysis.report_html import render_html
+from analysis.report_tables import write_csv_zip
+from analysis.report_tables import write_xlsx
 
 from .. import reports
 from ..auth import access
@@ -120,3 +125,56 @@ def yearly():
             "outreach": reports.records(report.outreach),
             "outreach_totals": reports.records(report.outreach_totals),
             "awareness": reports.records(report.awareness)}
+
+
+# ----------------------------------------------------------------------------- the awareness-gap report
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _language() -> str:
+    language = request.args.get("language", "vi")
+    if language not in ("vi", "en"):
+        raise ApiError("validation-failed", "language must be vi or en.",
+                       errors=[{"pointer": "/language", "detail": f"unknown: {language}"}])
+    return language
+
+
+def _gap_report():
+    return reports.gap_report(_data(), round_=_arg("round"), previous=request.args.get("previous"),
+                              min_n=_min_n())
+
+
+def _attachment(report, language: str, suffix: str) -> dict:
+    return {"Content-Disposition": f'attachment; filename="gap-report-{report.year}-{language}.{suffix}"'}
+
+
+@bp.get("/report.html")
+@access(*READERS)
+def gap_report_html():
+    """The awareness-gap report as one self-contained HTML page (``?round=&language=vi|en&previous=``)."""
+    language = _language()
+    report = _gap_report()
+    return Response(render_html(report, language=language), mimetype="text/html")
+
+
+@bp.get("/report.xlsx")
+@access(*READERS)
+def gap_report_xlsx():
+    """The awareness-gap report's tables, one sheet each (same parameters as the HTML)."""
+    language = _language()
+    report = _gap_report()
+    buffer = io.BytesIO()
+    write_xlsx(report, buffer, language=language)
+    return Response(buffer.getvalue(), mimetype=XLSX, headers=_attachment(report, language, "xlsx"))
+
+
+@bp.get("/report.zip")
+@access(*READERS)
+def gap_report_csv():
+    """The awareness-gap report's tables as a zip of CSV files (same parameters as the HTML)."""
+    language = _language()
+    report = _gap_report()
+    buffer = io.BytesIO()
+    write_csv_zip(report, buffer, language=language)
+    headers = _attachment(report, language, "zip")
+    return Response(buffer.getvalue(), mimetype="application/zip", headers=headers)

@@ -158,3 +158,15 @@ def test_the_truth_checks_can_fail(recovered):
         # se 1.4 times too large: the realised MSE falls below 0.6 of the estimated one
         ratio = ((part["estimate"] - part["truth"]) ** 2).mean() / ((1.4 * part["se"]) ** 2).mean()
         assert ratio < 0.6, source
+
+
+def test_a_covariate_constant_among_sampled_communes_is_left_out():
+    # district 916 (Ninh Kiều) has only wards: every sampled commune is urban
+    frame = respondents(districts=("916",), per_district=5)
+    places = census_communes().set_index("commune_key")
+    assert (places.loc[frame["commune_key"].unique(), "area"] == "urban").all()
+    out = commune_estimates(frame, year=2019, indicator="knowledge")
+    assert out.attrs["covariates"] == [] and out.attrs["covariates_dropped"] == ["urban"]
+    assert out.attrs["coefficients"]["term"] == ["Intercept"]
+    # with an intercept only, every commune without interviews gets the same model estimate
+    assert out.loc[out["n"] == 0, "synthetic"].nunique() == 1

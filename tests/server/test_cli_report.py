@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -68,4 +70,37 @@ def test_report_user_errors(runner, store, tmp_path):
     result = runner.invoke(args=["report", "indicators", "--round", "2018", "--out", str(tmp_path / "x.pdf")])
     assert result.exit_code == 1 and ".csv" in result.output
     result = runner.invoke(args=["report", "indicators", "--round", "1999", "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 1 and "survey rounds" in result.output
+
+
+def test_gap_report_files(runner, store, season, tmp_path):
+    ingest(store, season.interviews)
+    for activity in season.activities:
+        write(store, activity.sub_id, activity.answers, form_id=activity.form_id, version=activity.version)
+
+    html = tmp_path / "report.html"
+    result = runner.invoke(args=["report", "html", "--round", "2018", "--out", str(html), "--language",
+                                 "en"])
+    assert result.exit_code == 0, result.output
+    text = html.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 4 and "2018" in text
+
+    xlsx = tmp_path / "tables.xlsx"
+    result = runner.invoke(args=["report", "tables", "--round", "2018", "--out", str(xlsx), "--min-cell",
+                                 "1"])
+    assert result.exit_code == 0, result.output
+    book = load_workbook(xlsx, read_only=True)
+    try:
+        assert {"levels", "groups", "change", "priorities", "channels"} <= set(book.sheetnames)
+        assert next(book["levels"].iter_rows(values_only=True))[0] == "Vòng"  # Vietnamese headers by default
+    finally:
+        book.close()
+    archive = tmp_path / "tables.zip"
+    result = runner.invoke(args=["report", "tables", "--round", "2018", "--out", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "channels.csv" in zipfile.ZipFile(archive).namelist()
+
+    result = runner.invoke(args=["report", "html", "--round", "2018", "--out", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 1 and ".html" in result.output
+    result = runner.invoke(args=["report", "tables", "--round", "1999", "--out", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 1 and "survey rounds" in result.output

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
+from openpyxl import load_workbook
 
 from analysis.season import generate
 from tests.problem_shape import assert_problem
@@ -131,4 +135,53 @@ def test_small_area_errors_are_problems(client, accounts, stored):
                    "validation-failed")
     assert_problem(client.get(f"{API}/small-areas?round=1999", headers=headers), 422, "validation-failed")
     assert_problem(client.get(f"{API}/small-areas?round=2018", headers=accounts.headers("enumerator")), 403,
+                   "forbidden")
+
+
+# ----------------------------------------------------------------------------- the awareness-gap report
+def _levels_estimates(xlsx_bytes):
+    book = load_workbook(io.BytesIO(xlsx_bytes), read_only=True)
+    try:
+        rows = list(book["levels"].iter_rows(values_only=True))
+        assert {"about", "levels", "groups", "did", "priorities", "channels"} <= set(book.sheetnames)
+    finally:
+        book.close()
+    column = rows[0].index("Estimate")
+    return [row[column] for row in rows[1:]]
+
+
+def test_gap_report_html_and_tables(app, client, accounts, stored):
+    analyst = accounts.headers("analyst")
+    page = client.get(f"{API}/report.html?round=2018&language=en", headers=analyst)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert html.count("<svg") == 4 and "Awareness-gap report" in html
+    assert "https://" not in html and "<script" not in html
+    vi = client.get(f"{API}/report.html?round=2018", headers=analyst).get_data(as_text=True)
+    assert '<html lang="vi">' in vi and "Danh sách tập trung" in vi
+
+    tables = client.get(f"{API}/report.xlsx?round=2018&language=en", headers=analyst)
+    assert tables.status_code == 200 and "gap-report-2018-en.xlsx" in tables.headers["Content-Disposition"]
+    assert all(v is not None for v in _levels_estimates(tables.data))
+    archive = client.get(f"{API}/report.zip?round=2018&language=en", headers=analyst)
+    assert archive.mimetype == "application/zip"
+    assert "levels.csv" in zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
+
+    app.config["REPORT_MIN_CELL"] = 10**6  # every survey cell is small for planners
+    planner = accounts.headers("planner")
+    assert all(v is None for v in _levels_estimates(
+        client.get(f"{API}/report.xlsx?round=2018&language=en", headers=planner).data))
+    withheld = client.get(f"{API}/report.html?round=2018&language=en", headers=planner).get_data(as_text=True)
+    assert withheld.count("<svg") == 4
+    assert "Figures from fewer than 1000000 respondents are withheld" in withheld
+    assert "% [" in html and "% [" not in withheld  # "12% [10%–14%]": every estimate with its CI is withheld
+
+
+def test_gap_report_errors(client, accounts, store):
+    planner = accounts.headers("planner")
+    assert_problem(client.get(f"{API}/report.html?round=2018&language=fr", headers=planner), 422,
+                   "validation-failed")
+    assert_problem(client.get(f"{API}/report.xlsx?round=1999", headers=planner), 422, "validation-failed")
+    assert_problem(client.get(f"{API}/report.html", headers=planner), 422, "validation-failed")
+    assert_problem(client.get(f"{API}/report.html?round=2018", headers=accounts.headers("enumerator")), 403,
                    "forbidden")

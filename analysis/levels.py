@@ -1,0 +1,87 @@
+"""Levels per round and domain, and change as a difference of independent rounds.
+
+Each survey round is an independent sample (its own PPS draw of communes), so the change from
+round a to round b of a domain mean is ``est_b - est_a`` with ``se = sqrt(se_a² + se_b²)`` and
+``df = df_a + df_b``: exactly what :func:`analysis.change.change` gives with strata district ×
+round and PSUs commune × round (the between-round covariance is zero there), except for strata
+with a single PSU under ``lonely_psu="adjust"``, which that function centres at the pooled mean of
+both rounds. Computing it from the per-round levels lets a report build one design per round and
+reuse its estimates for every change it shows, which matters at a million respondents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis._taylor import require_columns
+from analysis.survey import Design
+
+__all__ = ["round_levels", "differences", "estimate"]
+
+#: Columns of a level table besides its keys.
+LEVEL_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
+
+
+def estimate(design: Design, indicator: str, by=None, *, level=0.95) -> pd.DataFrame:
+    """Mean (``knowledge`` and other scores) or proportion (0/1 indicators) of ``indicator``."""
+    column = design.frame[indicator]
+    binary = pd.api.types.is_bool_dtype(column) or set(pd.unique(column.dropna())) <= {0, 1}
+    method = design.proportion if binary and indicator != "knowledge" else design.mean
+    return method(indicator, by=by, level=level)
+
+
+def round_levels(frame, *, indicators, rounds, weight="weight", strata="stratum", psu="psu", level=0.95,
+                 lonely_psu="adjust") -> pd.DataFrame:
+    """Design-based levels per round × district (``stratum``) and for the city (``all``).
+
+    Returns ``round, district_code, indicator`` and :data:`LEVEL_COLUMNS`; one design per round.
+    """
+    require_columns(frame, ["round", weight, strata, psu, *indicators])
+    rows = []
+    for r in rounds:
+        this = frame[frame["round"] == r].reset_index(drop=True)
+        if this.empty:
+            continue
+        design = Design(this, weight=weight, strata=strata, psu=psu, lonely_psu=lonely_psu)
+        for indicator in indicators:
+            by_district = estimate(design, indicator, strata, level=level)
+            by_district = by_district.rename(columns={strata: "district_code"})
+            city = estimate(design, indicator, level=level)
+            city.insert(0, "district_code", "all")
+            table = pd.concat([by_district, city], ignore_index=True)
+            table["district_code"] = table["district_code"].astype(str)
+            table.insert(0, "indicator", indicator)
+            table.insert(0, "round", int(r))
+            rows.append(table[["round", "district_code", "indicator", *LEVEL_COLUMNS]])
+    if not rows:
+        return pd.DataFrame(columns=["round", "district_code", "indicator", *LEVEL_COLUMNS])
+    return pd.concat(rows, ignore_index=True)
+
+
+def differences(levels, *, a, b, keys, level=0.95) -> pd.DataFrame:
+    """Change from round ``a`` to ``b`` of each ``keys`` row present in both rounds.
+
+    ``levels`` has ``round``, the ``keys`` and ``estimate, se, df, n``. Returns the keys,
+    ``change, change_low, change_high, change_se, change_df`` and ``n`` (the smaller round's count,
+    the one a small-cell rule must look at).
+    """
+    keys = list(keys)
+    left = levels[levels["round"] == a].set_index(keys)
+    right = levels[levels["round"] == b].set_index(keys)
+    both = left.index.intersection(right.index, sort=False)
+    left, right = left.loc[both], right.loc[both]
+    change = right["estimate"].to_numpy() - left["estimate"].to_numpy()
+    se = np.sqrt(left["se"].to_numpy() ** 2 + right["se"].to_numpy() ** 2)
+    df = left["df"].to_numpy() + right["df"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        q = np.where(df > 0, stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)), np.nan)
+    out = both.to_frame(index=False)
+    out["change"] = change
+    out["change_low"] = change - q * se
+    out["change_high"] = change + q * se
+    out["change_se"] = se
+    out["change_df"] = df
+    out["n"] = np.minimum(left["n"].to_numpy(), right["n"].to_numpy()).astype("int64")
+    return out
