@@ -1,4 +1,10 @@
-"""Who may call what: bearer tokens for users and devices, and a declared rule on every view."""
+"""Who may call what: bearer tokens for users and devices, browser sessions for the pages, and a
+declared rule on every view.
+
+The JSON API reads only ``Authorization: Bearer``; the pages read only the signed session cookie.
+A session holds a server-side token (an ``ApiToken`` row, so signing out revokes it), hashed with
+a different prefix from bearer tokens: the secret in a cookie is never accepted as a bearer token.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,10 @@ from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from flask import Flask
 from flask import g
+from flask import redirect
 from flask import request
+from flask import session
+from flask import url_for
 from sqlalchemy import select
 
 from sync.errors import DeviceRevoked
@@ -31,6 +40,12 @@ AUTHENTICATED = "authenticated"
 DEVICE = "device"
 #: Everything a view may declare: anyone, any signed-in caller, a device, or staff roles.
 AUDIENCES = frozenset({PUBLIC, AUTHENTICATED, DEVICE, *ROLES})
+#: How a view's caller proves who it is: ``bearer`` (the API) or ``session`` (the pages).
+BEARER = "bearer"
+SESSION = "session"
+#: The key of the session's token in the signed cookie; the login view the pages redirect to.
+_SESSION_TOKEN = "token"
+LOGIN_ENDPOINT = "web.login"
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps the timing of both failures alike.
@@ -109,6 +124,48 @@ def _principal_from_request() -> Principal | None:
     return Principal(user=user)
 
 
+def _session_hash(secret: str) -> str:
+    # A prefix keeps session and bearer tokens apart: neither is accepted as the other.
+    return hash_secret("session:" + secret)
+
+
+def start_session(user: User, lifetime: dt.timedelta) -> None:
+    """Sign ``user`` in to the pages: a fresh session holding a new server-side token."""
+    secret = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(token_hash=_session_hash(secret), user_id=user.id,
+                            expires_at=utcnow() + lifetime))
+    session.clear()
+    session.permanent = True
+    session[_SESSION_TOKEN] = secret
+
+
+def end_session() -> User | None:
+    """Revoke the session's token and empty the session; return whose session it was, if any."""
+    secret = session.get(_SESSION_TOKEN)
+    session.clear()
+    if not isinstance(secret, str):
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _session_hash(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    token.revoked_at = utcnow()
+    return db.session.get(User, token.user_id)
+
+
+def _principal_from_session() -> Principal | None:
+    """The signed-in user of the pages; None (and the session emptied) when it is over or disabled."""
+    secret = session.get(_SESSION_TOKEN)
+    if not isinstance(secret, str):
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _session_hash(secret)))
+    user = db.session.get(User, token.user_id) if token is not None and token.user_id else None
+    if (user is None or not user.active or token.revoked_at
+            or (token.expires_at and token.expires_at <= utcnow())):
+        session.pop(_SESSION_TOKEN, None)
+        return None
+    return Principal(user=user)
+
+
 def current_principal() -> Principal | None:
     """Return the caller of the current request, or None when it sent no token."""
     if "principal" not in g:
@@ -116,15 +173,50 @@ def current_principal() -> Principal | None:
     return g.principal
 
 
+def _audiences(audiences: tuple[str, ...]) -> frozenset[str]:
+    unknown = set(audiences) - AUDIENCES
+    if not audiences or unknown:
+        raise ValueError(f"access() needs audiences from {sorted(AUDIENCES)}, got {audiences}")
+    return frozenset(audiences)
+
+
+def page_access(*audiences: str):
+    """Declare who may open a page: like :func:`access`, but the caller comes from the session cookie.
+
+    Not signed in: a redirect to the sign-in page, which comes back here afterwards. Signed in
+    with another role: ``403 forbidden`` (an HTML page for browsers, see ``server.web``).
+    """
+    allowed = _audiences(audiences)
+    if DEVICE in allowed:
+        raise ValueError("devices have no browser sessions")
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if PUBLIC not in allowed:
+                g.principal = principal = _principal_from_session()
+                if principal is None:
+                    db.session.commit()
+                    target = request.full_path if request.query_string else request.path
+                    return redirect(url_for(LOGIN_ENDPOINT, next=target))
+                if not principal.audiences & allowed:
+                    raise ApiError("forbidden", f"This page needs one of: {', '.join(sorted(allowed))}.")
+                db.session.commit()
+            return view(*args, **kwargs)
+
+        wrapper.access = allowed
+        wrapper.via = SESSION
+        return wrapper
+
+    return decorate
+
+
 def access(*audiences: str):
     """Declare who may call a view: ``PUBLIC``, ``AUTHENTICATED``, ``DEVICE`` or staff roles.
 
     Every view must carry this declaration; a test fails for any view that does not.
     """
-    unknown = set(audiences) - AUDIENCES
-    if not audiences or unknown:
-        raise ValueError(f"access() needs audiences from {sorted(AUDIENCES)}, got {audiences}")
-    allowed = frozenset(audiences)
+    allowed = _audiences(audiences)
 
     def decorate(view):
         @functools.wraps(view)
@@ -141,6 +233,7 @@ def access(*audiences: str):
             return view(*args, **kwargs)
 
         wrapper.access = allowed
+        wrapper.via = BEARER
         return wrapper
 
     return decorate
