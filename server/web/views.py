@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pandas as pd
 from flask import Blueprint
 from flask import Response
 from flask import current_app
@@ -53,7 +54,13 @@ def _min_n() -> int:
 
 
 def _data() -> reports.Data:
-    data = reports.load(db.session, current_app.config["ROUNDS"])
+    rounds = current_app.config["ROUNDS"]
+    try:
+        data = reports.load(db.session, rounds)
+    except ApiError as exc:
+        if exc.code != "not-found":  # no survey form installed yet: a page saying there is no data
+            raise
+        data = reports.Data(pd.DataFrame({"round": []}), pd.DataFrame(), sorted(int(r) for r in rounds))
     db.session.commit()
     return data
 

@@ -58,7 +58,8 @@ def seed(app, *, seed: int = 11, interviews: int = 1500) -> None:
         store = SqlStore(db.engine)
         ingest(store, season.interviews)
         for activity in season.activities:
-            write(store, activity.sub_id, activity.answers, form_id=activity.form_id, version=activity.version)
+            write(store, activity.sub_id, activity.answers, form_id=activity.form_id,
+                  version=activity.version)
         db.engine.dispose()
 
 
@@ -96,9 +97,9 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client, username: str, password: str = PASSWORD, *, next_: str | None = None):
-    """Sign in through the form, as a browser does (GET the form for its token, POST it); return the answer."""
-    page = client.get("/login" + (f"?next={next_}" if next_ else ""))
+def sign_in(client, username: str, password: str = PASSWORD, *, next_: str | None = None, lang: str = "vi"):
+    """Sign in through the form as a browser does (GET it for its CSRF token, POST it); return the answer."""
+    page = client.get("/login", query_string={"lang": lang, **({"next": next_} if next_ else {})})
     form = {"csrf_token": csrf_token(page.get_data(as_text=True)), "username": username, "password": password}
     if next_:
         form["next"] = next_
