@@ -60,7 +60,7 @@ def seed(app, *, seed: int = 11, interviews: int = 1500) -> None:
         for activity in season.activities:
             write(store, activity.sub_id, activity.answers, form_id=activity.form_id,
                   version=activity.version)
-        db.engine.dispose()
+        db.session.remove()
 
 
 @pytest.fixture(scope="session")
