@@ -34,6 +34,7 @@ from .models import Device
 from .models import User
 from .models import utcnow
 from .problems import ApiError
+from .problems import prefers_html
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
@@ -183,8 +184,9 @@ def _audiences(audiences: tuple[str, ...]) -> frozenset[str]:
 def page_access(*audiences: str):
     """Declare who may open a page: like :func:`access`, but the caller comes from the session cookie.
 
-    Not signed in: a redirect to the sign-in page, which comes back here afterwards. Signed in
-    with another role: ``403 forbidden`` (an HTML page for browsers, see ``server.web``).
+    Not signed in: a browser is sent to the sign-in page, which brings it back here afterwards;
+    a client that does not ask for HTML gets ``401 unauthenticated``. Signed in with another role:
+    ``403 forbidden`` (an HTML page for browsers, see ``server.web``).
     """
     allowed = _audiences(audiences)
     if DEVICE in allowed:
@@ -197,6 +199,9 @@ def page_access(*audiences: str):
                 g.principal = principal = _principal_from_session()
                 if principal is None:
                     db.session.commit()
+                    if not prefers_html():
+                        raise ApiError("unauthenticated", "Sign in at /login: the pages take the session "
+                                       "cookie of a browser, not bearer tokens.")
                     target = request.full_path if request.query_string else request.path
                     return redirect(url_for(LOGIN_ENDPOINT, next=target))
                 if not principal.audiences & allowed:

@@ -112,6 +112,12 @@ class FerryRequest(Request):
         raise ApiError("malformed-json", f"The body is not valid JSON: {e}")
 
 
+def prefers_html() -> bool:
+    """Whether the client asks for HTML before JSON (a browser); no ``Accept`` or ``*/*`` is JSON."""
+    best = request.accept_mimetypes.best_match([MEDIA_TYPE, "application/json", "text/html"])
+    return best == "text/html"
+
+
 def problem_response(code, status, title, detail, *, errors=(), headers=None, **extra):
     """Build an ``application/problem+json`` response (an HTML page instead for a browser's page)."""
     render_html = current_app.extensions.get(HTML_RENDERER)

@@ -21,6 +21,7 @@ from .. import reports
 from ..extensions import csrf
 from ..problems import HTML_RENDERER
 from ..problems import ApiError
+from ..problems import prefers_html
 from . import i18n
 from . import tables
 from .views import bp
@@ -58,8 +59,7 @@ def _is_page_request() -> bool:
     path = request.path
     if request.blueprint != bp.name and not (path == "/" or path.startswith(PAGE_PATHS)):
         return False
-    best = request.accept_mimetypes.best_match(["application/problem+json", "application/json", "text/html"])
-    return best == "text/html"
+    return prefers_html()
 
 
 def render_problem(code, status, title, detail, *, headers=None):

@@ -167,10 +167,13 @@ def yearly():
     return _page("yearly")
 
 
-@bp.get("/reports/<any(overview,districts,groups,change,priorities,channels,yearly):page>.<any(csv,xlsx):fmt>")
+@bp.get("/reports/<page>.<fmt>")
 @page_access(*READERS)
 def download(page: str, fmt: str):
     """A page's tables as CSV (one table: ``?part=``, default the first) or XLSX (one sheet each)."""
+    if page not in tables.PAGES or fmt not in ("csv", "xlsx"):
+        raise ApiError("not-found", f"No download {page}.{fmt}: pages are {', '.join(tables.PAGES)}; "
+                       "formats csv and xlsx.")
     data = _data()
     choices = tables.choose(data, request.args)
     frames = tables.build(page, data, choices, min_n=_min_n(), language=current_language(), city=text("city"))

@@ -45,7 +45,7 @@ def test_english_is_asked_for_and_remembered(client):
 
 def test_sign_in_sets_a_safe_session_cookie_and_returns_to_the_page(client, accounts):
     username = _user(accounts, "planner")
-    first = client.get("/reports/priorities?round=2018")
+    first = client.get("/reports/priorities?round=2018", headers=HTML)
     assert first.status_code == 302
     assert first.headers["Location"] == "/login?next=/reports/priorities?round%3D2018"
     response = sign_in(client, username, next_="/reports/priorities?round=2018")
@@ -77,7 +77,7 @@ def test_wrong_password_or_unknown_user_gets_one_clear_message(client, accounts,
     assert response.status_code == 401
     assert "Sai tên đăng nhập hoặc mật khẩu." in html
     assert 'value="' + username + '"' in html  # the name is kept, the password is not
-    assert client.get("/reports/").status_code == 302
+    assert client.get("/reports/", headers=HTML).status_code == 302
     english = sign_in(client.application.test_client(), username, password, lang="en")
     assert "Wrong user name or password." in english.get_data(as_text=True)
 
@@ -89,7 +89,7 @@ def test_a_disabled_user_is_refused_and_their_sessions_end(app, client, accounts
     with app.app_context():
         db.session.scalar(select(User).where(User.username == username)).active = False
         db.session.commit()
-    assert client.get("/reports/").status_code == 302
+    assert client.get("/reports/", headers=HTML).status_code == 302
     response = sign_in(app.test_client(), username)
     assert response.status_code == 403
     assert "Tài khoản này đã bị khoá" in response.get_data(as_text=True)
@@ -101,7 +101,7 @@ def test_an_expired_session_goes_back_to_the_form(app, client, accounts):
         for token in db.session.scalars(select(ApiToken)):
             token.expires_at = utcnow()
         db.session.commit()
-    assert client.get("/reports/").headers["Location"].startswith("/login")
+    assert client.get("/reports/", headers=HTML).headers["Location"].startswith("/login")
 
 
 @pytest.mark.parametrize("target", [
@@ -132,7 +132,7 @@ def test_posts_without_a_valid_csrf_token_are_refused(app, client, accounts):
     token = csrf_token(other.get("/login").get_data(as_text=True))
     client.get("/login")
     assert_problem(client.post("/login", data={**data, "csrf_token": token}), 400, "csrf-failed")
-    assert client.get("/reports/").status_code == 302
+    assert client.get("/reports/", headers=HTML).status_code == 302
 
 
 def test_sign_out_needs_the_token_and_revokes_the_session(app, client, accounts):
@@ -144,11 +144,11 @@ def test_sign_out_needs_the_token_and_revokes_the_session(app, client, accounts)
     response = client.post("/logout", data={"csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     assert "Bạn đã đăng xuất." in client.get("/login").get_data(as_text=True)
-    assert client.get("/reports/").status_code == 302
+    assert client.get("/reports/", headers=HTML).status_code == 302
     # A copy of the cookie taken before signing out no longer opens anything: its token is revoked.
     replay = app.test_client()
     replay.set_cookie("ferry_session", stolen)
-    assert replay.get("/reports/").status_code == 302
+    assert replay.get("/reports/", headers=HTML).status_code == 302
 
 
 def test_only_get_signs_out_nothing(client, accounts):
@@ -185,7 +185,8 @@ def test_the_session_is_not_a_bearer_token_and_a_bearer_token_is_not_a_session(c
     assert sign_in(client, username).status_code == 303
     assert_problem(client.get("/api/v1/reports/indicators"), 401, "unauthenticated")
     fresh = client.application.test_client()
-    assert fresh.get("/reports/", headers=headers).status_code == 302
+    assert_problem(fresh.get("/reports/", headers=headers), 401, "unauthenticated")
+    assert fresh.get("/reports/", headers={**headers, **HTML}).status_code == 302
 
 
 def test_the_api_needs_no_csrf_token(client, accounts):
@@ -199,6 +200,12 @@ def test_errors_outside_the_pages_stay_problem_json_for_browsers(client):
     page = client.get("/reports/nothing-here", headers=HTML)
     assert page.status_code == 404 and page.headers["Ferry-Problem"] == "not-found"
     assert_problem(client.get("/reports/nothing-here"), 404, "not-found")
+
+
+def test_programs_without_a_session_get_401_browsers_the_form(client):
+    assert_problem(client.get("/reports/priorities.csv"), 401, "unauthenticated")
+    assert_problem(client.get("/reports/", headers={"Accept": "*/*"}), 401, "unauthenticated")
+    assert client.get("/reports/priorities.csv", headers=HTML).headers["Location"].startswith("/login?next=")
 
 
 def test_the_root_leads_to_the_reports(client):

@@ -103,6 +103,8 @@ def test_every_table_downloads_as_csv_and_xlsx(as_role):
         response = client.get(f"/reports/yearly.csv?round=2018&part={part}")
         assert _csv(response)
     assert_problem(client.get("/reports/yearly.csv?part=secrets"), 422, "validation-failed")
+    assert_problem(client.get("/reports/users.csv"), 404, "not-found")
+    assert_problem(client.get("/reports/priorities.json"), 404, "not-found")
     xlsx = client.get("/reports/yearly.xlsx?round=2018")
     assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.get_data()), read_only=True)
