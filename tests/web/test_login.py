@@ -62,10 +62,14 @@ def test_the_cookie_is_secure_when_configured(tmp_path, database_url):
     from tests.conftest import make_app
 
     app = make_app(database_url, tmp_path / "secure", SESSION_COOKIE_SECURE=True)
-    username = Accounts(app).user("analyst")[0]
-    client = app.test_client()
-    response = sign_in(client, username)
-    assert "Secure" in _cookie(response)
+    try:
+        username = Accounts(app).user("analyst")[0]
+        response = sign_in(app.test_client(), username)
+        assert "Secure" in _cookie(response)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.mark.parametrize("username, password", [("known", "wrong password"),
