@@ -32,6 +32,7 @@ from .models import ROLES
 from .models import ApiToken
 from .models import Device
 from .models import User
+from .models import audit
 from .models import utcnow
 from .problems import ApiError
 from .problems import prefers_html
@@ -150,10 +151,11 @@ def end_session() -> User | None:
     if token is None or token.revoked_at is not None:
         return None
     token.revoked_at = utcnow()
+    audit(db.session, "user.logout", "user", token.user_id, user_id=token.user_id, via="session")
     return db.session.get(User, token.user_id)
 
 
-def _principal_from_session() -> Principal | None:
+def session_principal() -> Principal | None:
     """The signed-in user of the pages; None (and the session emptied) when it is over or disabled."""
     secret = session.get(_SESSION_TOKEN)
     if not isinstance(secret, str):
@@ -196,7 +198,7 @@ def page_access(*audiences: str):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             if PUBLIC not in allowed:
-                g.principal = principal = _principal_from_session()
+                g.principal = principal = session_principal()
                 if principal is None:
                     db.session.commit()
                     if not prefers_html():

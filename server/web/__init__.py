@@ -18,6 +18,7 @@ from flask import request
 from flask_wtf.csrf import CSRFError
 
 from .. import reports
+from ..auth import session_principal
 from ..extensions import csrf
 from ..problems import HTML_RENDERER
 from ..problems import ApiError
@@ -66,6 +67,9 @@ def render_problem(code, status, title, detail, *, headers=None):
     """An error page for a browser on a page (same code, status and title as the problem); else None."""
     if not _is_page_request():
         return None
+    if "principal" not in g and status < 500:
+        # Say who is signed in on errors no page view saw (a mistyped URL), so the page offers the way back.
+        g.principal = session_principal()
     key = f"problem_{code}" if f"problem_{code}" in i18n.TEXT else "problem_other"
     html = render_template("error.html", code=code, status=status, title=title, detail=detail, message=key)
     response = _secure(make_response(html, status))

@@ -149,6 +149,11 @@ def test_sign_out_needs_the_token_and_revokes_the_session(app, client, accounts)
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     assert "Bạn đã đăng xuất." in client.get("/login").get_data(as_text=True)
     assert client.get("/reports/", headers=HTML).status_code == 302
+    with app.app_context():
+        from server.models import AuditEntry
+
+        actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions[-2:] == ["user.login", "user.logout"]
     # A copy of the cookie taken before signing out no longer opens anything: its token is revoked.
     replay = app.test_client()
     replay.set_cookie("ferry_session", stolen)

@@ -127,6 +127,9 @@ def test_bad_choices_are_problems_shown_as_pages(as_role):
     assert page.status_code == 422 and page.headers["Ferry-Problem"] == "validation-failed"
     assert 'id="problem-code">validation-failed<' in page.get_data(as_text=True)
     assert_problem(client.get("/reports/priorities?level=city"), 422, "validation-failed")
+    missing = client.get("/reports/nothing-here", headers=HTML)
+    assert missing.status_code == 404 and missing.headers["Ferry-Problem"] == "not-found"
+    assert 'href="/reports/"' in missing.get_data(as_text=True)  # signed in: the way back, not a sign-in link
     assert_problem(client.get("/reports/change?from=2018&to=2018"), 422, "validation-failed")
 
 
