@@ -163,3 +163,15 @@ def test_a_wrong_password_says_so(visit, server):
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("alert").inner_text() == "Wrong user name or password."
     assert page.get_by_label("User name").input_value() == Site.username("planner")
+
+
+def test_without_chromium_the_tests_skip_but_ci_fails(monkeypatch):
+    import tests.web.test_browser as module
+
+    monkeypatch.setattr(module, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="is not installed"):
+        module._chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run them"):
+        module._chromium()
