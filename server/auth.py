@@ -132,7 +132,15 @@ def _session_hash(secret: str) -> str:
 
 
 def start_session(user: User, lifetime: dt.timedelta) -> None:
-    """Sign ``user`` in to the pages: a fresh session holding a new server-side token."""
+    """Sign ``user`` in to the pages: a fresh session holding a new server-side token.
+
+    A session this browser already had (another user, say) is revoked, not left to expire.
+    """
+    previous = session.get(_SESSION_TOKEN)
+    if isinstance(previous, str):
+        token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _session_hash(previous)))
+        if token is not None and token.revoked_at is None:
+            token.revoked_at = utcnow()
     secret = secrets.token_urlsafe(32)
     db.session.add(ApiToken(token_hash=_session_hash(secret), user_id=user.id,
                             expires_at=utcnow() + lifetime))

@@ -219,3 +219,14 @@ def test_programs_without_a_session_get_401_browsers_the_form(client):
 
 def test_the_root_leads_to_the_reports(client):
     assert client.get("/").headers["Location"] == "/reports/"
+
+
+def test_signing_in_again_revokes_the_session_before(app, client, accounts):
+    first, second = _user(accounts, "analyst"), _user(accounts, "planner")
+    assert sign_in(client, first).status_code == 303
+    old = client.get_cookie("ferry_session").value
+    assert sign_in(client, second).status_code == 303
+    replay = app.test_client()
+    replay.set_cookie("ferry_session", old)
+    assert replay.get("/reports/", headers=HTML).status_code == 302
+    assert second in client.get("/reports/").get_data(as_text=True)
