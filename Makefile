@@ -38,6 +38,7 @@ run: $(STAMP)
 	@echo "  curl -s -X POST http://$(HOST):$(PORT)/api/v1/auth/token -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"username\": \"demo-admin\", \"password\": \"<password above>\"}'"
 	@echo "then send 'Authorization: Bearer <token>' (try GET /api/v1/places). Health: /healthz"
+	@echo "Reports in the browser: http://$(HOST):$(PORT)/reports/ (sign in as demo-analyst or demo-planner)"
 	@echo
 	$(BIN)/flask --app server run --host $(HOST) --port $(PORT)
 

@@ -12,7 +12,10 @@ from . import cli
 from . import db_setup
 from . import problems
 from . import sync_http
+from . import web
 from .config import defaults
+from .config import ensure_secret_key
+from .extensions import csrf
 from .extensions import db
 from .extensions import migrate
 
@@ -32,15 +35,19 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     app.config["SQLALCHEMY_DATABASE_URI"] = db_setup.normalise_url(app.config["DATABASE_URL"])
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
 
     app.request_class = problems.FerryRequest
     db.init_app(app)
     migrate.init_app(app, db, directory=db_setup.MIGRATIONS_DIR, render_as_batch=True,
                      compare_type=True, render_item=db_setup.render_item)
+    csrf.init_app(app)
     db_setup.init_app(app)
     problems.init_app(app)
     auth.init_app(app)
     cli.init_app(app)
     sync_http.init_app(app)
     api.init_app(app)
+    web.init_app(app)
     return app

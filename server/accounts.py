@@ -51,6 +51,21 @@ def log_in(session: Session, username: str, password: str, lifetime: dt.timedelt
     return secret, user
 
 
+def authenticate(session: Session, username: str, password: str) -> User:
+    """Return the user with this name and password (the pages' sign-in).
+
+    Raises ``login-failed`` for an unknown name or a wrong password (one message for both), and
+    ``forbidden`` for a disabled account: only someone who knows its password learns it is disabled.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    if not check_password(user, password):
+        raise ApiError("login-failed")
+    if not user.active:
+        raise ApiError("forbidden", "This account is disabled.")
+    audit(session, "user.login", "user", user.id, user_id=user.id, via="session")
+    return user
+
+
 def new_enrolment_code() -> str:
     """Return a fresh one-time code such as ``K7QX-3M9D-WPRT`` (about 74 bits)."""
     raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(15))

@@ -1,6 +1,7 @@
 """Default settings; the instance folder's ``config.py`` and ``FERRY_*`` variables override them."""
 
 import os
+import secrets
 
 from . import sync_http
 
@@ -10,8 +11,9 @@ MiB = 1024 * 1024
 def defaults(instance_path: str) -> dict:
     """Return the default settings for an app whose instance folder is ``instance_path``."""
     return {
-        # Overridden in production by instance/config.py or FERRY_SECRET_KEY; `flask init` writes one.
-        "SECRET_KEY": "dev",
+        # Signs the browser session cookie. None: generated once and kept in the instance folder
+        # (see ensure_secret_key); instance/config.py or FERRY_SECRET_KEY override it.
+        "SECRET_KEY": None,
         # Embedded SQLite in the instance folder; FERRY_DATABASE_URL selects PostgreSQL.
         "DATABASE_URL": "sqlite:///" + os.path.join(instance_path, "ferry.sqlite"),
         "SQLALCHEMY_ENGINE_OPTIONS": {},
@@ -23,6 +25,18 @@ def defaults(instance_path: str) -> dict:
         "REPORT_MIN_CELL": 10,
         # Lifetime of a user's bearer token from /api/v1/auth/token, in hours.
         "USER_TOKEN_HOURS": 12,
+        # Browser sessions of the /reports/ pages: absolute lifetime in hours, and the cookie's flags.
+        # Set FERRY_SESSION_COOKIE_SECURE=true when the server is reached over HTTPS.
+        "SESSION_HOURS": 8,
+        "SESSION_COOKIE_NAME": "ferry_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        # CSRF tokens (Flask-WTF) are checked on the pages' form posts only, never on the bearer-token
+        # API; a token lives as long as the session it is bound to.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
         # Lifetime of a one-time device enrolment code, in hours.
         "ENROLMENT_CODE_HOURS": 72,
         "JSON_SORT_KEYS": False,
@@ -34,3 +48,31 @@ def defaults(instance_path: str) -> dict:
         "BLOB_CHUNK_BYTES": 256 * 1024,
         "BLOB_CONTENT_TYPES": ["image/jpeg", "image/png", "audio/*", "application/pdf"],
     }
+
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def ensure_secret_key(instance_path: str) -> str:
+    """Return the instance folder's secret key, generating and saving it (mode 0600) the first time.
+
+    Several workers may start at once: the key is written to a temporary file and linked into
+    place, so every worker reads the same complete key.
+    """
+    path = os.path.join(instance_path, SECRET_KEY_FILE)
+    if not os.path.exists(path):
+        tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another worker won the race; use its key
+        finally:
+            os.unlink(tmp)
+    with open(path, encoding="ascii") as fh:
+        key = fh.read().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds a secret key shorter than 32 characters; delete it to regenerate")
+    return key

@@ -2,6 +2,7 @@
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -23,3 +24,5 @@ class Base(DeclarativeBase):
 # authentication (see auth.access) and keeps using the caller's loaded attributes.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
+# Checks only where a view asks for it (the pages' form posts): WTF_CSRF_CHECK_DEFAULT is off.
+csrf = CSRFProtect()

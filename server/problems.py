@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask
 from flask import Request
+from flask import current_app
 from flask import jsonify
 from flask import request
 from marshmallow import ValidationError
@@ -25,6 +26,9 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
+#: ``app.extensions`` key of a function that renders a problem as an HTML page for a browser, or
+#: returns None (not a page request): same code, status and title, so one vocabulary (``server.web``).
+HTML_RENDERER = "ferry.problem_html"
 
 #: Every code the server itself emits: code -> (HTTP status, title). docs/problems.md lists them all.
 SERVER_PROBLEMS: dict[str, tuple[int, str]] = {
@@ -34,6 +38,7 @@ SERVER_PROBLEMS: dict[str, tuple[int, str]] = {
     "token-invalid": (401, "The bearer token is unknown, expired or revoked"),
     "login-failed": (401, "Unknown user name or wrong password"),
     "forbidden": (403, "Not allowed for this account"),
+    "csrf-failed": (400, "The form expired or was not sent from this site"),
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed on this resource"),
     "not-acceptable": (406, "No acceptable representation"),
@@ -107,8 +112,19 @@ class FerryRequest(Request):
         raise ApiError("malformed-json", f"The body is not valid JSON: {e}")
 
 
+def prefers_html() -> bool:
+    """Whether the client asks for HTML before JSON (a browser); no ``Accept`` or ``*/*`` is JSON."""
+    best = request.accept_mimetypes.best_match([MEDIA_TYPE, "application/json", "text/html"])
+    return best == "text/html"
+
+
 def problem_response(code, status, title, detail, *, errors=(), headers=None, **extra):
-    """Build an ``application/problem+json`` response."""
+    """Build an ``application/problem+json`` response (an HTML page instead for a browser's page)."""
+    render_html = current_app.extensions.get(HTML_RENDERER)
+    if render_html is not None:
+        page = render_html(code, status, title, detail, headers=headers)
+        if page is not None:
+            return page
     body = {
         "type": request.host_url + "problems/" + code,
         "title": title,

@@ -60,3 +60,26 @@ def test_revoked_device_is_refused_and_told_to_keep_its_data(app, client, accoun
         db.session.commit()
     body = assert_problem(client.get("/api/v1/places", headers=headers), 403, "device-revoked")
     assert "unsent data" in body["detail"]
+
+
+def test_pages_take_the_session_and_the_api_takes_bearer_tokens(app):
+    from server.auth import BEARER
+    from server.auth import SESSION
+
+    for endpoint, view in app.view_functions.items():
+        if endpoint == "static":
+            continue
+        expected = SESSION if endpoint.startswith("web.") else BEARER
+        assert getattr(view, "via", None) == expected, endpoint
+
+
+def test_page_access_needs_known_audiences_and_no_devices():
+    from server.auth import DEVICE
+    from server.auth import page_access
+
+    with pytest.raises(ValueError):
+        page_access()
+    with pytest.raises(ValueError):
+        page_access("superuser")
+    with pytest.raises(ValueError):
+        page_access(DEVICE)

@@ -49,3 +49,33 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
         with db.engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_a_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path):
+    import stat
+
+    first = create_app({"INSTANCE_PATH": str(tmp_path)})
+    key = first.config["SECRET_KEY"]
+    assert key and key != "dev" and len(key) >= 32
+    path = tmp_path / "secret_key"
+    assert path.read_text().strip() == key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"] == key
+    assert create_app({"INSTANCE_PATH": str(tmp_path / "other")}).config["SECRET_KEY"] != key
+
+
+def test_a_configured_secret_key_wins_and_writes_no_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("FERRY_SECRET_KEY", "from-the-environment-" + "x" * 20)
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SECRET_KEY"].startswith("from-the-environment-")
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_session_cookie_defaults(tmp_path):
+    import datetime as dt
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.permanent_session_lifetime == dt.timedelta(hours=8)

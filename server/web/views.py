@@ -1,0 +1,198 @@
+"""The pages: sign-in and sign-out, and the reports at ``/reports/`` for analysts and planners.
+
+Views are thin: read the choices, call :func:`tables.build` (which calls ``server.reports``), render.
+Planners get cells of fewer than ``REPORT_MIN_CELL`` respondents withheld; analysts see every cell.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pandas as pd
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+
+from .. import accounts
+from .. import reports
+from ..auth import PUBLIC
+from ..auth import current_principal
+from ..auth import end_session
+from ..auth import page_access
+from ..auth import start_session
+from ..extensions import db
+from ..problems import ApiError
+from . import tables
+from .i18n import current_language
+from .i18n import text
+
+bp = Blueprint("web", __name__)
+
+READERS = ("analyst", "planner")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+def safe_next(target: str | None) -> str:
+    """The local path to go to after signing in; anything else (``//host``, a URL) gives /reports/."""
+    default = url_for("web.overview")
+    if not target or not target.startswith("/") or target.startswith("//") or _UNSAFE.search(target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def _min_n() -> int:
+    return 1 if current_principal().user.role == "analyst" else int(current_app.config["REPORT_MIN_CELL"])
+
+
+def _data() -> reports.Data:
+    rounds = current_app.config["ROUNDS"]
+    try:
+        data = reports.load(db.session, rounds)
+    except ApiError as exc:
+        if exc.code != "not-found":  # no survey form installed yet: a page saying there is no data
+            raise
+        data = reports.Data(pd.DataFrame({"round": []}), pd.DataFrame(), sorted(int(r) for r in rounds))
+    db.session.commit()
+    return data
+
+
+def _page(page: str):
+    data = _data()
+    choices = tables.choose(data, request.args)
+    min_n = _min_n()
+    frames = tables.build(page, data, choices, min_n=min_n, language=current_language(), city=text("city"))
+    return render_template(f"reports/{page}.html", page=page, choices=choices, frames=frames, min_n=min_n,
+                           query=choices.query(page) if choices.rounds else {})
+
+
+@bp.get("/")
+@page_access(PUBLIC)
+def home():
+    """Send a browser at the server's root to the reports."""
+    return redirect(url_for("web.overview"))
+
+
+@bp.get("/login")
+@page_access(PUBLIC)
+def login():
+    """The sign-in form."""
+    return render_template("login.html", next=safe_next(request.args.get("next")))
+
+
+@bp.post("/login")
+@page_access(PUBLIC)
+def login_post():
+    """Check the user name and password; start a session and go back to the page asked for."""
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    target = safe_next(request.form.get("next"))
+    if not username or not password:
+        return render_template("login.html", next=target, username=username, error="login_missing"), 400
+    try:
+        user = accounts.authenticate(db.session, username, password)
+    except ApiError as exc:
+        db.session.commit()
+        error = "login_disabled" if exc.code == "forbidden" else "login_failed"
+        return render_template("login.html", next=target, username=username, error=error), exc.status
+    start_session(user, current_app.permanent_session_lifetime)
+    db.session.commit()
+    return redirect(target, code=303)
+
+
+@bp.post("/logout")
+@page_access(PUBLIC)
+def logout():
+    """End the session (its token is revoked on the server) and go to the sign-in page."""
+    end_session()
+    db.session.commit()
+    flash("signed_out")
+    return redirect(url_for("web.login"), code=303)
+
+
+@bp.get("/reports/")
+@page_access(*READERS)
+def overview():
+    """The city's headline indicators in a round, with links to every report."""
+    return _page("overview")
+
+
+@bp.get("/reports/districts")
+@page_access(*READERS)
+def districts():
+    """Headline indicators per round × district with 95% CIs."""
+    return _page("districts")
+
+
+@bp.get("/reports/groups")
+@page_access(*READERS)
+def groups():
+    """Headline indicators per target group in a round."""
+    return _page("groups")
+
+
+@bp.get("/reports/change")
+@page_access(*READERS)
+def change():
+    """Change of the headline indicators between two rounds, per district."""
+    return _page("change")
+
+
+@bp.get("/reports/priorities")
+@page_access(*READERS)
+def priorities():
+    """Communes or districts by tier of need, with P(top k) and reasons."""
+    return _page("priorities")
+
+
+@bp.get("/reports/channels")
+@page_access(*READERS)
+def channels():
+    """Share of each target group reached by each channel in a round."""
+    return _page("channels")
+
+
+@bp.get("/reports/yearly")
+@page_access(*READERS)
+def yearly():
+    """The 12 November report of a round."""
+    return _page("yearly")
+
+
+@bp.get("/reports/<page>.<fmt>")
+@page_access(*READERS)
+def download(page: str, fmt: str):
+    """A page's tables as CSV (one table: ``?part=``, default the first) or XLSX (one sheet each)."""
+    if page not in tables.PAGES or fmt not in ("csv", "xlsx"):
+        raise ApiError("not-found", f"No download {page}.{fmt}: pages are {', '.join(tables.PAGES)}; "
+                       "formats csv and xlsx.")
+    data = _data()
+    choices = tables.choose(data, request.args)
+    frames = tables.build(page, data, choices, min_n=_min_n(), language=current_language(), city=text("city"))
+    if not frames:
+        raise ApiError("not-found", "No survey data for this report yet.")
+    stem = "-".join(["ferry", page, *(str(v) for v in choices.query(page).values())])
+    if fmt == "xlsx":
+        body, mimetype = tables.to_xlsx(frames), \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        part = request.args.get("part", tables.PARTS[page][0])
+        if part not in frames:
+            raise ApiError("validation-failed", f"part must be one of {', '.join(frames)}.",
+                           errors=[{"pointer": "/part", "detail": f"unknown: {part}"}])
+        if part != tables.PARTS[page][0]:
+            stem += f"-{part}"
+        body, mimetype = tables.to_csv(frames[part]), "text/csv"
+    response = Response(body, mimetype=mimetype)
+    if fmt == "csv":
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return response

@@ -1,0 +1,177 @@
+"""The report pages in a real browser: Debian's chromium driven by Playwright, against a server on 127.0.0.1.
+
+Screenshots of the priorities page and the overview are saved to ``FERRY_SCREENSHOT_DIR`` (read when
+this module is imported, before the tests clear ``FERRY_*`` variables) or ``tests/web/screenshots/``.
+Without chromium these tests are skipped and say why; under ``CI=true`` they fail instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.live_server import live_server
+from tests.web.conftest import MIN_CELL
+from tests.web.conftest import PASSWORD
+from tests.web.conftest import Site
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+SCREENSHOTS = Path(os.environ.get("FERRY_SCREENSHOT_DIR") or Path(__file__).parent / "screenshots")
+#: A full-page PNG of a report page is far larger than this; a blank or failed capture is not.
+MIN_PNG_BYTES = 20_000
+
+
+def _chromium() -> str:
+    path = shutil.which(CHROMIUM)
+    if path is None:
+        reason = (f"{CHROMIUM} is not installed (Debian package 'chromium'; .ci/run installs it): "
+                  "the browser tests of the /reports/ pages cannot run")
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " and CI must run them")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless chromium, launched once for the module."""
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """The seeded site served on a free loopback port."""
+    with live_server(site.app) as url:
+        yield url
+
+
+@pytest.fixture
+def visit(browser, server):
+    """A fresh browser context (no cookies); every request any page makes is recorded and checked."""
+    context = browser.new_context(accept_downloads=True, locale="vi-VN")
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    page = context.new_page()
+    yield page
+    context.close()
+    assert requests, "the browser made no request"
+    away = [url for url in requests if not url.startswith(server + "/")]
+    assert away == [], f"requests left 127.0.0.1: {away}"
+
+
+def _sign_in(page, role: str) -> None:
+    page.get_by_label(re.compile("Tên đăng nhập|User name")).fill(Site.username(role))
+    page.get_by_label(re.compile("Mật khẩu|Password")).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("Đăng nhập|Sign in")).click()
+
+
+def _screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size > MIN_PNG_BYTES, path.stat().st_size
+    return path
+
+
+def test_a_planner_reads_the_priorities_in_both_languages_and_downloads_them(visit, server):
+    page = visit
+    page.goto(server + "/reports/priorities")
+    assert page.url.startswith(server + "/login?next=")
+    _sign_in(page, "planner")
+    assert page.url == server + "/reports/priorities"
+    assert page.locator("html").get_attribute("lang") == "vi"
+    assert page.get_by_role("heading", level=1).inner_text() == "Nơi cần ưu tiên, vòng 2018"
+    assert page.get_by_role("heading", name=re.compile("Mức ưu tiên: Cao nhất")).count() == 1
+    assert page.locator("td.reasons").first.inner_text().startswith(("rural", "urban"))
+    withheld = page.locator("td.withheld")
+    assert withheld.count() > 0 and set(withheld.all_inner_texts()) == {"–"}
+    assert f"dưới {MIN_CELL}" in page.content()
+    _screenshot(page, "priorities-planner-vi.png")
+
+    page.get_by_role("link", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == "Priorities, round 2018"
+    assert page.get_by_role("heading", name=re.compile("Tier: Highest")).count() == 1
+    assert f"fewer than {MIN_CELL} respondents are withheld" in page.locator("footer").inner_text()
+    _screenshot(page, "priorities-planner-en.png")
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="CSV").click()
+    download = info.value
+    assert download.suggested_filename == "ferry-priorities-2018-commune.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert len(rows) == 85 and {"tier", "p_top_k", "reasons"} <= set(rows[0])
+    assert any(r["suppressed"] == "True" and r["knowledge"] == "" for r in rows)
+
+    # The choice of level works without JavaScript: a plain GET form.
+    page.get_by_role("combobox", name="Level").select_option("district")
+    page.get_by_role("button", name="Show").click()
+    assert "level=district" in page.url
+    assert page.locator("td.reasons").count() == 9
+
+
+def test_the_overview_and_sign_out(visit, server):
+    page = visit
+    page.goto(server + "/reports/")
+    _sign_in(page, "analyst")
+    assert page.url == server + "/reports/"
+    assert page.get_by_role("table").first.locator("caption").inner_text().startswith("Cần Thơ")
+    assert page.locator("td.withheld").count() == 0  # analysts see every cell
+    page.get_by_role("combobox", name="Ngôn ngữ").select_option("en")
+    page.get_by_role("button", name="Xem").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == "Overview of round 2018"
+    _screenshot(page, "overview-analyst-en.png")
+
+    page.get_by_role("button", name="Sign out").click()
+    assert page.url == server + "/login"
+    assert "You have signed out." in page.content()
+    page.goto(server + "/reports/districts")
+    assert page.url.startswith(server + "/login?next=")
+
+
+def test_an_enumerator_gets_a_403_page(visit, server):
+    page = visit
+    page.goto(server + "/login")
+    _sign_in(page, "enumerator")
+    response = page.goto(server + "/reports/priorities")
+    assert response.status == 403
+    assert response.headers["ferry-problem"] == "forbidden"
+    assert page.locator("#problem-code").inner_text() == "forbidden"
+    assert "Báo cáo dành cho cán bộ phân tích và cán bộ kế hoạch" in page.content()
+
+
+def test_a_wrong_password_says_so(visit, server):
+    page = visit
+    page.goto(server + "/login?lang=en")
+    page.get_by_label("User name").fill(Site.username("planner"))
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "Wrong user name or password."
+    assert page.get_by_label("User name").input_value() == Site.username("planner")
+
+
+def test_without_chromium_the_tests_skip_but_ci_fails(monkeypatch):
+    import tests.web.test_browser as module
+
+    monkeypatch.setattr(module, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="is not installed"):
+        module._chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run them"):
+        module._chromium()

@@ -1,0 +1,150 @@
+"""The report pages on a seeded site: every page and download, both languages, planners' withheld cells."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import openpyxl
+import pytest
+
+from tests.problem_shape import assert_problem
+from tests.web.conftest import MIN_CELL
+
+HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+PAGES = ("/reports/", "/reports/districts", "/reports/groups", "/reports/change", "/reports/priorities",
+         "/reports/priorities?level=district", "/reports/channels", "/reports/yearly")
+WITHHELD = re.compile(r'<td class="withheld"><abbr title="[^"]+">–</abbr></td>')
+
+
+def _csv(response) -> list[dict]:
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="ferry-')
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+@pytest.mark.parametrize("role", ["analyst", "planner"])
+def test_every_page_in_both_languages_with_accessible_tables(as_role, role):
+    client = as_role(role)
+    for path in PAGES:
+        for lang in ("vi", "en") if role == "planner" else ("en",):
+            page = client.get(path + ("&" if "?" in path else "?") + f"lang={lang}")
+            html = page.get_data(as_text=True)
+            assert page.status_code == 200, (path, html[:500])
+            assert f'<html lang="{lang}">' in html, path
+            assert page.headers["Content-Language"] == lang
+            assert page.headers["Cache-Control"] == "no-store"
+            assert "<caption>" in html and '<th scope="col"' in html and '<th scope="row"' in html, path
+            assert "http://" not in html and "https://" not in html, path  # nothing from elsewhere
+            for select in re.findall(r'<select id="([^"]+)"', html):
+                assert f'<label for="{select}">' in html, (path, select)
+            links = re.findall(r'href="(/reports/[a-z]+\.csv[^"]*)"', html)
+            assert links, path
+
+
+def test_english_and_vietnamese_texts(as_role):
+    client = as_role("planner")
+    vi = client.get("/reports/priorities?lang=vi").get_data(as_text=True)
+    en = client.get("/reports/priorities?lang=en").get_data(as_text=True)
+    assert "Nơi cần ưu tiên, vòng 2018" in vi and "Mức ưu tiên: Cao nhất" in vi
+    assert 'id="reasons-language"' in vi  # the ranking gives its reasons in English only, and we say so
+    assert "Priorities, round 2018" in en and "Tier: Highest" in en
+    # The cookie remembers the last choice.
+    assert '<html lang="en">' in client.get("/reports/channels").get_data(as_text=True)
+
+
+def test_planners_see_withheld_cells_as_a_dash_with_the_reason(as_role):
+    planner = as_role("planner").get("/reports/priorities?lang=en").get_data(as_text=True)
+    analyst = as_role("analyst").get("/reports/priorities?lang=en").get_data(as_text=True)
+    assert WITHHELD.search(planner)
+    assert f"figures from fewer than {MIN_CELL} respondents are withheld" in planner
+    assert f"under {MIN_CELL}" in planner
+    assert f"fewer than {MIN_CELL} respondents: figures withheld" in planner  # the reasons line
+    assert not WITHHELD.search(analyst)
+    assert "Analysts see every cell" in analyst
+
+
+def test_planners_csv_leaves_small_cells_empty_never_zero(as_role):
+    planner = _csv(as_role("planner").get("/reports/priorities.csv?round=2018"))
+    analyst = _csv(as_role("analyst").get("/reports/priorities.csv?round=2018"))
+    assert len(planner) == len(analyst) == 85
+    small = [r for r in planner if r["source"] == "survey" and int(r["n"]) < MIN_CELL]
+    assert small
+    assert all(r["knowledge"] == "" and r["risk"] == "" and r["suppressed"] == "True" for r in small)
+    by_commune = {r["commune_key"]: r for r in analyst}
+    assert all(by_commune[r["commune_key"]]["knowledge"] != "" for r in small)
+    big = [r for r in planner if r["suppressed"] == "False"]
+    assert big and all(r["knowledge"] != "" for r in big)
+
+
+def test_groups_and_channels_withhold_small_groups_for_planners(site, as_role):
+    site.app.config["REPORT_MIN_CELL"] = 200  # larger than some groups in this small season
+    try:
+        groups = _csv(as_role("planner").get("/reports/groups.csv?round=2018"))
+        page = as_role("planner").get("/reports/groups?round=2018").get_data(as_text=True)
+    finally:
+        site.app.config["REPORT_MIN_CELL"] = MIN_CELL
+    small = [r for r in groups if int(r["n"]) < 200]
+    assert small and all(r["estimate"] == "" for r in small)
+    assert WITHHELD.search(page)
+
+
+def test_every_table_downloads_as_csv_and_xlsx(as_role):
+    client = as_role("analyst")
+    assert {r["district_code"] for r in _csv(client.get("/reports/overview.csv"))} == {"all"}
+    districts = _csv(client.get("/reports/districts.csv"))
+    assert {r["round"] for r in districts} == {"2017", "2018"} and "district_name" in districts[0]
+    change = _csv(client.get("/reports/change.csv?from=2017&to=2018"))
+    assert {(r["from"], r["to"]) for r in change} == {("2017", "2018")}
+    assert {r["channel"] for r in _csv(client.get("/reports/channels.csv?round=2018"))} >= {"mobile_team"}
+    for part in ("awareness", "outreach_totals", "outreach"):
+        response = client.get(f"/reports/yearly.csv?round=2018&part={part}")
+        assert _csv(response)
+    assert_problem(client.get("/reports/yearly.csv?part=secrets"), 422, "validation-failed")
+    assert_problem(client.get("/reports/users.csv"), 404, "not-found")
+    assert_problem(client.get("/reports/priorities.json"), 404, "not-found")
+    xlsx = client.get("/reports/yearly.xlsx?round=2018")
+    assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.get_data()), read_only=True)
+    assert book.sheetnames == ["awareness", "outreach_totals", "outreach"]
+    book.close()
+
+
+def test_every_download_link_on_the_pages_works(as_role):
+    client = as_role("planner")
+    for path in PAGES:
+        html = client.get(path).get_data(as_text=True)
+        for link in set(re.findall(r'href="(/reports/[a-z]+\.(?:csv|xlsx)[^"]*)"', html)):
+            response = client.get(link.replace("&amp;", "&"))
+            assert response.status_code == 200, (path, link)
+
+
+def test_bad_choices_are_problems_shown_as_pages(as_role):
+    client = as_role("analyst")
+    page = client.get("/reports/groups?round=1999", headers=HTML)
+    assert page.status_code == 422 and page.headers["Ferry-Problem"] == "validation-failed"
+    assert 'id="problem-code">validation-failed<' in page.get_data(as_text=True)
+    assert_problem(client.get("/reports/priorities?level=city"), 422, "validation-failed")
+    missing = client.get("/reports/nothing-here", headers=HTML)
+    assert missing.status_code == 404 and missing.headers["Ferry-Problem"] == "not-found"
+    assert 'href="/reports/"' in missing.get_data(as_text=True)  # signed in: the way back, not a sign-in link
+    assert_problem(client.get("/reports/change?from=2018&to=2018"), 422, "validation-failed")
+
+
+def test_reasons_in_vietnamese_when_the_ranking_has_them(as_role, monkeypatch):
+    from server import reports
+
+    original = reports.priorities
+
+    def with_vietnamese(*args, **kwargs):
+        frame = original(*args, **kwargs)
+        return frame.assign(reasons_vi=["lý do " + r for r in frame["reasons"]])
+
+    monkeypatch.setattr(reports, "priorities", with_vietnamese)
+    client = as_role("planner")
+    vi = client.get("/reports/priorities?lang=vi").get_data(as_text=True)
+    en = client.get("/reports/priorities?lang=en").get_data(as_text=True)
+    assert "lý do rural;" in vi and 'id="reasons-language"' not in vi
+    assert "lý do" not in en and "rural;" in en
