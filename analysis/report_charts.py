@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import textwrap
 import threading
 from html import escape
 
@@ -75,7 +76,7 @@ def levels_chart(levels: pd.DataFrame, *, indicators, names, rounds, labels, tit
                         ms=3, lw=1, color=_ROUND_COLOURS[i % len(_ROUND_COLOURS)], label=str(r))
             for yy in y[~ok]:
                 ax.text(1, yy, "–", va="center", fontsize=7, color="#666")
-        ax.set_title(labels["indicator"](indicator), fontsize=9, wrap=True)
+        ax.set_title(textwrap.fill(labels["indicator"](indicator), 24), fontsize=9)
         ax.set_xlim(0, 100)
         ax.set_xlabel("%")
         ax.grid(axis="x", color="#ddd", lw=0.5)
@@ -102,7 +103,7 @@ def groups_chart(groups: pd.DataFrame, *, indicators, order, labels, title, colu
             ax.text(0.02, yy, "–", transform=ax.get_yaxis_transform(), va="center", fontsize=7, color="#666")
         if column == "change":
             ax.axvline(0, color="#444", lw=0.8)
-        ax.set_title(labels["indicator"](indicator), fontsize=9, wrap=True)
+        ax.set_title(textwrap.fill(labels["indicator"](indicator), 24), fontsize=9)
         ax.set_xlabel(labels["axis"])
         ax.grid(axis="x", color="#ddd", lw=0.5)
     axes[0].set_yticks(np.arange(len(order)), [labels["group"](g) for g in order])
@@ -146,8 +147,14 @@ def heatmap_chart(channels: pd.DataFrame, *, groups, channel_codes, labels, titl
     import matplotlib as mpl
 
     cmap = mpl.colormaps["Blues"].with_extremes(bad="#eeeeee")
-    image = ax.imshow(np.ma.masked_invalid(100 * values), cmap=cmap, vmin=0, vmax=max(5, np.nanmax(
-        100 * values) if np.isfinite(values).any() else 5), aspect="auto")
+    # a mesh of vector cells, not imshow: browsers smooth an embedded bitmap into blurred blobs
+    rows, cols = values.shape
+    image = ax.pcolormesh(np.arange(cols + 1) - 0.5, np.arange(rows + 1) - 0.5,
+                          np.ma.masked_invalid(100 * values), cmap=cmap, edgecolors="white", linewidth=0.5,
+                          vmin=0, vmax=max(5, np.nanmax(100 * values) if np.isfinite(values).any() else 5))
+    ax.set_facecolor("#eeeeee")  # what a masked (withheld or empty) cell shows
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)  # first group on top, as in the table below
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             if np.isnan(values[i, j]):
@@ -162,5 +169,6 @@ def heatmap_chart(channels: pd.DataFrame, *, groups, channel_codes, labels, titl
     ax.set_xticks(np.arange(len(channel_codes)), [labels["channel"](c) for c in channel_codes], rotation=35,
                   ha="right", fontsize=7)
     ax.set_yticks(np.arange(len(groups)), [labels["group"](g) for g in groups], fontsize=7)
-    figure.colorbar(image, ax=ax, label="%", shrink=0.8)
+    bar = figure.colorbar(image, ax=ax, label="%", shrink=0.8)
+    bar.solids.set_rasterized(False)  # matplotlib rasterises long colour bars: keep the SVG all vector
     return _svg(figure, title)

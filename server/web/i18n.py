@@ -33,6 +33,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "priorities": ("Ưu tiên", "Priorities"),
     "channels": ("Kênh truyền thông", "Channels"),
     "yearly": ("Báo cáo 12/11", "12 November report"),
+    "full": ("Báo cáo đầy đủ", "Full report"),
     "language": ("Ngôn ngữ", "Language"),
     "lang_vi": ("Tiếng Việt", "Tiếng Việt"),
     "lang_en": ("English", "English"),
@@ -90,6 +91,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_channels": ("Kênh nào tiếp cận nhóm nào.", "Which channels reach which groups."),
     "page_yearly": ("Báo cáo gửi Sở Thông tin và Truyền thông trước ngày 12/11.",
                     "The report due to the Department of Information and Communications by 12 November."),
+    "page_full": ("Toàn bộ báo cáo khoảng trống nhận thức trong một trang HTML (biểu đồ, bảng, phương pháp) "
+                  "để lưu hoặc gửi; bảng số liệu dạng XLSX hoặc CSV.",
+                  "The whole awareness-gap report as one HTML page (charts, tables, method) to save or send; "
+                  "its tables as XLSX or CSV."),
     "districts_title": ("Chỉ số theo quận/huyện", "Indicators by district"),
     "groups_title": ("Chỉ số theo nhóm đối tượng, vòng {round}", "Indicators by target group, round {round}"),
     "change_title": ("Thay đổi từ vòng {a} đến vòng {b}", "Change from round {a} to round {b}"),

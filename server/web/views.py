@@ -6,6 +6,7 @@ Planners get cells of fewer than ``REPORT_MIN_CELL`` respondents withheld; analy
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import urlsplit
 
@@ -18,6 +19,10 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+
+from analysis.report_html import render_html
+from analysis.report_tables import write_csv_zip
+from analysis.report_tables import write_xlsx
 
 from .. import accounts
 from .. import reports
@@ -165,6 +170,45 @@ def channels():
 def yearly():
     """The 12 November report of a round."""
     return _page("yearly")
+
+
+@bp.get("/reports/full")
+@page_access(*READERS)
+def full_report():
+    """The whole awareness-gap report of a round as one self-contained HTML page, to save or send."""
+    data = _data()
+    choices = tables.choose(data, request.args)
+    report = reports.gap_report(data, round_=choices.round, previous=request.args.get("previous"),
+                                min_n=_min_n())
+    response = Response(render_html(report, language=current_language()), mimetype="text/html")
+    # the page carries its own stylesheet and inline SVG charts, and nothing else
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; frame-ancestors 'none'")
+    return response
+
+
+@bp.get("/reports/full/tables.<fmt>")
+@page_access(*READERS)
+def full_report_tables(fmt: str):
+    """The full report's tables: one XLSX sheet each, or a zip of CSV files."""
+    if fmt not in ("xlsx", "zip"):
+        raise ApiError("not-found", f"No tables.{fmt}: formats xlsx and zip.")
+    data = _data()
+    choices = tables.choose(data, request.args)
+    report = reports.gap_report(data, round_=choices.round, previous=request.args.get("previous"),
+                                min_n=_min_n())
+    buffer = io.BytesIO()
+    language = current_language()
+    if fmt == "xlsx":
+        write_xlsx(report, buffer, language=language)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        write_csv_zip(report, buffer, language=language)
+        mimetype = "application/zip"
+    response = Response(buffer.getvalue(), mimetype=mimetype)
+    name = f"ferry-gap-report-{report.year}-{language}.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.get("/reports/<page>.<fmt>")

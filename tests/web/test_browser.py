@@ -96,7 +96,7 @@ def test_a_planner_reads_the_priorities_in_both_languages_and_downloads_them(vis
     assert page.locator("html").get_attribute("lang") == "vi"
     assert page.get_by_role("heading", level=1).inner_text() == "Nơi cần ưu tiên, vòng 2018"
     assert page.get_by_role("heading", name=re.compile("Mức ưu tiên: Cao nhất")).count() == 1
-    assert page.locator("td.reasons").first.inner_text().startswith(("rural", "urban"))
+    assert page.locator("td.reasons").first.inner_text().startswith(("nông thôn", "thành thị"))
     withheld = page.locator("td.withheld")
     assert withheld.count() > 0 and set(withheld.all_inner_texts()) == {"–"}
     assert f"dưới {MIN_CELL}" in page.content()
@@ -142,6 +142,22 @@ def test_the_overview_and_sign_out(visit, server):
     assert "You have signed out." in page.content()
     page.goto(server + "/reports/districts")
     assert page.url.startswith(server + "/login?next=")
+
+
+def test_the_full_report_opens_from_the_overview_with_its_charts(visit, server):
+    page = visit
+    page.goto(server + "/reports/?lang=en")
+    _sign_in(page, "planner")
+    page.get_by_role("navigation").get_by_role("link", name="Full report").click()
+    assert page.url == server + "/reports/full?round=2018"
+    assert page.locator("html").get_attribute("lang") == "en"
+    charts = page.locator("svg")
+    assert charts.count() == 4
+    # the charts are drawn: each has a visible size in the laid-out page
+    assert all(box["width"] > 200 and box["height"] > 100
+               for box in (charts.nth(i).bounding_box() for i in range(4)))
+    assert "withheld" in page.content()
+    _screenshot(page, "full-report-planner-en.png")
 
 
 def test_an_enumerator_gets_a_403_page(visit, server):

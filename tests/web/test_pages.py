@@ -49,7 +49,8 @@ def test_english_and_vietnamese_texts(as_role):
     vi = client.get("/reports/priorities?lang=vi").get_data(as_text=True)
     en = client.get("/reports/priorities?lang=en").get_data(as_text=True)
     assert "Nơi cần ưu tiên, vòng 2018" in vi and "Mức ưu tiên: Cao nhất" in vi
-    assert 'id="reasons-language"' in vi  # the ranking gives its reasons in English only, and we say so
+    # the ranking gives its reasons in both languages (no note that they are in English only)
+    assert 'id="reasons-language"' not in vi and "ước lượng" in vi and "estimate" in en
     assert "Priorities, round 2018" in en and "Tier: Highest" in en
     # The cookie remembers the last choice.
     assert '<html lang="en">' in client.get("/reports/channels").get_data(as_text=True)
@@ -70,7 +71,7 @@ def test_planners_csv_leaves_small_cells_empty_never_zero(as_role):
     planner = _csv(as_role("planner").get("/reports/priorities.csv?round=2018"))
     analyst = _csv(as_role("analyst").get("/reports/priorities.csv?round=2018"))
     assert len(planner) == len(analyst) == 85
-    small = [r for r in planner if r["source"] == "survey" and int(r["n"]) < MIN_CELL]
+    small = [r for r in planner if r["source"] == "small-area" and int(r["n"]) < MIN_CELL]
     assert small
     assert all(r["knowledge"] == "" and r["risk"] == "" and r["suppressed"] == "True" for r in small)
     by_commune = {r["commune_key"]: r for r in analyst}
@@ -148,3 +149,29 @@ def test_reasons_in_vietnamese_when_the_ranking_has_them(as_role, monkeypatch):
     en = client.get("/reports/priorities?lang=en").get_data(as_text=True)
     assert "lý do rural;" in vi and 'id="reasons-language"' not in vi
     assert "lý do" not in en and "rural;" in en
+
+
+def test_the_full_report_page_and_its_tables(as_role):
+    analyst = as_role("analyst")
+    page = analyst.get("/reports/full?round=2018&lang=en")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert html.count("<svg") == 4 and '<html lang="en">' in html and "<script" not in html
+    # self-contained: its own stylesheet is allowed, nothing else
+    assert "style-src 'unsafe-inline'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
+    overview = analyst.get("/reports/?lang=en").get_data(as_text=True)
+    assert 'href="/reports/full?round=2018"' in overview
+    assert 'href="/reports/full/tables.xlsx?round=2018"' in overview
+    book = openpyxl.load_workbook(io.BytesIO(analyst.get("/reports/full/tables.xlsx?round=2018").data),
+                                  read_only=True)
+    try:
+        assert {"levels", "priorities", "channels"} <= set(book.sheetnames)
+    finally:
+        book.close()
+    archive = analyst.get("/reports/full/tables.zip?round=2018")
+    assert archive.mimetype == "application/zip" and archive.data[:2] == b"PK"
+    planner = as_role("planner").get("/reports/full?round=2018&lang=en").get_data(as_text=True)
+    assert f"Figures from fewer than {MIN_CELL} respondents are withheld" in planner
+    assert_problem(as_role("planner").get("/reports/full/tables.pdf?round=2018"), 404, "not-found")
+    assert as_role("enumerator").get("/reports/full?round=2018", headers=HTML).status_code == 403
