@@ -128,7 +128,7 @@ def setup(app, *, respondents: int, season_size: int, ingest: int) -> float | No
             base.append((it.sub_id, "awareness", it.version, 0, *(values[c] for c in _COLUMNS[4:])))
         db.session.remove()
     seq = 10**9  # after every seq the store gave: the replicas come last in commit order
-    consenting = sum(1 for it in season.interviews if it.answers.get("consent") == "yes")
+    consenting = sum(1 for it in season.interviews[:ingest] if it.answers.get("consent") == "yes")
     base_consenting = sum(1 for row in base if row[7])
     wanted = respondents - consenting
     copies = -(-wanted // base_consenting) if wanted > 0 else 0
@@ -302,7 +302,7 @@ def main() -> int:
     parser.add_argument("--respondents", type=int, default=1_000_000)
     parser.add_argument("--season", type=int, default=100_000, help="interviews generated and indexed")
     parser.add_argument("--ingest", type=int, default=5_000, help="interviews through the SQL store (timed)")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="report runs (0: only the setup)")
     parser.add_argument("--reuse", action="store_true", help="keep a database that already holds the rows")
     parser.add_argument("--measure", metavar="URL", help=argparse.SUPPRESS)  # one run, in a child
     args = parser.parse_args()
@@ -328,6 +328,8 @@ def main() -> int:
               f"transaction): {rate:,.0f} submissions/s")
         _bench("report.ingest", rate, "submissions/s")
 
+    if args.runs < 1:
+        return 0
     runs = []
     for _ in range(args.runs):
         child = subprocess.run([sys.executable, __file__, "--measure", url], capture_output=True, text=True,
