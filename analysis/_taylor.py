@@ -68,8 +68,10 @@ class Structure:
             if frame[psu].isna().any():
                 raise DesignInvalid(f"psu column {psu!r} has missing values")
             psu_key = pd.factorize(frame[psu], sort=True)[0]
-        pairs = pd.MultiIndex.from_arrays([self.stratum, psu_key])
-        self.psu = pd.factorize(pairs, sort=True)[0].astype(np.intp)
+        # (stratum, psu) pairs numbered in sorted order: one integer per pair sorts the same way
+        # (a MultiIndex of the pairs would build a million tuples)
+        pairs = self.stratum.astype(np.int64) * (int(psu_key.max()) + 1 if n else 1) + psu_key
+        self.psu = np.unique(pairs, return_inverse=True)[1].astype(np.intp)
         self.n_psu_total = int(self.psu.max()) + 1 if n else 0
         # stratum of each PSU
         self.psu_stratum = np.zeros(self.n_psu_total, dtype=np.intp)
