@@ -135,8 +135,9 @@ def reindex(session: Session, *, batch: int = 1000) -> int:
 _COLUMNS = ["submission_id", "form_version", "round", "district_code", "commune_key", "consented",
             *PROFILE_COLUMNS, "extra", "points", "choices"]
 #: Text columns: read as codes into a few shared strings (a million rows hold a handful of values).
-_CODED = ("form_version", "district_code", "commune_key", *(c for c in PROFILE_COLUMNS if c != "age"))
+_TEXT = ("district_code", "commune_key", *(c for c in PROFILE_COLUMNS if c != "age"))
 _NUMBERS = ("round", "age")
+_VECTORS = ("points", "choices")
 
 
 def load_respondents(form_id: str, version: str | None = None, *, session: Session | None = None,
@@ -158,12 +159,8 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
     if not stored:
         what = f"version {version!r} of form {form_id!r}" if version is not None else f"form {form_id!r}"
         raise ApiError("not-found", f"No {what}.")
-    raw = _fetch(session, form_id, version)
     parts, counts = [], []
-    names, codes = raw.pop("form_version")
-    for code, name in enumerate(names):  # versions in order of first appearance
-        rows = np.flatnonzero(codes == code)
-        part = {key: values[rows] for key, values in raw.items()}
+    for name, part in _fetch(session, form_id, version).items():  # versions in order of first seq
         form = form_registry.load_form(stored[name])
         counts.append(_counts(part))
         # a respondent the server cannot place (no round or commune answered) is left out
@@ -174,8 +171,7 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
         parts.append(frame)
     if not parts:
         form = form_registry.load_form(next(iter(stored.values())))
-        frame = _decode({key: values[:0] for key, values in raw.items()}, form, places=places,
-                        signs_at_least=signs_at_least)
+        frame = _decode(_Columns().arrays(), form, places=places, signs_at_least=signs_at_least)
         frame.insert(1, "form_version", pd.Series(dtype="object"))
         return frame.assign(weight=pd.Series(dtype="float64")) if weights else frame
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -193,52 +189,60 @@ def _present(values: np.ndarray) -> np.ndarray:
     return pd.notna(values)
 
 
-def _fetch(session: Session, form_id: str, version: str | None) -> dict:
-    """The form's ``respondents`` rows in commit order, as arrays by column.
+def _fetch(session: Session, form_id: str, version: str | None) -> dict[str, dict]:
+    """The form's ``respondents`` rows by version (in order of first ``seq``), as arrays by column.
 
-    One aggregate query per round (rows in storage order, sorted by ``seq`` here: sorting in the
-    query would double its time) returns each column as one JSON array (SQLite's
-    ``json_group_array``, PostgreSQL's ``json_agg``), parsed by the C ``json`` decoder: fetching a
-    million rows as driver tuples, let alone SQLAlchemy rows, costs several times more than the
-    scan, and a round keeps every text value far below the databases' size limits. Text columns
-    come back as object arrays of a few shared strings (None when missing), except
-    ``form_version``: ``(names, codes)``; ``round`` and ``age`` as floats (NaN when missing);
-    ``consented`` as bools; ``extra`` as dicts or None; ``points`` and ``choices`` as hex text.
+    One aggregate query per version and round (rows in storage order, sorted by ``seq`` here:
+    sorting in the query would double its time) returns each column as one text value: JSON
+    arrays (SQLite's ``json_group_array``, PostgreSQL's ``json_agg``) parsed by the C ``json``
+    decoder, and the point and choice vectors, which have one width per version, as one hex
+    string each. Fetching a million rows as driver tuples, let alone SQLAlchemy rows, costs
+    several times more than the scan; a round keeps every text far below the databases' size
+    limits. Text columns come back as object arrays of a few shared strings (None when
+    missing); ``round`` and ``age`` as floats (NaN when missing); ``consented`` as bools;
+    ``extra`` as dicts or None; ``points`` and ``choices`` as uint8 arrays, one row per row.
     """
     table = Respondent.__table__
     where = table.c.form_id == form_id
     if version is not None:
         where = where & (table.c.form_version == version)
-    rounds = session.scalars(select(table.c.round).where(where).distinct()).all()
+    groups = session.execute(select(table.c.form_version, table.c.round).where(where).distinct()).all()
     postgres = session.get_bind().dialect.name == "postgresql"
-    aggregate = func.json_agg if postgres else func.json_group_array
-    columns = [*_COLUMNS, "seq"]
-    def hexed(column):  # JSON has no bytes
-        return (func.encode(column, "hex") if postgres else func.hex(column)).label(column.name)
+    columns = [c for c in _COLUMNS if c != "form_version"] + ["seq"]
 
-    selected = [hexed(table.c[c]) if c in ("points", "choices") else table.c[c] for c in columns]
-    batches = _Columns()
-    for round_ in rounds:
-        inner = select(*selected).where(where, table.c.round.is_(None) if round_ is None
-                                        else table.c.round == round_).subquery()
-        texts = [aggregate(inner.c[c]) for c in columns]
-        row = session.execute(select(*[cast(t, Text) if postgres else t for t in texts])).one()
-        batches.add([json.loads(text) for text in row])
-    return batches.arrays()
+    def aggregate(column):
+        if column.name in _VECTORS:  # JSON has no bytes; one width per version: no separator
+            hexed = func.encode(column, "hex") if postgres else func.hex(column)
+            return func.string_agg(hexed, "") if postgres else func.group_concat(hexed, "")
+        return cast(func.json_agg(column), Text) if postgres else func.json_group_array(column)
+
+    batches: dict[str, _Columns] = {}
+    for name, round_ in groups:
+        inner = select(*[table.c[c] for c in columns]).where(
+            where, table.c.form_version == name,
+            table.c.round.is_(None) if round_ is None else table.c.round == round_).subquery()
+        row = session.execute(select(*[aggregate(inner.c[c]) for c in columns])).one()
+        batches.setdefault(name, _Columns()).add(row)
+    arrays = {name: batch.arrays() for name, batch in batches.items()}
+    return dict(sorted(arrays.items(), key=lambda item: item[1].pop("_first")))
 
 
 class _Columns:
-    """Batches of fetched columns (lists, None when missing), turned into compact arrays."""
+    """Batches of fetched columns of one version, turned into compact arrays."""
 
     def __init__(self):
-        self.batches = {name: [] for name in [*_COLUMNS, "seq"]}
-        self.labels = {name: [] for name in _CODED}
-        self.offsets = dict.fromkeys(_CODED, 0)
+        self.batches = {name: [] for name in [*_COLUMNS, "seq"] if name != "form_version"}
+        self.labels = {name: [] for name in _TEXT}
+        self.offsets = dict.fromkeys(_TEXT, 0)
 
-    def add(self, columns) -> None:
-        """Add one batch: a sequence of columns in ``_COLUMNS`` order, then ``seq``."""
-        for name, values in zip([*_COLUMNS, "seq"], columns, strict=True):
-            if name in _CODED:
+    def add(self, row) -> None:
+        """Add one batch: the aggregates of the columns in ``_COLUMNS`` order, then ``seq``."""
+        for name, text in zip(self.batches, row, strict=True):
+            if name in _VECTORS:
+                self.batches[name].append(np.frombuffer(bytes.fromhex(text or ""), dtype=np.uint8))
+                continue
+            values = json.loads(text)
+            if name in _TEXT:
                 codes, labels = pd.factorize(np.asarray(values, dtype=object))
                 self.batches[name].append((codes, self.offsets[name]))
                 self.labels[name].append(np.asarray(labels, dtype=object))
@@ -255,22 +259,26 @@ class _Columns:
                 self.batches[name].append(np.array(values, dtype=object))
 
     def arrays(self) -> dict:
-        """The columns of every batch, concatenated in ``seq`` order (without ``seq``)."""
-        seq = np.concatenate(self.batches["seq"]) if self.batches["seq"] else np.array([], dtype="int64")
+        """The columns of every batch, in ``seq`` order; ``_first``: the smallest ``seq``."""
+        sizes = [len(s) for s in self.batches["seq"]]
+        seq = np.concatenate(self.batches["seq"]) if sizes else np.array([], dtype="int64")
         order = None if (np.diff(seq) >= 0).all() else np.argsort(seq, kind="stable")
-        out = {}
-        for name in _COLUMNS:
-            batches = self.batches[name]
-            if name in _CODED:
+        out = {"_first": int(seq.min()) if len(seq) else 0}
+        for name, batches in self.batches.items():
+            if name == "seq":
+                continue
+            if name in _TEXT:
                 values = self._decoded(name, batches)
+            elif name in _VECTORS:
+                values = np.concatenate([b.reshape(n, -1) if n else b.reshape(0, 0)
+                                         for b, n in zip(batches, sizes, strict=True) if n]) \
+                    if any(sizes) else np.zeros((0, 0), dtype=np.uint8)
             elif batches:
                 values = np.concatenate(batches)
             else:
                 values = np.array([], dtype="float64" if name in _NUMBERS else
                                   (bool if name == "consented" else object))
-            if order is not None:
-                values = (values[0], values[1][order]) if name == "form_version" else values[order]
-            out[name] = values
+            out[name] = values if order is None else values[order]
         return out
 
     def _decoded(self, name, batches):
@@ -284,8 +292,6 @@ class _Columns:
             remap = np.append(merged[first:first + len(batch_labels)], -1)
             parts.append(remap[codes])  # -1 (missing) picks the last entry: None
         codes = np.concatenate(parts) if parts else np.array([], dtype=np.intp)
-        if name == "form_version":
-            return table[:-1], codes
         return table[codes]
 
 
@@ -323,11 +329,11 @@ def _decode(part: dict, form, *, places, signs_at_least) -> pd.DataFrame:
             body[name] = part[name]
         else:
             body[name] = np.array([None if e is None else e.get(name) for e in extra], dtype=object)
-    points = np.frombuffer(bytes.fromhex("".join(part["points"])), dtype="<f4").reshape(n, len(layout.items))
+    points = _vectors(part["points"], n, len(layout.items), "<f4")
     for j, name in enumerate(layout.items):
         body[name] = points[:, j].astype("float64")
     columns = layout.choice_columns
-    choices = np.frombuffer(bytes.fromhex("".join(part["choices"])), dtype=np.uint8).reshape(n, len(columns))
+    choices = _vectors(part["choices"], n, len(columns), np.uint8)
     for j, column in enumerate(columns):
         values = choices[:, j].astype("float64")
         values[choices[:, j] == _MISSING_CHOICE] = np.nan
@@ -336,3 +342,9 @@ def _decode(part: dict, form, *, places, signs_at_least) -> pd.DataFrame:
     design = pd.DataFrame({"submission_id": part["submission_id"], "round": part["round"],
                            "district_code": part["district_code"], "commune_key": part["commune_key"]})
     return tidy.respondent_frame(design, body, form, places=places, signs_at_least=signs_at_least)
+
+
+def _vectors(raw: np.ndarray, n: int, width: int, dtype) -> np.ndarray:
+    """Rows of stored vector bytes (n x bytes) as an n x ``width`` array of ``dtype``."""
+    values = np.ascontiguousarray(raw).view(dtype) if raw.size else np.zeros((n, 0), dtype=dtype)
+    return values.reshape(n, width)
