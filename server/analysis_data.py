@@ -3,8 +3,9 @@
 ``index_head`` runs inside the sync store's transaction for every saved submission head, so the
 ``respondents`` table always matches the heads: a scored form's head revision is extracted once
 (:func:`analysis.tidy.respondent_record`, the same function the bulk path uses) and a deleted head
-loses its row. ``load_respondents`` reads the table with one query and decodes the point vectors
-with numpy, giving the frame :func:`analysis.tidy.respondents` gives from the JSON answers.
+loses its row. ``load_respondents`` reads the table column by column (one aggregate query per
+version and round, see ``_fetch``) and decodes the point vectors with numpy, giving the frame
+:func:`analysis.tidy.respondents` gives from the JSON answers (a million rows in a few seconds).
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
         form = form_registry.load_form(stored[name])
         counts.append(_counts(part))
         # a respondent the server cannot place (no round or commune answered) is left out
-        placed = part["consented"] & ~np.isnan(part["round"]) & _present(part["commune_key"])
+        placed = part["consented"] & ~np.isnan(part["round"]) & pd.notna(part["commune_key"])
         frame = _decode({key: values[placed] for key, values in part.items()}, form,
                         places=places, signs_at_least=signs_at_least)
         frame.insert(1, "form_version", name)
@@ -183,10 +184,6 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
     elif weights:
         frame["weight"] = pd.Series(dtype="float64")
     return frame
-
-
-def _present(values: np.ndarray) -> np.ndarray:
-    return pd.notna(values)
 
 
 def _fetch(session: Session, form_id: str, version: str | None) -> dict[str, dict]:
@@ -308,7 +305,7 @@ def _extras(values) -> np.ndarray:
 
 
 def _counts(part: dict) -> pd.DataFrame:
-    placed = ~np.isnan(part["round"]) & _present(part["commune_key"])
+    placed = ~np.isnan(part["round"]) & pd.notna(part["commune_key"])
     consented = part["consented"][placed].astype("int64")
     out = pd.DataFrame({"round": part["round"][placed].astype("int64"),
                         "district_code": part["district_code"][placed],
