@@ -89,9 +89,7 @@ def _outreach(activities, year, places):
     return by_type, totals
 
 
-def _levels(frame, indicator, year, design_kw, level):
-    this = frame[frame["round"] == year].reset_index(drop=True)
-    design = Design(this, **design_kw)
+def _levels(design, indicator, level):
     method = design.mean if indicator == "knowledge" else design.proportion
     by_district = method(indicator, by="stratum", level=level).rename(columns={"stratum": "district_code"})
     city = method(indicator, level=level)
@@ -99,11 +97,15 @@ def _levels(frame, indicator, year, design_kw, level):
     return pd.concat([by_district, city], ignore_index=True)
 
 
-def _change(frame, indicator, previous, year, weight, level):
+def _pooled(frame, previous, year):
+    """Rows of both rounds, with strata and PSUs that differ by round (independent samples)."""
     pooled = frame[frame["round"].isin([previous, year])].reset_index(drop=True)
-    pooled = pooled.assign(_stratum=pooled["stratum"].astype(str) + "|" + pooled["round"].astype(str),
-                           _psu=pooled["psu"].astype(str) + "|" + pooled["round"].astype(str),
-                           _all="all")
+    return pooled.assign(_stratum=pooled["stratum"].astype(str) + "|" + pooled["round"].astype(str),
+                         _psu=pooled["psu"].astype(str) + "|" + pooled["round"].astype(str),
+                         _all="all")
+
+
+def _change(pooled, indicator, previous, year, weight, level):
     kw = {"y": indicator, "round": "round", "a": previous, "b": year, "weight": weight, "strata": "_stratum",
           "psu": "_psu", "lonely_psu": "adjust", "level": level}
     parts = []
@@ -154,11 +156,13 @@ def yearly_report(frame, activities, *, year, previous=None, indicators=None, mi
     by_type, totals = _outreach(activities, year, places)
     design_kw = {"weight": weight, "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"}
     rows = []
+    design = Design(frame[frame["round"] == year].reset_index(drop=True), **design_kw)
+    pooled = _pooled(frame, previous, year) if previous is not None else None
     for indicator in indicators:
-        table = _levels(frame, indicator, year, design_kw, level)
+        table = _levels(design, indicator, level)
         table = table[["district_code", "estimate", "se", "ci_low", "ci_high", "n", "deff"]]
         if previous is not None:
-            table = table.merge(_change(frame, indicator, previous, year, weight, level), on="district_code",
+            table = table.merge(_change(pooled, indicator, previous, year, weight, level), on="district_code",
                                 how="left")
         table.insert(1, "indicator", indicator)
         rows.append(table)
