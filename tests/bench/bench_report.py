@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -307,6 +308,13 @@ def main() -> int:
     parser.add_argument("--measure", metavar="URL", help=argparse.SUPPRESS)  # one run, in a child
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="ferry-bench-"))
+    try:
+        return _run(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the default SQLite database too (~0.5 GB)
+
+
+def _run(args, folder: Path) -> int:
     if args.measure:
         print(json.dumps(measure(args.measure, folder)))
         return 0
