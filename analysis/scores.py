@@ -171,7 +171,7 @@ def risk_scores(frame, *, dimensions=None, threshold=AT_RISK_THRESHOLD) -> pd.Da
 
 def add_scores(frame, form, *, signs_at_least=3, weighting="item") -> pd.DataFrame:
     """Append knowledge, signs, hotline, risk and reach columns to a tidy respondent frame."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns leave ``frame`` as it was
     for column, values in knowledge_scores(out, form, weighting=weighting).items():
         out[column] = values
     out["signs_known"] = signs_known(out, form)

@@ -101,19 +101,30 @@ class Design:
             raise DesignInvalid("derived frame must have the design's rows")
         other = copy.copy(self)
         other.frame = frame.reset_index(drop=True)
+        other.__dict__.pop("_domain_cache", None)
         return other
 
     def _domains(self, by):
-        """Group keys (DataFrame) and integer domain code per row (-1: in no domain)."""
+        """Group keys (DataFrame) and integer domain code per row (-1: in no domain).
+
+        Cached per ``by``: the frame of a design does not change (``_with_frame`` makes a new one),
+        and reports ask for the same domains of many indicators.
+        """
         if by is None:
             return pd.DataFrame(index=[0]), np.zeros(len(self.frame), dtype=np.intp)
         cols = [by] if isinstance(by, str) else list(by)
+        cache = self.__dict__.setdefault("_domain_cache", {})
+        key = tuple(cols)
+        if key in cache:
+            keys, codes = cache[key]
+            return keys.copy(), codes
         require_columns(self.frame, cols)
         grouped = self.frame.groupby(cols, sort=True, dropna=True, observed=True)
         codes = grouped.ngroup().to_numpy()
         codes = np.where(np.isnan(codes.astype("float64")), -1, codes).astype(np.intp)
         keys = grouped.size().index.to_frame(index=False)
-        return keys, codes
+        cache[key] = (keys, codes)
+        return keys.copy(), codes
 
     def _tidy(self, keys, est, var, n, nw, deff, level, df=None):
         df = self.df if df is None else df
@@ -144,8 +155,23 @@ class Design:
         member[rows, codes[rows]] = 1.0
         return member
 
-    def _srs_var_of_mean(self, y, member, means):
-        """Variance of a domain mean under SRS without replacement (R ``deff=TRUE``)."""
+    def _srs_var_of_mean(self, y, member, means, codes=None):
+        """Variance of a domain mean under SRS without replacement (R ``deff=TRUE``).
+
+        With ``codes`` (the domain code of each member row, -1 elsewhere) the sums run over the
+        members only (``bincount``): the same additions in the same order as the n x G sums,
+        whose other terms are zeros.
+        """
+        if codes is not None and member.shape[1] > 1:
+            rows = np.flatnonzero(codes >= 0)
+            g, k = codes[rows], member.shape[1]
+            w = self.w[rows]
+            n = np.bincount(g, minlength=k).astype("float64")
+            nw = np.bincount(g, weights=w, minlength=k)
+            resid = np.nan_to_num(y[rows]) - means[g]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s2 = np.bincount(g, weights=w * resid**2, minlength=k) / nw * n / (n - 1)
+                return s2 / n * (1 - n / nw)
         wm = self.w[:, None] * member
         n = member.sum(axis=0)
         nw = wm.sum(axis=0)
@@ -160,22 +186,43 @@ class Design:
         ``domains`` (keys, codes) may be passed to share one set of groups across calls
         (e.g. the same groups in two survey rounds).
         """
+        keys, member, means, z, nw, _ = self._domain_scores(y, by, domains)
+        return keys, member, means, z, nw
+
+    def _domain_scores(self, y, by, domains=None):
+        """``_domain_mean`` plus the domain code of each row counted (-1: not in the estimate).
+
+        With several domains the sums run over each domain's rows only (``bincount``), the same
+        additions in the same order as the n x G column sums, whose other terms are zeros.
+        """
         keys, codes = self._domains(by) if domains is None else domains
         present = ~np.isnan(y)
-        member = self._masks(codes, len(keys), present)
-        wm = self.w[:, None] * member
-        nw = wm.sum(axis=0)
+        k = len(keys)
+        member = self._masks(codes, k, present)
+        counted = np.where(present, codes, -1)
+        yz = np.nan_to_num(y)
+        if k > 1:
+            rows = np.flatnonzero(counted >= 0)
+            g, w = counted[rows], self.w[rows]
+            nw = np.bincount(g, weights=w, minlength=k)
+        else:
+            wm = self.w[:, None] * member
+            nw = wm.sum(axis=0)
         empty = nw <= 0
         if empty.any():
             raise DomainEmpty(
                 f"domain(s) with no positive weight: {keys[empty].to_dict('records')[:5]}",
                 domains=keys[empty].to_dict("records"),
             )
-        yz = np.nan_to_num(y)
-        means = (wm * yz[:, None]).sum(axis=0) / nw
-        # linearised score of a ratio-of-totals mean: w (y - ybar) / N_hat in the domain
-        z = wm * (yz[:, None] - means) / nw
-        return keys, member, means, z, nw
+        if k > 1:
+            means = np.bincount(g, weights=w * yz[rows], minlength=k) / nw
+            # linearised score of a ratio-of-totals mean: w (y - ybar) / N_hat in the domain
+            z = np.zeros((len(codes), k))
+            z[rows, g] = w * (yz[rows] - means[g]) / nw[g]
+        else:
+            means = (wm * yz[:, None]).sum(axis=0) / nw
+            z = wm * (yz[:, None] - means) / nw
+        return keys, member, means, z, nw, counted
 
     def _column(self, y):
         require_columns(self.frame, [y])
@@ -185,9 +232,9 @@ class Design:
     def mean(self, y, by=None, *, level=0.95):
         """Weighted mean of ``y`` per domain (R: ``svymean``/``svyby``) as a tidy frame."""
         values = self._column(y)
-        keys, member, means, z, nw = self._domain_mean(values, by)
-        var = np.diag(self.structure.total_cov(z))
-        deff = _safe_ratio(var, self._srs_var_of_mean(values, member, means))
+        keys, member, means, z, nw, counted = self._domain_scores(values, by)
+        var = self.structure.total_var(z)
+        deff = _safe_ratio(var, self._srs_var_of_mean(values, member, means, counted))
         return self._tidy(keys, means, var, member.sum(axis=0), nw, deff, level)
 
     def total(self, y, by=None, *, level=0.95):

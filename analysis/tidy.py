@@ -53,18 +53,29 @@ def _answers(value) -> dict:
     return value
 
 
-def _check_places(frame: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
+def _census_rows(frame: pd.DataFrame, places: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Check every respondent's commune and district against the census; return the census
+    communes by key and, per row of ``frame``, the position of its commune in them.
+
+    The keys are matched once per distinct commune (a million respondents live in ~80 communes).
+    """
     known = places.set_index("commune_key")
-    keys = frame["commune_key"].astype(str)
-    unknown = sorted(set(keys) - set(known.index))
+    codes, keys = pd.factorize(frame["commune_key"].astype(str).to_numpy(dtype=object))
+    found = known.index.get_indexer(keys)
+    unknown = sorted(set(keys[found < 0]))
     if unknown:
         raise PlaceUnknown(f"commune key(s) not in the census list: {unknown[:5]}", communes=unknown)
-    expected = known.loc[keys, "district_code"].to_numpy()
+    rows = found[codes]
+    expected = known["district_code"].to_numpy()[rows]
     wrong = frame["district_code"].astype(str).to_numpy() != expected
     if wrong.any():
         bad = frame.loc[wrong, ["commune_key", "district_code"]].drop_duplicates()
         raise PlaceUnknown(f"commune(s) filed under the wrong district: {bad.to_dict('records')[:5]}")
-    return known
+    return known, rows
+
+
+def _check_places(frame: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
+    return _census_rows(frame, places)[0]
 
 
 def _consented(answers: dict) -> bool:
@@ -203,7 +214,7 @@ def respondent_frame(design, body, form, *, places=None, signs_at_least=3) -> pd
     from analysis.scores import add_scores
 
     places = census_communes() if places is None else places
-    known = _check_places(design, places)
+    known, rows = _census_rows(design, places)
     layout = respondent_layout(form)
     index = design.index
     out = pd.DataFrame({
@@ -215,7 +226,7 @@ def respondent_frame(design, body, form, *, places=None, signs_at_least=3) -> pd
     out["stratum"] = out["district_code"]
     out["psu"] = out["commune_key"]
     for column in ("district_kind", "commune_kind", "area"):
-        out[column] = known.loc[out["commune_key"], column].to_numpy()
+        out[column] = known[column].to_numpy()[rows]
     if "weight" in design.columns:
         out["weight"] = pd.to_numeric(design["weight"]).astype("float64")
     for name, numeric in layout.profile:

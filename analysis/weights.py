@@ -132,11 +132,21 @@ def design_weights(frame, *, population=None, counts=None, selection="pps", nonr
         total = (table["weight"] * table["respondents"]).groupby(
             [table[round], table[stratum]]).transform("sum")
         table["weight"] = table["weight"] * table["M_h"] / total
-    key = pd.MultiIndex.from_frame(table[[round, psu]].astype({psu: str}))
-    lookup = pd.Series(table["weight"].to_numpy(), index=key)
-    rows = pd.MultiIndex.from_arrays([frame[round].to_numpy(), frame[psu].astype(str).to_numpy()])
-    out = frame.copy()
-    out[name] = lookup.reindex(rows).to_numpy(dtype="float64")
+    # each row's (round, commune) looked up in the table as one integer: pairs of a million
+    # respondents would be a million tuples
+    codes, psus = pd.factorize(frame[psu].astype(str).to_numpy(dtype=object))
+    table_psu = pd.Index(psus).get_indexer(table[psu].astype(str).to_numpy(dtype=object))
+    rounds, round_values = pd.factorize(frame[round].to_numpy())
+    table_round = pd.Index(round_values).get_indexer(table[round].to_numpy())
+    width = len(psus) + 1
+    table_key = np.where((table_psu >= 0) & (table_round >= 0), table_round * width + table_psu, -1)
+    if pd.Index(table_key[table_key >= 0]).has_duplicates:
+        raise DesignInvalid("weight table has duplicate (round, commune) rows")
+    row_key = np.where(rounds >= 0, rounds.astype(np.int64) * width + codes, -2)  # no round: no weight
+    found = pd.Index(table_key).get_indexer(row_key)
+    values = table["weight"].to_numpy(dtype="float64")
+    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns leave ``frame`` as it was
+    out[name] = np.where(found >= 0, values[found], np.nan)
     return out
 
 

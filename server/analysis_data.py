@@ -3,17 +3,22 @@
 ``index_head`` runs inside the sync store's transaction for every saved submission head, so the
 ``respondents`` table always matches the heads: a scored form's head revision is extracted once
 (:func:`analysis.tidy.respondent_record`, the same function the bulk path uses) and a deleted head
-loses its row. ``load_respondents`` reads the table with one query and decodes the point vectors
-with numpy, giving the frame :func:`analysis.tidy.respondents` gives from the JSON answers.
+loses its row. ``load_respondents`` reads the table column by column (one aggregate query per
+version and round, see ``_fetch``) and decodes the point vectors with numpy, giving the frame
+:func:`analysis.tidy.respondents` gives from the JSON answers (a million rows in a few seconds).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Text
+from sqlalchemy import cast
 from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -130,6 +135,10 @@ def reindex(session: Session, *, batch: int = 1000) -> int:
 
 _COLUMNS = ["submission_id", "form_version", "round", "district_code", "commune_key", "consented",
             *PROFILE_COLUMNS, "extra", "points", "choices"]
+#: Text columns: read as codes into a few shared strings (a million rows hold a handful of values).
+_TEXT = ("district_code", "commune_key", *(c for c in PROFILE_COLUMNS if c != "age"))
+_NUMBERS = ("round", "age")
+_VECTORS = ("points", "choices")
 
 
 def load_respondents(form_id: str, version: str | None = None, *, session: Session | None = None,
@@ -151,29 +160,19 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
     if not stored:
         what = f"version {version!r} of form {form_id!r}" if version is not None else f"form {form_id!r}"
         raise ApiError("not-found", f"No {what}.")
-    table = Respondent.__table__
-    select_rows = select(*[table.c[c] for c in _COLUMNS]).where(table.c.form_id == form_id)
-    if version is not None:
-        select_rows = select_rows.where(table.c.form_version == version)
-    rows = session.execute(select_rows.order_by(table.c.seq)).all()
-    # Column-wise from plain tuples: pandas probing SQLAlchemy rows one by one costs more than the query.
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
-    raw = pd.DataFrame({name: list(values) for name, values in zip(_COLUMNS, columns, strict=True)},
-                       columns=_COLUMNS)
     parts, counts = [], []
-    for name, part in raw.groupby("form_version", sort=False) if len(raw) else []:
+    for name, part in _fetch(session, form_id, version).items():  # versions in order of first seq
         form = form_registry.load_form(stored[name])
         counts.append(_counts(part))
         # a respondent the server cannot place (no round or commune answered) is left out
-        placed = part["consented"].astype(bool) & part["round"].notna() & part["commune_key"].notna()
-        frame = _decode(part[placed].reset_index(drop=True), form,
+        placed = part["consented"] & ~np.isnan(part["round"]) & pd.notna(part["commune_key"])
+        frame = _decode({key: values[placed] for key, values in part.items()}, form,
                         places=places, signs_at_least=signs_at_least)
         frame.insert(1, "form_version", name)
         parts.append(frame)
     if not parts:
         form = form_registry.load_form(next(iter(stored.values())))
-        empty = pd.DataFrame(columns=_COLUMNS)
-        frame = _decode(empty, form, places=places, signs_at_least=signs_at_least)
+        frame = _decode(_Columns().arrays(), form, places=places, signs_at_least=signs_at_least)
         frame.insert(1, "form_version", pd.Series(dtype="object"))
         return frame.assign(weight=pd.Series(dtype="float64")) if weights else frame
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -187,34 +186,162 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
     return frame
 
 
-def _counts(part: pd.DataFrame) -> pd.DataFrame:
-    placed = part.dropna(subset=["round", "commune_key"])
-    out = pd.DataFrame({"round": placed["round"].astype("int64"), "district_code": placed["district_code"],
-                        "commune_key": placed["commune_key"],
-                        "respondents": placed["consented"].astype("int64"),
-                        "refusals": 1 - placed["consented"].astype("int64")})
+def _fetch(session: Session, form_id: str, version: str | None) -> dict[str, dict]:
+    """The form's ``respondents`` rows by version (in order of first ``seq``), as arrays by column.
+
+    One aggregate query per version and round (rows in storage order, sorted by ``seq`` here:
+    sorting in the query would double its time) returns each column as one text value: JSON
+    arrays (SQLite's ``json_group_array``, PostgreSQL's ``json_agg``) parsed by the C ``json``
+    decoder, and the point and choice vectors, which have one width per version, as one hex
+    string each. Fetching a million rows as driver tuples, let alone SQLAlchemy rows, costs
+    several times more than the scan; a round keeps every text far below the databases' size
+    limits. Text columns come back as object arrays of a few shared strings (None when
+    missing); ``round`` and ``age`` as floats (NaN when missing); ``consented`` as bools;
+    ``extra`` as dicts or None; ``points`` and ``choices`` as uint8 arrays, one row per row.
+    """
+    table = Respondent.__table__
+    where = table.c.form_id == form_id
+    if version is not None:
+        where = where & (table.c.form_version == version)
+    groups = session.execute(select(table.c.form_version, table.c.round).where(where).distinct()).all()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    columns = [c for c in _COLUMNS if c != "form_version"] + ["seq"]
+
+    def aggregate(column):
+        if column.name in _VECTORS:  # JSON has no bytes; one width per version: no separator
+            hexed = func.encode(column, "hex") if postgres else func.hex(column)
+            return func.string_agg(hexed, "") if postgres else func.group_concat(hexed, "")
+        return cast(func.json_agg(column), Text) if postgres else func.json_group_array(column)
+
+    batches: dict[str, _Columns] = {}
+    for name, round_ in groups:
+        inner = select(*[table.c[c] for c in columns]).where(
+            where, table.c.form_version == name,
+            table.c.round.is_(None) if round_ is None else table.c.round == round_).subquery()
+        row = session.execute(select(*[aggregate(inner.c[c]) for c in columns])).one()
+        batches.setdefault(name, _Columns()).add(row)
+    arrays = {name: batch.arrays() for name, batch in batches.items()}
+    return dict(sorted(arrays.items(), key=lambda item: item[1].pop("_first")))
+
+
+class _Columns:
+    """Batches of fetched columns of one version, turned into compact arrays."""
+
+    def __init__(self):
+        self.batches = {name: [] for name in [*_COLUMNS, "seq"] if name != "form_version"}
+        self.labels = {name: [] for name in _TEXT}
+        self.offsets = dict.fromkeys(_TEXT, 0)
+
+    def add(self, row) -> None:
+        """Add one batch: the aggregates of the columns in ``_COLUMNS`` order, then ``seq``."""
+        for name, text in zip(self.batches, row, strict=True):
+            if name in _VECTORS:
+                self.batches[name].append(np.frombuffer(bytes.fromhex(text or ""), dtype=np.uint8))
+                continue
+            values = json.loads(text)
+            if name in _TEXT:
+                codes, labels = pd.factorize(np.asarray(values, dtype=object))
+                self.batches[name].append((codes, self.offsets[name]))
+                self.labels[name].append(np.asarray(labels, dtype=object))
+                self.offsets[name] += len(labels)
+            elif name in _NUMBERS:
+                self.batches[name].append(np.array(values, dtype="float64"))  # None -> NaN
+            elif name == "consented":
+                self.batches[name].append(np.array(values, dtype=bool))
+            elif name == "seq":
+                self.batches[name].append(np.array(values, dtype="int64"))
+            elif name == "extra":
+                self.batches[name].append(_extras(values))
+            else:
+                self.batches[name].append(np.array(values, dtype=object))
+
+    def arrays(self) -> dict:
+        """The columns of every batch, in ``seq`` order; ``_first``: the smallest ``seq``."""
+        sizes = [len(s) for s in self.batches["seq"]]
+        seq = np.concatenate(self.batches["seq"]) if sizes else np.array([], dtype="int64")
+        order = None if (np.diff(seq) >= 0).all() else np.argsort(seq, kind="stable")
+        out = {"_first": int(seq.min()) if len(seq) else 0}
+        for name, batches in self.batches.items():
+            if name == "seq":
+                continue
+            if name in _TEXT:
+                values = self._decoded(name, batches)
+            elif name in _VECTORS:
+                values = np.concatenate([b.reshape(n, -1) if n else b.reshape(0, 0)
+                                         for b, n in zip(batches, sizes, strict=True) if n]) \
+                    if any(sizes) else np.zeros((0, 0), dtype=np.uint8)
+            elif batches:
+                values = np.concatenate(batches)
+            else:
+                values = np.array([], dtype="float64" if name in _NUMBERS else
+                                  (bool if name == "consented" else object))
+            out[name] = values if order is None else values[order]
+        return out
+
+    def _decoded(self, name, batches):
+        labels = self.labels[name]
+        every = np.concatenate(labels) if labels else np.array([], dtype=object)
+        # the same label in several batches: one shared code (and one string object)
+        merged, unique = pd.factorize(every) if len(every) else (np.array([], dtype=np.intp), every)
+        table = np.append(np.asarray(unique, dtype=object), None)
+        parts = []
+        for (codes, first), batch_labels in zip(batches, labels, strict=True):
+            remap = np.append(merged[first:first + len(batch_labels)], -1)
+            parts.append(remap[codes])  # -1 (missing) picks the last entry: None
+        codes = np.concatenate(parts) if parts else np.array([], dtype=np.intp)
+        return table[codes]
+
+
+def _extras(values) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        if value is None:
+            out[i] = None
+        elif isinstance(value, (str, bytes)):
+            out[i] = json.loads(value)
+        else:
+            out[i] = value
+    return out
+
+
+def _counts(part: dict) -> pd.DataFrame:
+    placed = ~np.isnan(part["round"]) & pd.notna(part["commune_key"])
+    consented = part["consented"][placed].astype("int64")
+    out = pd.DataFrame({"round": part["round"][placed].astype("int64"),
+                        "district_code": part["district_code"][placed],
+                        "commune_key": part["commune_key"][placed],
+                        "respondents": consented, "refusals": 1 - consented})
     return out.groupby(["round", "district_code", "commune_key"], as_index=False).sum()
 
 
-def _decode(part: pd.DataFrame, form, *, places, signs_at_least) -> pd.DataFrame:
+def _decode(part: dict, form, *, places, signs_at_least) -> pd.DataFrame:
     layout = tidy.respondent_layout(form)
-    n = len(part)
-    body = pd.DataFrame(index=part.index)
-    extra = part["extra"].tolist()
+    n = len(part["submission_id"])
+    body = {}
+    extra = part["extra"]
     for name, _numeric in layout.profile:
-        if name in PROFILE_COLUMNS:
-            body[name] = part[name].astype("object")
+        if name == "age":
+            body[name] = part[name]  # floats, NaN when missing: what the frame's numeric age is
+        elif name in PROFILE_COLUMNS:
+            body[name] = part[name]
         else:
-            body[name] = pd.Series([None if e is None else e.get(name) for e in extra], index=part.index,
-                                   dtype="object")
-    points = np.frombuffer(b"".join(part["points"]), dtype="<f4").reshape(n, len(layout.items))
+            body[name] = np.array([None if e is None else e.get(name) for e in extra], dtype=object)
+    points = _vectors(part["points"], n, len(layout.items), "<f4")
     for j, name in enumerate(layout.items):
         body[name] = points[:, j].astype("float64")
     columns = layout.choice_columns
-    choices = np.frombuffer(b"".join(part["choices"]), dtype=np.uint8).reshape(n, len(columns))
+    choices = _vectors(part["choices"], n, len(columns), np.uint8)
     for j, column in enumerate(columns):
         values = choices[:, j].astype("float64")
         values[choices[:, j] == _MISSING_CHOICE] = np.nan
         body[column] = values
-    design = part[["submission_id", "round", "district_code", "commune_key"]]
+    body = pd.DataFrame(body)
+    design = pd.DataFrame({"submission_id": part["submission_id"], "round": part["round"],
+                           "district_code": part["district_code"], "commune_key": part["commune_key"]})
     return tidy.respondent_frame(design, body, form, places=places, signs_at_least=signs_at_least)
+
+
+def _vectors(raw: np.ndarray, n: int, width: int, dtype) -> np.ndarray:
+    """Rows of stored vector bytes (n x bytes) as an n x ``width`` array of ``dtype``."""
+    values = np.ascontiguousarray(raw).view(dtype) if raw.size else np.zeros((n, 0), dtype=dtype)
+    return values.reshape(n, width)

@@ -183,7 +183,8 @@ def full_report():
     response = Response(render_html(report, language=current_language()), mimetype="text/html")
     # the page carries its own stylesheet and inline SVG charts, and nothing else
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; frame-ancestors 'none'")
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+        "frame-ancestors 'none'")
     return response
 
 

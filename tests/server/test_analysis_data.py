@@ -98,3 +98,32 @@ def test_unscorable_answers_are_stored_but_not_indexed(app, store):
         assert store.submission("odd") is not None
         assert store.submission("long") is not None
         assert store.submission("huge") is not None
+
+
+def test_the_column_reader_keeps_commit_order_missing_values_and_extra_answers(app, store):
+    """Rows out of seq order across rounds come back in seq order; NULL as None or NaN; extra as dicts."""
+    rows = [  # (id, seq, round, commune, consented, sex, age, extra)
+        ("c", 30, 2018, "31117", True, "female", 41, {"note": "x\u00e9\"y", "n": 2}),
+        ("a", 10, 2017, None, False, None, None, None),
+        ("d", 40, None, "31117", True, "male", None, None),
+        ("b", 20, 2018, "31117", True, None, 19, None),
+    ]
+    with app.app_context():
+        for sub_id, seq, round_, commune, consented, sex, age, extra in rows:
+            db.session.add(Respondent(
+                submission_id=sub_id, form_id="awareness", form_version="2017.1", seq=seq, round=round_,
+                district_code=None if commune is None else "916", commune_key=commune, consented=consented,
+                sex=sex, age=age, extra=extra, points=bytes([0, 0, 128, 63]) * 2, choices=bytes([1, 2])))
+        db.session.commit()
+        fetched = analysis_data._fetch(db.session, "awareness", None)
+    assert list(fetched) == ["2017.1"]
+    columns = fetched["2017.1"]
+    assert columns["submission_id"].tolist() == ["a", "b", "c", "d"]
+    assert columns["commune_key"].tolist() == [None, "31117", "31117", "31117"]
+    assert columns["sex"].tolist() == [None, None, "female", "male"]
+    assert columns["consented"].tolist() == [False, True, True, True]
+    assert columns["age"].tolist()[1:3] == [19.0, 41.0] and pd.isna(columns["age"][[0, 3]]).all()
+    assert columns["round"].tolist()[:3] == [2017.0, 2018.0, 2018.0] and pd.isna(columns["round"][3])
+    assert columns["extra"].tolist() == [None, None, {"note": "x\u00e9\"y", "n": 2}, None]
+    assert columns["points"].view("<f4").tolist() == [[1.0, 1.0]] * 4
+    assert columns["choices"].tolist() == [[1, 2]] * 4
