@@ -15,13 +15,14 @@ The replicas keep the design: same rounds, districts and communes, more intervie
 The ``respondents`` table has no foreign key, so the replicas need no ``submissions`` rows.
 
 Measured (each run in a fresh child process, so its peak memory is the report's alone): load
-(respondents + outreach log), then every stage with its seconds (indicators per round × district,
-groups, change, DiD, priorities, small areas, channels, risk model CV + projection, yearly report
-and its rendering), the total, and the peak memory as the child's peak resident set size
+(respondents + outreach log), then every stage with its seconds (levels per round × district,
+groups, change, DiD, small areas, risk model CV + projection, ranking, channels, yearly tables,
+HTML, XLSX), the total, and the peak memory as the child's peak resident set size
 (``resource.getrusage``: it counts everything the process holds, numpy buffers and database
 driver memory included, at no cost to the timing; tracemalloc would slow allocation and miss
-the drivers' C buffers). When ``analysis.gap_report`` and ``analysis.report_html`` exist, their
-``build_gap_report`` and ``render_html`` replace the individual report stages. The ratio is the
+the drivers' C buffers). The report is :func:`analysis.gap_report.build_gap_report` (its parts'
+seconds printed beneath it), rendered by ``render_html`` in Vietnamese and English and written as
+XLSX. The ratio is the
 total over a bare pandas groupby computing the same weighted means (round × district knowledge)
 on the loaded frame. Figures are medians over ``--runs`` runs (peak memory: the largest).
 
@@ -33,6 +34,7 @@ Run: python tests/bench/bench_report.py [--respondents 1000000] [--runs 3]
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
@@ -189,81 +191,23 @@ def _bulk_insert(app, rows) -> int:
 
 
 # ------------------------------------------------------------------------------------------ measure
-def _stages(data, session):
-    """The report's stages as (name, function) pairs, on the loaded ``data``."""
-    try:
-        from analysis.gap_report import build_gap_report
-        from analysis.report_html import render_html
-    except ImportError:
-        build_gap_report = render_html = None
-    state = {}
-    if build_gap_report is not None:
-        def gap():
-            state["report"] = build_gap_report(data.respondents, data.activities, year=YEAR,
-                                               previous=PREVIOUS, min_n=10)
+def _stages(data, state):
+    """The report's stages as (name, function) pairs, on the loaded ``data``: the whole awareness-gap
+    report (levels, groups, change, DiD, small areas, risk model, ranking, channels, the yearly
+    tables; :func:`analysis.gap_report.build_gap_report`), its HTML in both languages and its XLSX."""
+    from analysis.gap_report import build_gap_report
+    from analysis.report_html import render_html
+    from analysis.report_tables import write_xlsx
 
-        def html():
-            render_html(state["report"], language="vi")
+    def gap():
+        state["report"] = build_gap_report(data.respondents, data.activities, year=YEAR, previous=PREVIOUS,
+                                           min_n=10)
 
-        return [("gap_report", gap), ("html", html)]
+    def html(language):
+        state[f"html_{language}"] = len(render_html(state["report"], language=language))
 
-    from analysis import tidy
-    from analysis.change import did
-    from analysis.report import render_markdown
-    from analysis.risk import RiskModel
-    from analysis.risk import cross_validated_report
-    from analysis.risk import project_at_risk
-    from analysis.small_area import fay_herriot
-    from server import reports
-
-    frame = data.respondents
-
-    def run_did():
-        exposure = tidy.exposure(data.activities, rounds=data.rounds)
-        # reached: any outreach logged up to the follow-up round (tests/analysis/recovery.py's contrast)
-        last = exposure["last_outreach_year"].notna().to_numpy()
-        reached = set(exposure.loc[(exposure["round"] == YEAR) & last, "commune_key"])
-        pooled = frame[frame["round"].isin([PREVIOUS, YEAR])].reset_index(drop=True)
-        key = pooled["commune_key"]
-        treated = key.isin(reached).to_numpy(dtype="float64")
-        suffix = "|" + pooled["round"].astype(str)
-        pooled = pooled.assign(treated=treated, _stratum=pooled["stratum"] + suffix,
-                               _psu=pooled["psu"] + suffix)
-        did(pooled, y="knowledge", round="round", treated="treated", pre=PREVIOUS, post=YEAR,
-            covariates=("area", "education"), weight="weight", strata="_stratum", psu="_psu",
-            lonely_psu="adjust")
-
-    def small_areas():
-        ranked = state["priorities"]
-        direct = ranked[(ranked["source"] == "survey") & ranked["knowledge_se"].gt(0)]
-        direct = direct.assign(variance=direct["knowledge_se"] ** 2)
-        fay_herriot(direct, estimate="knowledge", variance="variance", covariates=["area"],
-                    area="commune_key")
-
-    def risk():
-        this = frame[frame["round"] == YEAR].reset_index(drop=True)
-        target = this["at_risk"]
-        this = this[target.notna()].reset_index(drop=True)
-        y = target.dropna().astype(bool).to_numpy()
-        cross_validated_report(RiskModel(), this, y, sample_weight=this["weight"], groups="psu")
-        census = RiskModel(categorical=("sex", "area"), numeric=("age",))
-        project_at_risk(census.fit(this, y, sample_weight=this["weight"]))
-
-    def yearly():
-        render_markdown(reports.yearly(data, round_=YEAR, previous=PREVIOUS, min_n=10), language="both")
-
-    return [
-        ("indicators", lambda: reports.indicators(data)),
-        ("groups", lambda: reports.groups(data, round_=YEAR)),
-        ("change", lambda: reports.changes(data, a=PREVIOUS, b=YEAR)),
-        ("did", run_did),
-        ("priorities", lambda: state.__setitem__("priorities", reports.priorities(data, round_=YEAR,
-                                                                                   level="commune"))),
-        ("small_areas", small_areas),
-        ("channels", lambda: reports.channels(data, round_=YEAR)),
-        ("risk", risk),
-        ("yearly", yearly),
-    ]
+    return [("gap_report", gap), ("html_vi", lambda: html("vi")), ("html_en", lambda: html("en")),
+            ("xlsx", lambda: write_xlsx(state["report"], io.BytesIO(), language="vi"))]
 
 
 def measure(url: str, folder: Path) -> dict:
@@ -282,7 +226,8 @@ def measure(url: str, folder: Path) -> dict:
         activities = reports.load_activities(db.session)
         seconds["load_activities"] = time.perf_counter() - start
         data = reports.Data(frame, activities, list(ROUNDS))
-        for name, stage in _stages(data, db.session):
+        state = {}
+        for name, stage in _stages(data, state):
             start = time.perf_counter()
             stage()
             seconds[name] = time.perf_counter() - start
@@ -294,7 +239,9 @@ def measure(url: str, folder: Path) -> dict:
         weighted = (frame["weight"] * frame["knowledge"]).groupby(keys).sum()
         weighted / frame["weight"].where(frame["knowledge"].notna()).groupby(keys).sum()
         bares.append(time.perf_counter() - start)
-    return {"rows": len(frame), "seconds": seconds, "peak_mib": peak, "bare": statistics.median(bares)}
+    parts = {name: float(value) for name, value in state["report"].timings.items()}
+    return {"rows": len(frame), "seconds": seconds, "parts": parts, "peak_mib": peak,
+            "bare": statistics.median(bares)}
 
 
 def main() -> int:
@@ -358,6 +305,9 @@ def _run(args, folder: Path) -> int:
     print(f"  load: {median['load']:.2f} s ({rows / median['load']:,.0f} rows/s)")
     for name in names[1:]:
         print(f"  {name}: {median[name]:.2f} s")
+        if name == "gap_report":
+            for part in runs[0]["parts"]:
+                print(f"    {part}: {statistics.median(r['parts'][part] for r in runs):.2f} s")
     each = ", ".join(f"{t:.1f}" for t in totals)
     print(f"  total: {total:.1f} s (target {TOTAL_TARGET_S:.0f} s; runs {each})")
     print(f"  peak memory (resident set of the report process): {peak:,.0f} MiB "
