@@ -64,15 +64,23 @@ class Design:
         population number of PSUs in the stratum (values > 1) or sampling fraction (<= 1).
     lonely_psu : {"error", "adjust", "certainty"}
         Policy for strata with a single sampled PSU (see module docstring).
+    df : {"design", "domain"}
+        Degrees of freedom of the intervals: ``"design"`` (R, Stata: #PSU − #strata of the whole
+        design, for every domain) or ``"domain"`` (Korn & Graubard: the PSUs holding members of
+        the domain minus their strata; for a domain that is one stratum of 4 PSUs, 3). Ferry's
+        reports use ``"design"``; ``docs/analysis.md`` gives the measured coverage of both.
 
     Raises
     ------
     ColumnMissing, DesignInvalid, TooFewPsus
     """
 
-    def __init__(self, frame, *, weight, strata=None, psu=None, fpc=None, lonely_psu="error"):
+    def __init__(self, frame, *, weight, strata=None, psu=None, fpc=None, lonely_psu="error", df="design"):
         if not isinstance(frame, pd.DataFrame):
             raise DesignInvalid("frame must be a pandas DataFrame")
+        if df not in ("design", "domain"):
+            raise DesignInvalid(f"df must be 'design' or 'domain', got {df!r}")
+        self.df_rule = df
         require_columns(frame, [c for c in (weight, strata, psu, fpc) if c is not None])
         if len(frame) == 0:
             raise DesignInvalid("frame has no rows")
@@ -126,10 +134,24 @@ class Design:
         cache[key] = (keys, codes)
         return keys.copy(), codes
 
-    def _tidy(self, keys, est, var, n, nw, deff, level, df=None):
-        df = self.df if df is None else df
+    def _domain_df(self, member):
+        """Per domain: PSUs holding a member minus their strata (Korn & Graubard's domain df)."""
+        s = self.structure
+        rows, groups = np.nonzero(member)
+        groups = groups.astype(np.int64)
+        psus = np.unique(groups * s.n_psu_total + s.psu[rows])
+        strata = np.unique(groups * s.n_strata + s.stratum[rows])
+        k = member.shape[1]
+        return (np.bincount(psus // s.n_psu_total, minlength=k)
+                - np.bincount(strata // s.n_strata, minlength=k))
+
+    def _tidy(self, keys, est, var, n, nw, deff, level, df=None, member=None):
+        if df is None:
+            df = self._domain_df(member) if self.df_rule == "domain" and member is not None else self.df
+        df = np.broadcast_to(np.asarray(df, dtype="int64"), np.shape(est))
         se = np.sqrt(np.maximum(var, 0.0))
-        q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
+        with np.errstate(invalid="ignore"):
+            q = np.where(df > 0, stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)), np.nan)
         out = keys.copy()
         with np.errstate(divide="ignore", invalid="ignore"):
             cv = np.where(est != 0, se / np.abs(est), np.nan)
@@ -138,7 +160,7 @@ class Design:
             "se": se,
             "ci_low": est - q * se,
             "ci_high": est + q * se,
-            "df": np.full(len(est), df, dtype="int64"),
+            "df": np.array(df, dtype="int64"),
             "deff": deff,
             "cv": cv,
             "n": np.asarray(n, dtype="int64"),
@@ -235,7 +257,7 @@ class Design:
         keys, member, means, z, nw, counted = self._domain_scores(values, by)
         var = self.structure.total_var(z)
         deff = _safe_ratio(var, self._srs_var_of_mean(values, member, means, counted))
-        return self._tidy(keys, means, var, member.sum(axis=0), nw, deff, level)
+        return self._tidy(keys, means, var, member.sum(axis=0), nw, deff, level, member=member)
 
     def total(self, y, by=None, *, level=0.95):
         """Estimated population total of ``y`` per domain (R: ``svytotal``)."""
@@ -246,7 +268,7 @@ class Design:
         totals = z.sum(axis=0)
         var = np.diag(self.structure.total_cov(z))
         deff = _safe_ratio(var, self._srs_var_of_mean(values, member, means) * nw**2)
-        return self._tidy(keys, totals, var, member.sum(axis=0), nw, deff, level)
+        return self._tidy(keys, totals, var, member.sum(axis=0), nw, deff, level, member=member)
 
     def ratio(self, numerator, denominator, by=None, *, level=0.95):
         """Ratio of two totals, sum(w y) / sum(w x), per domain (R: ``svyratio``).
@@ -274,7 +296,7 @@ class Design:
         with np.errstate(divide="ignore", invalid="ignore"):
             s2 = (wm * resid**2).sum(axis=0) / nw * n / (n - 1)
             srs = s2 / n * (1 - n / nw) / (tx / nw) ** 2
-        return self._tidy(keys, r, var, n, nw, _safe_ratio(var, srs), level)
+        return self._tidy(keys, r, var, n, nw, _safe_ratio(var, srs), level, member=member)
 
     def proportion(self, y, by=None, *, level=0.95):
         """Proportion of a binary (0/1 or boolean) ``y`` per domain with a logit CI.
@@ -304,7 +326,9 @@ class Design:
         p = out["estimate"].to_numpy()
         se = out["se"].to_numpy()
         n = out["n"].to_numpy().astype("float64")
-        q = stats.t.ppf(0.5 + level / 2, self.df) if self.df > 0 else np.nan
+        df = out["df"].to_numpy()
+        with np.errstate(invalid="ignore"):
+            q = np.where(df > 0, stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)), np.nan)
         alpha = 1 - level
         inner = (p > 0) & (p < 1)
         low = np.empty_like(p)

@@ -207,3 +207,37 @@ def test_proportion_of_a_categorical_answer(apiclus1):
     np.testing.assert_allclose(
         h[["estimate", "se", "ci_low", "ci_high"]], direct[["estimate", "se", "ci_low", "ci_high"]]
     )
+
+
+def _three_strata(seed=3):
+    """Strata a, b, c of 4 PSUs each, 5 respondents per PSU."""
+    rng = np.random.default_rng(seed)
+    rows = [{"stratum": s, "psu": f"{s}{j}", "w": rng.uniform(1, 3), "y": rng.normal(),
+             "p": rng.random() < 0.4} for s in "abc" for j in range(4) for _ in range(5)]
+    return pd.DataFrame(rows)
+
+
+def test_domain_degrees_of_freedom_count_the_domains_own_psus_and_strata():
+    frame = _three_strata()
+    # a domain that is one stratum; one over 2 PSUs of a and 1 of b; one over everything
+    frame["d"] = np.where(frame["stratum"] == "a", "one-stratum", "rest")
+    frame["e"] = frame["psu"].isin(["a0", "a1", "b0"])
+    design = Design(frame, weight="w", strata="stratum", psu="psu", df="domain")
+    by_stratum = design.mean("y", by="d").set_index("d")
+    assert by_stratum.loc["one-stratum", "df"] == 3 and by_stratum.loc["rest", "df"] == 8 - 2
+    whole = Design(frame, weight="w", strata="stratum", psu="psu").df
+    assert design.mean("y")["df"].item() == 12 - 3 == whole
+    spread = design.total("y", by="e").set_index("e")
+    assert spread.loc[True, "df"] == 3 - 2 and spread.loc[False, "df"] == 9 - 3
+    # the interval is t(domain df) around the same estimate and SE as the design rule
+    plain = Design(frame, weight="w", strata="stratum", psu="psu").mean("y", by="d").set_index("d")
+    row, ref = by_stratum.loc["one-stratum"], plain.loc["one-stratum"]
+    assert row["estimate"] == ref["estimate"] and row["se"] == ref["se"] and ref["df"] == 9
+    assert row["ci_high"] - row["estimate"] == pytest.approx(stats.t.ppf(0.975, 3) * row["se"])
+    # proportions' logit intervals widen with the smaller df too
+    narrow = Design(frame, weight="w", strata="stratum", psu="psu").proportion("p", by="d").set_index("d")
+    wide = design.proportion("p", by="d").set_index("d")
+    assert wide.loc["one-stratum", "ci_low"] < narrow.loc["one-stratum", "ci_low"]
+    assert wide.loc["one-stratum", "ci_high"] > narrow.loc["one-stratum", "ci_high"]
+    with pytest.raises(DesignInvalid):
+        Design(frame, weight="w", strata="stratum", psu="psu", df="satterthwaite")
