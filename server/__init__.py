@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api
 from . import auth
@@ -17,6 +18,7 @@ from .config import defaults
 from .config import ensure_secret_key
 from .extensions import csrf
 from .extensions import db
+from .extensions import limiter
 from .extensions import migrate
 
 
@@ -39,10 +41,16 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
 
     app.request_class = problems.FerryRequest
+    if app.config["PROXY_HOPS"]:
+        # behind N trusted proxies the client's address is in X-Forwarded-For: the sign-in limits count
+        # per client, not per proxy, and redirects keep the https scheme
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=db_setup.MIGRATIONS_DIR, render_as_batch=True,
                      compare_type=True, render_item=db_setup.render_item)
     csrf.init_app(app)
+    limiter.init_app(app)
     db_setup.init_app(app)
     problems.init_app(app)
     auth.init_app(app)

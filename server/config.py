@@ -23,6 +23,17 @@ def defaults(instance_path: str) -> dict:
         "ROUNDS": [2017, 2018, 2019, 2020],
         # Report cells from fewer respondents are withheld from planners.
         "REPORT_MIN_CELL": 10,
+        # Failed sign-ins (the /login page and /api/v1/auth/token together) allowed per client address
+        # and per user name before 429 with Retry-After; successful ones do not count. Argon2 already
+        # makes each guess slow; this stops a patient guesser. RATELIMIT_STORAGE_URI shares the counts
+        # between processes (default: each process counts its own).
+        "SIGN_IN_LIMIT_PER_ADDRESS": "10 per minute; 100 per day",
+        "SIGN_IN_LIMIT_PER_USER": "30 per hour",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Trusted reverse proxies in front of Ferry (0: none). Behind one, set 1, or every client would
+        # share the proxy's address, and its sign-in limit.
+        "PROXY_HOPS": 0,
         # Lifetime of a user's bearer token from /api/v1/auth/token, in hours.
         "USER_TOKEN_HOURS": 12,
         # Browser sessions of the /reports/ pages: absolute lifetime in hours, and the cookie's flags.

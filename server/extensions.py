@@ -1,5 +1,7 @@
 """Flask extensions, created unbound here and bound to each app in ``create_app``."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -26,3 +28,6 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 # Checks only where a view asks for it (the pages' form posts): WTF_CSRF_CHECK_DEFAULT is off.
 csrf = CSRFProtect()
+# Failed sign-ins are limited (server/sign_in_limits.py); no other view is. Counts live in memory,
+# per process, unless RATELIMIT_STORAGE_URI names a shared store (e.g. redis://) for several workers.
+limiter = Limiter(key_func=get_remote_address)

@@ -20,6 +20,7 @@ from ..models import ApiToken
 from ..models import utcnow
 from ..schemas import LoginSchema
 from ..schemas import TokenSchema
+from ..sign_in_limits import limit_sign_in
 from .body import json_body
 
 bp = Blueprint("tokens", __name__, url_prefix="/api/v1/auth")
@@ -27,6 +28,7 @@ bp = Blueprint("tokens", __name__, url_prefix="/api/v1/auth")
 
 @bp.post("/token")
 @access(PUBLIC)
+@limit_sign_in
 def create_token():
     """Exchange a user name and password for a bearer token."""
     args = LoginSchema().load(json_body())

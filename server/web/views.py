@@ -33,6 +33,7 @@ from ..auth import page_access
 from ..auth import start_session
 from ..extensions import db
 from ..problems import ApiError
+from ..sign_in_limits import limit_sign_in
 from . import tables
 from .i18n import current_language
 from .i18n import text
@@ -95,6 +96,7 @@ def login():
 
 @bp.post("/login")
 @page_access(PUBLIC)
+@limit_sign_in
 def login_post():
     """Check the user name and password; start a session and go back to the page asked for."""
     username = request.form.get("username", "").strip()
