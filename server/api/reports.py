@@ -17,6 +17,7 @@ from analysis.report import render_markdown
 from analysis.report_html import render_html
 from analysis.report_tables import write_csv_zip
 from analysis.report_tables import write_xlsx
+from analysis.report_text import note
 
 from .. import reports
 from ..auth import access
@@ -155,6 +156,18 @@ def gap_report_html():
     language = _language()
     report = _gap_report()
     return Response(render_html(report, language=language), mimetype="text/html")
+
+
+@bp.get("/report.json")
+@access(*READERS)
+def gap_report_json():
+    """The awareness-gap report's tables as JSON, with its caveats and build notes (same parameters)."""
+    language = _language()
+    report = _gap_report()
+    return {"year": report.year, "previous": report.previous, "min_cell": report.min_n, "k": report.k,
+            "caveats": list(report.caveats),
+            "notes": [{**entry, "text": note(entry, language)} for entry in report.notes],
+            "tables": {name: reports.records(table) for name, table in report.tables().items()}}
 
 
 @bp.get("/report.xlsx")

@@ -177,6 +177,27 @@ def test_gap_report_html_and_tables(app, client, accounts, stored):
     assert "% [" in html and "% [" not in withheld  # "12% [10%–14%]": every estimate with its CI is withheld
 
 
+def test_gap_report_as_json_matches_the_other_endpoints(app, client, accounts, stored):
+    analyst = accounts.headers("analyst")
+    body = client.get(f"{API}/report.json?round=2018&language=en", headers=analyst).get_json()
+    assert body["year"] == 2018 and body["previous"] == 2017 and body["min_cell"] == 1
+    assert {"levels", "groups", "did", "did_balance", "small_areas", "risk_model", "priorities",
+            "channels", "yearly"} <= set(body["tables"])
+    assert body["caveats"] and all(isinstance(c, str) and c for c in body["caveats"])
+    assert all(note["code"] and note["text"] for note in body["notes"])
+    # the report's levels are the same design-based estimates /indicators serves
+    served = client.get(f"{API}/indicators?round=2018", headers=analyst).get_json()["rows"]
+    served = {(r["indicator"], r["district_code"]): r["estimate"] for r in served}
+    levels = [r for r in body["tables"]["levels"] if r["round"] == 2018]
+    assert levels and all(r["estimate"] == pytest.approx(served[(r["indicator"], r["district_code"])])
+                          for r in levels if (r["indicator"], r["district_code"]) in served)
+    assert sum((r["indicator"], r["district_code"]) in served for r in levels) >= 27
+    app.config["REPORT_MIN_CELL"] = 10**6
+    planner = client.get(f"{API}/report.json?round=2018", headers=accounts.headers("planner")).get_json()
+    assert planner["min_cell"] == 10**6
+    assert all(r["estimate"] is None for r in planner["tables"]["levels"])
+
+
 def test_gap_report_errors(client, accounts, store):
     planner = accounts.headers("planner")
     assert_problem(client.get(f"{API}/report.html?round=2018&language=fr", headers=planner), 422,
