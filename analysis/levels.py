@@ -33,11 +33,13 @@ def estimate(design: Design, indicator: str, by=None, *, level=0.95) -> pd.DataF
 
 
 def round_levels(frame, *, indicators, rounds, weight="weight", strata="stratum", psu="psu", level=0.95,
-                 lonely_psu="adjust") -> pd.DataFrame:
+                 lonely_psu="adjust", columns=LEVEL_COLUMNS) -> pd.DataFrame:
     """Design-based levels per round × district (``stratum``) and for the city (``all``).
 
-    Returns ``round, district_code, indicator`` and :data:`LEVEL_COLUMNS`; one design per round.
+    Returns ``round, district_code, indicator`` and ``columns`` (default :data:`LEVEL_COLUMNS`; any
+    of :data:`analysis.survey.STAT_COLUMNS`); one design per round.
     """
+    columns = list(columns)
     require_columns(frame, ["round", weight, strata, psu, *indicators])
     rows = []
     for r in rounds:
@@ -54,9 +56,9 @@ def round_levels(frame, *, indicators, rounds, weight="weight", strata="stratum"
             table["district_code"] = table["district_code"].astype(str)
             table.insert(0, "indicator", indicator)
             table.insert(0, "round", int(r))
-            rows.append(table[["round", "district_code", "indicator", *LEVEL_COLUMNS]])
+            rows.append(table[["round", "district_code", "indicator", *columns]])
     if not rows:
-        return pd.DataFrame(columns=["round", "district_code", "indicator", *LEVEL_COLUMNS])
+        return pd.DataFrame(columns=["round", "district_code", "indicator", *columns])
     return pd.concat(rows, ignore_index=True)
 
 

@@ -17,6 +17,7 @@ from analysis.report_tables import write_xlsx
 from . import analysis_data
 from . import reports
 from .cli_support import fail_on_api_error
+from .exports import write_workbook
 from .extensions import db
 
 FORMATS = (".csv", ".xlsx", ".md")
@@ -53,9 +54,7 @@ def write_tables(path: Path, tables: dict[str, pd.DataFrame], *, title: str) -> 
     if suffix == ".csv":
         next(iter(tables.values())).to_csv(path, index=False, lineterminator="\n")
     elif suffix == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            for name, table in tables.items():
-                table.to_excel(writer, sheet_name=name[:31], index=False)
+        write_workbook(tables, path)
     else:
         parts = [f"# {title}\n"]
         for name, table in tables.items():

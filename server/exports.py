@@ -73,18 +73,24 @@ def _cell(value):
     return value
 
 
-def xlsx_file(table: pd.DataFrame, *, sheet: str = "respondents") -> str:
-    """Write ``table`` to a temporary .xlsx (openpyxl write-only mode); return its path."""
+def write_workbook(tables: dict[str, pd.DataFrame], file) -> None:
+    """Write named tables to ``file`` (a path or binary file), one sheet each, openpyxl write-only mode."""
     from openpyxl import Workbook
 
+    book = Workbook(write_only=True)
+    for name, table in tables.items():
+        out = book.create_sheet(name[:31])  # Excel's limit on sheet names
+        out.append([str(c) for c in table.columns])
+        for row in table.astype("object").itertuples(index=False, name=None):
+            out.append([_cell(v) for v in row])
+    book.save(file)
+
+
+def xlsx_file(table: pd.DataFrame, *, sheet: str = "respondents") -> str:
+    """Write ``table`` to a temporary .xlsx (openpyxl write-only mode); return its path."""
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="ferry-export-")
     os.close(handle)
-    book = Workbook(write_only=True)
-    out = book.create_sheet(sheet)
-    out.append([str(c) for c in table.columns])
-    for row in table.astype("object").itertuples(index=False, name=None):
-        out.append([_cell(v) for v in row])
-    book.save(path)
+    write_workbook({sheet: table}, path)
     return path
 
 

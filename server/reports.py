@@ -23,6 +23,8 @@ from analysis.errors import DomainEmpty
 from analysis.gap_report import build_gap_report
 from analysis.groups import add_group_columns
 from analysis.groups import group_labels
+from analysis.levels import estimate
+from analysis.levels import round_levels
 from analysis.priority import NeedParameters
 from analysis.priority import channel_reach
 from analysis.priority import prioritise
@@ -96,38 +98,14 @@ def check_round(data: Data, round_, *, name: str = "round") -> int:
     return value
 
 
-def _measure(design: Design, indicator: str, by=None):
-    method = design.mean if indicator == "knowledge" else design.proportion
-    return method(indicator, by=by)
-
-
-def _estimates(frame: pd.DataFrame, indicator: str, by: str | None):
-    """Design-based estimate of ``indicator`` per ``by`` (and overall as ``all``)."""
-    design = Design(frame.reset_index(drop=True), **_DESIGN)
-    parts = []
-    if by is not None:
-        parts.append(_measure(design, indicator, by).rename(columns={by: "domain"}))
-    whole = _measure(design, indicator)
-    whole.insert(0, "domain", "all")
-    parts.append(whole)
-    out = pd.concat(parts, ignore_index=True)
-    return out[[c for c in ("domain", "estimate", "se", "ci_low", "ci_high", "deff", "n", "n_weighted")
-                if c in out.columns]]
-
-
 def indicators(data: Data, *, round_=None, min_n: int = 1) -> pd.DataFrame:
     """Headline indicators per round × district (``district_code`` ``all``: the city), with 95% CIs."""
     rounds = [check_round(data, round_)] if round_ is not None else sorted(
         set(data.rounds) & set(data.respondents["round"]))
-    rows = []
-    for r in rounds:
-        this = data.respondents[data.respondents["round"] == r]
-        for indicator in HEADLINE:
-            table = _estimates(this, indicator, "stratum").rename(columns={"domain": "district_code"})
-            table.insert(0, "indicator", indicator)
-            table.insert(0, "round", r)
-            rows.append(table)
-    return suppress_small(_concat(rows), min_n=min_n)
+    table = round_levels(data.respondents, indicators=list(HEADLINE), rounds=rounds,
+                         columns=["estimate", "se", "ci_low", "ci_high", "deff", "n", "n_weighted"])
+    table = table[["round", "indicator", "district_code", *table.columns[3:]]]
+    return suppress_small(table, min_n=min_n)
 
 
 def groups(data: Data, *, round_, min_n: int = 1, language: str = "en") -> pd.DataFrame:
@@ -140,9 +118,10 @@ def groups(data: Data, *, round_, min_n: int = 1, language: str = "en") -> pd.Da
         member = this[name].fillna(False).astype(bool)
         if not member.any():
             continue
+        domain = this.assign(_in=this[name].astype("object").where(this[name].notna(), None))
+        design = Design(domain, **_DESIGN)
         for indicator in HEADLINE:
-            domain = this.assign(_in=this[name].astype("object").where(this[name].notna(), None))
-            table = _measure(Design(domain, **_DESIGN), indicator, "_in")
+            table = estimate(design, indicator, "_in")
             table = table[table["_in"].astype(bool)].drop(columns="_in")
             table.insert(0, "indicator", indicator)
             table.insert(0, "label", label)
@@ -224,14 +203,18 @@ def channels(data: Data, *, round_, min_n: int = 1) -> pd.DataFrame:
 def yearly(data: Data, *, round_, previous=None, min_n: int = 1) -> YearlyReport:
     """The 12 November report of ``round_`` (change since ``previous``, default the round before)."""
     r = check_round(data, round_)
-    if previous is None:
-        earlier = [x for x in data.rounds if x < r and (data.respondents["round"] == x).any()]
-        previous = earlier[-1] if earlier else None
-    elif previous is not None:
-        previous = check_round(data, previous, name="previous")
+    previous = _previous_round(data, r, previous)
     indicators_ = [c for c in INDICATORS if c in data.respondents.columns]
     return yearly_report(data.respondents, data.activities, year=r, previous=previous,
                          indicators=indicators_, min_n=max(min_n, 1))
+
+
+def _previous_round(data: Data, r: int, previous) -> int | None:
+    """``previous`` checked, or by default the latest earlier round with respondents (None: none)."""
+    if previous is not None:
+        return check_round(data, previous, name="previous")
+    earlier = [x for x in data.rounds if x < r and (data.respondents["round"] == x).any()]
+    return earlier[-1] if earlier else None
 
 
 def _concat(parts):
@@ -258,12 +241,8 @@ def gap_report(data: Data, *, round_, previous=None, min_n: int = 1):
     ``previous`` defaults to the latest earlier round with respondents (none: no change, no DiD).
     """
     r = check_round(data, round_)
-    if previous is None:
-        earlier = [x for x in data.rounds if x < r and (data.respondents["round"] == x).any()]
-        previous = earlier[-1] if earlier else None
-    else:
-        previous = check_round(data, previous, name="previous")
-        if previous >= r:
-            raise ApiError("validation-failed", "previous must be an earlier round than round.",
-                           errors=[{"pointer": "/previous", "detail": f"not before {r}: {previous}"}])
+    previous = _previous_round(data, r, previous)
+    if previous is not None and previous >= r:  # the default is always earlier
+        raise ApiError("validation-failed", "previous must be an earlier round than round.",
+                       errors=[{"pointer": "/previous", "detail": f"not before {r}: {previous}"}])
     return build_gap_report(data.respondents, data.activities, year=r, previous=previous, min_n=max(min_n, 1))

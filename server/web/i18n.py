@@ -116,7 +116,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "hotline": ("Biết đường dây nóng", "Knows the hotline"),
     "risk": ("Có nguy cơ", "At risk"),
     "reasons": ("Lý do", "Reasons"),
-    "reasons_english": ("Lý do hiện chỉ có bằng tiếng Anh.", "Reasons are given in English."),
     "channels_title": ("Kênh tiếp cận theo nhóm, vòng {round}", "Channel reach by group, round {round}"),
     "channels_lead": ("Tỷ lệ người trong nhóm đã nghe về mua bán người qua từng kênh trong 12 tháng qua.",
                       "Share of each group who heard about trafficking through each channel in the last "

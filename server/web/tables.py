@@ -15,6 +15,7 @@ import pandas as pd
 from analysis.population import communes
 
 from .. import reports
+from ..exports import write_workbook
 from ..problems import ApiError
 
 PAGES = ("overview", "districts", "groups", "change", "priorities", "channels", "yearly")
@@ -139,8 +140,5 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:
     """An XLSX workbook with one sheet per table."""
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in tables.items():
-            cells = frame.astype("object").where(frame.notna(), None)
-            cells.to_excel(writer, sheet_name=name[:31], index=False)
+    write_workbook(tables, buffer)
     return buffer.getvalue()

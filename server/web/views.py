@@ -174,14 +174,17 @@ def yearly():
     return _page("yearly")
 
 
+def _gap_report():
+    data = _data()
+    return reports.gap_report(data, round_=tables.choose(data, request.args).round,
+                              previous=request.args.get("previous"), min_n=_min_n())
+
+
 @bp.get("/reports/full")
 @page_access(*READERS)
 def full_report():
     """The whole awareness-gap report of a round as one self-contained HTML page, to save or send."""
-    data = _data()
-    choices = tables.choose(data, request.args)
-    report = reports.gap_report(data, round_=choices.round, previous=request.args.get("previous"),
-                                min_n=_min_n())
+    report = _gap_report()
     response = Response(render_html(report, language=current_language()), mimetype="text/html")
     # the page carries its own stylesheet and inline SVG charts, and nothing else
     response.headers["Content-Security-Policy"] = (
@@ -196,10 +199,7 @@ def full_report_tables(fmt: str):
     """The full report's tables: one XLSX sheet each, or a zip of CSV files."""
     if fmt not in ("xlsx", "zip"):
         raise ApiError("not-found", f"No tables.{fmt}: formats xlsx and zip.")
-    data = _data()
-    choices = tables.choose(data, request.args)
-    report = reports.gap_report(data, round_=choices.round, previous=request.args.get("previous"),
-                                min_n=_min_n())
+    report = _gap_report()
     buffer = io.BytesIO()
     language = current_language()
     if fmt == "xlsx":
