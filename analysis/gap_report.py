@@ -53,13 +53,13 @@ from analysis.priority import channel_reach
 from analysis.priority import place_estimates
 from analysis.priority import rank_by_need
 from analysis.priority import reasons
-from analysis.report import INDICATORS
-from analysis.report import YearlyReport
-from analysis.report import yearly_report
 from analysis.risk import RiskModel
 from analysis.risk import cross_validated_report
 from analysis.risk import project_at_risk
 from analysis.survey import Design
+from analysis.yearly_report import INDICATORS
+from analysis.yearly_report import YearlyReport
+from analysis.yearly_report import yearly_report
 
 __all__ = ["HEADLINE", "GapReport", "build_gap_report"]
 

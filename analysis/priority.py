@@ -21,7 +21,7 @@ Estimates
 ---------
 Districts: design-based means and proportions (:class:`analysis.survey.Design`, strata
 districts, PSUs communes). Communes: the benchmarked small-area estimates of
-:func:`analysis.communes.commune_estimates` for every census commune: a Fay–Herriot EBLUP with
+:func:`analysis.commune_estimates.commune_estimates` for every census commune: a Fay–Herriot EBLUP with
 census covariates where people were interviewed (``source`` ``small-area``), the model
 (synthetic) estimate where nobody was (``source`` ``model``), both benchmarked so that the
 communes of a district average (adult-weighted) to the district's design-based estimate. The
@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._taylor import require_columns
-from analysis.communes import commune_estimates
+from analysis.commune_estimates import commune_estimates
 from analysis.disclosure import MIN_N
 from analysis.disclosure import suppress_small
 from analysis.errors import VariableInvalid
@@ -100,7 +100,7 @@ def _district_estimates(frame, params, design_kw):
 
 
 def _commune_estimates(frame, year, params, design_kw, districts):
-    """Benchmarked small-area estimates (:mod:`analysis.communes`) of the three figures, per commune."""
+    """Benchmarked small-area estimates (:mod:`analysis.commune_estimates`) of the three figures."""
     out = None
     targets = districts.set_index("district_code")
     for name, column in (("knowledge", params.knowledge), ("risk", params.risk), ("hotline", params.hotline)):
@@ -140,7 +140,7 @@ def place_estimates(frame, exposure=None, *, year, level="commune", params=None,
     ``frame`` holds weighted respondents (``analysis.weights.design_weights``); only round
     ``year`` is used. ``exposure`` is :func:`analysis.tidy.exposure` over the rounds up to
     ``year`` (None: no outreach logged). Communes (``level="commune"``, all 85 of the census) get
-    the benchmarked small-area estimates of :mod:`analysis.communes` (``source`` ``small-area`` or
+    the benchmarked small-area estimates of :mod:`analysis.commune_estimates` (``source`` ``small-area`` or
     ``model``; also ``<figure>_direct`` and ``<figure>_shrinkage``), so the frame also needs
     ``district_code`` and ``commune_key``.
     """

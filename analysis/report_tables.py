@@ -2,7 +2,7 @@
 
 Headers and code labels are in the chosen language; codes stay beside their labels so tables can be
 joined. Withheld figures are empty cells, never 0. The XLSX is written in openpyxl's write-only mode
-(rows streamed to the file, as :mod:`server.exports` does), so memory does not grow with the sheet.
+(rows streamed to the file, as :mod:`server.reports.exports` does), so memory does not grow with the sheet.
 """
 
 from __future__ import annotations

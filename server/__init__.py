@@ -7,19 +7,19 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api
-from . import auth
-from . import cli
-from . import db_setup
-from . import problems
-from . import sync_http
-from . import web
-from .config import defaults
-from .config import ensure_secret_key
-from .extensions import csrf
-from .extensions import db
-from .extensions import limiter
-from .extensions import migrate
+from server import api
+from server import problems
+from server import web
+from server.api import access as auth
+from server.cli import commands as cli
+from server.config import defaults
+from server.config import ensure_secret_key
+from server.extensions import csrf
+from server.extensions import db
+from server.extensions import limiter
+from server.extensions import migrate
+from server.models import database as db_setup
+from server.sync import edge as sync_http
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -3,7 +3,7 @@
 import os
 import secrets
 
-from . import sync_http
+from server.sync import edge as sync_http
 
 MiB = 1024 * 1024
 

@@ -28,6 +28,6 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 # Checks only where a view asks for it (the pages' form posts): WTF_CSRF_CHECK_DEFAULT is off.
 csrf = CSRFProtect()
-# Failed sign-ins are limited (server/sign_in_limits.py); no other view is. Counts live in memory,
+# Failed sign-ins are limited (server/api/sign_in_limits.py); no other view is. Counts live in memory,
 # per process, unless RATELIMIT_STORAGE_URI names a shared store (e.g. redis://) for several workers.
 limiter = Limiter(key_func=get_remote_address)

@@ -19,9 +19,8 @@ from werkzeug.exceptions import InternalServerError
 
 from analysis.errors import AnalysisError
 from forms.errors import FormError
+from server.extensions import db
 from sync.errors import SyncError
-
-from .extensions import db
 
 log = logging.getLogger(__name__)
 

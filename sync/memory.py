@@ -18,17 +18,17 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
 
-from .errors import NotFound
-from .errors import WriteConflict
-from .protocol import change_size
-from .store import Change
-from .store import Conflict
-from .store import DeviceState
-from .store import FormVersion
-from .store import OpRecord
-from .store import QuarantineItem
-from .store import Revision
-from .store import SubmissionHead
+from sync.errors import NotFound
+from sync.errors import WriteConflict
+from sync.protocol import change_size
+from sync.store import Change
+from sync.store import Conflict
+from sync.store import DeviceState
+from sync.store import FormVersion
+from sync.store import OpRecord
+from sync.store import QuarantineItem
+from sync.store import Revision
+from sync.store import SubmissionHead
 
 _TABLES = ("ops", "submissions", "revisions", "quarantine", "conflicts", "changes", "devices", "horizons",
            "meta")

@@ -18,9 +18,9 @@ import uuid
 from dataclasses import dataclass
 from dataclasses import field
 
-from .errors import CursorInvalid
-from .errors import EnvelopeInvalid
-from .errors import ProtocolUnsupported
+from sync.errors import CursorInvalid
+from sync.errors import EnvelopeInvalid
+from sync.errors import ProtocolUnsupported
 
 PROTOCOL = 1
 SUPPORTED_PROTOCOLS = (1,)

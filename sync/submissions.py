@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .protocol import Operation
-from .store import Conflict
-from .store import QuarantineItem
-from .store import Revision
-from .store import Store
-from .store import SubmissionHead
+from sync.protocol import Operation
+from sync.store import Conflict
+from sync.store import QuarantineItem
+from sync.store import Revision
+from sync.store import Store
+from sync.store import SubmissionHead
 
 # Reasons a coordinator can cure (publish the form version, fix the create) and then re-validate.
 FIXABLE_REASONS = frozenset({

@@ -8,8 +8,8 @@ import json
 import zlib
 from typing import BinaryIO
 
-from .errors import EnvelopeInvalid
-from .errors import PayloadTooLarge
+from sync.errors import EnvelopeInvalid
+from sync.errors import PayloadTooLarge
 
 CHUNK = 64 << 10
 

@@ -84,7 +84,7 @@ def migrate_to_head(app) -> None:
     """Apply every migration to the app's database."""
     from flask_migrate import upgrade
 
-    from server.db_setup import MIGRATIONS_DIR
+    from server.models.database import MIGRATIONS_DIR
 
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
@@ -168,8 +168,8 @@ def runner(app):
 @pytest.fixture
 def places(app):
     """Load the reference places and rounds into the test database."""
-    from server import reference
     from server.extensions import db
+    from server.models import reference
 
     with app.app_context():
         reference.load_places(db.session)
@@ -185,8 +185,8 @@ class Accounts:
 
     def user(self, role: str, username: str | None = None, password: str = "correct horse battery"):
         """Create a user with ``role``; return ``(username, password, headers)``."""
-        from server import accounts
-        from server.auth import issue_token
+        from server.accounts import users as accounts
+        from server.api.access import issue_token
         from server.extensions import db
 
         username = username or f"{role}-{uuid.uuid4().hex[:6]}"
@@ -204,8 +204,8 @@ class Accounts:
         """Create an enumerator with an enrolled device; return ``(device_id, headers)``."""
         import datetime as dt
 
-        from server import accounts
-        from server.auth import issue_token
+        from server.accounts import users as accounts
+        from server.api.access import issue_token
         from server.extensions import db
 
         username = username or self.user("enumerator")[0]

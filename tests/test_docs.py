@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from server.cli import leaf_commands
+from server.cli.commands import leaf_commands
 from server.problems import all_codes
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,18 +2,18 @@
 
 from flask import Flask
 
-from . import assignments
-from . import blobs
-from . import devices
-from . import exports
-from . import forms
-from . import health
-from . import places
-from . import reports
-from . import review
-from . import sync
-from . import tokens
-from . import users
+from server.api import assignments
+from server.api import blobs
+from server.api import devices
+from server.api import exports
+from server.api import forms
+from server.api import health
+from server.api import places
+from server.api import reports
+from server.api import review
+from server.api import sync
+from server.api import tokens
+from server.api import users
 
 BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp, sync.bp, devices.bp, review.bp,
               assignments.bp, blobs.bp, exports.bp, reports.bp)

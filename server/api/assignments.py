@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import request
 
-from .. import assignments
-from ..auth import access
-from ..auth import current_principal
-from ..extensions import db
-from ..schemas import AssignmentSchema
-from ..schemas import AssignmentsPutSchema
-from ..schemas import AssignmentsQuerySchema
-from .body import json_body
+from server.api.access import access
+from server.api.access import current_principal
+from server.api.body import json_body
+from server.api.schemas import AssignmentSchema
+from server.api.schemas import AssignmentsPutSchema
+from server.api.schemas import AssignmentsQuerySchema
+from server.extensions import db
+from server.sync import assignments
 
 bp = Blueprint("assignments", __name__, url_prefix="/api/v1/users")
 

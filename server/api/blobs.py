@@ -7,14 +7,14 @@ from flask import Response
 from flask import current_app
 from flask import request
 
-from .. import blobs
-from ..auth import DEVICE
-from ..auth import access
-from ..extensions import db
-from ..problems import ApiError
-from ..schemas import BlobCreateSchema
-from ..schemas import BlobSchema
-from .body import json_body
+from server.api.access import DEVICE
+from server.api.access import access
+from server.api.body import json_body
+from server.api.schemas import BlobCreateSchema
+from server.api.schemas import BlobSchema
+from server.extensions import db
+from server.problems import ApiError
+from server.sync import blobs
 
 bp = Blueprint("blobs", __name__, url_prefix="/api/v1/blobs")
 

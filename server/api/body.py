@@ -2,7 +2,7 @@
 
 from flask import request
 
-from ..problems import ApiError
+from server.problems import ApiError
 
 
 def json_body() -> dict:

@@ -10,13 +10,13 @@ from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
 
-from .. import devices
-from ..accounts import enroll_device
-from ..auth import access
-from ..auth import current_principal
-from ..extensions import db
-from ..models import utcnow
-from .body import json_body
+from server.accounts.users import enroll_device
+from server.api.access import access
+from server.api.access import current_principal
+from server.api.body import json_body
+from server.extensions import db
+from server.models import utcnow
+from server.sync import devices
 
 bp = Blueprint("devices", __name__, url_prefix="/api/v1/devices")
 

@@ -7,12 +7,12 @@ from flask import Response
 from flask import request
 from flask import stream_with_context
 
-from .. import exports
-from .. import form_registry
-from ..analysis_data import load_respondents
-from ..auth import access
-from ..extensions import db
-from ..problems import ApiError
+from server.api.access import access
+from server.extensions import db
+from server.forms import registry as form_registry
+from server.problems import ApiError
+from server.reports import exports
+from server.reports.data import load_respondents
 
 bp = Blueprint("exports", __name__, url_prefix="/api/v1/forms")
 

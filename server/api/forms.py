@@ -8,15 +8,15 @@ from flask import Blueprint
 from flask import Response
 from flask import request
 
-from .. import form_registry
-from ..auth import AUTHENTICATED
-from ..auth import access
-from ..auth import current_principal
-from ..extensions import db
-from ..problems import ApiError
-from ..schemas import FormStateSchema
-from ..schemas import FormVersionSchema
-from .body import json_body
+from server.api.access import AUTHENTICATED
+from server.api.access import access
+from server.api.access import current_principal
+from server.api.body import json_body
+from server.api.schemas import FormStateSchema
+from server.api.schemas import FormVersionSchema
+from server.extensions import db
+from server.forms import registry as form_registry
+from server.problems import ApiError
 
 bp = Blueprint("forms", __name__, url_prefix="/api/v1/forms")
 

@@ -6,13 +6,13 @@ from flask import Blueprint
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..auth import PUBLIC
-from ..auth import access
-from ..db_setup import MIGRATIONS_DIR
-from ..db_setup import schema_status
-from ..problems import SERVER_PROBLEMS
-from ..problems import ApiError
-from ..problems import all_codes
+from server.api.access import PUBLIC
+from server.api.access import access
+from server.models.database import MIGRATIONS_DIR
+from server.models.database import schema_status
+from server.problems import SERVER_PROBLEMS
+from server.problems import ApiError
+from server.problems import all_codes
 
 bp = Blueprint("health", __name__)
 

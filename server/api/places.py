@@ -7,14 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from forms.places import UNIT_LIST_2019
-
-from ..auth import AUTHENTICATED
-from ..auth import access
-from ..extensions import db
-from ..models import District
-from ..models import UnitList
-from ..problems import ApiError
-from ..schemas import UnitListSchema
+from server.api.access import AUTHENTICATED
+from server.api.access import access
+from server.api.schemas import UnitListSchema
+from server.extensions import db
+from server.models import District
+from server.models import UnitList
+from server.problems import ApiError
 
 bp = Blueprint("places", __name__, url_prefix="/api/v1")
 

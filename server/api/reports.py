@@ -13,17 +13,16 @@ from flask import Response
 from flask import current_app
 from flask import request
 
-from analysis.report import render_markdown
 from analysis.report_html import render_html
 from analysis.report_tables import write_csv_zip
 from analysis.report_tables import write_xlsx
 from analysis.report_text import note
-
-from .. import reports
-from ..auth import access
-from ..auth import current_principal
-from ..extensions import db
-from ..problems import ApiError
+from analysis.yearly_report import render_markdown
+from server.api.access import access
+from server.api.access import current_principal
+from server.extensions import db
+from server.problems import ApiError
+from server.reports import service as reports
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
 

@@ -9,15 +9,14 @@ from flask import request
 from marshmallow import Schema
 from marshmallow import fields
 
+from server.api.access import access
+from server.api.access import current_principal
+from server.api.body import json_body
+from server.extensions import db
+from server.models import audit
+from server.models import utcnow
+from server.sync.edge import store
 from sync import engine
-
-from ..auth import access
-from ..auth import current_principal
-from ..extensions import db
-from ..models import audit
-from ..models import utcnow
-from ..sync_http import store
-from .body import json_body
 
 bp = Blueprint("review", __name__, url_prefix="/api/v1/sync")
 STAFF = ("admin", "coordinator")

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from server.api.access import DEVICE
+from server.api.access import PUBLIC
+from server.api.access import access
+from server.models import utcnow
+from server.sync import devices
+from server.sync.edge import admitted
+from server.sync.edge import device_ref
+from server.sync.edge import json_request
+from server.sync.edge import json_response
+from server.sync.edge import limits
+from server.sync.edge import store
 from sync import engine
 from sync.errors import EnvelopeInvalid
 from sync.protocol import PullRequest
 from sync.protocol import PushRequest
-
-from .. import devices
-from ..auth import DEVICE
-from ..auth import PUBLIC
-from ..auth import access
-from ..models import utcnow
-from ..sync_http import admitted
-from ..sync_http import device_ref
-from ..sync_http import json_request
-from ..sync_http import json_response
-from ..sync_http import limits
-from ..sync_http import store
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1")
 

@@ -9,19 +9,19 @@ from flask import current_app
 from flask import request
 from sqlalchemy import select
 
-from ..accounts import log_in
-from ..auth import AUTHENTICATED
-from ..auth import PUBLIC
-from ..auth import access
-from ..auth import current_principal
-from ..auth import hash_secret
-from ..extensions import db
-from ..models import ApiToken
-from ..models import utcnow
-from ..schemas import LoginSchema
-from ..schemas import TokenSchema
-from ..sign_in_limits import limit_sign_in
-from .body import json_body
+from server.accounts.users import log_in
+from server.api.access import AUTHENTICATED
+from server.api.access import PUBLIC
+from server.api.access import access
+from server.api.access import current_principal
+from server.api.access import hash_secret
+from server.api.body import json_body
+from server.api.schemas import LoginSchema
+from server.api.schemas import TokenSchema
+from server.api.sign_in_limits import limit_sign_in
+from server.extensions import db
+from server.models import ApiToken
+from server.models import utcnow
 
 bp = Blueprint("tokens", __name__, url_prefix="/api/v1/auth")
 

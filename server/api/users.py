@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import select
 
-from ..accounts import create_user
-from ..auth import access
-from ..auth import current_principal
-from ..extensions import db
-from ..models import User
-from ..schemas import UserCreateSchema
-from ..schemas import UserSchema
-from .body import json_body
+from server.accounts.users import create_user
+from server.api.access import access
+from server.api.access import current_principal
+from server.api.body import json_body
+from server.api.schemas import UserCreateSchema
+from server.api.schemas import UserSchema
+from server.extensions import db
+from server.models import User
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
 

@@ -1,37 +1,37 @@
 """The data model. Schema changes go through Alembic migrations in ``server/migrations``."""
 
-from .assignments import Assignment
-from .audit import AuditEntry
-from .audit import record as audit
-from .forms import FORM_STATES
-from .forms import Form
-from .forms import FormAttachment
-from .forms import FormVersion
-from .people import ROLES
-from .people import ApiToken
-from .people import Device
-from .people import EnrolmentCode
-from .people import User
-from .places import Commune
-from .places import District
-from .places import DistrictAgePopulation
-from .places import UnitList
-from .respondents import Respondent
-from .rounds import Round
-from .submissions import Blob
-from .submissions import BlobChunk
-from .submissions import BucketChange
-from .submissions import BucketHorizon
-from .submissions import Counter
-from .submissions import DeviceSync
-from .submissions import QuarantinedSubmission
-from .submissions import ServerState
-from .submissions import Submission
-from .submissions import SubmissionConflict
-from .submissions import SubmissionRevision
-from .submissions import SyncOp
-from .submissions import next_seq
-from .types import utcnow
+from server.models.assignments import Assignment
+from server.models.audit import AuditEntry
+from server.models.audit import record as audit
+from server.models.forms import FORM_STATES
+from server.models.forms import Form
+from server.models.forms import FormAttachment
+from server.models.forms import FormVersion
+from server.models.people import ROLES
+from server.models.people import ApiToken
+from server.models.people import Device
+from server.models.people import EnrolmentCode
+from server.models.people import User
+from server.models.places import Commune
+from server.models.places import District
+from server.models.places import DistrictAgePopulation
+from server.models.places import UnitList
+from server.models.respondents import Respondent
+from server.models.rounds import Round
+from server.models.submissions import Blob
+from server.models.submissions import BlobChunk
+from server.models.submissions import BucketChange
+from server.models.submissions import BucketHorizon
+from server.models.submissions import Counter
+from server.models.submissions import DeviceSync
+from server.models.submissions import QuarantinedSubmission
+from server.models.submissions import ServerState
+from server.models.submissions import Submission
+from server.models.submissions import SubmissionConflict
+from server.models.submissions import SubmissionRevision
+from server.models.submissions import SyncOp
+from server.models.submissions import next_seq
+from server.models.types import utcnow
 
 __all__ = [
     "Blob", "BlobChunk", "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from ..extensions import db
-from .places import Commune
-from .rounds import Round
-from .types import UTCDateTime
-from .types import utcnow
+from server.extensions import db
+from server.models.places import Commune
+from server.models.rounds import Round
+from server.models.types import UTCDateTime
+from server.models.types import utcnow
 
 
 class Assignment(db.Model):

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 
-from ..extensions import db
-from .types import JsonDocument
-from .types import UTCDateTime
-from .types import utcnow
+from server.extensions import db
+from server.models.types import JsonDocument
+from server.models.types import UTCDateTime
+from server.models.types import utcnow
 
 
 class AuditEntry(db.Model):

@@ -14,11 +14,10 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from forms import versions
-
-from ..extensions import db
-from .types import JsonDocument
-from .types import UTCDateTime
-from .types import utcnow
+from server.extensions import db
+from server.models.types import JsonDocument
+from server.models.types import UTCDateTime
+from server.models.types import utcnow
 
 #: Devices receive open versions; closing ones no longer go to devices but still accept late uploads.
 FORM_STATES = versions.STATES

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from ..extensions import db
-from .types import UTCDateTime
-from .types import utcnow
+from server.extensions import db
+from server.models.types import UTCDateTime
+from server.models.types import utcnow
 
 ROLES = ("admin", "coordinator", "enumerator", "analyst", "planner")
 _ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from ..extensions import db
+from server.extensions import db
 
 
 class UnitList(db.Model):

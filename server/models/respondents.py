@@ -16,8 +16,8 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-from ..extensions import db
-from .types import NullableJson
+from server.extensions import db
+from server.models.types import NullableJson
 
 #: Profile questions of the built-in awareness form kept as typed columns; any other profile
 #: answer of a scored form goes to ``extra``.

@@ -7,7 +7,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-from ..extensions import db
+from server.extensions import db
 
 
 class Round(db.Model):

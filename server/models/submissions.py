@@ -21,10 +21,10 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 
-from ..extensions import db
-from .types import JsonDocument
-from .types import NullableJson
-from .types import UTCDateTime
+from server.extensions import db
+from server.models.types import JsonDocument
+from server.models.types import NullableJson
+from server.models.types import UTCDateTime
 
 ID = String(64)
 

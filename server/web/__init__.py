@@ -1,7 +1,7 @@
 """Pages for people with a browser: sign-in, and the reports at ``/reports/`` (Vietnamese and English).
 
 Server-rendered HTML that works without JavaScript and loads nothing from other sites. The pages
-authenticate with a signed session cookie (``server.auth.page_access``); their form posts carry a
+authenticate with a signed session cookie (``server.api.access.page_access``); their form posts carry a
 CSRF token (Flask-WTF), checked here and nowhere else, so the bearer-token API is unaffected.
 """
 
@@ -17,15 +17,15 @@ from flask import render_template
 from flask import request
 from flask_wtf.csrf import CSRFError
 
-from .. import reports
-from ..auth import session_principal
-from ..extensions import csrf
-from ..problems import HTML_RENDERER
-from ..problems import ApiError
-from ..problems import prefers_html
-from . import i18n
-from . import tables
-from .views import bp
+from server.api.access import session_principal
+from server.extensions import csrf
+from server.problems import HTML_RENDERER
+from server.problems import ApiError
+from server.problems import prefers_html
+from server.reports import service as reports
+from server.web import i18n
+from server.web import tables
+from server.web.views import bp
 
 #: Paths whose errors a browser sees as an HTML page (the pages, and mistyped URLs under them).
 PAGE_PATHS = ("/reports", "/login", "/logout")

@@ -2,7 +2,7 @@
 
 The language comes from ``?lang=vi|en`` (remembered in a cookie), else the cookie, else Vietnamese.
 Labels of indicators, groups, channels and activity types come from where they are defined
-(``analysis.report``, ``analysis/groups.json``, the built-in forms), not from here.
+(``analysis.yearly_report``, ``analysis/groups.json``, the built-in forms), not from here.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import g
 from flask import request
 
 from analysis.groups import group_labels
-from analysis.report import INDICATORS
+from analysis.yearly_report import INDICATORS
 from forms import library
 
 LANGUAGES = ("vi", "en")
@@ -184,7 +184,7 @@ def _pick(pair) -> str:
 
 
 def indicator_label(name: str) -> str:
-    """An indicator's label (``analysis.report.INDICATORS``) in the current language."""
+    """An indicator's label (``analysis.yearly_report.INDICATORS``) in the current language."""
     return _pick(INDICATORS.get(name, (name, name)))
 
 

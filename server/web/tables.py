@@ -1,4 +1,4 @@
-"""What each page shows: its choices (round, level...) from the query, its tables from ``server.reports``.
+"""What each page shows: its choices (round, level...) from the query, its tables from the reports service.
 
 A page and its CSV/XLSX downloads call the same :func:`build`, so a download is exactly the table on
 screen (withheld cells empty, with the ``suppressed`` column saying why they are empty).
@@ -13,10 +13,9 @@ from functools import cache
 import pandas as pd
 
 from analysis.population import communes
-
-from .. import reports
-from ..exports import write_workbook
-from ..problems import ApiError
+from server.problems import ApiError
+from server.reports import service as reports
+from server.reports.exports import write_workbook
 
 PAGES = ("overview", "districts", "groups", "change", "priorities", "channels", "yearly")
 LEVELS = ("commune", "district")

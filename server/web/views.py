@@ -1,6 +1,6 @@
 """The pages: sign-in and sign-out, and the reports at ``/reports/`` for analysts and planners.
 
-Views are thin: read the choices, call :func:`tables.build` (which calls ``server.reports``), render.
+Views are thin: read the choices, call :func:`tables.build` (which calls ``server.reports.service``), render.
 Planners get cells of fewer than ``REPORT_MIN_CELL`` respondents withheld; analysts see every cell.
 """
 
@@ -23,20 +23,19 @@ from flask import url_for
 from analysis.report_html import render_html
 from analysis.report_tables import write_csv_zip
 from analysis.report_tables import write_xlsx
-
-from .. import accounts
-from .. import reports
-from ..auth import PUBLIC
-from ..auth import current_principal
-from ..auth import end_session
-from ..auth import page_access
-from ..auth import start_session
-from ..extensions import db
-from ..problems import ApiError
-from ..sign_in_limits import limit_sign_in
-from . import tables
-from .i18n import current_language
-from .i18n import text
+from server.accounts import users as accounts
+from server.api.access import PUBLIC
+from server.api.access import current_principal
+from server.api.access import end_session
+from server.api.access import page_access
+from server.api.access import start_session
+from server.api.sign_in_limits import limit_sign_in
+from server.extensions import db
+from server.problems import ApiError
+from server.reports import service as reports
+from server.web import tables
+from server.web.i18n import current_language
+from server.web.i18n import text
 
 bp = Blueprint("web", __name__)
 

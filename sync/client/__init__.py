@@ -4,11 +4,11 @@ Use it as a library (``SyncClient(Outbox(path), HttpTransport(url))``) or from a
 ``python -m sync.client --db outbox.sqlite enrol|status|push|pull|sync``.
 """
 
-from .agent import Backoff
-from .agent import SyncClient
-from .outbox import Outbox
-from .transports import HttpTransport
-from .transports import LocalTransport
-from .transports import Response
+from sync.client.agent import Backoff
+from sync.client.agent import SyncClient
+from sync.client.outbox import Outbox
+from sync.client.transports import HttpTransport
+from sync.client.transports import LocalTransport
+from sync.client.transports import Response
 
 __all__ = ["Backoff", "HttpTransport", "LocalTransport", "Outbox", "Response", "SyncClient"]

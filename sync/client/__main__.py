@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 
-from ..errors import SyncError
-from .agent import SyncClient
-from .outbox import Outbox
-from .transports import HttpTransport
+from sync.client.agent import SyncClient
+from sync.client.outbox import Outbox
+from sync.client.transports import HttpTransport
+from sync.errors import SyncError
 
 EXAMPLES = """examples:
   python -m sync.client --db ferry.sqlite enrol --server https://ferry.example.org --code K7QX-3M9D-WPRT

@@ -9,21 +9,21 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import ServerRefused
-from ..errors import TransportFailed
-from ..protocol import PROTOCOL
-from ..protocol import RETRY
-from ..protocol import Enrolment
-from ..protocol import EnrolRequest
-from ..protocol import PullPage
-from ..protocol import PushResponse
-from ..protocol import format_time
-from .outbox import Outbox
-from .transports import ENROL_PATH
-from .transports import PULL_PATH
-from .transports import PUSH_PATH
-from .transports import Response
-from .transports import Transport
+from sync.client.outbox import Outbox
+from sync.client.transports import ENROL_PATH
+from sync.client.transports import PULL_PATH
+from sync.client.transports import PUSH_PATH
+from sync.client.transports import Response
+from sync.client.transports import Transport
+from sync.errors import ServerRefused
+from sync.errors import TransportFailed
+from sync.protocol import PROTOCOL
+from sync.protocol import RETRY
+from sync.protocol import Enrolment
+from sync.protocol import EnrolRequest
+from sync.protocol import PullPage
+from sync.protocol import PushResponse
+from sync.protocol import format_time
 
 
 @dataclass

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..protocol import FINAL_STATUSES
-from ..protocol import OpResult
-from ..protocol import PullPage
-from ..protocol import format_time
+from sync.protocol import FINAL_STATUSES
+from sync.protocol import OpResult
+from sync.protocol import PullPage
+from sync.protocol import format_time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);

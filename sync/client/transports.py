@@ -12,22 +12,22 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Protocol
 
-from .. import engine
-from ..errors import NotFound
-from ..errors import SyncError
-from ..errors import TransportFailed
-from ..protocol import Enrolment
-from ..protocol import EnrolRequest
-from ..protocol import Limits
-from ..protocol import PullRequest
-from ..protocol import PushRequest
-from ..protocol import format_time
-from ..store import DeviceRef
-from ..store import Store
-from ..transport import decode_json
-from ..transport import deflate
-from ..transport import encode_json
-from ..transport import inflate_capped
+from sync import engine
+from sync.errors import NotFound
+from sync.errors import SyncError
+from sync.errors import TransportFailed
+from sync.protocol import Enrolment
+from sync.protocol import EnrolRequest
+from sync.protocol import Limits
+from sync.protocol import PullRequest
+from sync.protocol import PushRequest
+from sync.protocol import format_time
+from sync.store import DeviceRef
+from sync.store import Store
+from sync.transport import decode_json
+from sync.transport import deflate
+from sync.transport import encode_json
+from sync.transport import inflate_capped
 
 #: The statuses the real server gives these codes, so the in-process transport answers like it.
 #: The server owns the mapping (``server/problems.py``); a server test checks that they agree.

@@ -1,7 +1,7 @@
 """Parameter recovery on generated seasons: the product's own path, compared with the exact truth.
 
 Shared by ``tests/bench/bench_recovery.py`` (50+ seeds) and ``tests/analysis/test_recovery.py``
-(a few seeds). One seed = one generated season (``analysis.season.generate``, all four rounds),
+(a few seeds). One seed = one generated season (``analysis.simulation.generate``, all four rounds),
 taken through what an analyst runs on the submissions:
 
 1. ``analysis.tidy.respondents`` + ``response_counts`` → ``analysis.weights.design_weights``
@@ -51,7 +51,7 @@ from scipy import stats
 
 from analysis.change import did
 from analysis.population import communes as census_communes
-from analysis.season import generate
+from analysis.simulation import generate
 from analysis.survey import Design
 from analysis.tidy import activities as tidy_activities
 from analysis.tidy import exposure

@@ -3,7 +3,7 @@
 Shared by ``tests/bench/bench_small_area.py`` (50+ seeds) and ``tests/analysis/test_communes.py``
 (a few seeds). One seed = one generated season (all four rounds) taken through the product's
 path (``recovery.analysis_frame``: tidy → weights), then, per round and indicator,
-:func:`analysis.communes.commune_estimates` against ``season.truth["commune"]`` (the population
+:func:`analysis.commune_estimates.commune_estimates` against ``season.truth["commune"]`` (the population
 mean of each commune in that round, exact).
 
 Per commune row: the direct estimate and its 95% normal interval with the smoothed variance
@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.communes import commune_estimates
-from analysis.season import generate
+from analysis.commune_estimates import commune_estimates
+from analysis.simulation import generate
 from analysis.survey import Design
 from tests.analysis.recovery import ROUNDS
 from tests.analysis.recovery import analysis_frame

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import communes as sae
-from analysis.communes import commune_estimates
-from analysis.communes import suppress_communes
+from analysis import commune_estimates as sae
+from analysis.commune_estimates import commune_estimates
+from analysis.commune_estimates import suppress_communes
 from analysis.errors import ColumnMissing
 from analysis.errors import VariableInvalid
 from analysis.population import communes as census_communes

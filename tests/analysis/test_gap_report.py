@@ -16,10 +16,10 @@ from analysis import population
 from analysis import tidy
 from analysis.errors import VariableInvalid
 from analysis.gap_report import build_gap_report
-from analysis.report import render_markdown
 from analysis.report_html import render_html
 from analysis.report_tables import write_csv_zip
 from analysis.report_tables import write_xlsx
+from analysis.yearly_report import render_markdown
 from forms import library
 
 SMALL = "927"  # Thới Lai: one commune of 6 respondents, below the small-cell threshold of 10

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from analysis import population
-from analysis import report
 from analysis import tidy
 from analysis import weights
+from analysis import yearly_report as report
 from analysis.errors import PlaceUnknown
 from analysis.errors import VariableInvalid
 from forms import library

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from analysis.groups import add_group_columns
-from analysis.season import Parameters
-from analysis.season import generate
+from analysis.simulation import Parameters
+from analysis.simulation import generate
 from analysis.survey import Design
 from analysis.tidy import activities as tidy_activities
 from analysis.tidy import exposure

@@ -6,7 +6,7 @@ part, and seconds to render the HTML (both languages) and the XLSX. The target i
 loading plus building; loading is measured by ``bench_report.py``, so this script reports the
 build's share of the budget as its ratio (build / 60 s).
 
-The frame: a generated season (``analysis.season.generate``, 24,000 interviews over 2017–2020, five
+The frame: a generated season (``analysis.simulation.generate``, 24,000 interviews over 2017–2020, five
 communes per district) turned into respondents, then every row repeated until N rows (weights
 divided by the repeat count, so totals stay census-sized). Repeating rows keeps the estimates and
 the design (PSUs, strata) of the small season, so the work per row, which is what is timed, is that of
@@ -47,8 +47,8 @@ def main() -> int:
         from analysis.gap_report import build_gap_report
         from analysis.report_html import render_html
         from analysis.report_tables import write_xlsx
-        from analysis.season import Parameters
-        from analysis.season import generate
+        from analysis.simulation import Parameters
+        from analysis.simulation import generate
         from forms import library
 
         season = generate(3, interviews=24000, rounds=(2017, 2018, 2019, 2020),

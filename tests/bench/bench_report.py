@@ -2,10 +2,10 @@
 
 Target (issue 6): the full report (estimates, change, DiD, small areas, risk model, ranking, HTML)
 on 1,000,000 respondents of rounds 2017-2020 in <= 60 s and <= 4 GiB peak memory on the 2-core
-machine, starting from the database (``server.analysis_data.load_respondents``), not from a
+machine, starting from the database (``server.reports.data.load_respondents``), not from a
 prepared frame.
 
-Setup (not judged): a generated season (``analysis.season.generate``) of ``--season`` interviews;
+Setup (not judged): a generated season (``analysis.simulation.generate``) of ``--season`` interviews;
 its outreach log and the first ``--ingest`` interviews go through the SQL store (revision + head +
 ``respondents`` row in the sync transaction; timed, the ingestion figure), the other interviews
 are indexed with the same extraction (``analysis_data.respondent_values``) and their
@@ -89,12 +89,12 @@ def _respondent_count(app) -> int:
 
 def setup(app, *, respondents: int, season_size: int, ingest: int) -> float | None:
     """Fill the database (see the module docstring); return submissions/s of the SQL store."""
-    from analysis.season import generate
-    from server import analysis_data
-    from server import form_registry
+    from analysis.simulation import generate
     from server.extensions import db
+    from server.forms import registry as form_registry
     from server.models import utcnow
-    from server.sync_store import SqlStore
+    from server.reports import data as analysis_data
+    from server.sync.store import SqlStore
     from sync.store import Revision
     from sync.store import SubmissionHead
     from tests.conftest import migrate_to_head
@@ -217,9 +217,9 @@ def _stages(data, state):
 
 def measure(url: str, folder: Path) -> dict:
     """One run from the database (in this process): seconds per stage, peak RSS, the bare groupby."""
-    from server import analysis_data
-    from server import reports
     from server.extensions import db
+    from server.reports import data as analysis_data
+    from server.reports import service as reports
 
     app = _app(url, folder)
     seconds = {}

@@ -19,7 +19,7 @@ def main() -> int:
     root = Path(__file__).resolve().parents[2]
     sys.path.insert(0, str(root))
     try:
-        from analysis.season import generate
+        from analysis.simulation import generate
 
         generate(seed=1, interviews=400)  # load forms and the census once, outside the timing
     except Exception as err:  # noqa: BLE001 - the benchmark reports, it does not judge
@@ -35,7 +35,7 @@ def main() -> int:
         print(f"season of {size:,} interviews: median {median:.2f} s over {RUNS} runs "
               f"(min {min(times):.2f}, max {max(times):.2f}); target {target:.0f} s")
         print("BENCH " + json.dumps({
-            "name": f"analysis.season.generate.{size}", "value": round(median, 3), "unit": "s",
+            "name": f"analysis.simulation.generate.{size}", "value": round(median, 3), "unit": "s",
             "target": target, "ratio": round(target / median, 3), "baseline": None,
         }))
     return 0

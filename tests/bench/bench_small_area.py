@@ -4,7 +4,7 @@ Run: python tests/bench/bench_small_area.py [--seeds 50] [--interviews 8000] [--
 
 For each seed, a season of ``--interviews`` awareness submissions over the four rounds 2017–2020
 (default 8,000: 36 communes a round, about 50 respondents each) goes through tidy → weights →
-:func:`analysis.communes.commune_estimates` for ``knowledge`` and ``hotline_aware`` in every
+:func:`analysis.commune_estimates.commune_estimates` for ``knowledge`` and ``hotline_aware`` in every
 round, and every one of the 85 communes is compared with ``season.truth["commune"]``
 (``tests/analysis/small_area_recovery.py``). Printed per indicator: the mean squared error of the
 EBLUP and of the published (benchmarked) estimate over that of the direct estimate in sampled

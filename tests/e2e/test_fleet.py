@@ -8,18 +8,18 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from analysis.season import generate
-from server import form_registry
+from analysis.simulation import generate
 from server.extensions import db
-from server.fleet import AppTransport
-from server.fleet import Enumerators
-from server.fleet import stored_submissions
+from server.forms import registry as form_registry
 from server.models import QuarantinedSubmission
 from server.models import Submission
+from server.simulation.fleet import AppTransport
+from server.simulation.fleet import Enumerators
+from server.simulation.fleet import stored_submissions
 from sync.client import HttpTransport
-from sync.fleet import LINK_FAULTS
-from sync.fleet import FaultPlan
-from sync.fleet import simulate
+from sync.simulation.fleet import LINK_FAULTS
+from sync.simulation.fleet import FaultPlan
+from sync.simulation.fleet import simulate
 from tests.conftest import backend
 from tests.live_server import live_server
 

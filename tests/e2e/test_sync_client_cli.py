@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server import form_registry
-from server.accounts import enroll_device
+from server.accounts.users import enroll_device
 from server.extensions import db
+from server.forms import registry as form_registry
 from tests.live_server import live_server
 
 ROOT = Path(__file__).resolve().parents[2]

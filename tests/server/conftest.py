@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from server import form_registry
 from server.extensions import db
+from server.forms import registry as form_registry
 from server.models import utcnow
-from server.sync_store import SqlStore
+from server.sync.store import SqlStore
 from sync.store import Revision
 from sync.store import SubmissionHead
 

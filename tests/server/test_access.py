@@ -2,8 +2,8 @@
 
 import pytest
 
-from server.auth import AUDIENCES
-from server.auth import access
+from server.api.access import AUDIENCES
+from server.api.access import access
 from tests.problem_shape import assert_problem
 
 
@@ -63,8 +63,8 @@ def test_revoked_device_is_refused_and_told_to_keep_its_data(app, client, accoun
 
 
 def test_pages_take_the_session_and_the_api_takes_bearer_tokens(app):
-    from server.auth import BEARER
-    from server.auth import SESSION
+    from server.api.access import BEARER
+    from server.api.access import SESSION
 
     for endpoint, view in app.view_functions.items():
         if endpoint == "static":
@@ -74,8 +74,8 @@ def test_pages_take_the_session_and_the_api_takes_bearer_tokens(app):
 
 
 def test_page_access_needs_known_audiences_and_no_devices():
-    from server.auth import DEVICE
-    from server.auth import page_access
+    from server.api.access import DEVICE
+    from server.api.access import page_access
 
     with pytest.raises(ValueError):
         page_access()

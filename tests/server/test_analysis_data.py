@@ -7,12 +7,12 @@ import pytest
 import sqlalchemy as sa
 
 from analysis import tidy
-from analysis.season import generate
+from analysis.simulation import generate
 from analysis.weights import design_weights
-from server import analysis_data
-from server import form_registry
 from server.extensions import db
+from server.forms import registry as form_registry
 from server.models import Respondent
+from server.reports import data as analysis_data
 from tests.server.conftest import ingest
 from tests.server.conftest import write
 

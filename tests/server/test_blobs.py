@@ -13,11 +13,11 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Blob
 from server.models import BlobChunk
-from server.sync_store import SqlStore
-from sync.fakes import FakeForms
-from sync.fakes import create_op
-from sync.fakes import push_ops
+from server.sync.store import SqlStore
 from sync.store import DeviceRef
+from sync.testing.fakes import FakeForms
+from sync.testing.fakes import create_op
+from sync.testing.fakes import push_ops
 from tests.problem_shape import assert_problem
 
 CHUNK = "application/offset+octet-stream"

@@ -5,20 +5,20 @@ import io
 import pytest
 from sqlalchemy import select
 
-from server import buckets
-from server import form_registry
-from server import reference
 from server.extensions import db
+from server.forms import registry as form_registry
 from server.models import BucketChange
 from server.models import Counter
 from server.models import Device
 from server.models import Round
-from server.sync_store import SqlStore
+from server.models import reference
+from server.sync import buckets
+from server.sync.store import SqlStore
 from sync import engine
-from sync.fakes import T0
 from sync.protocol import Cursor
 from sync.protocol import PullRequest
 from sync.store import DeviceRef
+from sync.testing.fakes import T0
 from tests.xlsform_builder import mini
 
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from server.cli import leaf_commands
+from server.cli.commands import leaf_commands
 from server.extensions import db
 from server.models import Commune
 from server.models import EnrolmentCode
@@ -79,7 +79,7 @@ def test_demo_creates_one_user_per_role_and_keeps_their_credentials(app, runner)
 def test_sync_commands_show_the_queue_revalidate_and_start_a_new_epoch(app, runner, accounts):
     import uuid
 
-    from server import sync_http
+    from server.sync import edge as sync_http
     from sync import engine
     from sync.protocol import PROTOCOL
     from sync.protocol import PushRequest

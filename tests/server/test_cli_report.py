@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from analysis.season import generate
+from analysis.simulation import generate
 from server.extensions import db
 from server.models import Respondent
 from tests.server.conftest import ingest

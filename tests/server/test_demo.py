@@ -3,14 +3,14 @@
 from sqlalchemy import func
 from sqlalchemy import select
 
-from analysis.season import generate
+from analysis.simulation import generate
 from server.extensions import db
-from server.fleet import stored_submissions
 from server.models import Assignment
 from server.models import Device
 from server.models import QuarantinedSubmission
 from server.models import SubmissionRevision
 from server.models import SyncOp
+from server.simulation.fleet import stored_submissions
 
 INTERVIEWS = 160  # the design needs at least one per sampled commune: 36 a round
 

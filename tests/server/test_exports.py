@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from analysis.season import generate
+from analysis.simulation import generate
 from tests.problem_shape import assert_problem
 from tests.server.conftest import ingest
 

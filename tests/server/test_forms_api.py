@@ -8,8 +8,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from forms import library
-from server import form_registry
 from server.extensions import db
+from server.forms import registry as form_registry
 from server.models import FormVersion
 from tests.problem_shape import assert_problem
 from tests.xlsform_builder import mini

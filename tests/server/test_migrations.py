@@ -7,9 +7,9 @@ from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade
 from flask_migrate import upgrade
 
-from server.db_setup import MIGRATIONS_DIR
-from server.db_setup import render_item
 from server.extensions import db
+from server.models.database import MIGRATIONS_DIR
+from server.models.database import render_item
 from tests.conftest import backend
 from tests.conftest import create_postgres_database
 from tests.conftest import drop_postgres_database

@@ -3,12 +3,12 @@
 from sqlalchemy import func
 from sqlalchemy import select
 
-from server import reference
 from server.extensions import db
 from server.models import Commune
 from server.models import District
 from server.models import DistrictAgePopulation
 from server.models import Round
+from server.models import reference
 from tests.problem_shape import assert_problem
 
 

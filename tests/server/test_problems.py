@@ -82,8 +82,8 @@ def test_cap_is_configurable(tmp_path, database_url, accounts):
 
 
 def test_internal_error_leaks_nothing_and_rolls_back(app):
-    from server.auth import PUBLIC
-    from server.auth import access
+    from server.api.access import PUBLIC
+    from server.api.access import access
 
     @app.get("/boom")
     @access(PUBLIC)
@@ -103,8 +103,8 @@ def test_internal_error_leaks_nothing_and_rolls_back(app):
 
 def test_package_errors_map_through_one_table(app):
     from forms.errors import FormError
-    from server.auth import PUBLIC
-    from server.auth import access
+    from server.api.access import PUBLIC
+    from server.api.access import access
 
     @app.get("/form-error")
     @access(PUBLIC)

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.models import Blob
 from server.models import utcnow
-from server.sync_store import SqlStore
-from sync.testing import StoreContract
+from server.sync.store import SqlStore
+from sync.testing.suite import StoreContract
 
 
 class TestSqlStore(StoreContract):

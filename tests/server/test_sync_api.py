@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from server import form_registry
 from server.extensions import db
+from server.forms import registry as form_registry
 from sync.client import HttpTransport
 from sync.client import Outbox
 from sync.client import SyncClient
@@ -223,7 +223,7 @@ def test_the_real_client_over_real_http_with_lost_answers(app, accounts, tmp_pat
     with app.app_context():
         import datetime as dt
 
-        from server.accounts import enroll_device
+        from server.accounts.users import enroll_device
 
         _, code = enroll_device(db.session, username, "laptop", dt.timedelta(hours=1))
         db.session.commit()

@@ -19,10 +19,10 @@ from sync.client import SyncClient
 from sync.client.__main__ import main
 from sync.errors import ServerRefused
 from sync.errors import TransportFailed
-from sync.fakes import T0
-from sync.fakes import FakeForms
 from sync.memory import MemoryStore
 from sync.protocol import Limits
+from sync.testing.fakes import T0
+from sync.testing.fakes import FakeForms
 
 
 class Killed(BaseException):
@@ -146,7 +146,7 @@ def test_413_halves_the_batch_until_it_fits(tmp_path, store):
 
 def test_a_retry_status_stops_the_batch_and_the_rest_follows(enrolled, store):
     from sync.errors import StoreUnavailable
-    from sync.fakes import FaultyStore
+    from sync.testing.fakes import FaultyStore
 
     subs = [enrolled.create("awareness", "1", {"age": 30}) for _ in range(4)]
     lock_timeout = StoreUnavailable("lock", retry_after=3)

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pytest
 
 from sync.client import LocalTransport
-from sync.fakes import FakeForms
-from sync.fleet import LINK_FAULTS
-from sync.fleet import FaultPlan
-from sync.fleet import allocate
-from sync.fleet import simulate
 from sync.memory import MemoryStore
+from sync.simulation.fleet import LINK_FAULTS
+from sync.simulation.fleet import FaultPlan
+from sync.simulation.fleet import allocate
+from sync.simulation.fleet import simulate
+from sync.testing.fakes import FakeForms
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from sync.client import LocalTransport
 from sync.client import Outbox
 from sync.client import SyncClient
 from sync.errors import TransportFailed
-from sync.fakes import T0
-from sync.fakes import FakeForms
 from sync.memory import MemoryStore
+from sync.testing.fakes import T0
+from sync.testing.fakes import FakeForms
 from sync.transport import deflate
 from sync.transport import encode_json
 

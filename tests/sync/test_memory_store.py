@@ -3,7 +3,7 @@
 import pytest
 
 from sync.memory import MemoryStore
-from sync.testing import StoreContract
+from sync.testing.suite import StoreContract
 
 
 class TestMemoryStore(StoreContract):

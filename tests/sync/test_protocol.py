@@ -133,11 +133,11 @@ def test_every_error_has_a_kebab_code_and_a_one_line_title():
 
 def test_one_round_trip_pushes_then_pulls():
     from sync import engine
-    from sync.fakes import T0
-    from sync.fakes import FakeForms
-    from sync.fakes import create_op
     from sync.memory import MemoryStore
     from sync.store import DeviceRef
+    from sync.testing.fakes import T0
+    from sync.testing.fakes import FakeForms
+    from sync.testing.fakes import create_op
 
     store = MemoryStore(forms=FakeForms.standard())
     device = DeviceRef("d1", 7)

@@ -38,12 +38,12 @@ class Site:
 
 def seed(app, *, seed: int = 11, interviews: int = 1500) -> None:
     """Ingest a generated season (interviews and outreach log) and create one user per role."""
-    from analysis.season import generate
-    from server import accounts
-    from server import form_registry
-    from server import reference
+    from analysis.simulation import generate
+    from server.accounts import users as accounts
     from server.extensions import db
-    from server.sync_store import SqlStore
+    from server.forms import registry as form_registry
+    from server.models import reference
+    from server.sync.store import SqlStore
     from tests.server.conftest import ingest
     from tests.server.conftest import write
 

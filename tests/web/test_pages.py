@@ -135,7 +135,7 @@ def test_bad_choices_are_problems_shown_as_pages(as_role):
 
 
 def test_reasons_in_vietnamese_when_the_ranking_has_them(as_role, monkeypatch):
-    from server import reports
+    from server.reports import service as reports
 
     original = reports.priorities
 

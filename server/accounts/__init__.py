@@ -1,0 +1,1 @@
+"""Accounts: staff users, devices' owners, passwords and tokens at rest."""

@@ -1,0 +1,263 @@
+"""Who may call what: bearer tokens for users and devices, browser sessions for the pages, and a
+declared rule on every view.
+
+The JSON API reads only ``Authorization: Bearer``; the pages read only the signed session cookie.
+A session holds a server-side token (an ``ApiToken`` row, so signing out revokes it), hashed with
+a different prefix from bearer tokens: the secret in a cookie is never accepted as a bearer token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from flask import Flask
+from flask import g
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import ROLES
+from server.models import ApiToken
+from server.models import Device
+from server.models import User
+from server.models import audit
+from server.models import utcnow
+from server.problems import ApiError
+from server.problems import prefers_html
+from sync.errors import DeviceRevoked
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+DEVICE = "device"
+#: Everything a view may declare: anyone, any signed-in caller, a device, or staff roles.
+AUDIENCES = frozenset({PUBLIC, AUTHENTICATED, DEVICE, *ROLES})
+#: How a view's caller proves who it is: ``bearer`` (the API) or ``session`` (the pages).
+BEARER = "bearer"
+SESSION = "session"
+#: The key of the session's token in the signed cookie; the login view the pages redirect to.
+_SESSION_TOKEN = "token"
+LOGIN_ENDPOINT = "web.login"
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps the timing of both failures alike.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a request: a user, or a device acting for its enumerator."""
+
+    user: User
+    device: Device | None = None
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        """Return the audiences this caller belongs to."""
+        if self.device is not None:
+            return frozenset({AUTHENTICATED, DEVICE})
+        return frozenset({AUTHENTICATED, self.user.role})
+
+
+def hash_password(password: str) -> str:
+    """Return an argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Return whether ``password`` is ``user``'s, spending the same time when there is no user."""
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_secret(secret: str) -> str:
+    """Return the SHA-256 of a high-entropy secret (token or enrolment code) as stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(*, user: User | None = None, device: Device | None = None,
+                lifetime: dt.timedelta | None = None) -> tuple[str, ApiToken]:
+    """Create a bearer token for a user or a device; return the secret (shown once) and its row."""
+    secret = "fy_" + secrets.token_urlsafe(32)
+    row = ApiToken(
+        token_hash=hash_secret(secret),
+        user_id=user.id if user else None,
+        device_id=device.id if device else None,
+        expires_at=utcnow() + lifetime if lifetime else None,
+    )
+    db.session.add(row)
+    return secret, row
+
+
+def _principal_from_request() -> Principal | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiError("token-invalid", "Use 'Authorization: Bearer <token>'.",
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret.strip())))
+    now = utcnow()
+    if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
+        raise ApiError("token-invalid", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    if token.device_id is not None:
+        device = db.session.get(Device, token.device_id)
+        user = device.user  # loaded now: the request reads it after the transaction ends
+        if device.revoked_at is not None or not user.active:
+            raise DeviceRevoked("This device has been revoked. Keep its unsent data and ask a "
+                                "coordinator to enrol it again.")
+        return Principal(user=user, device=device)
+    user = db.session.get(User, token.user_id)
+    if not user.active:
+        raise ApiError("forbidden", "This account is disabled.")
+    return Principal(user=user)
+
+
+def _session_hash(secret: str) -> str:
+    # A prefix keeps session and bearer tokens apart: neither is accepted as the other.
+    return hash_secret("session:" + secret)
+
+
+def start_session(user: User, lifetime: dt.timedelta) -> None:
+    """Sign ``user`` in to the pages: a fresh session holding a new server-side token.
+
+    A session this browser already had (another user, say) is revoked, not left to expire.
+    """
+    previous = session.get(_SESSION_TOKEN)
+    if isinstance(previous, str):
+        token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _session_hash(previous)))
+        if token is not None and token.revoked_at is None:
+            token.revoked_at = utcnow()
+    secret = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(token_hash=_session_hash(secret), user_id=user.id,
+                            expires_at=utcnow() + lifetime))
+    session.clear()
+    session.permanent = True
+    session[_SESSION_TOKEN] = secret
+
+
+def end_session() -> User | None:
+    """Revoke the session's token and empty the session; return whose session it was, if any."""
+    secret = session.get(_SESSION_TOKEN)
+    session.clear()
+    if not isinstance(secret, str):
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _session_hash(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    token.revoked_at = utcnow()
+    audit(db.session, "user.logout", "user", token.user_id, user_id=token.user_id, via="session")
+    return db.session.get(User, token.user_id)
+
+
+def session_principal() -> Principal | None:
+    """The signed-in user of the pages; None (and the session emptied) when it is over or disabled."""
+    secret = session.get(_SESSION_TOKEN)
+    if not isinstance(secret, str):
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _session_hash(secret)))
+    user = db.session.get(User, token.user_id) if token is not None and token.user_id else None
+    if (user is None or not user.active or token.revoked_at
+            or (token.expires_at and token.expires_at <= utcnow())):
+        session.pop(_SESSION_TOKEN, None)
+        return None
+    return Principal(user=user)
+
+
+def current_principal() -> Principal | None:
+    """Return the caller of the current request, or None when it sent no token."""
+    if "principal" not in g:
+        g.principal = _principal_from_request()
+    return g.principal
+
+
+def _audiences(audiences: tuple[str, ...]) -> frozenset[str]:
+    unknown = set(audiences) - AUDIENCES
+    if not audiences or unknown:
+        raise ValueError(f"access() needs audiences from {sorted(AUDIENCES)}, got {audiences}")
+    return frozenset(audiences)
+
+
+def page_access(*audiences: str):
+    """Declare who may open a page: like :func:`access`, but the caller comes from the session cookie.
+
+    Not signed in: a browser is sent to the sign-in page, which brings it back here afterwards;
+    a client that does not ask for HTML gets ``401 unauthenticated``. Signed in with another role:
+    ``403 forbidden`` (an HTML page for browsers, see ``server.web``).
+    """
+    allowed = _audiences(audiences)
+    if DEVICE in allowed:
+        raise ValueError("devices have no browser sessions")
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if PUBLIC not in allowed:
+                g.principal = principal = session_principal()
+                if principal is None:
+                    db.session.commit()
+                    if not prefers_html():
+                        raise ApiError("unauthenticated", "Sign in at /login: the pages take the session "
+                                       "cookie of a browser, not bearer tokens.")
+                    target = request.full_path if request.query_string else request.path
+                    return redirect(url_for(LOGIN_ENDPOINT, next=target))
+                if not principal.audiences & allowed:
+                    raise ApiError("forbidden", f"This page needs one of: {', '.join(sorted(allowed))}.")
+                db.session.commit()
+            return view(*args, **kwargs)
+
+        wrapper.access = allowed
+        wrapper.via = SESSION
+        return wrapper
+
+    return decorate
+
+
+def access(*audiences: str):
+    """Declare who may call a view: ``PUBLIC``, ``AUTHENTICATED``, ``DEVICE`` or staff roles.
+
+    Every view must carry this declaration; a test fails for any view that does not.
+    """
+    allowed = _audiences(audiences)
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if PUBLIC not in allowed:
+                principal = current_principal()
+                if principal is None:
+                    raise ApiError("unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+                if not principal.audiences & allowed:
+                    raise ApiError("forbidden", f"This needs one of: {', '.join(sorted(allowed))}.")
+                # End the lookup's transaction: the sync store and uploads write on their own
+                # connections, and on SQLite an open transaction here would block or doom them.
+                db.session.commit()
+            return view(*args, **kwargs)
+
+        wrapper.access = allowed
+        wrapper.via = BEARER
+        return wrapper
+
+    return decorate
+
+
+def init_app(app: Flask) -> None:
+    """Refuse to serve an app with a view that declares no access rule."""
+
+    @app.before_request
+    def _require_declared_access():
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        if view is not None and request.endpoint != "static" and not hasattr(view, "access"):
+            raise ApiError("forbidden", "This endpoint declares no access rule.")

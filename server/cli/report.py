@@ -1,0 +1,248 @@
+"""``flask --app server report ...``: report tables to CSV, XLSX or Markdown files, and the reindex."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+from flask import current_app
+from flask.cli import with_appcontext
+
+from analysis.report_html import render_html
+from analysis.report_tables import write_csv_zip
+from analysis.report_tables import write_xlsx
+from analysis.yearly_report import render_markdown
+from server.cli.support import fail_on_api_error
+from server.extensions import db
+from server.reports import data as analysis_data
+from server.reports import service as reports
+from server.reports.exports import write_workbook
+
+FORMATS = (".csv", ".xlsx", ".md")
+
+
+
+def _out_path(out: str) -> Path:
+    path = Path(out)
+    if path.suffix.lower() not in FORMATS:
+        raise click.ClickException(f"--out must end in {', '.join(FORMATS)} (the format), got {path.name!r}")
+    return path
+
+
+def _min_cell(value: int | None) -> int:
+    return int(current_app.config["REPORT_MIN_CELL"]) if value is None else max(int(value), 1)
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    shown = frame.astype("object").where(frame.notna(), "")
+
+    def cell(value):
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in shown.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def write_tables(path: Path, tables: dict[str, pd.DataFrame], *, title: str) -> None:
+    """Write named tables: CSV (the first table), XLSX (one sheet each) or Markdown (sections)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        next(iter(tables.values())).to_csv(path, index=False, lineterminator="\n")
+    elif suffix == ".xlsx":
+        write_workbook(tables, path)
+    else:
+        parts = [f"# {title}\n"]
+        for name, table in tables.items():
+            parts.append(f"\n## {name}\n\n" + _markdown_table(table))
+        path.write_text("".join(parts), encoding="utf-8")
+
+
+def _data():
+    return reports.load(db.session, current_app.config["ROUNDS"])
+
+
+_round = click.option("--round", "round_", type=int, required=True, help="The survey round (year).")
+_out = click.option("--out", required=True, help="Output file: .csv, .xlsx or .md.")
+_min = click.option("--min-cell", type=int, default=None,
+                    help="Withhold figures from fewer respondents (default REPORT_MIN_CELL).")
+
+
+@click.group("report")
+def report_group():
+    """Write report tables (CSV, XLSX or Markdown, by the --out extension) from the stored data.
+
+    Example:
+
+    \b
+        flask --app server report yearly --round 2019 --out bao-cao-2019.md
+    """
+
+
+@report_group.command("yearly")
+@_round
+@_out
+@_min
+@click.option("--previous", type=int, default=None, help="Round to compare with (default: the one before).")
+@click.option("--language", type=click.Choice(["vi", "en", "both"]), default="vi", help="Markdown language.")
+@with_appcontext
+@fail_on_api_error
+def yearly_command(round_: int, out: str, min_cell: int | None, previous: int | None, language: str):
+    """The 12 November report of a round: outreach and awareness per district, with change.
+
+    Example:
+
+    \b
+        flask --app server report yearly --round 2019 --out report-2019.xlsx
+    """
+    path = _out_path(out)
+    report = reports.yearly(_data(), round_=round_, previous=previous, min_n=_min_cell(min_cell))
+    if path.suffix.lower() == ".md":
+        path.write_text(render_markdown(report, language=language), encoding="utf-8")
+    else:
+        write_tables(path, {"awareness": report.awareness, "outreach_totals": report.outreach_totals,
+                            "outreach": report.outreach}, title=f"Report {round_}")
+    click.echo(f"Wrote {path}.")
+
+
+@report_group.command("priorities")
+@_round
+@_out
+@_min
+@click.option("--level", type=click.Choice(["commune", "district"]), default="commune",
+              help="Rank communes or districts.")
+@with_appcontext
+@fail_on_api_error
+def priorities_command(round_: int, out: str, min_cell: int | None, level: str):
+    """Places ranked by need for the next outreach, with reasons.
+
+    Example:
+
+    \b
+        flask --app server report priorities --round 2019 --level district --out priorities-2019.csv
+    """
+    path = _out_path(out)
+    table = reports.priorities(_data(), round_=round_, level=level, min_n=_min_cell(min_cell))
+    write_tables(path, {"priorities": table}, title=f"Priorities {round_} ({level})")
+    click.echo(f"Wrote {len(table)} places to {path}.")
+
+
+@report_group.command("small-areas")
+@_round
+@_out
+@_min
+@click.option("--indicator", type=click.Choice(list(reports.SMALL_AREA_INDICATORS)), default="knowledge",
+              help="The indicator to estimate per commune.")
+@with_appcontext
+@fail_on_api_error
+def small_areas_command(round_: int, out: str, min_cell: int | None, indicator: str):
+    """Benchmarked small-area (Fay–Herriot) estimates of one indicator for every commune.
+
+    Example:
+
+    \b
+        flask --app server report small-areas --round 2019 --indicator hotline_aware --out communes-2019.csv
+    """
+    path = _out_path(out)
+    table = reports.small_areas(_data(), round_=round_, indicator=indicator, min_n=_min_cell(min_cell))
+    write_tables(path, {"small_areas": table}, title=f"Small-area estimates {round_} ({indicator})")
+    click.echo(f"Wrote {len(table)} communes to {path}.")
+
+
+@report_group.command("indicators")
+@_round
+@_out
+@_min
+@with_appcontext
+@fail_on_api_error
+def indicators_command(round_: int, out: str, min_cell: int | None):
+    """Knowledge, signs and hotline indicators per district with 95% CIs.
+
+    Example:
+
+    \b
+        flask --app server report indicators --round 2019 --out indicators-2019.md
+    """
+    path = _out_path(out)
+    table = reports.indicators(_data(), round_=round_, min_n=_min_cell(min_cell))
+    write_tables(path, {"indicators": table}, title=f"Indicators {round_}")
+    click.echo(f"Wrote {len(table)} rows to {path}.")
+
+
+@report_group.command("reindex")
+@with_appcontext
+def reindex_command():
+    """Rebuild the analysis-ready respondents table from the stored submissions.
+
+    Example:
+
+    \b
+        flask --app server report reindex
+    """
+    count = analysis_data.reindex(db.session)
+    db.session.commit()
+    click.echo(f"Indexed {count} submissions for analysis.")
+
+
+# ----------------------------------------------------------------------------- the awareness-gap report
+_language = click.option("--language", type=click.Choice(["vi", "en"]), default="vi",
+                         help="Language of headings, labels and column names.")
+_previous = click.option("--previous", type=int, default=None,
+                         help="Round the changes are measured from (default: the one before).")
+
+
+def _gap_report(round_: int, previous: int | None, min_cell: int | None):
+    return reports.gap_report(_data(), round_=round_, previous=previous, min_n=_min_cell(min_cell))
+
+
+@report_group.command("html")
+@_round
+@click.option("--out", required=True, help="Output file (.html).")
+@_min
+@_previous
+@_language
+@with_appcontext
+@fail_on_api_error
+def html_command(round_: int, out: str, min_cell: int | None, previous: int | None, language: str):
+    """The awareness-gap report as one self-contained HTML file (charts inline, no network needed).
+
+    Example:
+
+    \b
+        flask --app server report html --round 2019 --language vi --out bao-cao-2019.html
+    """
+    path = Path(out)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise click.ClickException(f"--out must end in .html, got {path.name!r}")
+    report = _gap_report(round_, previous, min_cell)
+    path.write_text(render_html(report, language=language), encoding="utf-8")
+    click.echo(f"Wrote {path}.")
+
+
+@report_group.command("tables")
+@_round
+@click.option("--out", required=True, help="Output file: .xlsx (one sheet per table) or .zip (CSV files).")
+@_min
+@_previous
+@_language
+@with_appcontext
+@fail_on_api_error
+def tables_command(round_: int, out: str, min_cell: int | None, previous: int | None, language: str):
+    """The awareness-gap report's tables: levels, groups, change, DiD, communes, risk, priorities, channels.
+
+    Example:
+
+    \b
+        flask --app server report tables --round 2019 --out tables-2019.xlsx
+    """
+    path = Path(out)
+    writers = {".xlsx": write_xlsx, ".zip": write_csv_zip}
+    if path.suffix.lower() not in writers:
+        raise click.ClickException(f"--out must end in .xlsx or .zip, got {path.name!r}")
+    report = _gap_report(round_, previous, min_cell)
+    with open(path, "wb") as handle:
+        writers[path.suffix.lower()](report, handle, language=language)
+    click.echo(f"Wrote {len(report.tables())} tables to {path}.")

@@ -1,0 +1,1 @@
+"""Forms on the server: the registry of imported versions."""

@@ -1,0 +1,84 @@
+"""Database engine settings: backend URLs, SQLite pragmas, schema status."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask import has_request_context
+from flask import request
+from sqlalchemy import event
+from sqlalchemy import text
+
+from server.extensions import db
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def normalise_url(url: str) -> str:
+    """Return ``url`` with the psycopg 3 driver named, so plain ``postgresql://`` URLs work."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (reports) run while a device pushes; foreign keys are off by default in SQLite.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+    # pysqlite begins transactions only before writes, so a run of reads would see several
+    # states; Ferry emits BEGIN itself (see _sqlite_begin) and pysqlite must stay out of it.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    # A transaction that may write takes the write lock at BEGIN. SQLite cannot turn a read
+    # snapshot into a writer once another connection has committed (it fails at once with
+    # "database is locked"), so read-then-write requests would fail whenever a device push
+    # committed in between. Writers: the sync store's (ferry_write) and requests with a writing
+    # method; pull snapshots (ferry_read) and GETs begin as plain readers and never wait.
+    options = connection.get_execution_options()
+    immediate = options.get("ferry_write", False) or (not options.get("ferry_read", False)
+                                                      and _writing_request())
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _writing_request() -> bool:
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+def render_item(type_, obj, autogen_context):
+    """Render Ferry's column types in new migrations as the plain SQLAlchemy types they store."""
+    from server.models.types import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def init_app(app: Flask) -> None:
+    """Attach the SQLite pragmas to the app's engine before its first connection."""
+    with app.app_context():
+        event.listen(db.engine, "connect", _sqlite_pragmas)
+        event.listen(db.engine, "begin", _sqlite_begin)
+
+
+def schema_status(migrations_dir: str) -> dict:
+    """Return the database's Alembic revision and the migrations' head; raise if unreachable."""
+    head = ScriptDirectory(migrations_dir).get_current_head()
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        current = MigrationContext.configure(conn).get_current_revision()
+    return {"current": current, "head": head, "at_head": current == head}

@@ -1,0 +1,1 @@
+"""Reports from the stored data: the request, the frames, the service, the exports."""

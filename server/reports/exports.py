@@ -1,0 +1,104 @@
+"""Respondent-level exports for analysts: CSV streamed in chunks, XLSX written in write-only mode.
+
+De-identified by construction: the rows come from the ``respondents`` table, which never holds
+device ids, free-text answers or interview start/end times; the default export also drops the
+submission ids (they link back to the raw documents and the device). Rows are never truncated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+
+import pandas as pd
+
+from server.problems import ApiError
+
+LABELS = ("codes", "vi", "en")
+#: What an export leaves out, as the response's ``Ferry-Removed`` header says.
+REMOVED = ("device_id", "free_text", "interview_times", "submission_id")
+REMOVED_IDENTIFIED = ("device_id", "free_text", "interview_times")
+_CHUNK = 5000
+
+
+def _language_key(form, language: str) -> str | None:
+    for name in form.languages:
+        if name == language or name.endswith(f"({language})"):
+            return name
+    return None
+
+
+def labelled(frame: pd.DataFrame, form, labels: str, *, identified: bool = False) -> pd.DataFrame:
+    """The export table: codes replaced by choice labels in ``labels`` (unless ``codes``)."""
+    if labels not in LABELS:
+        raise ApiError("validation-failed", f"labels must be one of {', '.join(LABELS)}.",
+                       errors=[{"pointer": "/labels", "detail": f"unknown: {labels}"}])
+    out = frame if identified else frame.drop(columns=["submission_id"], errors="ignore")
+    if labels == "codes":
+        return out
+    key = _language_key(form, labels)
+    out = out.copy()
+    for column in out.columns:
+        try:
+            question = form.question(column)
+        except KeyError:
+            continue
+        if question.type != "select_one" or not question.choices:
+            continue
+        names = {c.name: (c.label.get(key) if key else None) or c.name
+                 for c in form.choices.get(question.choices, [])}
+        out[column] = out[column].map(lambda v, names=names: names.get(v, v) if isinstance(v, str) else v)
+    return out
+
+
+def csv_chunks(table: pd.DataFrame) -> Iterator[str]:
+    """CSV text of ``table`` (header first), a few thousand rows at a time."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(table.columns)
+    yield buffer.getvalue()
+    for start in range(0, len(table), _CHUNK):
+        yield table.iloc[start:start + _CHUNK].to_csv(index=False, header=False, lineterminator="\n")
+
+
+def _cell(value):
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], file) -> None:
+    """Write named tables to ``file`` (a path or binary file), one sheet each, openpyxl write-only mode."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for name, table in tables.items():
+        out = book.create_sheet(name[:31])  # Excel's limit on sheet names
+        out.append([str(c) for c in table.columns])
+        for row in table.astype("object").itertuples(index=False, name=None):
+            out.append([_cell(v) for v in row])
+    book.save(file)
+
+
+def xlsx_file(table: pd.DataFrame, *, sheet: str = "respondents") -> str:
+    """Write ``table`` to a temporary .xlsx (openpyxl write-only mode); return its path."""
+    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="ferry-export-")
+    os.close(handle)
+    write_workbook({sheet: table}, path)
+    return path
+
+
+def file_chunks(path: str, size: int = 1 << 16) -> Iterator[bytes]:
+    """The bytes of ``path`` in chunks; the file is removed once read (or the stream is closed)."""
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(size):
+                yield chunk
+    finally:
+        os.unlink(path)

@@ -1,0 +1,1 @@
+"""The demo and the server side of the fleet simulator."""

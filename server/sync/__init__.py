@@ -1,0 +1,1 @@
+"""The server side of sync: the SQL store, pull buckets, blobs, devices, assignments."""

@@ -1,0 +1,107 @@
+"""Devices: enrolment with a one-time code, the device list with its sync state, revocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import selectinload
+
+from server.accounts.users import normalise_code
+from server.api.access import hash_secret
+from server.api.access import issue_token
+from server.extensions import db
+from server.models import Device
+from server.models import DeviceSync
+from server.models import EnrolmentCode
+from server.models import audit
+from server.problems import ApiError
+from server.sync import buckets
+from sync.errors import DeviceRevoked
+from sync.errors import EnvelopeInvalid
+from sync.errors import NotFound
+from sync.protocol import Enrolment
+from sync.protocol import EnrolRequest
+from sync.protocol import Limits
+from sync.protocol import format_time
+from sync.store import Store
+
+
+def enroll(body, store: Store, limits: Limits, *, now: dt.datetime) -> Enrolment:
+    """Use a one-time code: mark it used, give the device its token, return what the device keeps."""
+    if not isinstance(body, dict):
+        raise EnvelopeInvalid("The body must be a JSON object.")
+    request = EnrolRequest.from_wire(body)
+    code_hash = hash_secret(normalise_code(request.code))
+    # One statement claims the code, so two phones racing with the same code cannot both win.
+    claimed = db.session.execute(
+        update(EnrolmentCode)
+        .where(EnrolmentCode.code_hash == code_hash, EnrolmentCode.used_at.is_(None),
+               EnrolmentCode.expires_at > now)
+        .values(used_at=now).returning(EnrolmentCode.device_id)
+    ).scalar_one_or_none()
+    if claimed is None:
+        db.session.rollback()
+        raise NotFound("Unknown, used or expired enrolment code: ask a coordinator for a new one.")
+    device = db.session.get(Device, claimed)
+    if device.revoked_at is not None:
+        db.session.rollback()
+        raise DeviceRevoked("This device was revoked before it enrolled; ask a coordinator.")
+    device.enrolled_at = now
+    if request.label:
+        device.label = request.label
+    secret, _ = issue_token(device=device)
+    buckets.publish_device_settings(db.session, device)
+    audit(db.session, "device.enroll", "device", device.id, device_id=device.id)
+    db.session.commit()
+    with store.snapshot():
+        epoch = store.epoch()
+    return Enrolment(device_id=str(device.id), token=secret, epoch=epoch, server_time=format_time(now),
+                     limits=limits.to_wire())
+
+
+def get(device_id: str) -> Device:
+    """Return a device or raise ``not-found``."""
+    try:
+        key = uuid.UUID(device_id)
+    except ValueError:
+        key = None
+    device = db.session.get(Device, key) if key else None
+    if device is None:
+        raise ApiError("not-found", f"No device {device_id!r}.")
+    return device
+
+
+def listing() -> list[dict]:
+    """Return every device with its enumerator and sync state (last seen, clock skew, last ack)."""
+    states = {s.device_id: s for s in db.session.scalars(select(DeviceSync))}
+    rows = []
+    for device in db.session.scalars(select(Device).options(selectinload(Device.user))
+                                     .order_by(Device.created_at)):
+        state = states.get(str(device.id))
+        rows.append({
+            "device_id": str(device.id), "enumerator": device.user.username, "label": device.label,
+            "created_at": device.created_at, "enrolled_at": device.enrolled_at,
+            "revoked_at": device.revoked_at,
+            "last_seen_at": state.last_seen_at if state else None,
+            "clock_skew_s": state.clock_skew_s if state else None,
+            "last_ack": {"op": state.last_op, "n": state.last_n} if state and state.last_op else None,
+            "epoch": state.epoch if state else None,
+        })
+    return rows
+
+
+def revoke(device_id: str, *, now: dt.datetime, actor=None) -> Device:
+    """Revoke a device; what it already sent stays stored.
+
+    Its token keeps resolving so the device hears ``device-revoked`` (keep your outbox, call a
+    coordinator) rather than a bare 401 that would look like an expired login.
+    """
+    device = get(device_id)
+    if device.revoked_at is None:
+        device.revoked_at = now
+        audit(db.session, "device.revoke", "device", device.id, user_id=actor.id if actor else None,
+              cli=actor is None)
+    return device

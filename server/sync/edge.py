@@ -1,0 +1,108 @@
+"""The HTTP edge of sync: bodies in (gzip, capped), answers out (gzip), one store per app, load shedding."""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import request
+
+from server.api.access import current_principal
+from server.extensions import db
+from server.problems import ApiError
+from server.sync.store import SqlStore
+from sync.engine import DEFAULT_LIMITS
+from sync.errors import PayloadTooLarge
+from sync.protocol import Limits
+from sync.store import DeviceRef
+from sync.transport import decode_json
+from sync.transport import deflate
+from sync.transport import inflate_capped
+
+# Below this size gzip costs more bytes (header) and CPU than it saves.
+_GZIP_FROM = 512
+
+
+def limits() -> Limits:
+    """Return the sync limits of this app (``SYNC_MAX_PUSH_BYTES``, ``SYNC_MAX_PUSH_OPS``, ...)."""
+    config = current_app.config
+    return Limits(max_push_bytes=config["SYNC_MAX_PUSH_BYTES"], max_push_ops=config["SYNC_MAX_PUSH_OPS"],
+                  max_page_bytes=config["SYNC_MAX_PAGE_BYTES"])
+
+
+def store() -> SqlStore:
+    """Return the app's sync store (one per app; it keeps a session per thread)."""
+    extension = current_app.extensions.setdefault("ferry_sync", {})
+    if "store" not in extension:
+        extension["store"] = SqlStore(db.engine)
+    return extension["store"]
+
+
+def device_ref() -> DeviceRef:
+    """Return the calling device as the engine sees it."""
+    device = current_principal().device
+    return DeviceRef(id=str(device.id), user_id=device.user_id, revoked=device.revoked_at is not None)
+
+
+def json_request() -> dict:
+    """Read a sync body: gzip or plain, never inflated past ``max_push_bytes`` (zip bombs stop early)."""
+    cap = limits().max_push_bytes
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("gzip", "identity"):
+        raise ApiError("unsupported-media-type", f"Content-Encoding {encoding!r}: send gzip or nothing.")
+    if encoding == "gzip":
+        raw = inflate_capped(request.stream, cap)
+    else:
+        raw = request.stream.read(cap + 1)
+        if len(raw) > cap:
+            raise PayloadTooLarge(f"The body is over {cap} bytes; split the batch.", **limits().to_wire())
+    return decode_json(raw)
+
+
+def json_response(body: dict, status: int = 200) -> Response:
+    """Answer JSON, gzipped when the client accepts it and it pays."""
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    response = Response(status=status, mimetype="application/json")
+    if len(data) >= _GZIP_FROM and "gzip" in request.headers.get("Accept-Encoding", ""):
+        data = deflate(data)
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    response.set_data(data)
+    return response
+
+
+@contextmanager
+def admitted():
+    """Admit a sync request, or shed it with 503 (paused) or 429 (too many at once) and Retry-After."""
+    config = current_app.config
+    if config["SYNC_PAUSED"]:
+        raise ApiError("service-unavailable", "Sync is paused for maintenance; your data is safe on the "
+                       "device.", headers={"Retry-After": str(config["SYNC_RETRY_AFTER_S"] * 6)})
+    gate = current_app.extensions["ferry_sync"]["gate"]
+    if not gate.acquire(blocking=False):
+        raise ApiError("too-many-requests", "The server is busy with other devices; retry shortly.",
+                       headers={"Retry-After": str(config["SYNC_RETRY_AFTER_S"])})
+    try:
+        yield
+    finally:
+        gate.release()
+
+
+def init_app(app: Flask) -> None:
+    """Set up the sync gate: at most ``SYNC_MAX_CONCURRENT`` sync requests at once per process."""
+    app.extensions.setdefault("ferry_sync", {})["gate"] = threading.BoundedSemaphore(
+        app.config["SYNC_MAX_CONCURRENT"])
+
+
+DEFAULTS = {
+    "SYNC_MAX_PUSH_BYTES": DEFAULT_LIMITS.max_push_bytes,
+    "SYNC_MAX_PUSH_OPS": DEFAULT_LIMITS.max_push_ops,
+    "SYNC_MAX_PAGE_BYTES": DEFAULT_LIMITS.max_page_bytes,
+    "SYNC_MAX_CONCURRENT": 8,
+    "SYNC_RETRY_AFTER_S": 5,
+    "SYNC_PAUSED": False,
+}

@@ -1,0 +1,432 @@
+"""The sync engine's ``Store`` on SQLAlchemy: SQLite and PostgreSQL behind one implementation.
+
+The store owns its sessions (one per thread), apart from Flask-SQLAlchemy's request session, so
+an operation's transaction is exactly the engine's: effect, ledger row and ack commit together.
+Writers serialise on the ``changes`` counter row (PostgreSQL) or take the write lock at BEGIN
+(SQLite), so seq order is commit order and a pull never skips a late commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import defer
+
+from server.forms import registry as form_registry
+from server.models import Blob
+from server.models import BucketChange
+from server.models import BucketHorizon
+from server.models import Counter
+from server.models import DeviceSync
+from server.models import QuarantinedSubmission
+from server.models import ServerState
+from server.models import Submission
+from server.models import SubmissionConflict
+from server.models import SubmissionRevision
+from server.models import SyncOp
+from server.models import next_seq
+from server.models.forms import Form as FormRow
+from server.models.forms import FormVersion as FormVersionRow
+from server.models.submissions import insert_missing
+from server.reports import data as analysis_data
+from sync.errors import NotFound
+from sync.errors import StoreUnavailable
+from sync.errors import WriteConflict
+from sync.protocol import change_size
+from sync.store import Change
+from sync.store import Conflict
+from sync.store import DeviceState
+from sync.store import FormVersion
+from sync.store import OpRecord
+from sync.store import QuarantineItem
+from sync.store import Revision
+from sync.store import SubmissionHead
+
+_PAGE_ROWS = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredFormVersion:
+    """A stored form version as the engine sees it: its state and its compiled validator."""
+
+    state: str
+    form: object
+
+    def validate(self, answers: dict):
+        """Return the problems of ``answers`` under this version."""
+        return self.form.validate(answers)
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code == "23505" or "UNIQUE constraint failed" in str(exc.orig)
+
+
+class SqlStore:
+    """A ``sync.store.Store`` over a SQLAlchemy engine; safe to share between threads."""
+
+    def __init__(self, engine: Engine, *, forms: Callable[[str, str], FormVersion | None] | None = None):
+        self.engine = engine
+        self._writer = engine.execution_options(ferry_write=True)
+        # PostgreSQL: one snapshot for a whole pull, which never waits for writers.
+        self._reader = (engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+                        if engine.dialect.name == "postgresql" else engine.execution_options(ferry_read=True))
+        self._forms = forms
+        self._local = threading.local()
+        self._analysis_forms: dict = {}
+
+    # -- sessions ----------------------------------------------------------------------------
+    @property
+    def _session(self) -> Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            raise RuntimeError("this store method runs inside store.transaction() or store.snapshot()")
+        return session
+
+    def _writing(self) -> Session:
+        if getattr(self._local, "readonly", False):
+            raise RuntimeError("this store method needs store.transaction()")
+        return self._session
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Open one write transaction: commit on clean exit, roll back on any exception."""
+        if getattr(self._local, "session", None) is not None:
+            raise RuntimeError("transactions do not nest")
+        session = Session(self._writer, expire_on_commit=False, autoflush=True)
+        self._local.session, self._local.readonly = session, False
+        try:
+            with session.begin():
+                yield
+        except IntegrityError as exc:
+            if _unique_violation(exc):
+                raise WriteConflict("a concurrent request wrote the same row") from exc
+            raise
+        except OperationalError as exc:
+            raise StoreUnavailable(f"the database failed transiently: {exc.orig}") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable("the database connection was lost") from exc
+            raise
+        finally:
+            session.close()
+            self._local.session = None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Open a consistent read-only view; inside a transaction, read the transaction's own writes."""
+        if getattr(self._local, "session", None) is not None:
+            yield
+            return
+        session = Session(self._reader, expire_on_commit=False)
+        self._local.session, self._local.readonly = session, True
+        try:
+            with session.begin():
+                yield
+        except OperationalError as exc:
+            raise StoreUnavailable(f"the database failed transiently: {exc.orig}") from exc
+        finally:
+            session.close()
+            self._local.session, self._local.readonly = None, False
+
+    def _flush(self) -> None:
+        try:
+            self._session.flush()
+        except IntegrityError as exc:
+            if _unique_violation(exc):
+                raise WriteConflict("a concurrent request wrote the same row") from exc
+            raise
+
+    # -- the server's identity -----------------------------------------------------------------
+    def epoch(self) -> str:
+        """Return the server epoch, minting one on a database that has none."""
+        epoch = self._session.scalar(select(ServerState.epoch).where(ServerState.id == 1))
+        if epoch is not None:
+            return epoch
+        if getattr(self._local, "readonly", False):
+            with self._aside() as session:
+                return self._ensure_epoch(session)
+        return self._ensure_epoch(self._session)
+
+    @contextmanager
+    def _aside(self) -> Iterator[Session]:
+        session = Session(self._writer)
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    @staticmethod
+    def _ensure_epoch(session: Session) -> str:
+        insert_missing(session, ServerState, id=1, epoch=uuid.uuid4().hex)
+        return session.scalar(select(ServerState.epoch).where(ServerState.id == 1))
+
+    def start_new_epoch(self) -> str:
+        """Mint and store a new epoch (after a restore)."""
+        session = self._writing()
+        row = session.get(ServerState, 1)
+        epoch = uuid.uuid4().hex
+        if row is None:
+            session.add(ServerState(id=1, epoch=epoch))
+        else:
+            row.epoch = epoch
+        self._flush()
+        return epoch
+
+    def next_seq(self) -> int:
+        """Return the next commit-ordered seq; the counter row stays locked until commit."""
+        return next_seq(self._writing())
+
+    def current_seq(self) -> int:
+        """Return the highest seq visible here."""
+        return self._session.scalar(select(Counter.value).where(Counter.name == "changes")) or 0
+
+    # -- devices -------------------------------------------------------------------------------
+    def device_state(self, device_id: str) -> DeviceState | None:
+        """Return a device's sync state."""
+        row = self._session.get(DeviceSync, str(device_id))
+        if row is None:
+            return None
+        return DeviceState(device_id=row.device_id, epoch=row.epoch, last_op=row.last_op,
+                           last_n=row.last_n, clock_skew_s=row.clock_skew_s, last_seen_at=row.last_seen_at)
+
+    def save_device_state(self, state: DeviceState) -> None:
+        """Insert or replace a device's sync state."""
+        values = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
+        self._writing().merge(DeviceSync(**values))
+        self._flush()
+
+    # -- the op ledger -------------------------------------------------------------------------
+    def find_op(self, op_id: str) -> OpRecord | None:
+        """Return the ledger row of an op."""
+        row = self._session.get(SyncOp, op_id)
+        if row is None:
+            return None
+        return OpRecord(op_id=row.op_id, device_id=row.device_id, payload_hash=row.payload_hash,
+                        result=row.result, seq=row.seq, received_at=row.received_at)
+
+    def insert_op(self, record: OpRecord) -> None:
+        """Insert a ledger row; the primary key makes a second insert a ``WriteConflict``."""
+        self._writing().add(SyncOp(**dataclasses.asdict(record)))
+        self._flush()
+
+    # -- submissions ---------------------------------------------------------------------------
+    def submission(self, submission_id: str) -> SubmissionHead | None:
+        """Return a submission's head."""
+        row = self._session.get(Submission, submission_id)
+        if row is None:
+            return None
+        return SubmissionHead(id=row.id, form_id=row.form_id, form_version=row.form_version,
+                              device_id=row.device_id, head=row.head, revisions=row.revisions,
+                              deleted=row.deleted, seq=row.seq)
+
+    def save_submission(self, head: SubmissionHead) -> None:
+        """Insert or update a submission's head."""
+        session = self._writing()
+        row = session.get(Submission, head.id)
+        new = row is None
+        if new:
+            session.add(Submission(**dataclasses.asdict(head)))
+        else:
+            for name, value in dataclasses.asdict(head).items():
+                setattr(row, name, value)
+        self._flush()
+        self._index_for_analysis(head, new=new)
+
+    def _index_for_analysis(self, head: SubmissionHead, *, new: bool = False) -> None:
+        # Analysis-ready row of the head, in the same transaction (see server/reports/data.py).
+        session = self._session
+        revision = None if head.deleted else session.get(SubmissionRevision, head.head)
+        form = None if revision is None else self._scored_form(head.form_id, head.form_version)
+        analysis_data.index_head(session, head, form, None if revision is None else revision.answers, new=new)
+        self._flush()
+
+    def _scored_form(self, form_id: str, version: str):
+        if self._forms is not None:
+            return getattr(self._forms(form_id, version), "form", None)
+        # Published versions never change, so they are looked up once per store; a draft may be replaced.
+        form = self._analysis_forms.get((form_id, version))
+        if form is not None:
+            return form
+        found = self._session.execute(
+            select(FormVersionRow.content_hash, FormVersionRow.state).join(FormRow)
+            .where(FormRow.form_id == form_id, FormVersionRow.version == version)).first()
+        if found is None:
+            return None
+        form = self._analysis_forms.get(found.content_hash)
+        if form is None:
+            form = self._analysis_forms[found.content_hash] = self.form_version(form_id, version).form
+        if found.state != "draft":
+            self._analysis_forms[(form_id, version)] = form
+        return form
+
+    def insert_revision(self, revision: Revision) -> None:
+        """Insert an immutable revision."""
+        values = dataclasses.asdict(revision)
+        values["blobs"] = list(values["blobs"])
+        self._writing().add(SubmissionRevision(**values))
+        self._flush()
+
+    def revisions(self, submission_id: str) -> list[Revision]:
+        """Return a submission's revisions in receipt (seq) order."""
+        rows = self._session.scalars(select(SubmissionRevision).where(
+            SubmissionRevision.submission_id == submission_id).order_by(SubmissionRevision.seq))
+        return [_revision(row) for row in rows]
+
+    # -- quarantine and conflicts --------------------------------------------------------------
+    def quarantine(self, item: QuarantineItem) -> bool:
+        """Insert an item unless its key is stored already."""
+        session = self._writing()
+        if session.get(QuarantinedSubmission, item.key) is not None:
+            return False
+        values = dataclasses.asdict(item)
+        values["issues"] = list(values["issues"])
+        session.add(QuarantinedSubmission(**values))
+        self._flush()
+        return True
+
+    def quarantined(self, *, include_resolved: bool = False) -> list[QuarantineItem]:
+        """Return quarantined items in seq order."""
+        query = select(QuarantinedSubmission).order_by(QuarantinedSubmission.seq)
+        if not include_resolved:
+            query = query.where(QuarantinedSubmission.resolved_at.is_(None))
+        return [_quarantine_item(row) for row in self._session.scalars(query)]
+
+    def resolve_quarantined(self, key: str, resolution: str, at: dt.datetime) -> None:
+        """Mark an item resolved."""
+        row = self._writing().get(QuarantinedSubmission, key)
+        if row is None:
+            raise NotFound(f"No quarantined item {key!r}.")
+        row.resolved_at, row.resolution = at, resolution
+        self._flush()
+
+    def add_conflict(self, conflict: Conflict) -> None:
+        """Insert a conflict flag."""
+        values = dataclasses.asdict(conflict)
+        values["revisions"] = list(values["revisions"])
+        self._writing().add(SubmissionConflict(**values))
+        self._flush()
+
+    def conflicts(self, *, include_resolved: bool = False) -> list[Conflict]:
+        """Return conflicts in seq order."""
+        query = select(SubmissionConflict).order_by(SubmissionConflict.seq)
+        if not include_resolved:
+            query = query.where(SubmissionConflict.resolved_at.is_(None))
+        return [Conflict(key=r.key, submission_id=r.submission_id, kind=r.kind, revisions=tuple(r.revisions),
+                         seq=r.seq, created_at=r.created_at, resolved_at=r.resolved_at)
+                for r in self._session.scalars(query)]
+
+    def resolve_conflict(self, key: str, at: dt.datetime) -> None:
+        """Mark a conflict resolved."""
+        row = self._writing().get(SubmissionConflict, key)
+        if row is None:
+            raise NotFound(f"No conflict {key!r}.")
+        row.resolved_at = at
+        self._flush()
+
+    # -- what submissions are checked against ----------------------------------------------------
+    def form_version(self, form_id: str, version: str) -> FormVersion | None:
+        """Return a stored form version (any state) with its compiled validator, or None."""
+        if self._forms is not None:
+            return self._forms(form_id, version)
+        # The definition and source are big and needed only when the compiled form is not cached:
+        # loading them for every op cost more than the rest of applying it.
+        row = self._session.scalar(select(FormVersionRow).join(FormRow).where(
+            FormRow.form_id == form_id, FormVersionRow.version == version)
+            .options(defer(FormVersionRow.definition), defer(FormVersionRow.source)))
+        if row is None:
+            return None
+        return StoredFormVersion(state=row.state, form=form_registry.load_form(row))
+
+    def missing_blobs(self, hashes: Sequence[str]) -> list[str]:
+        """Return those of ``hashes`` not completely uploaded, in the given order."""
+        if not hashes:
+            return []
+        complete = set(self._session.scalars(select(Blob.sha256).where(
+            Blob.sha256.in_(list(hashes)), Blob.complete.is_(True))))
+        return [h for h in hashes if h not in complete]
+
+    # -- buckets ---------------------------------------------------------------------------------
+    def record_change(self, bucket: str, key: str, data: dict | None) -> int:
+        """Upsert the latest change of ``key`` with a new seq; None is a tombstone."""
+        seq = self.next_seq()
+        session = self._writing()
+        row = session.get(BucketChange, (bucket, key))
+        size = change_size(key, data)
+        if row is None:
+            session.add(BucketChange(bucket=bucket, key=key, seq=seq, data=data, size=size))
+        else:
+            row.seq, row.data, row.size = seq, data, size
+        self._flush()
+        return seq
+
+    def changes_after(self, bucket: str, after: int, max_bytes: int) -> tuple[list[Change], bool]:
+        """Return the bucket's changes after ``after`` in seq order, within ``max_bytes``."""
+        page: list[Change] = []
+        used = 0
+        last = after
+        while True:
+            rows = self._session.scalars(
+                select(BucketChange).where(BucketChange.bucket == bucket, BucketChange.seq > last)
+                .order_by(BucketChange.seq).limit(_PAGE_ROWS)).all()
+            for row in rows:
+                if page and used + row.size > max_bytes:
+                    return page, True
+                page.append(Change(bucket=row.bucket, key=row.key, seq=row.seq, data=row.data, size=row.size))
+                used += row.size
+                last = row.seq
+            if len(rows) < _PAGE_ROWS:
+                return page, False
+
+    def horizon(self, bucket: str) -> int:
+        """Return the highest seq of a purged tombstone of ``bucket``."""
+        return self._session.scalar(select(BucketHorizon.horizon).where(BucketHorizon.bucket == bucket)) or 0
+
+    def purge_tombstones(self, upto: int) -> int:
+        """Delete tombstones with seq <= ``upto`` and raise their buckets' horizons."""
+        session = self._writing()
+        highest = session.execute(
+            select(BucketChange.bucket, func.max(BucketChange.seq))
+            .where(BucketChange.data.is_(None), BucketChange.seq <= upto).group_by(BucketChange.bucket)).all()
+        for bucket, seq in highest:
+            row = session.get(BucketHorizon, bucket)
+            if row is None:
+                session.add(BucketHorizon(bucket=bucket, horizon=seq))
+            else:
+                row.horizon = max(row.horizon, seq)
+        doomed = delete(BucketChange).where(BucketChange.data.is_(None), BucketChange.seq <= upto)
+        result = session.execute(doomed)
+        self._flush()
+        return result.rowcount
+
+
+def _revision(row: SubmissionRevision) -> Revision:
+    return Revision(op_id=row.op_id, submission_id=row.submission_id, number=row.number,
+                    device_id=row.device_id, kind=row.kind, base=row.base, form_id=row.form_id,
+                    form_version=row.form_version, answers=row.answers, received_at=row.received_at,
+                    seq=row.seq, device_time=row.device_time, skew_s=row.skew_s, blobs=tuple(row.blobs),
+                    note=row.note)
+
+
+def _quarantine_item(row: QuarantinedSubmission) -> QuarantineItem:
+    return QuarantineItem(key=row.key, op_id=row.op_id, device_id=row.device_id, reason=row.reason,
+                          issues=tuple(row.issues), payload=row.payload, received_at=row.received_at,
+                          seq=row.seq, submission_id=row.submission_id, form_id=row.form_id,
+                          form_version=row.form_version, resolved_at=row.resolved_at,
+                          resolution=row.resolution)

@@ -1,0 +1,1 @@
+"""Test support for Store implementers: the contract suite, fakes and op builders."""
