@@ -19,7 +19,7 @@ from server.extensions import db
 from server.extensions import limiter
 from server.extensions import migrate
 from server.models import database as db_setup
-from server.sync import edge as sync_http
+from server.sync import runtime as sync_runtime
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -55,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     problems.init_app(app)
     auth.init_app(app)
     cli.init_app(app)
-    sync_http.init_app(app)
+    sync_runtime.init_app(app)
     api.init_app(app)
     web.init_app(app)
     return app

@@ -31,8 +31,8 @@ from server.models import FormVersion
 from server.models import Respondent
 from server.models import Submission
 from server.models import SubmissionRevision
+from server.models.errors import ServerError
 from server.models.respondents import PROFILE_COLUMNS
-from server.problems import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
     stored = {row.version: row for row in session.scalars(query)}
     if not stored:
         what = f"version {version!r} of form {form_id!r}" if version is not None else f"form {form_id!r}"
-        raise ApiError("not-found", f"No {what}.")
+        raise ServerError("not-found", f"No {what}.")
     parts, counts = [], []
     for name, part in _fetch(session, form_id, version).items():  # versions in order of first seq
         form = form_registry.load_form(stored[name])

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from server.problems import ApiError
+from server.models.errors import ServerError
 
 LABELS = ("codes", "vi", "en")
 #: What an export leaves out, as the response's ``Ferry-Removed`` header says.
@@ -34,7 +34,7 @@ def _language_key(form, language: str) -> str | None:
 def labelled(frame: pd.DataFrame, form, labels: str, *, identified: bool = False) -> pd.DataFrame:
     """The export table: codes replaced by choice labels in ``labels`` (unless ``codes``)."""
     if labels not in LABELS:
-        raise ApiError("validation-failed", f"labels must be one of {', '.join(LABELS)}.",
+        raise ServerError("validation-failed", f"labels must be one of {', '.join(LABELS)}.",
                        errors=[{"pointer": "/labels", "detail": f"unknown: {labels}"}])
     out = frame if identified else frame.drop(columns=["submission_id"], errors="ignore")
     if labels == "codes":

@@ -37,7 +37,7 @@ from server.models import Form
 from server.models import FormVersion
 from server.models import Submission
 from server.models import SubmissionRevision
-from server.problems import ApiError
+from server.models.errors import ServerError
 from server.reports.data import load_respondents
 
 SURVEY_FORM = "awareness"
@@ -90,10 +90,10 @@ def check_round(data: Data, round_, *, name: str = "round") -> int:
     except (TypeError, ValueError):
         value = None
     if value not in data.rounds:
-        raise ApiError("validation-failed", f"{name} must be one of the survey rounds {data.rounds}.",
+        raise ServerError("validation-failed", f"{name} must be one of the survey rounds {data.rounds}.",
                        errors=[{"pointer": f"/{name}", "detail": f"not a survey round: {round_}"}])
     if not (data.respondents["round"] == value).any():
-        raise ApiError("not-found", f"No respondents in round {value}.")
+        raise ServerError("not-found", f"No respondents in round {value}.")
     return value
 
 
@@ -134,7 +134,7 @@ def changes(data: Data, *, a, b, min_n: int = 1) -> pd.DataFrame:
     """Change of each headline indicator from round ``a`` to ``b``, per district and for the city."""
     a, b = check_round(data, a, name="from"), check_round(data, b, name="to")
     if a == b:
-        raise ApiError("validation-failed", "from and to must be different rounds.",
+        raise ServerError("validation-failed", "from and to must be different rounds.",
                        errors=[{"pointer": "/to", "detail": "same as from"}])
     pooled = data.respondents[data.respondents["round"].isin([a, b])].reset_index(drop=True)
     pooled = pooled.assign(_stratum=pooled["stratum"] + "|" + pooled["round"].astype(str),
@@ -166,7 +166,7 @@ def changes(data: Data, *, a, b, min_n: int = 1) -> pd.DataFrame:
 def priorities(data: Data, *, round_, level: str = "commune", min_n: int = 1) -> pd.DataFrame:
     """Places ranked by need (:func:`analysis.priority.prioritise`), with reasons."""
     if level not in ("commune", "district"):
-        raise ApiError("validation-failed", "level must be commune or district.",
+        raise ServerError("validation-failed", "level must be commune or district.",
                        errors=[{"pointer": "/level", "detail": f"unknown: {level}"}])
     r = check_round(data, round_)
     exposure = tidy.exposure(data.activities, rounds=[x for x in data.rounds if x <= r])
@@ -182,8 +182,9 @@ def small_areas(data: Data, *, round_, indicator: str = "knowledge", min_n: int 
     (``sigma2_u``, ``coefficients``, ``covariates``) is in ``.attrs``.
     """
     if indicator not in SMALL_AREA_INDICATORS:
-        raise ApiError("validation-failed", f"indicator must be one of {', '.join(SMALL_AREA_INDICATORS)}.",
-                       errors=[{"pointer": "/indicator", "detail": f"unknown: {indicator}"}])
+        raise ServerError("validation-failed",
+                          f"indicator must be one of {', '.join(SMALL_AREA_INDICATORS)}.",
+                          errors=[{"pointer": "/indicator", "detail": f"unknown: {indicator}"}])
     r = check_round(data, round_)
     table = commune_estimates(data.respondents, year=r, indicator=indicator, **_DESIGN)
     out = suppress_communes(table, min_n=max(min_n, 1))
@@ -242,6 +243,6 @@ def gap_report(data: Data, *, round_, previous=None, min_n: int = 1):
     r = check_round(data, round_)
     previous = _previous_round(data, r, previous)
     if previous is not None and previous >= r:  # the default is always earlier
-        raise ApiError("validation-failed", "previous must be an earlier round than round.",
+        raise ServerError("validation-failed", "previous must be an earlier round than round.",
                        errors=[{"pointer": "/previous", "detail": f"not before {r}: {previous}"}])
     return build_gap_report(data.respondents, data.activities, year=r, previous=previous, min_n=max(min_n, 1))

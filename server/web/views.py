@@ -31,7 +31,9 @@ from server.api.access import page_access
 from server.api.access import start_session
 from server.api.sign_in_limits import limit_sign_in
 from server.extensions import db
+from server.models.errors import ServerError
 from server.problems import ApiError
+from server.problems import status_of
 from server.reports import service as reports
 from server.web import tables
 from server.web.i18n import current_language
@@ -62,7 +64,7 @@ def _data() -> reports.Data:
     rounds = current_app.config["ROUNDS"]
     try:
         data = reports.load(db.session, rounds)
-    except ApiError as exc:
+    except ServerError as exc:
         if exc.code != "not-found":  # no survey form installed yet: a page saying there is no data
             raise
         data = reports.Data(pd.DataFrame({"round": []}), pd.DataFrame(), sorted(int(r) for r in rounds))
@@ -105,10 +107,10 @@ def login_post():
         return render_template("login.html", next=target, username=username, error="login_missing"), 400
     try:
         user = accounts.authenticate(db.session, username, password)
-    except ApiError as exc:
+    except ServerError as exc:
         db.session.commit()
         error = "login_disabled" if exc.code == "forbidden" else "login_failed"
-        return render_template("login.html", next=target, username=username, error=error), exc.status
+        return render_template("login.html", next=target, username=username, error=error), status_of(exc)
     start_session(user, current_app.permanent_session_lifetime)
     db.session.commit()
     return redirect(target, code=303)
