@@ -16,9 +16,9 @@ import pandas as pd
 
 from analysis import labels
 from analysis import report_charts as charts
-from analysis.gap_report import HEADLINE
 from analysis.gap_report import GapReport
 from analysis.population import communes as census_communes
+from analysis.report_estimates import HEADLINE
 from analysis.report_text import TEXT
 from analysis.report_text import note
 

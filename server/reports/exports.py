@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from analysis.report_tables import write_workbook
 from server.models.errors import ServerError
 
 LABELS = ("codes", "vi", "en")
@@ -61,29 +62,6 @@ def csv_chunks(table: pd.DataFrame) -> Iterator[str]:
     yield buffer.getvalue()
     for start in range(0, len(table), _CHUNK):
         yield table.iloc[start:start + _CHUNK].to_csv(index=False, header=False, lineterminator="\n")
-
-
-def _cell(value):
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
-def write_workbook(tables: dict[str, pd.DataFrame], file) -> None:
-    """Write named tables to ``file`` (a path or binary file), one sheet each, openpyxl write-only mode."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for name, table in tables.items():
-        out = book.create_sheet(name[:31])  # Excel's limit on sheet names
-        out.append([str(c) for c in table.columns])
-        for row in table.astype("object").itertuples(index=False, name=None):
-            out.append([_cell(v) for v in row])
-    book.save(file)
 
 
 def xlsx_file(table: pd.DataFrame, *, sheet: str = "respondents") -> str:

@@ -14,7 +14,7 @@ from flask import g
 from flask import request
 
 from analysis.groups import group_labels
-from analysis.yearly_report import INDICATORS
+from analysis.labels import INDICATORS
 from forms import library
 
 LANGUAGES = ("vi", "en")
