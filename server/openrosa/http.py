@@ -1,21 +1,28 @@
 """The OpenRosa endpoints ODK Collect, KoboCollect and Enketo call, under an app user's server URL.
 
-``/v1/key/<token>/projects/1`` + ``/formList``, ``/forms/<id>/versions/<v>/form.xml``, ``…/manifest``,
-``…/attachments/<file>``, ``/submission`` (HEAD 204, POST 201). Every answer carries the OpenRosa
-headers; every failure is an OpenRosaResponse whose message Collect shows, with the HTTP status it
-acts on (403 for a bad token, never 401, so Collect does not ask for a password).
+``/v1/key/<token>/projects/1`` + ``/formList``, ``/forms/<id>/form.xml?version=<v>``, ``…/manifest``,
+``…/attachments/<file>`` (the version goes in the query: XLSForms may leave it empty), and
+``/submission`` (HEAD 204, POST 201). Every answer carries the OpenRosa headers; every failure is an
+OpenRosaResponse whose message Collect shows, with the HTTP status it acts on (403 for a bad token,
+never 401, so Collect does not ask for a password).
 """
 
 from __future__ import annotations
 
+import io
 import logging
 
 from flask import Blueprint
 from flask import Response
+from flask import current_app
 from flask import request
 from flask import url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 from werkzeug.http import http_date
+from werkzeug.http import parse_options_header
 
 from forms.errors import FormError
 from server.api.access import PUBLIC
@@ -35,7 +42,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("openrosa", __name__, url_prefix="/v1/key/<token>/projects/<project_id>")
 XML = "text/xml; charset=utf-8"
-FORM = "/forms/<form_id>/versions/<version>"
+FORM = "/forms/<form_id>"
 
 
 def _headers(response: Response) -> Response:
@@ -116,9 +123,9 @@ def form_list(token: str, project_id: str):
 
 @bp.get(FORM + "/form.xml")
 @access(PUBLIC)
-def xform(token: str, project_id: str, form_id: str, version: str):
+def xform(token: str, project_id: str, form_id: str):
     """The XForm, byte for byte what the form list's md5 was computed from."""
-    row = service.downloadable(db.session, _caller(token, project_id), form_id, version)
+    row = service.downloadable(db.session, _caller(token, project_id), form_id, request.args.get("version"))
     body = service.xform_bytes(row)
     db.session.commit()
     response = _xml(body, ETag=f'"{service.md5(body)}"')
@@ -127,12 +134,12 @@ def xform(token: str, project_id: str, form_id: str, version: str):
 
 @bp.get(FORM + "/manifest")
 @access(PUBLIC)
-def manifest(token: str, project_id: str, form_id: str, version: str):
+def manifest(token: str, project_id: str, form_id: str):
     """The files the form reads (the place lists of ``select_one_from_file``), with their md5."""
-    row = service.downloadable(db.session, _caller(token, project_id), form_id, version)
+    row = service.downloadable(db.session, _caller(token, project_id), form_id, request.args.get("version"))
     files = [documents.MediaFile(filename=a.filename, md5=service.md5(a.content),
                                  download_url=_url("media", token=token, project_id=project_id,
-                                                   form_id=form_id, version=version, filename=a.filename))
+                                                   form_id=form_id, version=row.version, filename=a.filename))
              for a in row.attachments]
     db.session.commit()
     return _xml(documents.manifest(files))
@@ -140,9 +147,9 @@ def manifest(token: str, project_id: str, form_id: str, version: str):
 
 @bp.get(FORM + "/attachments/<filename>")
 @access(PUBLIC)
-def media(token: str, project_id: str, form_id: str, version: str, filename: str):
+def media(token: str, project_id: str, form_id: str, filename: str):
     """One file of the manifest (ETag: its md5, so an unchanged file costs a 304)."""
-    row = service.downloadable(db.session, _caller(token, project_id), form_id, version)
+    row = service.downloadable(db.session, _caller(token, project_id), form_id, request.args.get("version"))
     content, kind = service.media(row, filename)
     db.session.commit()
     response = _headers(Response(content, content_type=kind, headers={"ETag": f'"{service.md5(content)}"'}))
@@ -157,24 +164,52 @@ def submission_preflight(token: str, project_id: str):
     return _headers(Response(status=204, content_type=XML))
 
 
+def _multipart():
+    """The form fields and files of the body, read whole and capped first (chunked bodies too).
+
+    A body over ``MAX_CONTENT_LENGTH`` is refused with 413 before the multipart parser starts, so no
+    half-parsed upload is left behind.
+    """
+    cap = current_app.config["MAX_CONTENT_LENGTH"]
+    body = bytearray()
+    while True:
+        piece = request.stream.read(64 * 1024)
+        if not piece:
+            break
+        body.extend(piece)
+        if len(body) > cap:
+            raise RequestEntityTooLarge()
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    if mimetype != "multipart/form-data":
+        return MultiDict(), MultiDict()
+    _, form, files = FormDataParser(max_content_length=cap).parse(io.BytesIO(bytes(body)), mimetype,
+                                                                  len(body), options)
+    return form, files
+
+
 @bp.post("/submission")
 @access(PUBLIC)
 def submission(token: str, project_id: str):
     """Receive an instance (``xml_submission_file``) and its files, possibly over several POSTs."""
     caller = _caller(token, project_id)
     with admitted():
-        part = request.files.get("xml_submission_file")
-        if part is not None:
-            xml = part.read()
-        elif "xml_submission_file" in request.form:
-            xml = request.form["xml_submission_file"].encode("utf-8")
-        else:
-            raise OpenRosaError(400, "The upload has no xml_submission_file part; nothing was stored.")
-        uploads = [service.Upload(filename=(f.filename or name).rsplit("/", 1)[-1], data=f.read(),
-                                  content_type=f.mimetype or "application/octet-stream")
-                   for name, f in request.files.items(multi=True) if name != "xml_submission_file"]
+        form, files = _multipart()
+        try:
+            part = files.get("xml_submission_file")
+            if part is not None:
+                xml = part.read()
+            elif "xml_submission_file" in form:
+                xml = form["xml_submission_file"].encode("utf-8")
+            else:
+                raise OpenRosaError(400, "The upload has no xml_submission_file part; nothing was stored.")
+            uploads = [service.Upload(filename=(f.filename or name).rsplit("/", 1)[-1], data=f.read(),
+                                      content_type=f.mimetype or "application/octet-stream")
+                       for name, f in files.items(multi=True) if name != "xml_submission_file"]
+        finally:
+            for f in files.values():
+                f.close()
         receipt = service.submit(db.session, store(), caller, xml, uploads,
                                  collect_device_id=request.args.get("deviceID"),
-                                 incomplete="*isIncomplete*" in request.form, now=utcnow())
+                                 incomplete="*isIncomplete*" in form, now=utcnow())
     return _xml(documents.response(receipt.message), receipt.status_code,
                 Location=request.base_url)

@@ -147,10 +147,16 @@ def md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def downloadable(session: Session, caller: Caller, form_id: str, version: str) -> FormVersion:
-    """A version the app user may download (open, or closing for a phone mid-update), else 404."""
+def downloadable(session: Session, caller: Caller, form_id: str, version: str | None) -> FormVersion:
+    """A version the app user may download (open, or closing for a phone mid-update), else 404.
+
+    Without a version: the newest open one (what the form list shows).
+    """
     row = None
-    if form_id in caller.form_ids:
+    if version is None:
+        listed = listed_versions(session, caller, form_id)
+        row = listed[0] if listed else None
+    elif form_id in caller.form_ids:
         row = session.scalar(select(FormVersion).join(Form).where(
             Form.form_id == form_id, FormVersion.version == version,
             FormVersion.state.in_(("open", "closing"))))

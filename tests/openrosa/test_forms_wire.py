@@ -64,7 +64,7 @@ def test_only_the_forms_given_and_only_open_versions_are_listed(app, server, ins
     token = make_app_user(app, "outreach-only", forms=["outreach"])
     phone = Collect(f"{server}/v1/key/{token}/projects/1")
     assert list(_entries(phone.form_list())) == ["outreach"]
-    awareness_url = phone.server_url + "/forms/awareness/versions/2017.1/form.xml"
+    awareness_url = phone.server_url + "/forms/awareness/form.xml?version=2017.1"
     refused = phone.get(awareness_url)
     assert refused.status == 404 and b"OpenRosaResponse" in refused.body
     with app.app_context():
@@ -72,7 +72,7 @@ def test_only_the_forms_given_and_only_open_versions_are_listed(app, server, ins
         db.session.commit()
     assert _entries(phone.form_list()) == {}  # closing: no new interviews…
     # …but a phone mid-update may still fetch what it had listed.
-    assert phone.get(phone.server_url + "/forms/outreach/versions/2017.1/form.xml").status == 200
+    assert phone.get(phone.server_url + "/forms/outreach/form.xml?version=2017.1").status == 200
 
 
 def test_unchanged_media_costs_a_304(phone):

@@ -7,6 +7,7 @@ The XForm and its media are downloaded from Ferry as Collect would, filled by OD
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 from xml.etree.ElementTree import fromstring
 
 import pytest
@@ -41,7 +42,7 @@ NS = {"x": "http://openrosa.org/xforms/xformsList", "m": "http://openrosa.org/xf
 
 def served(phone: Collect, form_id: str) -> tuple[str, dict[str, str]]:
     """The XForm and media files of a form, downloaded from Ferry as Collect does."""
-    listed = fromstring(phone.form_list(f"?formID={form_id}").body)
+    listed = fromstring(phone.form_list(f"?formID={quote(form_id)}").body)
     entry = listed.find("x:xform", NS)
     xform = phone.get(entry.findtext("x:downloadUrl", namespaces=NS)).body.decode("utf-8")
     files = {}
