@@ -48,6 +48,10 @@ def defaults(instance_path: str) -> dict:
         # API; a token lives as long as the session it is bound to.
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": None,
+        # The address phones reach this server at: ODK Collect app users' server URLs start with it.
+        "PUBLIC_URL": "http://127.0.0.1:5000",
+        # The project name ODK Collect shows for a phone set up by QR code.
+        "PROJECT_NAME": "Ferry",
         # Lifetime of a one-time device enrolment code, in hours.
         "ENROLMENT_CODE_HOURS": 72,
         "JSON_SORT_KEYS": False,

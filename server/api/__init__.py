@@ -14,9 +14,10 @@ from server.api import review
 from server.api import sync
 from server.api import tokens
 from server.api import users
+from server.openrosa import http as openrosa
 
 BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp, sync.bp, devices.bp, review.bp,
-              assignments.bp, blobs.bp, exports.bp, reports.bp)
+              assignments.bp, blobs.bp, exports.bp, reports.bp, openrosa.bp)
 
 
 def init_app(app: Flask) -> None:

@@ -28,8 +28,9 @@ class DeviceCreateSchema(Schema):
 
 class DeviceSchema(Schema):
     device_id = fields.String()
-    enumerator = fields.String()
+    enumerator = fields.String(allow_none=True)
     label = fields.String()
+    app_user = fields.String(allow_none=True)
     created_at = fields.DateTime()
     enrolled_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)

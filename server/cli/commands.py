@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 
 from forms.errors import FormError
 from server.accounts import users as accounts
+from server.cli.app_users import app_user_group
 from server.cli.report import report_group
 from server.cli.support import fail_on_api_error
 from server.extensions import db
@@ -325,12 +326,15 @@ def sync_devices_command():
         seen = f"{row['last_seen_at']:%Y-%m-%d %H:%M}" if row["last_seen_at"] else "never"
         skew = f"{row['clock_skew_s']:+d}s" if row["clock_skew_s"] is not None else "-"
         state = "revoked" if row["revoked_at"] else ("enrolled" if row["enrolled_at"] else "waiting")
-        click.echo(f"{row['device_id']} {row['enumerator']:<16} {state:<8} last sync {seen} skew {skew}")
+        who = row["enumerator"] or "-"
+        if row["app_user"]:
+            who += f" (ODK Collect {row['app_user']})"
+        click.echo(f"{row['device_id']} {who:<16} {state:<8} last sync {seen} skew {skew}")
 
 
 
 COMMANDS = (init_command, create_user_command, enroll_device_command, demo_command, forms_group, sync_group,
-            report_group)
+            report_group, app_user_group)
 
 
 def leaf_commands():

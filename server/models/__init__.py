@@ -7,6 +7,10 @@ from server.models.forms import FORM_STATES
 from server.models.forms import Form
 from server.models.forms import FormAttachment
 from server.models.forms import FormVersion
+from server.models.openrosa import AppUser
+from server.models.openrosa import AppUserForm
+from server.models.openrosa import OpenRosaAttachment
+from server.models.openrosa import OpenRosaSubmission
 from server.models.people import ROLES
 from server.models.people import ApiToken
 from server.models.people import Device
@@ -36,7 +40,8 @@ from server.models.types import utcnow
 __all__ = [
     "Blob", "BlobChunk", "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",
     "SubmissionRevision", "SyncOp",
-    "ApiToken", "Assignment", "AuditEntry", "Commune", "Counter", "Device", "District",
+    "ApiToken", "AppUser", "AppUserForm", "Assignment", "OpenRosaAttachment",
+    "OpenRosaSubmission", "AuditEntry", "Commune", "Counter", "Device", "District",
     "DistrictAgePopulation", "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
     "QuarantinedSubmission", "ROLES", "Respondent",
     "Round", "Submission", "UnitList", "User", "audit", "next_seq", "utcnow",

@@ -13,6 +13,7 @@ from server.accounts.users import normalise_code
 from server.api.access import hash_secret
 from server.api.access import issue_token
 from server.extensions import db
+from server.models import AppUser
 from server.models import Device
 from server.models import DeviceSync
 from server.models import EnrolmentCode
@@ -75,17 +76,25 @@ def get(device_id: str) -> Device:
 
 
 def listing() -> list[dict]:
-    """Return every device with its enumerator and sync state (last seen, clock skew, last ack)."""
+    """Return every device with its enumerator and sync state (last seen, clock skew, last ack).
+
+    ODK Collect app users are devices too (``app_user`` names them); their last contact is their
+    last OpenRosa request or submission, and they may have no enumerator.
+    """
     states = {s.device_id: s for s in db.session.scalars(select(DeviceSync))}
+    app_user_names = {row.device_id: row.name
+                      for row in db.session.execute(select(AppUser.device_id, AppUser.name))}
     rows = []
     for device in db.session.scalars(select(Device).options(selectinload(Device.user))
                                      .order_by(Device.created_at)):
         state = states.get(str(device.id))
+        seen = [t for t in (state.last_seen_at if state else None, device.last_seen_at) if t is not None]
         rows.append({
-            "device_id": str(device.id), "enumerator": device.user.username, "label": device.label,
+            "device_id": str(device.id), "enumerator": device.user.username if device.user else None,
+            "label": device.label, "app_user": app_user_names.get(device.id),
             "created_at": device.created_at, "enrolled_at": device.enrolled_at,
             "revoked_at": device.revoked_at,
-            "last_seen_at": state.last_seen_at if state else None,
+            "last_seen_at": max(seen) if seen else None,
             "clock_skew_s": state.clock_skew_s if state else None,
             "last_ack": {"op": state.last_op, "n": state.last_n} if state and state.last_op else None,
             "epoch": state.epoch if state else None,

@@ -1,0 +1,1 @@
+"""OpenRosa for ODK Collect, KoboCollect and Enketo: app-user URLs, form list, XForms, media, submissions."""
