@@ -46,6 +46,7 @@ from analysis.groups import add_group_columns
 from analysis.groups import load_groups
 from analysis.levels import differences
 from analysis.levels import estimate
+from analysis.levels import report_design
 from analysis.levels import round_levels
 from analysis.population import communes as census_communes
 from analysis.priority import NeedParameters
@@ -67,7 +68,7 @@ __all__ = ["HEADLINE", "GapReport", "build_gap_report"]
 HEADLINE = ("knowledge", "aware_signs_3", "hotline_aware")
 #: Respondent covariates of the adjusted DiD and of the baseline balance table.
 DID_COVARIATES = ("sex", "age", "education")
-_DESIGN = {"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"}
+_DESIGN = report_design()
 
 
 @dataclass
@@ -187,8 +188,8 @@ def _did(frame, activities, year, previous, min_n, level):
     covariates = [c for c in DID_COVARIATES if c in pooled.columns]
     try:
         result = did(pooled, y="knowledge", round="round", treated="reached", pre=previous, post=year,
-                     covariates=covariates, weight="weight", strata="_stratum", psu="_psu",
-                     lonely_psu="adjust", level=level)
+                     covariates=covariates, level=level,
+                     **report_design(strata="_stratum", psu="_psu"))
     except AnalysisError as err:
         return (*empty, (), {"code": "did_failed", "detail": err.detail})
     cells = suppress_small(result.cells, min_n=min_n)

@@ -24,6 +24,7 @@ from analysis.gap_report import build_gap_report
 from analysis.groups import add_group_columns
 from analysis.groups import group_labels
 from analysis.levels import estimate
+from analysis.levels import report_design
 from analysis.levels import round_levels
 from analysis.priority import NeedParameters
 from analysis.priority import channel_reach
@@ -118,7 +119,7 @@ def groups(data: Data, *, round_, min_n: int = 1, language: str = "en") -> pd.Da
         if not member.any():
             continue
         domain = this.assign(_in=this[name].astype("object").where(this[name].notna(), None))
-        design = Design(domain, **_DESIGN)
+        design = Design(domain, **report_design())
         for indicator in HEADLINE:
             table = estimate(design, indicator, "_in")
             table = table[table["_in"].astype(bool)].drop(columns="_in")
@@ -141,8 +142,8 @@ def changes(data: Data, *, a, b, min_n: int = 1) -> pd.DataFrame:
                            _psu=pooled["psu"] + "|" + pooled["round"].astype(str), _all="all")
     rows = []
     for indicator in HEADLINE:
-        kw = {"y": indicator, "round": "round", "a": a, "b": b, "weight": "weight", "strata": "_stratum",
-              "psu": "_psu", "lonely_psu": "adjust"}
+        kw = {"y": indicator, "round": "round", "a": a, "b": b,
+              **report_design(strata="_stratum", psu="_psu")}
         for by in ("stratum", "_all"):
             try:
                 table = change(pooled, by=by, **kw).rename(columns={by: "district_code"})
