@@ -45,6 +45,7 @@ from analysis.errors import VariableInvalid
 from analysis.groups import load_groups
 from analysis.labels import INDICATORS
 from analysis.levels import differences
+from analysis.levels import report_design
 from analysis.levels import round_levels
 from analysis.population import communes as census_communes
 from analysis.priority import NeedParameters
@@ -169,8 +170,8 @@ def _did(frame, activities, year, previous, min_n, level):
     covariates = [c for c in DID_COVARIATES if c in pooled.columns]
     try:
         result = did(pooled, y="knowledge", round="round", treated="reached", pre=previous, post=year,
-                     covariates=covariates, weight="weight", strata="_stratum", psu="_psu",
-                     lonely_psu="adjust", level=level)
+                     covariates=covariates, level=level,
+                     **report_design(strata="_stratum", psu="_psu"))
     except AnalysisError as err:
         return (*empty, (), {"code": "did_failed", "detail": err.detail})
     cells = suppress_small(result.cells, min_n=min_n)

@@ -14,6 +14,7 @@ from analysis.errors import DomainEmpty
 from analysis.groups import add_group_columns
 from analysis.groups import load_groups
 from analysis.levels import estimate
+from analysis.levels import report_design
 from analysis.survey import Design
 
 __all__ = ["HEADLINE", "DESIGN", "group_levels", "pooled_rounds", "round_changes"]
@@ -22,6 +23,8 @@ __all__ = ["HEADLINE", "DESIGN", "group_levels", "pooled_rounds", "round_changes
 HEADLINE = ("knowledge", "aware_signs_3", "hotline_aware")
 #: How the respondents' columns describe the survey design: strata = districts, PSUs = communes.
 DESIGN = {"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"}
+#: The design the report tables estimate with: the columns above and the reports' interval convention.
+REPORT_DESIGN = report_design()
 
 
 def group_levels(frame, *, round_, definitions=None, level=0.95) -> pd.DataFrame:
@@ -32,7 +35,7 @@ def group_levels(frame, *, round_, definitions=None, level=0.95) -> pd.DataFrame
     """
     definitions = definitions if isinstance(definitions, list) else load_groups(definitions)
     this = add_group_columns(frame[frame["round"] == round_].reset_index(drop=True), definitions)
-    design = Design(this, **DESIGN)
+    design = Design(this, **REPORT_DESIGN)
     rows = []
     for group in definitions:
         name = group["name"]
@@ -68,8 +71,8 @@ def round_changes(frame, *, a, b, min_n=1) -> pd.DataFrame:
     pooled = pooled_rounds(frame, a, b).assign(_all="all")
     rows = []
     for indicator in HEADLINE:
-        kw = {"y": indicator, "round": "round", "a": a, "b": b, "weight": "weight", "strata": "_stratum",
-              "psu": "_psu", "lonely_psu": "adjust"}
+        kw = {"y": indicator, "round": "round", "a": a, "b": b,
+              **report_design(strata="_stratum", psu="_psu")}
         for by in ("stratum", "_all"):
             try:
                 table = change(pooled, by=by, **kw).rename(columns={by: "district_code"})

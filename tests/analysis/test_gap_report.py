@@ -297,13 +297,22 @@ def test_differences_of_round_levels_equal_the_pooled_change():
     frame, _ = tiny_frame()
     frame = frame[frame["district_code"] != SMALL].reset_index(drop=True)  # no single-PSU stratum
     frame["knowledge"] += np.where(frame["age"] > 40, 0.03, 0.0)  # some variance within communes
-    levels = round_levels(frame, indicators=["knowledge"], rounds=[2018, 2019])
-    ours = differences(levels, a=2018, b=2019, keys=["district_code", "indicator"]).set_index("district_code")
+    from analysis.levels import report_design
+
     pooled = frame.assign(_s=frame["stratum"] + "|" + frame["round"].astype(str),
                           _p=frame["psu"] + "|" + frame["round"].astype(str))
-    theirs = change(pooled, y="knowledge", round="round", a=2018, b=2019, weight="weight", strata="_s",
-                    psu="_p", by="stratum").set_index("stratum")
-    for code in theirs.index:
-        assert ours.loc[code, "change"] == pytest.approx(theirs.loc[code, "estimate"], abs=1e-12)
-        assert ours.loc[code, "change_se"] == pytest.approx(theirs.loc[code, "se"], rel=1e-9)
-        assert ours.loc[code, "change_low"] == pytest.approx(theirs.loc[code, "ci_low"], rel=1e-9)
+    # with the domain rule (R's degf of the pooled design) the intervals agree exactly; with the
+    # reports' Satterthwaite df, Welch's combination of the rounds' whole df is within 1 of the pooled
+    for rule, combine in (("domain", "sum"), ("satterthwaite", "welch")):
+        levels = round_levels(frame, indicators=["knowledge"], rounds=[2018, 2019], df=rule)
+        ours = differences(levels, a=2018, b=2019, keys=["district_code", "indicator"], df=combine).set_index(
+            "district_code")
+        theirs = change(pooled, y="knowledge", round="round", a=2018, b=2019, by="stratum",
+                        **report_design(strata="_s", psu="_p", df=rule)).set_index("stratum")
+        for code in theirs.index:
+            assert ours.loc[code, "change"] == pytest.approx(theirs.loc[code, "estimate"], abs=1e-12)
+            assert ours.loc[code, "change_se"] == pytest.approx(theirs.loc[code, "se"], rel=1e-9)
+            if rule == "domain":
+                assert ours.loc[code, "change_low"] == pytest.approx(theirs.loc[code, "ci_low"], rel=1e-9)
+            else:
+                assert abs(ours.loc[code, "change_df"] - theirs.loc[code, "df"]) <= 1
