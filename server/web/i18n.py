@@ -65,6 +65,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "level_district": ("Quận/huyện", "Districts"),
     "show": ("Xem", "Show"),
     "download": ("Tải về", "Download"),
+    "codes": ("mã và số liệu đầy đủ, để phân tích", "codes and full figures, for analysis"),
     "download_table": ("Tải bảng «{table}»:", "Download the table “{table}”:"),
     "no_data": ("Chưa có dữ liệu khảo sát nào trên máy chủ.", "There is no survey data on the server yet."),
     "rounds_without_data": ("Chưa có dữ liệu khảo sát cho vòng {rounds}; các trang hiển thị vòng mới nhất có "

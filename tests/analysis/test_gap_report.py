@@ -239,6 +239,7 @@ def test_csv_zip_has_one_file_per_table(tiny):
     write_csv_zip(planner, buffer, language="en")
     archive = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
     assert {"levels.csv", "channels.csv", "priorities.csv", "about.csv"} <= set(archive.namelist())
+    assert archive.read("levels.csv").startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for Excel
     levels = pd.read_csv(io.BytesIO(archive.read("levels.csv")))
     assert "Estimate" in levels.columns
     assert levels.loc[levels["District code"].astype(str) == SMALL, "Estimate"].isna().all()
