@@ -79,14 +79,14 @@ def _districts(frame, choices):
     rows_in = _rows(frame)
     cells = {(r["indicator"], r["district_code"], r["round"]): r for r in rows_in}
     columns = [t("indicator"), t("district")]
-    for r in choices.rounds:
+    for r in reversed(choices.rounds):  # the latest round first, as on the page
         columns += [f"{t('round')} {r}: {t('estimate_ci')}", f"{t('round')} {r}: {t('n')}"]
     district_names = {r["district_code"]: r["district_name"] for r in rows_in}
     rows = []
     for indicator in _unique(rows_in, "indicator"):
         for code in _unique(rows_in, "district_code"):
             row = [indicator_label(indicator), district_names[code]]
-            for r in choices.rounds:
+            for r in reversed(choices.rounds):
                 cell = cells.get((indicator, code, r))
                 row += [share(cell), count(cell, choices.min_cell)] if cell else ["–", ""]
             rows.append(row)

@@ -83,7 +83,7 @@ def test_each_download_equals_the_table_on_the_page_cell_for_cell(as_role, role,
     tables, csv_of = both("districts")
     header, *rows = csv_of()
     assert rows == stacked(tables)
-    assert header[2].endswith("2017: " + ("Ước lượng [KTC 95%]" if lang == "vi" else "Estimate [95% CI]"))
+    assert header[2].endswith("2018: " + ("Ước lượng [KTC 95%]" if lang == "vi" else "Estimate [95% CI]"))
 
     for page in ("groups", "channels"):
         tables, csv_of = both(page, "&round=2018")

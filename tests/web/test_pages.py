@@ -15,7 +15,7 @@ from tests.web.conftest import MIN_CELL
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 PAGES = ("/reports/", "/reports/districts", "/reports/groups", "/reports/change", "/reports/priorities",
          "/reports/priorities?level=district", "/reports/channels", "/reports/yearly")
-WITHHELD = re.compile(r'<td class="withheld"><abbr title="[^"]+">–</abbr></td>')
+WITHHELD = re.compile(r'<td class="withheld"(?: data-label="[^"]*")?><abbr title="[^"]+">–</abbr></td>')
 
 
 def _csv(response) -> list[dict]:

@@ -105,7 +105,8 @@ def test_planners_wording_on_the_priorities_and_change_pages(as_role):
     assert '<span class="sub model">model estimate: no interviews here</span>' in en
     assert "ước lượng theo mô hình, không có phỏng vấn ở đây" in vi
     change = client.get("/reports/change?from=2017&to=2018&lang=en").get_data(as_text=True)
-    cells = re.findall(r'<td class="num( clear clear-(up|down))?">(.*?)</td>', change, re.S)
+    cell = r'<td class="num( clear clear-(up|down))?"(?: data-label="[^"]*")?>(.*?)</td>'
+    cells = re.findall(cell, change, re.S)
     assert cells
     for marked, direction, cell in cells:
         interval = re.search(r"\[([^;]+); ([^\]]+)\]", cell)
