@@ -168,12 +168,16 @@ def _did(frame, activities, year, previous, min_n, level):
     pooled = pooled_rounds(frame, previous, year)
     pooled = pooled.assign(reached=pooled["commune_key"].astype(str).isin(reached).astype("int64"))
     covariates = [c for c in DID_COVARIATES if c in pooled.columns]
+    sampled = set(pooled["commune_key"].astype(str))
+    if pooled["reached"].nunique() < 2:  # everyone or no one reached: nothing to compare with
+        return (*empty, (), {"code": "did_no_contrast", "reached": len(reached & sampled),
+                             "communes": len(sampled)})
     try:
         result = did(pooled, y="knowledge", round="round", treated="reached", pre=previous, post=year,
                      covariates=covariates, level=level,
                      **report_design(strata="_stratum", psu="_psu"))
     except AnalysisError as err:
-        return (*empty, (), {"code": "did_failed", "detail": err.detail})
+        return (*empty, (), {"code": "did_failed", "reason": err.code})
     cells = suppress_small(result.cells, min_n=min_n)
     smallest = int(result.cells["n"].min()) if len(result.cells) == 4 else 0
     effect = result.effect.assign(n=smallest, communes_reached=len(reached & set(pooled["commune_key"])))
@@ -339,7 +343,7 @@ def build_gap_report(frame, activities, *, year, previous=None, min_n=MIN_N, k=1
         risk, calibration, at_risk = _risk(frame, year, max_model_rows, seed, min_n)
     except AnalysisError as err:  # e.g. fewer communes than folds, or nobody at risk
         risk, calibration, at_risk = pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
-        notes.append({"code": "risk_failed", "detail": err.detail})
+        notes.append({"code": "risk_failed", "reason": err.code})
     if len(risk) and bool(risk["subsampled"].iloc[0]):
         notes.append({"code": "subsample", "n": int(risk["n_fit"].iloc[0]),
                       "of": int(risk["n_round"].iloc[0])})

@@ -22,6 +22,9 @@ from analysis.report_text import note
 
 __all__ = ["labelled_tables", "write_workbook", "write_xlsx", "write_csv_zip"]
 
+#: UTF-8 byte-order mark: Excel on Windows reads a CSV that starts with it as UTF-8 (Vietnamese intact).
+_BOM = "\ufeff"
+
 _LABELLED = {"indicator": ("indicator_label", labels.indicator), "group": ("group_label", labels.group),
              "channel": ("channel_label", labels.channel),
              "activity_type": ("activity_label", labels.activity_type), "tier": ("tier_label", labels.tier)}
@@ -97,12 +100,12 @@ def write_xlsx(report: GapReport, file, *, language="vi") -> None:
 
 
 def write_csv_zip(report: GapReport, file, *, language="vi") -> None:
-    """Write the tables to ``file`` (a path or binary file object) as a zip of UTF-8 CSV files."""
+    """Write the tables to ``file`` (a path or binary file object) as a zip of UTF-8 CSV files (with BOM)."""
     lang = labels.check_language(language)
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         text = io.StringIO()
         csv.writer(text, lineterminator="\n").writerows(_about(report, lang))
-        archive.writestr("about.csv", text.getvalue())
+        archive.writestr("about.csv", _BOM + text.getvalue())
         for name, table in labelled_tables(report, language=lang).items():
             shown = table.astype("object").map(_cell) if len(table) else table
-            archive.writestr(f"{name}.csv", shown.to_csv(index=False, lineterminator="\n"))
+            archive.writestr(f"{name}.csv", _BOM + shown.to_csv(index=False, lineterminator="\n"))

@@ -117,7 +117,7 @@ def problem_response(code, status, title, detail, *, errors=(), headers=None, **
     """Build an ``application/problem+json`` response (an HTML page instead for a browser's page)."""
     render_html = current_app.extensions.get(HTML_RENDERER)
     if render_html is not None:
-        page = render_html(code, status, title, detail, headers=headers)
+        page = render_html(code, status, title, detail, headers=headers, errors=errors)
         if page is not None:
             return page
     body = {

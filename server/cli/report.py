@@ -50,10 +50,10 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 
 def write_tables(path: Path, tables: dict[str, pd.DataFrame], *, title: str) -> None:
-    """Write named tables: CSV (the first table), XLSX (one sheet each) or Markdown (sections)."""
+    """Write named tables: CSV (the first table; UTF-8 with BOM), XLSX (one sheet each) or Markdown."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        next(iter(tables.values())).to_csv(path, index=False, lineterminator="\n")
+        next(iter(tables.values())).to_csv(path, index=False, lineterminator="\n", encoding="utf-8-sig")
     elif suffix == ".xlsx":
         write_workbook(tables, path)
     else:

@@ -56,8 +56,12 @@ def labelled(frame: pd.DataFrame, form, labels: str, *, identified: bool = False
 
 
 def csv_chunks(table: pd.DataFrame) -> Iterator[str]:
-    """CSV text of ``table`` (header first), a few thousand rows at a time."""
-    buffer = io.StringIO()
+    """CSV text of ``table`` (a byte-order mark and the header first), a few thousand rows at a time.
+
+    The mark lets Excel on Windows read the file as UTF-8, so Vietnamese labels are not garbled.
+    """
+    buffer = io.StringIO("\ufeff")
+    buffer.seek(0, io.SEEK_END)
     csv.writer(buffer, lineterminator="\n").writerow(table.columns)
     yield buffer.getvalue()
     for start in range(0, len(table), _CHUNK):

@@ -29,6 +29,8 @@ LEVELS = ("commune", "district")
 #: Indicators with commune small-area estimates (a score in [0, 1] or a 0/1 indicator).
 SMALL_AREA_INDICATORS = (*HEADLINE, "at_risk")
 _ROUNDS = ("round", "previous", "from", "to")
+#: The problem detail of a survey round asked for that has no respondents yet.
+NO_RESPONDENTS = "no respondents in this round"
 
 
 class ReportArgsSchema(Schema):
@@ -114,7 +116,8 @@ def parse(data, args, *, min_cell: int, required=(), latest: bool = False, langu
             raise ServerError("validation-failed", f"{name} must be one of the survey rounds {survey}.",
                               errors=[{"pointer": f"/{name}", "detail": f"not a survey round: {value}"}])
         if value not in present:
-            raise ServerError("not-found", f"No respondents in round {value}.")
+            raise ServerError("not-found", f"No respondents in round {value}.",
+                              errors=[{"pointer": f"/{name}", "detail": NO_RESPONDENTS}])
         return value
 
     round_, b, a = values["round"], values["to"], values["from_"]

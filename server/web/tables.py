@@ -103,8 +103,8 @@ def build(page: str, data: reports.Data, choices: ReportRequest, *, city: str) -
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV; withheld cells are empty (never 0) and ``suppressed`` says so."""
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """CSV in UTF-8 with a byte-order mark, so Excel on Windows reads Vietnamese right."""
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
 def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:

@@ -38,6 +38,7 @@ from server.reports.request import ReportRequest
 from server.web import tables
 from server.web.i18n import current_language
 from server.web.i18n import text
+from server.web.shown import shown
 
 bp = Blueprint("web", __name__)
 
@@ -212,7 +213,11 @@ def full_report_tables(fmt: str):
 @bp.get("/reports/<page>.<fmt>")
 @page_access(*READERS)
 def download(page: str, fmt: str):
-    """A page's tables as CSV (one table: ``?part=``, default the first) or XLSX (one sheet each)."""
+    """A page's tables as CSV (one table: ``?part=``, default the first) or XLSX (one sheet each).
+
+    As the page shows them (its columns, labels, rounding and language), or with ``?codes=1`` the tidy
+    tables behind them (codes, full-precision figures, the ``suppressed`` flag) for analysis.
+    """
     if page not in tables.PAGES or fmt not in ("csv", "xlsx"):
         raise ApiError("not-found", f"No download {page}.{fmt}: pages are {', '.join(tables.PAGES)}; "
                        "formats csv and xlsx.")
@@ -221,6 +226,11 @@ def download(page: str, fmt: str):
     if not frames:
         raise ApiError("not-found", "No survey data for this report yet.")
     stem = "-".join(["ferry", page, *(str(v) for v in tables.query(choices, page).values())])
+    if request.args.get("codes") in ("1", "true"):  # the analysts' choice: codes and full-precision figures
+        stem += "-codes"
+    else:  # what the page shows: its columns, labels, rounding and language
+        frames = shown(frames, choices)
+        stem += f"-{current_language()}"
     if fmt == "xlsx":
         body, mimetype = tables.to_xlsx(frames), \
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
