@@ -10,6 +10,7 @@ Public API::
     Form.to_json() -> dict / Form.from_json(dict | str | bytes) -> Form
     Form.flatten(answers) -> {name: value}      # Form.score(answers) -> {item: points}
     Form.content_hash, Form.xform, Form.scoring, Form.questions, Form.choices
+    forms.instance.answers_from_instance(form, xml) -> Instance   # ODK instance XML -> answers
 
 Answer documents are JSON objects that mirror the form: groups are nested objects, repeats are
 arrays of objects, select_multiple is an array of choice names, dates are ``YYYY-MM-DD``,
