@@ -92,7 +92,7 @@ export async function enrol(code, label) {
 
 /** Queue a new interview: the ODK instance XML itself (the server maps it to answers; docs/protocol.md). */
 export async function queueInterview({ formId, version, xml, instanceId, at }) {
-  const sub = instanceId.replace(/^uuid:/, '');
+  const sub = instanceId.replace(/^uuid:/i, '').toLowerCase();
   return enqueue({ id: uuid(), kind: 'create', sub, form: formId, ver: version, at: at || nowText(), xml });
 }
 
