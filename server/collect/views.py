@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from flask import Blueprint
 from flask import current_app
+from flask import request
 from flask import send_from_directory
 from werkzeug.utils import safe_join
 
@@ -36,7 +38,15 @@ def _send(filename: str, *, cache: str):
                        "The web form is not built: run 'make collect' (npm ci, then vite build).")
     if safe_join(str(folder), filename) is None or not (folder / filename).is_file():
         raise ApiError("not-found", f"No file {filename!r} in the web form.")
-    response = send_from_directory(folder, filename, max_age=None)
+    packed = folder / f"{filename}.gz"
+    if "gzip" in request.headers.get("Accept-Encoding", "") and packed.is_file():
+        # Built next to each asset by vite (level 9): the bytes a phone on 2G actually waits for.
+        response = send_from_directory(folder, f"{filename}.gz", max_age=None)
+        response.mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = send_from_directory(folder, filename, max_age=None)
+    response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = cache
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -63,6 +73,8 @@ def service_worker():
 @access(PUBLIC)
 def asset(filename: str):
     """A built asset: its name carries its content hash, so it is cached for good."""
+    if safe_join("assets", filename) is None:
+        raise ApiError("not-found", f"No asset {filename!r} in the web form.")
     return _send(f"assets/{filename}", cache="public, max-age=31536000, immutable")
 
 

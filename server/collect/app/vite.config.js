@@ -1,5 +1,6 @@
 // Builds Ferry's offline web form into ../build (served at /collect/ by server/collect/views.py).
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
 
@@ -56,9 +57,25 @@ function serviceWorker() {
   };
 }
 
+// Each asset also as .gz (level 9), which server/collect/views.py sends to browsers that accept gzip:
+// on 2G the first load is what the gzipped bytes cost, and Flask compresses nothing by itself.
+function precompress() {
+  return {
+    name: 'ferry-precompress',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      for (const [name, item] of Object.entries(bundle)) {
+        if (!/\.(js|css|html|svg|webmanifest)$/.test(name)) continue;
+        const raw = item.type === 'chunk' ? item.code : item.source;
+        this.emitFile({ type: 'asset', fileName: `${name}.gz`, source: gzipSync(raw, { level: 9 }) });
+      }
+    },
+  };
+}
+
 export default defineConfig({
   base: '/collect/',
-  plugins: [slimOdkFonts(), vue(), serviceWorker()],
+  plugins: [slimOdkFonts(), vue(), serviceWorker(), precompress()],
   build: {
     outDir: '../build',
     emptyOutDir: true,
