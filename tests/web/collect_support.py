@@ -5,6 +5,9 @@ helpers that answer ODK Web Forms' questions the way a person does (by the quest
 
 from __future__ import annotations
 
+import gzip
+import io
+import json
 import os
 import shutil
 import threading
@@ -56,8 +59,8 @@ def chromium_path() -> str:
 class Server:
     """The app on a fixed loopback port (the web form's origin, so its storage survives restarts)."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, *, wrap=None):
+        self.app = wrap(app) if wrap else app
         self.port = None
         self._server = self._thread = None
         self.start()
@@ -76,6 +79,30 @@ class Server:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(10)
+
+
+class PushLog:
+    """WSGI middleware recording the operation ids of every push through /api/v1/sync, and the answer."""
+
+    def __init__(self):
+        self.pushes: list[tuple[list[str], str]] = []
+
+    def __call__(self, app):
+        def logged(environ, start_response):
+            if environ.get("PATH_INFO") != "/api/v1/sync":
+                return app(environ, start_response)
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(raw)
+            body = json.loads(gzip.decompress(raw) if environ.get("HTTP_CONTENT_ENCODING") == "gzip" else raw)
+            ops = [op["id"] for op in body["push"]["ops"]]
+
+            def recorded(status, headers, *args):
+                self.pushes.append((ops, status.split()[0]))
+                return start_response(status, headers, *args)
+
+            return app(environ, recorded)
+
+        return logged
 
 
 def seed(app) -> None:

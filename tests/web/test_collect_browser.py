@@ -82,6 +82,12 @@ def open_form(page, form_id: str) -> None:
     page.wait_for_selector(".form-initialization-status.ready", state="attached", timeout=30_000)
 
 
+def ready_offline(page) -> None:
+    """Wait until every form on the phone says it can be filled with no network."""
+    page.wait_for_function("""() => { const forms = [...document.querySelectorAll('button[data-form]')];
+        return forms.length > 0 && forms.every((b) => b.dataset.offline === 'true'); }""", timeout=30_000)
+
+
 def waiting(page) -> str:
     return page.get_by_test_id("waiting").first.inner_text()
 
@@ -182,6 +188,7 @@ def test_an_offline_day_of_interviews_reaches_the_server_once(app, runner, site,
         page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
         page.wait_for_selector("button[data-form=awareness]")
 
+        ready_offline(page)
         context.set_offline(True)
         page.wait_for_selector(".net.off")
 
@@ -300,6 +307,7 @@ def test_server_down_during_a_sync_is_retried_and_a_revoked_device_keeps_its_out
         page.goto(link)
         page.wait_for_selector("button[data-form=awareness]", timeout=30_000)
         page.evaluate("navigator.serviceWorker.ready")
+        ready_offline(page)
         context.set_offline(True)
         open_form(page, "awareness")
         fill_awareness(page, REFUSAL)
@@ -344,3 +352,123 @@ def test_server_down_during_a_sync_is_retried_and_a_revoked_device_keeps_its_out
     finally:
         context.close()
         time.sleep(0)
+
+
+def idb_state(page, key: str):
+    return page.evaluate("""async (key) => await new Promise((resolve) => {
+        const open = indexedDB.open('ferry-collect');
+        open.onsuccess = () => { const get = open.result.transaction('state').objectStore('state').get(key);
+          get.onsuccess = () => resolve(get.result); };
+    })""", key)
+
+
+def test_a_quarantined_interview_is_explained_in_vietnamese_with_its_question(app, runner, site, browser,
+                                                                               tmp_path):
+    from playwright.sync_api import expect
+
+    from server.extensions import db
+    from server.forms import registry as form_registry
+    from tests.server.test_sync_instance_ops import refusal_xml
+
+    link = enrol_by_qr(app, runner, site, tmp_path)
+    context = browser.new_context(viewport=support.PHONE, locale="vi-VN")
+    page = context.new_page()
+    try:
+        page.goto(link)
+        page.wait_for_selector("button[data-form=household]", timeout=30_000)
+        ready_offline(page)
+        context.set_offline(True)
+        open_form(page, "household")
+        choose(page, "Hộ có người ở nhà không?", "no")
+        type_number(page, "Tuổi thành viên", 30)
+        question(page, "Giới tính thành viên").locator('label.value-option:has(input[value="male"])').click()
+        send(page)
+        page.wait_for_selector("text=1 phỏng vấn đang chờ gửi")
+        # The coordinator closes the version while the phone is offline: the interview is held, not lost.
+        with app.app_context():
+            form_registry.set_state(db.session, "household", "2026.1", "closed")
+            db.session.commit()
+        context.set_offline(False)
+        page.get_by_role("button", name="Đồng bộ").click()
+        page.get_by_test_id("sync").click()
+        page.wait_for_selector("text=0 phỏng vấn đang chờ gửi", timeout=30_000)
+        page.get_by_role("button", name=re.compile("Hộp thư đi")).click()
+        held = page.locator(".item.quarantined")
+        assert held.count() == 1 and "Bị giữ lại để xem xét" in held.inner_text()
+        assert "Phiên bản biểu mẫu này đã đóng" in held.inner_text()
+
+        # Answers the server refuses: its real answer, filed in the phone's archive as a sync would.
+        token, device_id = idb_state(page, "token"), idb_state(page, "device_id")
+        sub = "6f1c2a9e-0000-4000-8000-00000000abcd"
+        op = {"id": "web-op-1", "n": 99, "kind": "create", "sub": sub, "form": "awareness",
+              "ver": AWARENESS.version, "at": "2026-12-03T09:00:00Z",
+              "xml": refusal_xml(sub, consent="maybe")}
+        answer = app.test_client().post("/api/v1/sync/push", headers={"Authorization": f"Bearer {token}"},
+                                        json={"protocol": 1, "device_id": device_id, "ops": [op]})
+        result = answer.get_json()["results"][0]
+        assert result["status"] == "quarantined", result
+        page.evaluate("""async (entry) => await new Promise((resolve) => {
+            const open = indexedDB.open('ferry-collect');
+            open.onsuccess = () => { const tx = open.result.transaction('sent', 'readwrite');
+              tx.objectStore('sent').put(entry); tx.oncomplete = resolve; };
+        })""", {"n": 99, "op": op, "result": result, "settled_at": "2026-12-03T09:00:05Z"})
+        page.reload()
+        page.wait_for_selector("button[data-form=awareness]")
+        page.get_by_role("button", name=re.compile("Hộp thư đi")).click()
+        explained = page.locator(".item.quarantined").first
+        expect(explained).to_contain_text("Câu hỏi “Anh/chị có đồng ý tham gia không?”", timeout=20_000)
+        assert "Một số câu trả lời không hợp lệ" in explained.inner_text()
+        assert "“maybe” không phải là lựa chọn của câu hỏi này" in explained.inner_text()
+        shoot(page, "outbox-quarantined")
+        page.get_by_role("button", name="English").click()
+        in_english = page.locator(".item.quarantined").first
+        expect(in_english).to_contain_text("Question “Do you agree to take part?”")
+        assert page.get_by_role("button", name="Tiếng Việt").is_visible()
+    finally:
+        context.close()
+
+
+def test_413_halves_the_batch_and_a_new_epoch_re_pushes_the_archive_with_the_same_ids(app, runner, places,
+                                                                                        browser, tmp_path):
+    support.seed(app)
+    log = support.PushLog()
+    server = support.Server(app, wrap=log)
+    context = browser.new_context(viewport=support.PHONE, locale="vi-VN")
+    page = context.new_page()
+    try:
+        page.goto(enrol_by_qr(app, runner, server, tmp_path))
+        page.wait_for_selector("button[data-form=awareness]", timeout=30_000)
+        ready_offline(page)
+        context.set_offline(True)
+        for year in ("2017", "2018", "2019"):
+            open_form(page, "awareness")
+            fill_awareness(page, {**REFUSAL, "round": year})
+            send(page)
+        page.wait_for_selector("text=3 phỏng vấn đang chờ gửi")
+        # The operator lowers the limit after the phone enrolled: the phone learns it from a real 413.
+        app.config["SYNC_MAX_PUSH_OPS"] = 1
+        log.pushes.clear()
+        context.set_offline(False)
+        page.get_by_role("button", name="Đồng bộ").click()
+        page.get_by_test_id("sync").click()
+        page.wait_for_selector("text=0 phỏng vấn đang chờ gửi", timeout=30_000)
+        assert [(len(ops), status) for ops, status in log.pushes[:2]] == [(3, "413"), (1, "200")]
+        first_try = log.pushes[0][0]
+        delivered = [ops[0] for ops, status in log.pushes if status == "200" and ops]
+        assert delivered == first_try, "the same operations, same ids, in the same order"
+        assert sorted(a["round"] for _, a in stored(app).values()) == ["2017", "2018", "2019"]
+
+        # The database is "restored": a new epoch. The phone re-sends its whole archive, same ids.
+        assert runner.invoke(args=["sync", "new-epoch", "--yes"]).exit_code == 0
+        log.pushes.clear()
+        page.get_by_test_id("sync").click()
+        page.wait_for_selector("text=Đã gửi 3 phỏng vấn", timeout=30_000)
+        statuses = [status for _, status in log.pushes]
+        assert "409" in statuses, statuses
+        resent = [op for ops, status in log.pushes if status == "200" for op in ops]
+        assert resent == first_try
+        assert len(stored(app)) == 3, "re-sent operations are duplicates, never new submissions"
+        assert "0 phỏng vấn đang chờ gửi" in waiting(page)
+    finally:
+        context.close()
+        server.stop()

@@ -15,16 +15,14 @@ export async function formVersions() {
     .sort((a, b) => a.form_id.localeCompare(b.form_id) || b.version.localeCompare(a.version));
 }
 
-/** Download what the device lacks of each form version: the XForm, the Ferry JSON, the attachments. */
+/** Download what the device lacks of each open form version: its XForm and its attachments. */
 export async function prefetchForms() {
   const token = await getState('token');
   for (const version of await formVersions()) {
     const held = await getFile(`${version.url}/xform`);
     if (held?.hash !== version.content_hash) {
       const xml = await download(`${version.url}/xform`, token);
-      const definition = await download(version.url, token, 'json');
       await putFile(`${version.url}/xform`, { hash: version.content_hash, text: xml });
-      await putFile(version.url, { hash: version.content_hash, json: definition });
     }
     for (const attachment of version.attachments || []) {
       const file = await getFile(attachment.url);
@@ -33,6 +31,15 @@ export async function prefetchForms() {
       }
     }
   }
+}
+
+/** True when the version's XForm and attachments are on the device: it can be filled with no network. */
+export async function heldOffline(version) {
+  if ((await getFile(`${version.url}/xform`))?.hash !== version.content_hash) return false;
+  for (const attachment of version.attachments || []) {
+    if ((await getFile(attachment.url))?.hash !== attachment.sha256) return false;
+  }
+  return true;
 }
 
 export async function xformOf(version) {
@@ -46,7 +53,16 @@ export async function definitionOf(formId, ver) {
   const version = (await rowsOf('forms')).map((row) => row.d)
     .find((d) => d.form_id === formId && d.version === ver);
   const url = version?.url || `/api/v1/forms/${encodeURIComponent(formId)}/versions/${encodeURIComponent(ver)}`;
-  return (await getFile(url))?.json || null;
+  const held = await getFile(url);
+  if (held) return held.json;
+  // Needed only to name the question of a quarantined interview: fetched when such a result arrives.
+  try {
+    const json = await download(url, await getState('token'), 'json');
+    await putFile(url, { hash: json.content_hash, json });
+    return json;
+  } catch {
+    return null; // offline, or the version is gone: the reason is shown without the question's label
+  }
 }
 
 /** The engine asks for jr://file/<name>: answer from the version's attachments held on the device. */

@@ -11,6 +11,8 @@ export const WORDS = {
     outbox: 'Hộp thư đi',
     sync: 'Đồng bộ',
     newInterview: 'Phỏng vấn mới',
+    readyOffline: '✓ dùng được khi không có mạng',
+    needsNetwork: 'đang tải về… (cần mạng)',
     noForms: 'Chưa có biểu mẫu. Hãy đồng bộ khi có mạng.',
     assignments: 'Địa bàn được giao',
     noAssignments: 'Chưa có địa bàn được giao.',
@@ -63,6 +65,8 @@ export const WORDS = {
     outbox: 'Outbox',
     sync: 'Sync',
     newInterview: 'New interview',
+    readyOffline: '✓ works offline',
+    needsNetwork: 'downloading… (needs a signal)',
     noForms: 'No forms yet. Sync when you have a signal.',
     assignments: 'Your assignments',
     noAssignments: 'No assignments yet.',
@@ -105,6 +109,10 @@ export const WORDS = {
     language: 'Tiếng Việt',
   },
 };
+
+/** Reasons about the interview as a whole (its form version, its id), not about one question. */
+export const STRUCTURAL = new Set(['form-unknown', 'form-draft', 'form-closed', 'submission-exists',
+  'submission-unknown', 'base-unknown', 'op-invalid', 'op-id-reused']);
 
 function findQuestion(questions, name) {
   for (const question of questions || []) {
