@@ -78,11 +78,17 @@ def asset(filename: str):
     return _send(f"assets/{filename}", cache="public, max-age=31536000, immutable")
 
 
-@bp.get("/<any('manifest.webmanifest', 'icon.svg'):filename>")
+@bp.get("/manifest.webmanifest")
 @access(PUBLIC)
-def static_file(filename: str):
-    """The web manifest and the icon."""
-    response = _send(filename, cache="no-cache")
-    if filename.endswith(".webmanifest"):
-        response.mimetype = "application/manifest+json"
+def manifest():
+    """The web manifest that makes the app installable."""
+    response = _send("manifest.webmanifest", cache="no-cache")
+    response.mimetype = "application/manifest+json"
     return response
+
+
+@bp.get("/icon.svg")
+@access(PUBLIC)
+def icon():
+    """The app's icon."""
+    return _send("icon.svg", cache="no-cache")
