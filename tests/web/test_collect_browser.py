@@ -11,6 +11,7 @@ a sync while the server is down is retried later with nothing lost; a revoked de
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 
@@ -147,7 +148,7 @@ def stored(app) -> dict:
             "SELECT s.id, s.form_id, r.answers FROM submissions s "
             "JOIN submission_revisions r ON r.op_id = s.head")).all()
         db.session.remove()
-    return {row[0]: (row[1], row[2] if isinstance(row[2], dict) else __import__("json").loads(row[2]))
+    return {row[0]: (row[1], row[2] if isinstance(row[2], dict) else json.loads(row[2]))
             for row in rows}
 
 
@@ -247,7 +248,10 @@ def test_an_offline_day_of_interviews_reaches_the_server_once(app, runner, site,
         held = stored(app)
         assert sorted(form for form, _ in held.values()) == ["awareness"] * 3 + ["household"]
         answers = [without_device_made(a) for form, a in held.values() if form == "awareness"]
-        assert sorted(answers, key=str) == sorted([REFUSAL, FULL, third], key=str)
+        def canonical(answers):
+            return json.dumps(answers, sort_keys=True)
+
+        assert sorted(answers, key=canonical) == sorted([REFUSAL, FULL, third], key=canonical)
         household = next(a for form, a in held.values() if form == "household")
         assert without_device_made(household) == HOUSEHOLD
         assert all(a["start"] and a["end"] for form, a in held.values() if form == "awareness")
