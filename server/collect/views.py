@@ -19,9 +19,10 @@ BUILD = Path(__file__).resolve().parent / "build"
 
 bp = Blueprint("collect", __name__, url_prefix="/collect")
 
-# The page loads nothing from other sites; ODK's XPath engine compiles functions at run time, hence
-# 'unsafe-eval'; Vue and PrimeVue set inline styles. Connections go to this server only.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+# The page loads nothing from other sites. ODK's XPath parser is tree-sitter compiled to WebAssembly, hence
+# 'wasm-unsafe-eval' (not 'unsafe-eval': the browser tests pass without it); Vue and PrimeVue set inline
+# styles. Connections go to this server only.
+CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self'; "
        "manifest-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
 
