@@ -8,10 +8,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 ODK := tests/odk
 ODK_STAMP := $(ODK)/node_modules/.installed-$(shell cat $(ODK)/package-lock.json | cksum | cut -d' ' -f1)
+COLLECT := server/collect/app
+COLLECT_STAMP := $(COLLECT)/node_modules/.installed-$(shell cat $(COLLECT)/package-lock.json | cksum | cut -d' ' -f1)
+COLLECT_BUILT := server/collect/build/index.html
+COLLECT_SOURCES := $(COLLECT)/index.html $(COLLECT)/vite.config.js $(wildcard $(COLLECT)/src/* $(COLLECT)/public/*)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench install odk-engine clean
+.PHONY: run test lint bench install odk-engine collect clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +34,19 @@ $(ODK_STAMP): $(ODK)/package-lock.json
 
 odk-engine: $(ODK_STAMP)
 
-run: $(STAMP)
+# The offline web form (/collect/): ODK Web Forms and Ferry's PWA around it, built with vite from the lockfile
+# into server/collect/build/ (not committed). Without npm, /collect/ answers 503 and its tests are skipped.
+$(COLLECT_STAMP): $(COLLECT)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(COLLECT) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the web form (/collect/) will not be built"; fi
+
+$(COLLECT_BUILT): $(COLLECT_STAMP) $(COLLECT_SOURCES)
+	@if [ -e $(COLLECT_STAMP) ]; then npm run --prefix $(COLLECT) --silent build -- --logLevel error; fi
+
+collect: $(COLLECT_BUILT)
+
+run: $(STAMP) $(COLLECT_BUILT)
 	$(BIN)/flask --app server demo
 	@echo
 	@echo "Ferry is starting on http://$(HOST):$(PORT)"
@@ -42,7 +58,7 @@ run: $(STAMP)
 	@echo
 	$(BIN)/flask --app server run --host $(HOST) --port $(PORT)
 
-test: $(STAMP) $(ODK_STAMP)
+test: $(STAMP) $(ODK_STAMP) $(COLLECT_BUILT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -53,4 +69,4 @@ bench: $(STAMP)
 	  [ -e "$$f" ] || continue; echo "== $$f"; $(BIN)/python $$f || status=1; done; exit $$status
 
 clean:
-	rm -rf $(VENV) $(ODK)/node_modules .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(ODK)/node_modules $(COLLECT)/node_modules server/collect/build .pytest_cache .ruff_cache .hypothesis

@@ -12,6 +12,7 @@ from server import problems
 from server import web
 from server.api import access
 from server.cli import commands
+from server.collect import views as collect
 from server.config import defaults
 from server.config import ensure_secret_key
 from server.extensions import csrf
@@ -58,4 +59,5 @@ def create_app(config: dict | None = None) -> Flask:
     sync_runtime.init_app(app)
     api.init_app(app)
     web.init_app(app)
+    app.register_blueprint(collect.bp)
     return app

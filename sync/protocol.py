@@ -40,6 +40,8 @@ STATUSES = FINAL_STATUSES | {RETRY, NOT_PROCESSED}
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NAME_MAX = 100
+#: Largest ODK instance document an operation may carry as ``xml`` (the push limit applies as well).
+MAX_INSTANCE_CHARS = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,9 @@ class Operation:
     blobs: tuple[str, ...] = ()
     note: str | None = None
     problems: tuple[dict, ...] = ()
+    #: The ODK instance XML sent instead of ``ans``; the server reads the answers from it with
+    #: ``forms.instance.answers_from_instance`` (the mapping OpenRosa uses), so clients need none.
+    instance_xml: str | None = None
 
     @property
     def payload(self) -> bytes:
@@ -174,13 +179,17 @@ class Operation:
         base = obj.get("base")
         if kind in ("correct", "delete") and (not isinstance(base, str) or not _ID.match(base)):
             bad("base", "must be the id of the operation that made the revision being replaced")
-        form_id, version, answers = obj.get("form"), obj.get("ver"), obj.get("ans")
+        form_id, version, answers, xml = obj.get("form"), obj.get("ver"), obj.get("ans"), obj.get("xml")
         if kind in ("create", "correct"):
             for key, value in (("form", form_id), ("ver", version)):
                 if not isinstance(value, str) or not 0 < len(value) <= _NAME_MAX:
                     bad(key, f"must be a string of 1-{_NAME_MAX} characters")
-            if not isinstance(answers, dict):
-                bad("ans", "must be an object of answers")
+            if xml is not None and answers is not None:
+                bad("xml", "send the answers either as 'ans' or as the ODK instance 'xml', not both")
+            elif xml is not None and (not isinstance(xml, str) or not 0 < len(xml) <= MAX_INSTANCE_CHARS):
+                bad("xml", f"must be the ODK instance XML, 1-{MAX_INSTANCE_CHARS} characters")
+            elif xml is None and not isinstance(answers, dict):
+                bad("ans", "must be an object of answers (or send the ODK instance as 'xml')")
         n = obj.get("n")
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
             bad("n", "must be a non-negative integer")
@@ -204,6 +213,7 @@ class Operation:
             device_time=at if isinstance(at, str) else None,
             n=n if isinstance(n, int) and not isinstance(n, bool) else None,
             blobs=tuple(blobs), note=note if isinstance(note, str) else None, problems=tuple(problems),
+            instance_xml=xml if kind in ("create", "correct") and isinstance(xml, str) else None,
         )
 
     def to_wire(self) -> dict:

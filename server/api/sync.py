@@ -11,6 +11,7 @@ from server.api.sync_edge import admitted
 from server.api.sync_edge import device_ref
 from server.api.sync_edge import json_request
 from server.api.sync_edge import json_response
+from server.collect.instances import read_instances
 from server.models import utcnow
 from server.sync import devices
 from server.sync.runtime import limits
@@ -37,8 +38,8 @@ def enroll():
 def push():
     """Apply a batch of operations; one result per operation (200 whenever the envelope is valid)."""
     with admitted():
-        answer = engine.push(store(), device_ref(), PushRequest.from_wire(json_request()), now=utcnow(),
-                             limits=limits())
+        pushing = read_instances(PushRequest.from_wire(json_request()), store())
+        answer = engine.push(store(), device_ref(), pushing, now=utcnow(), limits=limits())
     return json_response(answer.to_wire())
 
 
@@ -61,6 +62,7 @@ def push_and_pull():
         if not isinstance(body, dict):
             raise EnvelopeInvalid("The body must be an object with 'push' and 'pull'.",
                                   errors=[{"pointer": "", "detail": "object"}])
-        pushed, page = engine.sync(store(), device_ref(), PushRequest.from_wire(body.get("push")),
-                                   PullRequest.from_wire(body.get("pull")), now=utcnow(), limits=limits())
+        pushing = read_instances(PushRequest.from_wire(body.get("push")), store())
+        pushed, page = engine.sync(store(), device_ref(), pushing, PullRequest.from_wire(body.get("pull")),
+                                   now=utcnow(), limits=limits())
     return json_response({"push": pushed.to_wire(), "pull": page.to_wire()})

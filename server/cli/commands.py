@@ -16,6 +16,7 @@ from server.accounts import users as accounts
 from server.cli.app_users import app_user_group
 from server.cli.report import report_group
 from server.cli.support import fail_on_api_error
+from server.collect import enrolment as collect_enrolment
 from server.extensions import db
 from server.forms import registry as form_registry
 from server.models import FORM_STATES
@@ -78,17 +79,23 @@ def create_user_command(username: str, role: str, password: str):
 @click.command("enroll-device")
 @click.argument("username")
 @click.option("--label", default="", help="A name to recognise the device by, e.g. 'Phone 3'.")
+@click.option("--qr", "qr_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the web form's enrolment link (/collect/#code=...) as a QR code PNG here.")
+@click.option("--url", "base_url", default="http://127.0.0.1:5000", show_default=True,
+              help="The server's address as phones reach it, for the link.")
 @with_appcontext
 @fail_on_api_error
-def enroll_device_command(username: str, label: str):
+def enroll_device_command(username: str, label: str, qr_path: str | None, base_url: str):
     """Create a device for an enumerator and print its one-time enrolment code.
 
     The code is shown once, stored only as a hash, and expires after ENROLMENT_CODE_HOURS.
+    With --qr, the link that enrols the offline web form is also written as a PNG to show on screen.
 
     Example:
 
     \b
         flask --app server enroll-device minh --label "Phone 3"
+        flask --app server enroll-device lan --qr lan.png --url https://ferry.example.org
     """
     hours = current_app.config["ENROLMENT_CODE_HOURS"]
     device, code = accounts.enroll_device(db.session, username, label, dt.timedelta(hours=hours),
@@ -96,6 +103,11 @@ def enroll_device_command(username: str, label: str):
     db.session.commit()
     click.echo(f"Device {device.id} for {username!r}.")
     click.echo(f"Enrolment code (valid {hours} h, shown once): {code}")
+    if qr_path:
+        link = collect_enrolment.enrolment_link(base_url, code)
+        collect_enrolment.write_qr_png(link, qr_path)
+        click.echo(f"Web form link: {link}")
+        click.echo(f"QR code written to {qr_path}: scan it with the phone's camera to enrol the web form.")
 
 
 def load_demo() -> tuple[list[tuple[str, str, str]], demo.SeasonLoad]:
