@@ -1,6 +1,7 @@
 # Ferry: the two commands of the README, and the tools around them.
 #   make run    set up (venv, install, database, demo) and serve http://127.0.0.1:5000
 #   make test   set up and run the whole test suite (SQLite; FERRY_TEST_DATABASE_URL for PostgreSQL)
+#   make serve  production start: gunicorn on HOST:PORT, one sync worker per core (docs/operations.md)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -10,8 +11,9 @@ ODK := tests/odk
 ODK_STAMP := $(ODK)/node_modules/.installed-$(shell cat $(ODK)/package-lock.json | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test lint bench install odk-engine clean
+.PHONY: run serve test lint bench install odk-engine clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +43,10 @@ run: $(STAMP)
 	@echo "Reports in the browser: http://$(HOST):$(PORT)/reports/ (sign in as demo-analyst or demo-planner)"
 	@echo
 	$(BIN)/flask --app server run --host $(HOST) --port $(PORT)
+
+# What the benchmark (tests/bench/bench_sync_push.py) measures is what this starts.
+serve: $(STAMP)
+	exec $(BIN)/gunicorn --workers $(WORKERS) --worker-class sync --bind $(HOST):$(PORT) server.wsgi:app
 
 test: $(STAMP) $(ODK_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
