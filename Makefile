@@ -1,6 +1,7 @@
 # Ferry: the two commands of the README, and the tools around them.
 #   make run    set up (venv, install, database, demo) and serve http://127.0.0.1:5000
 #   make test   set up and run the whole test suite (SQLite; FERRY_TEST_DATABASE_URL for PostgreSQL)
+#   make serve  production start: gunicorn on HOST:PORT, one sync worker per core (docs/operations.md)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -14,8 +15,9 @@ COLLECT_BUILT := server/collect/build/index.html
 COLLECT_SOURCES := $(COLLECT)/index.html $(COLLECT)/vite.config.js $(wildcard $(COLLECT)/src/* $(COLLECT)/public/*)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test lint bench install odk-engine collect clean
+.PHONY: run serve test lint bench install odk-engine collect clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +59,10 @@ run: $(STAMP) $(COLLECT_BUILT)
 	@echo "Reports in the browser: http://$(HOST):$(PORT)/reports/ (sign in as demo-analyst or demo-planner)"
 	@echo
 	$(BIN)/flask --app server run --host $(HOST) --port $(PORT)
+
+# What the benchmark (tests/bench/bench_sync_push.py) measures is what this starts.
+serve: $(STAMP) $(COLLECT_BUILT)
+	exec $(BIN)/gunicorn --workers $(WORKERS) --worker-class sync --bind $(HOST):$(PORT) server.wsgi:app
 
 test: $(STAMP) $(ODK_STAMP) $(COLLECT_BUILT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -6,10 +6,10 @@ win by server receipt, cursors follow the store's commit-ordered seq. Device tim
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 
+from sync import batch
 from sync import submissions
 from sync.buckets import buckets_for
 from sync.errors import DeviceMismatch
@@ -102,13 +102,7 @@ def _apply(store: Store, device: DeviceRef, op: Operation, *, now: dt.datetime, 
 def _note_ack(store: Store, device: DeviceRef, op: Operation | None, *, now: dt.datetime,
               skew_s: int | None, epoch: str) -> None:
     state = store.device_state(str(device.id)) or DeviceState(device_id=str(device.id))
-    changes: dict = {"epoch": epoch, "last_seen_at": now}
-    if skew_s is not None:
-        changes["clock_skew_s"] = skew_s
-    # A late duplicate of an old op must not move the ack backwards.
-    if op is not None and (op.n is None or state.last_n is None or op.n >= state.last_n):
-        changes.update(last_op=op.id, last_n=op.n)
-    store.save_device_state(dataclasses.replace(state, **changes))
+    store.save_device_state(batch.acked(state, op, now=now, skew_s=skew_s, epoch=epoch))
 
 
 def _run(store: Store, device: DeviceRef, op: Operation, **kwargs) -> OpResult:
@@ -122,9 +116,31 @@ def _run(store: Store, device: DeviceRef, op: Operation, **kwargs) -> OpResult:
     raise StoreUnavailable("The operation kept colliding with concurrent writes.", retry_after=RETRY_AFTER_S)
 
 
+def _one_by_one(store: Store, device: DeviceRef, ops, **kwargs) -> list[OpResult]:
+    """Apply operations each in its own transaction, stopping (in order) at a transient failure."""
+    results: list[OpResult] = []
+    blocked = False
+    for op in ops:
+        if blocked:
+            results.append(OpResult(op.id, NOT_PROCESSED))
+            continue
+        try:
+            results.append(_run(store, device, op, **kwargs))
+        except StoreUnavailable as exc:
+            # Stop here to keep the device's order: later ops may depend on this one.
+            retry_after = exc.fields.get("retry_after", RETRY_AFTER_S)
+            results.append(OpResult(op.id, RETRY, {"retry_after": retry_after}))
+            blocked = True
+    return results
+
+
 def push(store: Store, device: DeviceRef, request: PushRequest, *, now: dt.datetime,
          limits: Limits = DEFAULT_LIMITS) -> PushResponse:
-    """Apply a batch of operations, each atomically and in order; return one result per operation."""
+    """Apply a batch of operations, each atomically and in order; return one result per operation.
+
+    The batch is decided and written in one transaction (``sync.batch``); when that is not possible
+    the operations are applied one by one, each in its own transaction, with the same results.
+    """
     _check_device(device, request.device_id)
     if len(request.ops) > limits.max_push_ops:
         raise PayloadTooLarge(f"A push carries at most {limits.max_push_ops} operations; split the batch.",
@@ -137,19 +153,9 @@ def push(store: Store, device: DeviceRef, request: PushRequest, *, now: dt.datet
         raise EpochChanged("The server database was restored or replaced; re-push your sent archive.",
                            epoch=epoch)
     skew_s = clock_skew(request.sent_at, now)
-    results: list[OpResult] = []
-    blocked = False
-    for op in request.ops:
-        if blocked:
-            results.append(OpResult(op.id, NOT_PROCESSED))
-            continue
-        try:
-            results.append(_run(store, device, op, now=now, skew_s=skew_s, epoch=epoch))
-        except StoreUnavailable as exc:
-            # Stop here to keep the device's order: later ops may depend on this one.
-            retry_after = exc.fields.get("retry_after", RETRY_AFTER_S)
-            results.append(OpResult(op.id, RETRY, {"retry_after": retry_after}))
-            blocked = True
+    results = batch.apply(store, device, list(request.ops), now=now, skew_s=skew_s, epoch=epoch)
+    if results is None:
+        results = _one_by_one(store, device, request.ops, now=now, skew_s=skew_s, epoch=epoch)
     if not any(r.status in (CREATED, QUARANTINED, REJECTED) for r in results):
         try:
             with store.transaction():

@@ -31,6 +31,7 @@ from sync.store import OpRecord
 from sync.store import QuarantineItem
 from sync.store import Revision
 from sync.store import SubmissionHead
+from sync.store import WriteBatch
 
 _TABLES = ("ops", "submissions", "revisions", "analysis", "quarantine", "conflicts", "changes", "devices",
            "horizons", "meta")
@@ -101,6 +102,13 @@ class MemoryStore:
         meta["seq"] += 1
         return meta["seq"]
 
+    def reserve_seqs(self, count: int) -> range:
+        """Return the next ``count`` seqs."""
+        meta = self._writing()["meta"]
+        first = meta["seq"] + 1
+        meta["seq"] += count
+        return range(first, first + count)
+
     def current_seq(self) -> int:
         """Return the highest visible seq."""
         return self._tables()["meta"]["seq"]
@@ -137,6 +145,11 @@ class MemoryStore:
             raise WriteConflict(f"op {record.op_id} is recorded already")
         ops[record.op_id] = record
 
+    def find_ops(self, op_ids: Sequence[str]) -> dict[str, OpRecord]:
+        """Return the ledger rows of the recorded ones of ``op_ids``."""
+        ops = self._tables()["ops"]
+        return {op_id: ops[op_id] for op_id in op_ids if op_id in ops}
+
     # -- submissions ---------------------------------------------------------------------
     def submission(self, submission_id: str) -> SubmissionHead | None:
         """Return a submission's head."""
@@ -157,6 +170,37 @@ class MemoryStore:
         """Return a submission's revisions in seq order."""
         found = [r for r in self._tables()["revisions"].values() if r.submission_id == submission_id]
         return sorted(found, key=lambda r: r.seq)
+
+    def submissions(self, submission_ids: Sequence[str]) -> dict[str, SubmissionHead]:
+        """Return the stored heads of ``submission_ids``."""
+        heads = self._tables()["submissions"]
+        return {sub: heads[sub] for sub in submission_ids if sub in heads}
+
+    def revision_owners(self, op_ids: Sequence[str]) -> dict[str, str]:
+        """Return the submission of each stored revision among ``op_ids``."""
+        revisions = self._tables()["revisions"]
+        return {op_id: revisions[op_id].submission_id for op_id in op_ids if op_id in revisions}
+
+    def write_batch(self, batch: WriteBatch) -> None:
+        """Write a push batch (the transaction's copy is discarded whole if anything fails)."""
+        for record in batch.ops:
+            self.insert_op(record)
+        for revision in batch.revisions:
+            self.insert_revision(revision)
+        for head in batch.new_heads:
+            if head.id in self._writing()["submissions"]:
+                raise WriteConflict(f"submission {head.id} exists")
+            self.save_submission(head)
+        for head in batch.changed_heads:
+            self.save_submission(head)
+        for submission_id, row in batch.analysis.items():
+            self.save_analysis_row(submission_id, row)
+        for item in batch.quarantine:
+            self.quarantine(item)
+        for conflict in batch.conflicts:
+            self.add_conflict(conflict)
+        if batch.device is not None:
+            self.save_device_state(batch.device)
 
     # -- analysis rows ----------------------------------------------------------------------
     def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:

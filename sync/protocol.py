@@ -17,6 +17,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from dataclasses import field
+from functools import cached_property
 
 from sync.errors import CursorInvalid
 from sync.errors import EnvelopeInvalid
@@ -149,12 +150,13 @@ class Operation:
     #: ``forms.instance.answers_from_instance`` (the mapping OpenRosa uses), so clients need none.
     instance_xml: str | None = None
 
-    @property
+    @cached_property
     def payload(self) -> bytes:
         """Return the operation as received, in canonical JSON: what is hashed and quarantined."""
+        # Cached: the raw operation is never changed once parsed, and a push reads it several times.
         return canonical_json(self.raw)
 
-    @property
+    @cached_property
     def payload_hash(self) -> str:
         """Return the sha256 of the canonical payload: a retry must match it exactly."""
         return hashlib.sha256(self.payload).hexdigest()

@@ -3,9 +3,9 @@
 Transaction contract (every implementation, memory or SQL):
 
 - ``transaction()`` is one database transaction: everything written inside commits together on a
-  clean exit and is rolled back on any exception. The engine opens one per operation, so an
-  operation's effect, its ledger row, its analysis row and the device's ack commit together or
-  not at all.
+  clean exit and is rolled back on any exception. The engine writes a push batch in one
+  (``write_batch``), or, falling back, each operation in its own, so an operation's effect, its
+  ledger row, its analysis row and the device's ack commit together or not at all.
 - ``snapshot()`` is a read-only, consistent view (PostgreSQL: REPEATABLE READ; SQLite: one read
   transaction). It must not wait for open writers: a pull runs while pushes are in flight.
 - ``next_seq()`` is serialised (the SQL store's ``Counter`` row lock, held to commit), so seq order
@@ -23,6 +23,7 @@ import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Protocol
 from typing import runtime_checkable
 
@@ -152,6 +153,20 @@ class Change:
     size: int
 
 
+@dataclass
+class WriteBatch:
+    """Everything a push batch writes, in the device's order, for one set-based ``Store.write_batch``."""
+
+    ops: list[OpRecord] = field(default_factory=list)
+    revisions: list[Revision] = field(default_factory=list)
+    new_heads: list[SubmissionHead] = field(default_factory=list)
+    changed_heads: list[SubmissionHead] = field(default_factory=list)
+    analysis: dict[str, AnalysisRow | None] = field(default_factory=dict)
+    quarantine: list[QuarantineItem] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    device: DeviceState | None = None
+
+
 class Issue(Protocol):
     """One answer-validation problem (``forms`` provides these)."""
 
@@ -192,6 +207,9 @@ class Store(Protocol):
     def next_seq(self) -> int:
         """Return the next commit-ordered sequence number. In a transaction; serialises writers."""
 
+    def reserve_seqs(self, count: int) -> range:
+        """Return the next ``count`` seqs at once (one counter step), as ``next_seq`` would one by one."""
+
     def current_seq(self) -> int:
         """Return the highest seq committed and visible in this snapshot or transaction."""
 
@@ -209,6 +227,9 @@ class Store(Protocol):
     def insert_op(self, record: OpRecord) -> None:
         """Insert a ledger row; ``WriteConflict`` if the op_id is taken (unique constraint)."""
 
+    def find_ops(self, op_ids: Sequence[str]) -> dict[str, OpRecord]:
+        """Return the ledger rows of those of ``op_ids`` that are recorded, by op id (one look-up)."""
+
     # submissions
     def submission(self, submission_id: str) -> SubmissionHead | None:
         """Return a submission's head, or None."""
@@ -221,6 +242,16 @@ class Store(Protocol):
 
     def revisions(self, submission_id: str) -> list[Revision]:
         """Return a submission's revisions in receipt (seq) order."""
+
+    def submissions(self, submission_ids: Sequence[str]) -> dict[str, SubmissionHead]:
+        """Return the heads of those of ``submission_ids`` that are stored, by id (one look-up)."""
+
+    def revision_owners(self, op_ids: Sequence[str]) -> dict[str, str]:
+        """Return the submission id of each of ``op_ids`` that is a stored revision (one look-up)."""
+
+    def write_batch(self, batch: WriteBatch) -> None:
+        """Write a push batch: ledger rows, revisions, heads, analysis rows, quarantine, conflicts and
+        the device's state, set-based. In a transaction; ``WriteConflict`` on a unique violation."""
 
     # the analysis rows (what reports read, one per analysed submission head)
     def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:

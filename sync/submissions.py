@@ -6,10 +6,12 @@ Every function here runs inside the caller's store transaction.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sync.protocol import Operation
 from sync.store import AnalysisRow
 from sync.store import Conflict
+from sync.store import FormVersion
 from sync.store import QuarantineItem
 from sync.store import Revision
 from sync.store import Store
@@ -27,8 +29,8 @@ def issue(code: str, pointer: str, message: str) -> dict:
     return {"code": code, "pointer": pointer, "message": message}
 
 
-def _form_issues(store: Store, op: Operation) -> list[dict]:
-    version = store.form_version(op.form_id, op.form_version)
+def form_issues(version: FormVersion | None, op: Operation) -> list[dict]:
+    """Return why ``op``'s answers cannot be accepted under ``version`` (its form version, or None)."""
     if version is None:
         return [issue("form-unknown", "/ver", f"Form {op.form_id!r} has no version {op.form_version!r}.")]
     if version.state == "draft":
@@ -39,20 +41,28 @@ def _form_issues(store: Store, op: Operation) -> list[dict]:
     return [issue(i.code, i.pointer, i.message) for i in version.validate(op.answers)]
 
 
-def check(store: Store, op: Operation) -> list[dict]:
-    """Return why ``op`` cannot be applied now; empty when it can."""
-    head = store.submission(op.submission_id)
+def structural_issues(op: Operation, head: SubmissionHead | None, base_known: bool) -> list[dict]:
+    """Return why ``op`` does not fit the stored submission (``head``; ``base_known``: its base is one of
+    the submission's revisions); empty when it fits."""
     if op.kind == "create" and head is not None:
         # A second create of one id (a cloned phone, a client bug) must never overwrite the first.
         return [issue("submission-exists", "/sub", "A submission with this id is stored already.")]
     if op.kind in ("correct", "delete"):
         if head is None:
             return [issue("submission-unknown", "/sub", "No submission with this id is stored.")]
-        if op.base not in {r.op_id for r in store.revisions(head.id)}:
+        if not base_known:
             return [issue("base-unknown", "/base", "The base revision is not a revision of this submission.")]
-    if op.kind in ("create", "correct"):
-        return _form_issues(store, op)
     return []
+
+
+def check(store: Store, op: Operation) -> list[dict]:
+    """Return why ``op`` cannot be applied now; empty when it can."""
+    head = store.submission(op.submission_id)
+    base_known = head is not None and op.base in {r.op_id for r in store.revisions(head.id)}
+    issues = structural_issues(op, head, base_known)
+    if issues or op.kind not in ("create", "correct"):
+        return issues
+    return form_issues(store.form_version(op.form_id, op.form_version), op)
 
 
 def reason_of(issues: list[dict]) -> str:
@@ -65,14 +75,20 @@ def reason_of(issues: list[dict]) -> str:
     return "answers-invalid"
 
 
-def quarantine(store: Store, device_id: str, op: Operation, reason: str, issues: list[dict], *,
-               now: dt.datetime, seq: int, key: str | None = None) -> bool:
-    """Keep ``op`` whole in quarantine with its reasons; return False if it was there already."""
-    return store.quarantine(QuarantineItem(
+def quarantine_item(device_id: str, op: Operation, reason: str, issues: list[dict], *, now: dt.datetime,
+                    seq: int, key: str | None = None) -> QuarantineItem:
+    """Return ``op`` kept whole for a coordinator, with its reasons."""
+    return QuarantineItem(
         key=key or op.id, op_id=op.id, device_id=device_id, reason=reason, issues=tuple(issues),
         payload=op.payload, received_at=now, seq=seq, submission_id=op.submission_id,
         form_id=op.form_id, form_version=op.form_version,
-    ))
+    )
+
+
+def quarantine(store: Store, device_id: str, op: Operation, reason: str, issues: list[dict], *,
+               now: dt.datetime, seq: int, key: str | None = None) -> bool:
+    """Keep ``op`` whole in quarantine with its reasons; return False if it was there already."""
+    return store.quarantine(quarantine_item(device_id, op, reason, issues, now=now, seq=seq, key=key))
 
 
 def analysis_row(store: Store, head: SubmissionHead, answers: dict | None) -> AnalysisRow | None:
@@ -80,17 +96,32 @@ def analysis_row(store: Store, head: SubmissionHead, answers: dict | None) -> An
     if head.deleted or answers is None:
         return None
     version = store.form_version(head.form_id, head.form_version)
-    values = None if version is None else version.analysis_values(answers)
-    if values is None:
+    return row_of(head, None if version is None else version.analysis_values(answers))
+
+
+def row_of(head: SubmissionHead, values: dict | None) -> AnalysisRow | None:
+    """Return the analysis row of ``head`` holding ``values`` (None: no row, as for a deleted head)."""
+    if head.deleted or values is None:
         return None
     return AnalysisRow(submission_id=head.id, form_id=head.form_id, form_version=head.form_version,
                        seq=head.seq, values=values)
 
 
-def write(store: Store, device_id: str, op: Operation, *, now: dt.datetime, seq: int,
-          skew_s: int | None) -> dict:
-    """Store ``op`` as a new revision (``check`` passed); return the result details."""
-    head = store.submission(op.submission_id)
+@dataclass(frozen=True)
+class Written:
+    """What storing an operation as a revision changes: the revision, the head, a conflict flag."""
+
+    revision: Revision
+    head: SubmissionHead
+    new: bool  # the head is inserted, not updated
+    wins: bool  # the revision is the head revision now
+    conflict: Conflict | None
+    details: dict
+
+
+def plan_write(op: Operation, head: SubmissionHead | None, device_id: str, *, now: dt.datetime, seq: int,
+               skew_s: int | None) -> Written:
+    """Return what storing ``op`` (``check`` passed) over the stored ``head`` writes."""
     details: dict = {"sub": op.submission_id}
     if op.kind == "create":
         number, wins, conflict = 1, True, None
@@ -109,12 +140,12 @@ def write(store: Store, device_id: str, op: Operation, *, now: dt.datetime, seq:
                 # Made without seeing the head: the later receipt wins, both are kept, a human looks.
                 conflict = "concurrent-edit"
         details["head"] = wins
-    store.insert_revision(Revision(
+    revision = Revision(
         op_id=op.id, submission_id=op.submission_id, number=number, device_id=device_id, kind=op.kind,
         base=op.base if op.kind != "create" else None, form_id=form_id, form_version=version,
         answers=op.answers if op.kind != "delete" else None, received_at=now, seq=seq,
         device_time=op.device_time, skew_s=skew_s, blobs=op.blobs, note=op.note,
-    ))
+    )
     if head is None:
         new_head = SubmissionHead(id=op.submission_id, form_id=form_id, form_version=version,
                                   device_id=device_id, head=op.id, revisions=1, deleted=False, seq=seq)
@@ -125,14 +156,26 @@ def write(store: Store, device_id: str, op: Operation, *, now: dt.datetime, seq:
         new_head = SubmissionHead(id=head.id, form_id=head.form_id, form_version=head.form_version,
                                   device_id=head.device_id, head=head.head, revisions=number,
                                   deleted=head.deleted, seq=seq)
-    store.save_submission(new_head)
-    if wins:
-        store.save_analysis_row(new_head.id, analysis_row(store, new_head, op.answers))
+    flag = None
     if conflict:
-        store.add_conflict(Conflict(key=op.id, submission_id=op.submission_id, kind=conflict,
-                                    revisions=(head.head, op.id), seq=seq, created_at=now))
+        flag = Conflict(key=op.id, submission_id=op.submission_id, kind=conflict,
+                        revisions=(head.head, op.id), seq=seq, created_at=now)
         details["conflict"] = conflict
     details["rev"] = number
+    return Written(revision, new_head, head is None, wins, flag, details)
+
+
+def write(store: Store, device_id: str, op: Operation, *, now: dt.datetime, seq: int,
+          skew_s: int | None) -> dict:
+    """Store ``op`` as a new revision (``check`` passed) with its analysis row; return the result details."""
+    written = plan_write(op, store.submission(op.submission_id), device_id, now=now, seq=seq, skew_s=skew_s)
+    store.insert_revision(written.revision)
+    store.save_submission(written.head)
+    if written.wins:
+        store.save_analysis_row(written.head.id, analysis_row(store, written.head, op.answers))
+    if written.conflict:
+        store.add_conflict(written.conflict)
+    details = dict(written.details)
     missing = store.missing_blobs(list(op.blobs)) if op.blobs else []
     if missing:
         details["missing_blobs"] = missing

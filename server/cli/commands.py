@@ -115,7 +115,8 @@ def load_demo() -> tuple[list[tuple[str, str, str]], demo.SeasonLoad]:
     initialise()
     app = current_app._get_current_object()
     rows = demo.ensure_users(app)
-    return rows, demo.load_season(app, int(app.config["DEMO_INTERVIEWS"]))
+    return rows, demo.load_season(app, int(app.config["DEMO_INTERVIEWS"]),
+                                  progress=lambda line: click.echo(line, err=True))
 
 
 @click.command("demo")

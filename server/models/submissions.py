@@ -38,13 +38,14 @@ class Counter(db.Model):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-def next_seq(session: Session, name: str = "changes") -> int:
-    """Return the next value of counter ``name`` inside the caller's transaction.
+def next_seq(session: Session, name: str = "changes", count: int = 1) -> int:
+    """Return the next value of counter ``name`` inside the caller's transaction (``count``: advance
+    it by that many at once and return the last of them).
 
     A database sequence would hand out numbers in start order, not commit order, so a reader
     could move its cursor past a write that commits later; the row lock here prevents that.
     """
-    bump = (update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+    bump = (update(Counter).where(Counter.name == name).values(value=Counter.value + count)
             .returning(Counter.value))
     result = session.execute(bump).scalar_one_or_none()
     if result is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask
@@ -71,12 +73,28 @@ def ensure_users(app: Flask) -> list[tuple[str, str, str]]:
     return rows
 
 
-def load_season(app: Flask, interviews: int, *, seed: int = SEED, devices: int = DEVICES) -> SeasonLoad:
+class ProgressLines:
+    """Report a sync's progress as a line at each tenth of the way (and at the end)."""
+
+    def __init__(self, write: Callable[[str], None]):
+        self.write, self.shown, self.started = write, -1, time.perf_counter()
+
+    def __call__(self, acknowledged: int, total: int) -> None:
+        tenth = acknowledged * 10 // max(total, 1)
+        if tenth > self.shown:
+            self.shown = tenth
+            seconds = time.perf_counter() - self.started
+            self.write(f"  synced {acknowledged:,} of {total:,} submissions from the demo devices "
+                       f"({acknowledged * 100 // max(total, 1)}%, {seconds:.0f} s)")
+
+
+def load_season(app: Flask, interviews: int, *, seed: int = SEED, devices: int = DEVICES,
+                progress: Callable[[str], None] | None = None) -> SeasonLoad:
     """Generate the season and push what the server lacks through the sync protocol; safe to rerun.
 
     The generator is deterministic, so a rerun finds every submission id stored and pushes
     nothing; an interrupted load resumes with the submissions still missing. ``interviews`` 0
-    loads no season.
+    loads no season. ``progress`` receives a line at each tenth of the sync.
     """
     if interviews <= 0:
         return SeasonLoad(interviews=0, activities=0, ingested=0, seconds=0.0, verdict=verify([], {}))
@@ -92,7 +110,8 @@ def load_season(app: Flask, interviews: int, *, seed: int = SEED, devices: int =
             report = simulate(missing, devices=min(devices, len(missing)),
                               transport_factory=lambda i: transport,
                               new_code=Enumerators(app, prefix="demo-field"), faults=FaultPlan(), seed=seed,
-                              outbox_dir=phones, batch_size=BATCH, chunk=(40, 160), sync_chance=0.5)
+                              outbox_dir=phones, batch_size=BATCH, chunk=(40, 160), sync_chance=0.5,
+                              progress=None if progress is None else ProgressLines(progress))
         seconds = report.elapsed_s
         stored = stored_submissions(app, ids)
     verdict = verify(ids, {sub_id: s.revisions for sub_id, s in stored.items()})

@@ -16,9 +16,14 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
 
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +38,7 @@ from server.models import BucketHorizon
 from server.models import Counter
 from server.models import DeviceSync
 from server.models import QuarantinedSubmission
+from server.models import Respondent
 from server.models import ServerState
 from server.models import Submission
 from server.models import SubmissionConflict
@@ -56,6 +62,7 @@ from sync.store import OpRecord
 from sync.store import QuarantineItem
 from sync.store import Revision
 from sync.store import SubmissionHead
+from sync.store import WriteBatch
 
 _PAGE_ROWS = 200
 
@@ -195,6 +202,11 @@ class SqlStore:
         """Return the next commit-ordered seq; the counter row stays locked until commit."""
         return next_seq(self._writing())
 
+    def reserve_seqs(self, count: int) -> range:
+        """Return the next ``count`` seqs in one counter step (locked until commit, as ``next_seq``)."""
+        last = next_seq(self._writing(), count=count)
+        return range(last - count + 1, last + 1)
+
     def current_seq(self) -> int:
         """Return the highest seq visible here."""
         return self._session.scalar(select(Counter.value).where(Counter.name == "changes")) or 0
@@ -227,6 +239,16 @@ class SqlStore:
         """Insert a ledger row; the primary key makes a second insert a ``WriteConflict``."""
         self._writing().add(SyncOp(**dataclasses.asdict(record)))
         self._flush()
+
+    def find_ops(self, op_ids: Sequence[str]) -> dict[str, OpRecord]:
+        """Return the ledger rows of the recorded ones of ``op_ids`` (one query)."""
+        if not op_ids:
+            return {}
+        table = SyncOp.__table__
+        rows = self._session.execute(select(table).where(table.c.op_id.in_(list(op_ids))))
+        return {row.op_id: OpRecord(op_id=row.op_id, device_id=row.device_id, payload_hash=row.payload_hash,
+                                    result=row.result, seq=row.seq, received_at=row.received_at)
+                for row in rows}
 
     # -- submissions ---------------------------------------------------------------------------
     def submission(self, submission_id: str) -> SubmissionHead | None:
@@ -261,6 +283,72 @@ class SqlStore:
         rows = self._session.scalars(select(SubmissionRevision).where(
             SubmissionRevision.submission_id == submission_id).order_by(SubmissionRevision.seq))
         return [_revision(row) for row in rows]
+
+    def submissions(self, submission_ids: Sequence[str]) -> dict[str, SubmissionHead]:
+        """Return the stored heads of ``submission_ids`` (one query)."""
+        if not submission_ids:
+            return {}
+        table = Submission.__table__
+        rows = self._session.execute(select(table).where(table.c.id.in_(list(submission_ids))))
+        return {row.id: SubmissionHead(**row._mapping) for row in rows}
+
+    def revision_owners(self, op_ids: Sequence[str]) -> dict[str, str]:
+        """Return the submission of each stored revision among ``op_ids`` (one query)."""
+        if not op_ids:
+            return {}
+        table = SubmissionRevision.__table__
+        rows = self._session.execute(select(table.c.op_id, table.c.submission_id)
+                                     .where(table.c.op_id.in_(list(op_ids))))
+        return {op_id: submission_id for op_id, submission_id in rows}
+
+    def write_batch(self, batch: WriteBatch) -> None:
+        """Write a push batch with one multi-row insert per table (Core, no ORM units of work)."""
+        session = self._writing()
+
+        def insert_all(model, rows: list[dict]) -> None:
+            if rows:
+                session.execute(insert(model.__table__), rows)
+
+        def shallow(record) -> dict:
+            # dataclasses.asdict deep-copies every answer document: a third of the batch's time.
+            return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+
+        try:
+            insert_all(SyncOp, [shallow(r) for r in batch.ops])
+            insert_all(SubmissionRevision, [{**shallow(r), "blobs": list(r.blobs)}
+                                            for r in batch.revisions])
+            insert_all(Submission, [shallow(h) for h in batch.new_heads])
+            if batch.changed_heads:
+                table = Submission.__table__
+                changed = ("form_id", "form_version", "head", "revisions", "deleted", "seq")
+                session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+                    {c: bindparam(f"b_{c}") for c in changed}),
+                    [{f"b_{k}": v for k, v in shallow(h).items()} for h in batch.changed_heads])
+            created = {h.id for h in batch.new_heads}
+            replaced = [sub for sub in batch.analysis if sub not in created]
+            if replaced:
+                session.execute(delete(Respondent.__table__).where(
+                    Respondent.__table__.c.submission_id.in_(replaced)))
+            insert_all(Respondent, [analysis_data.row_values(row) for row in batch.analysis.values()
+                                    if row is not None])
+            insert_all(QuarantinedSubmission, [{**shallow(q), "issues": list(q.issues)}
+                                               for q in batch.quarantine])
+            insert_all(SubmissionConflict, [{**shallow(c), "revisions": list(c.revisions)}
+                                            for c in batch.conflicts])
+            if batch.device is not None:
+                self._upsert_device(session, batch.device)
+        except IntegrityError as exc:
+            if _unique_violation(exc):
+                raise WriteConflict("a concurrent request wrote the same row") from exc
+            raise
+
+    @staticmethod
+    def _upsert_device(session: Session, state: DeviceState) -> None:
+        values = dataclasses.asdict(state)
+        dialect = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = dialect(DeviceSync.__table__).values(values)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["device_id"], set_={k: v for k, v in values.items() if k != "device_id"}))
 
     # -- analysis rows -------------------------------------------------------------------------
     def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:

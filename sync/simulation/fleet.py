@@ -243,6 +243,11 @@ class _Device:
         except TransportFailed:
             self.sim.report.gave_up += 1
 
+    def acknowledged(self) -> int:
+        """Return how many of this phone's operations the server has acknowledged so far."""
+        archived = self.outbox.status()["archived"]
+        return sum(count for name, count in archived.items() if name in ("created", "duplicate"))
+
     def reinstall(self) -> None:
         """Lose the app's database; restore its operations from a kept copy under a new enrolment.
 
@@ -283,13 +288,13 @@ def simulate(season_interviews: Iterable, *, devices: int, transport_factory: Ca
              outbox_dir: str | Path, sleep: Callable[[float], None] = lambda s: None,
              delay: Callable[[float], None] = time.sleep, batch_size: int = 100,
              chunk: tuple[int, int] = (5, 40), sync_chance: float = 0.35,
-             drain_rounds: int = 30) -> FleetReport:
+             drain_rounds: int = 30, progress: Callable[[int, int], None] | None = None) -> FleetReport:
     """Run a fleet over ``season_interviews`` (interviews and activities); return its report.
 
     ``transport_factory(i)`` reaches the server for device ``i``; ``new_code(spec)`` returns a fresh
     one-time enrolment code for that device's enumerator (called again on a reinstall). ``sleep``
     receives the clients' backoff waits (default: none, the time is only counted); ``delay`` the
-    slow links' waits.
+    slow links' waits. ``progress(acknowledged, total)`` is called after every sync.
     """
     started = time.perf_counter()
     items = list(season_interviews)
@@ -303,6 +308,12 @@ def simulate(season_interviews: Iterable, *, devices: int, transport_factory: Ca
     Path(outbox_dir).mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     fleet = [_Device(spec, queue, sim) for spec, queue in zip(specs, work, strict=True)]
+
+    def synced(device: _Device) -> None:
+        device.sync()
+        if progress is not None:
+            progress(sum(d.acknowledged() for d in fleet), len(items))
+
     report.skews_s = [int(d.skew.total_seconds()) for d in fleet]
     candidates = [d for d in fleet if len(d.work) >= 4]
     to_reinstall = {d.spec.index: len(d.work) // 2 for d in rng.sample(candidates, min(faults.reinstalls,
@@ -315,11 +326,11 @@ def simulate(season_interviews: Iterable, *, devices: int, transport_factory: Ca
         half = to_reinstall.get(device.spec.index)
         if half is not None and len(device.work) <= half:
             del to_reinstall[device.spec.index]
-            device.sync()  # something in the archive, then unsent work in the outbox
+            synced(device)  # something in the archive, then unsent work in the outbox
             device.interview(rng.randint(*chunk))
             device.reinstall()
         elif rng.random() < sync_chance:
-            device.sync()
+            synced(device)
         active = [d for d in fleet if d.work]
     # The end of the season: every phone comes back to the office and syncs until its outbox is empty.
     for _ in range(drain_rounds):
@@ -327,7 +338,7 @@ def simulate(season_interviews: Iterable, *, devices: int, transport_factory: Ca
         if not waiting:
             break
         for device in waiting:
-            device.sync()
+            synced(device)
     _tally(fleet, report)
     report.elapsed_s = time.perf_counter() - started
     return report

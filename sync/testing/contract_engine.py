@@ -30,6 +30,7 @@ from sync.testing.fakes import FaultyStore
 from sync.testing.fakes import correct_op
 from sync.testing.fakes import create_op
 from sync.testing.fakes import delete_op
+from sync.testing.fakes import one_by_one
 from sync.testing.fakes import push_ops
 
 
@@ -127,7 +128,7 @@ class EngineScenarios:
     def test_failure_mid_batch_then_retry_applies_each_op_once(self, store, error):
         device = self.make_device(store)
         ops = [create_op(n=i) for i in range(6)]
-        faulty = FaultyStore(store, "insert_revision", 4, error)
+        faulty = FaultyStore(store, faults=one_by_one("insert_revision", 4, error))
         if isinstance(error, Crash):
             with pytest.raises(Crash):
                 push_ops(faulty, device, ops)
@@ -332,7 +333,7 @@ class EngineScenarios:
             target = store
             if event in ("transient", "crash"):
                 error = StoreUnavailable("x") if event == "transient" else Crash()
-                target = FaultyStore(store, "insert_op", k, error)
+                target = FaultyStore(store, faults=one_by_one("insert_op", k, error))
             try:
                 response = push_ops(target, device, outbox + (outbox[:1] if event == "dup" else []))
             except Crash:
@@ -347,11 +348,6 @@ class EngineScenarios:
         assert outbox == []
         with store.snapshot():
             assert all(len(store.revisions(op["sub"])) == 1 for op in ops)
-
-
-def push_request(device: DeviceRef, ops: list[dict]):
-    """Return a parsed push request naming ``device``."""
-    return PushRequest.from_wire({"protocol": PROTOCOL, "device_id": str(device.id), "ops": ops})
 
     def test_analysis_rows_follow_the_head(self, store):
         device = self.make_device(store)
@@ -381,7 +377,8 @@ def push_request(device: DeviceRef, ops: list[dict]):
     def test_an_operation_failing_after_its_analysis_row_leaves_no_row(self, store):
         device = self.make_device(store)
         op = create_op(answers={"age": 40, "heard": "yes"})
-        faulty = FaultyStore(store, "insert_op", 1, StoreUnavailable("lock timeout", retry_after=1))
+        lock_timeout = StoreUnavailable("lock timeout", retry_after=1)
+        faulty = FaultyStore(store, faults=one_by_one("insert_op", 1, lock_timeout))
         assert _statuses(push_ops(faulty, device, [op])) == ["retry"]
         with store.snapshot():
             assert store.submission(op["sub"]) is None and store.analysis_row(op["sub"]) is None
@@ -389,3 +386,56 @@ def push_request(device: DeviceRef, ops: list[dict]):
         with store.snapshot():
             expected = store.form_version("awareness", "1").analysis_values(op["ans"])
             assert store.analysis_row(op["sub"]).values == expected
+
+    def test_a_batch_killed_while_writing_leaves_nothing_and_is_applied_once_on_retry(self, store):
+        device = self.make_device(store)
+        ops = [create_op(n=i, answers={"age": 20 + i, "heard": "yes"}) for i in range(5)]
+        ops.insert(2, create_op(answers={"age": 7}))  # quarantined
+        with pytest.raises(Crash):
+            push_ops(FaultyStore(store, "write_batch", 1, Crash()), device, ops)
+        with store.snapshot():
+            assert store.find_ops([op["id"] for op in ops]) == {}
+            assert store.submissions([op["sub"] for op in ops]) == {} and store.quarantined() == []
+            assert store.device_state(str(device.id)) is None
+        response = push_ops(store, device, ops)
+        assert _statuses(response) == ["created", "created", "quarantined", "created", "created", "created"]
+        with store.snapshot():
+            assert len(store.find_ops([op["id"] for op in ops])) == 6
+            assert all(store.analysis_row(op["sub"]) is not None for op in ops if op["ans"]["age"] >= 15)
+            assert store.device_state(str(device.id)).last_op == ops[-1]["id"]
+
+    def test_a_batch_decides_in_order_what_one_by_one_decides(self, store):
+        """Creates, corrections, deletes, repeats and bad ops in one push: the same results both ways."""
+        def scenario():
+            create = create_op(answers={"age": 30})
+            fix = correct_op(create["sub"], create["id"], answers={"age": 31, "heard": "no"})
+            rival = correct_op(create["sub"], create["id"], answers={"age": 32})  # concurrent edit
+            gone = delete_op(create["sub"], rival["id"])
+            late = correct_op(create["sub"], fix["id"], answers={"age": 33})  # edit after delete
+            twin = create_op(create["sub"])  # submission exists
+            orphan = correct_op(str(uuid.uuid4()), "nothing")  # submission unknown
+            bad = {"id": f"bad-{uuid.uuid4()}", "kind": "x"}
+            return [create, fix, rival, dict(fix), gone, late, twin, orphan, bad,
+                    create_op(answers={"age": 200}), create_op(ver="2")]
+
+        device = self.make_device(store)
+        batched = push_ops(store, device, scenario())
+        faulty = FaultyStore(store, faults=one_by_one("insert_op", 10**9, Crash()))
+        separate = push_ops(faulty, self.make_device(store), scenario())
+
+        def shape(response):
+            return [(r.status, r.details.get("code"), r.details.get("head"), r.details.get("conflict"),
+                     r.details.get("rev"), [i["code"] for i in r.details.get("reasons", [])])
+                    for r in response.results]
+
+        assert shape(batched) == shape(separate)
+        assert _statuses(batched) == ["created", "created", "created", "duplicate", "created", "created",
+                                      "quarantined", "quarantined", "rejected", "quarantined", "quarantined"]
+        with store.snapshot():
+            conflicts = sorted(c.kind for c in store.conflicts())
+        assert conflicts == ["concurrent-edit", "concurrent-edit", "edit-after-delete", "edit-after-delete"]
+
+
+def push_request(device: DeviceRef, ops: list[dict]):
+    """Return a parsed push request naming ``device``."""
+    return PushRequest.from_wire({"protocol": PROTOCOL, "device_id": str(device.id), "ops": ops})

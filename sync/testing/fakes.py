@@ -11,6 +11,7 @@ from forms.model import Choice
 from forms.model import Form
 from forms.model import Question
 from sync import engine
+from sync.errors import StoreUnavailable
 from sync.protocol import PROTOCOL
 from sync.protocol import PushRequest
 from sync.protocol import PushResponse
@@ -100,24 +101,40 @@ class Crash(BaseException):
 
 
 class FaultyStore:
-    """Wraps a store and raises ``error`` on the ``nth`` call (1-based) of method ``name``."""
+    """Wraps a store and raises ``error`` on the ``nth`` call (1-based) of method ``name``.
 
-    def __init__(self, inner: Store, name: str, nth: int, error: BaseException):
-        self._inner, self._name, self._nth, self._error = inner, name, nth, error
-        self.calls = 0
+    ``faults`` adds more: method name -> (nth call, error). The engine writes a push batch with
+    ``write_batch`` and falls back to one operation per transaction when that fails transiently, so
+    a fault in a one-by-one method (``insert_op``...) needs a transient fault of ``write_batch`` first.
+    """
+
+    def __init__(self, inner: Store, name: str | None = None, nth: int = 1,
+                 error: BaseException | None = None, *,
+                 faults: dict[str, tuple[int, BaseException]] | None = None):
+        self._inner = inner
+        self._faults = dict(faults or {})
+        if name is not None:
+            self._faults[name] = (nth, error)
+        self._calls: dict[str, int] = {}
 
     def __getattr__(self, attr):
         target = getattr(self._inner, attr)
-        if attr != self._name:
+        if attr not in self._faults:
             return target
+        nth, error = self._faults[attr]
 
         def wrapped(*args, **kwargs):
-            self.calls += 1
-            if self.calls == self._nth:
-                raise self._error
+            self._calls[attr] = self._calls.get(attr, 0) + 1
+            if self._calls[attr] == nth:
+                raise error
             return target(*args, **kwargs)
 
         return wrapped
+
+
+def one_by_one(name: str, nth: int, error: BaseException) -> dict[str, tuple[int, BaseException]]:
+    """Faults that make a push fall back to one operation per transaction, then fail ``name``'s nth call."""
+    return {"write_batch": (1, StoreUnavailable("the batch hit a lock timeout")), name: (nth, error)}
 
 
 def create_op(sub: str | None = None, *, ver: str = "1", answers: dict | None = None, n: int | None = None,

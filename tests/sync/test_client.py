@@ -147,10 +147,11 @@ def test_413_halves_the_batch_until_it_fits(tmp_path, store):
 def test_a_retry_status_stops_the_batch_and_the_rest_follows(enrolled, store):
     from sync.errors import StoreUnavailable
     from sync.testing.fakes import FaultyStore
+    from sync.testing.fakes import one_by_one
 
     subs = [enrolled.create("awareness", "1", {"age": 30}) for _ in range(4)]
     lock_timeout = StoreUnavailable("lock", retry_after=3)
-    enrolled.transport.store = FaultyStore(store, "insert_revision", 2, lock_timeout)
+    enrolled.transport.store = FaultyStore(store, faults=one_by_one("insert_revision", 2, lock_timeout))
     assert enrolled.push() == {"created": 4, "retry": 1, "not-processed": 2}
     assert _stored(store, subs) == [1] * 4
 
