@@ -1,24 +1,29 @@
 """Levels per round and domain, and change as a difference of independent rounds.
 
 Each survey round is an independent sample (its own PPS draw of communes), so the change from
-round a to round b of a domain mean is ``est_b - est_a`` with ``se = sqrt(se_a² + se_b²)`` and
-``df = df_a + df_b``: exactly what :func:`analysis.change.change` gives with strata district ×
-round and PSUs commune × round (the between-round covariance is zero there), except for strata
-with a single PSU under ``lonely_psu="adjust"``, which that function centres at the pooled mean of
-both rounds. Computing it from the per-round levels lets a report build one design per round and
-reuse its estimates for every change it shows, which matters at a million respondents.
+round a to round b of a domain mean is ``est_b - est_a`` with ``se = sqrt(se_a² + se_b²)`` (and
+``df = df_a + df_b`` with ``df="sum"``): exactly what :func:`analysis.change.change` gives with
+strata district × round and PSUs commune × round (the between-round covariance is zero there),
+except for strata with a single PSU under ``lonely_psu="adjust"``, which that function centres at
+the pooled mean of both rounds. Computing it from the per-round levels lets a report build one
+design per round and reuse its estimates for every change it shows, which matters at a million
+respondents.
 
 The reports' design convention (:func:`report_design`, measured in ``docs/analysis.md``)
 ----------------------------------------------------------------------------------------
-* Degrees of freedom of each domain's own (``df="domain"``): the PSUs holding its members minus
-  their strata, as R's ``svyby(..., svyciprop)`` takes them (``degf`` of the subset design). A
-  district × round cell rests on its 4 or so communes: t(3), not the round's t(27).
 * A first-stage finite population correction with the census's communes per district (about 4
   of 9 are drawn), and the second stage's (people within communes) variance kept whole
   (``second_stage=True``): R's ``svydesign(ids = ~psu + person, strata = ~stratum,
   fpc = ~N_h + M, weights = ~weight)`` with M large.
+* Degrees of freedom ``"satterthwaite"``: each domain's Welch–Satterthwaite df of its variance
+  components (a stratum's between-commune term has n_h - 1 df, a commune's within term m_i - 1),
+  so a district cell is neither given the round's t(27) nor held to t(3) when most of its
+  variance is within communes. ``df="domain"`` is R's ``svyby(..., svyciprop)`` rule (the PSUs
+  holding the domain's members minus their strata).
 * ``lonely_psu="adjust"``.
-Pass ``df="design"``, ``fpc=None`` to get the whole design's df and the with-replacement variance.
+Changes between rounds (:func:`differences`) combine the rounds' df by Welch. Pass
+``df="design", fpc=None, second_stage=False`` for the whole design's df and the with-replacement
+variance.
 """
 
 from __future__ import annotations

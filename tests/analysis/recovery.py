@@ -215,10 +215,24 @@ def convention_cells(season, frame, acts) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(levels, ignore_index=True), out
 
 
-def run_seed(seed: int, interviews: int, conventions=False) -> dict[str, pd.DataFrame]:
-    """``cells`` (levels and groups), ``dids`` and, with ``conventions``, the diagnostics of one season."""
+class _Levels:
+    """The levels table of the reports alone: ``round_levels`` with its defaults, as ``build_gap_report``
+    calls it (for ``levels_only`` runs over many seeds)."""
+
+    def __init__(self, frame):
+        self.levels = round_levels(frame, indicators=list(HEADLINE), rounds=ROUNDS)
+
+
+def run_seed(seed: int, interviews: int, conventions=False, levels_only=False) -> dict[str, pd.DataFrame]:
+    """``cells`` (levels and groups), ``dids`` and, with ``conventions``, the diagnostics of one season.
+
+    ``levels_only``: only the district and city levels (``round_levels``, the reports' call), no report
+    build: a few times faster, for coverage over many seeds.
+    """
     season = generate(seed=seed, interviews=interviews, rounds=ROUNDS)
     frame = analysis_frame(season)
+    if levels_only:
+        return {"cells": level_cells(season, _Levels(frame)).assign(seed=seed)}
     acts = activities(season)
     cells, dids = [], []
     for year in ROUNDS:
@@ -238,7 +252,7 @@ def run_seed(seed: int, interviews: int, conventions=False) -> dict[str, pd.Data
     return out
 
 
-def run(seeds, interviews: int, conventions=False) -> dict[str, pd.DataFrame]:
+def run(seeds, interviews: int, conventions=False, levels_only=False) -> dict[str, pd.DataFrame]:
     """``run_seed`` over ``seeds``, each table concatenated."""
-    parts = [run_seed(s, interviews, conventions) for s in seeds]
+    parts = [run_seed(s, interviews, conventions, levels_only) for s in seeds]
     return {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
