@@ -466,11 +466,15 @@ def test_413_halves_the_batch_and_a_new_epoch_re_pushes_the_archive_with_the_sam
         assert runner.invoke(args=["sync", "new-epoch", "--yes"]).exit_code == 0
         log.pushes.clear()
         page.get_by_test_id("sync").click()
-        page.wait_for_selector("text=Đã gửi 3 phỏng vấn", timeout=30_000)
+        deadline = time.monotonic() + 60
+        while not any(status == "409" for _, status in log.pushes) and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        page.wait_for_function("() => !document.querySelector('[data-testid=sync]').disabled", timeout=60_000)
         statuses = [status for _, status in log.pushes]
-        assert "409" in statuses, statuses
+        assert "409" in statuses, log.pushes
         resent = [op for ops, status in log.pushes if status == "200" for op in ops]
-        assert resent == first_try
+        assert resent == first_try, (log.pushes, page.inner_text("body"))
+        assert "Đã gửi 3 phỏng vấn" in page.inner_text("body")
         assert len(stored(app)) == 3, "re-sent operations are duplicates, never new submissions"
         assert "0 phỏng vấn đang chờ gửi" in waiting(page)
     finally:
