@@ -281,7 +281,9 @@ def _ingest(store: Store, caller: Caller, op: dict) -> dict:
     """Apply the operation through the sync engine's push path; return its result as on the wire."""
     request = PushRequest(device_id=caller.device_id, ops=(Operation.from_wire(op),))
     answer = engine.push(store, caller.device, request, now=_now())
-    return answer.results[0].to_wire()
+    result = answer.results[0].to_wire()
+    # A twin POST (Collect retrying while the first was in flight) applied it first: keep its result.
+    return result["original"] if result["status"] == DUPLICATE and result.get("original") else result
 
 
 def _now() -> dt.datetime:
