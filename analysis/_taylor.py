@@ -5,6 +5,12 @@ Every design-based estimator in ``analysis`` is reduced to a matrix of *weighted
 first order, a population total of ``z``. The variance of a total under a stratified,
 with-replacement-at-first-stage (optionally fpc-corrected) design is then the classic
 between-PSU formula, computed here once for all estimators.
+
+With ``second_stage`` the people within a PSU are a second stage drawn with replacement (in
+practice: a small share of the commune's adults), and the variance is R's multistage estimator
+(``svydesign(ids = ~psu + person, fpc = ~N_h + M)`` with M large): the first stage's between-PSU
+term times ``1 - f_h`` plus ``f_h`` times the within-PSU variance of each PSU's estimated total.
+Without an fpc (``f_h = 0``) the second term vanishes and the two conventions agree.
 """
 
 from __future__ import annotations
@@ -49,12 +55,14 @@ class Structure:
     unique within a stratum, which is how field teams number communes.
     """
 
-    def __init__(self, frame, *, strata, psu, fpc, lonely_psu):
+    def __init__(self, frame, *, strata, psu, fpc, lonely_psu, second_stage=False):
         if lonely_psu not in LONELY_PSU_POLICIES:
             raise DesignInvalid(
                 f"lonely_psu must be one of {LONELY_PSU_POLICIES}, got {lonely_psu!r}",
                 lonely_psu=lonely_psu,
             )
+        if second_stage and psu is None:
+            raise DesignInvalid("second_stage needs a psu column (people are drawn within PSUs)")
         n = len(frame)
         if strata is None:
             self.stratum = np.zeros(n, dtype=np.intp)
@@ -80,6 +88,12 @@ class Structure:
         self.n_psu = np.bincount(self.psu_stratum, minlength=self.n_strata)
         self.fraction = self._fractions(frame, fpc)
         self.lonely_psu = lonely_psu
+        self.second_stage = bool(second_stage)
+        if self.second_stage:
+            size = np.bincount(self.psu, minlength=self.n_psu_total).astype("float64")
+            # f_h * m_i / (m_i - 1) per row; a PSU of one respondent has no within-PSU estimate (0)
+            within = np.where(size > 1, size / np.maximum(size - 1, 1), 0.0) * self.fraction[self.psu_stratum]
+            self._within_scale = within[self.psu]
         lonely = (self.n_psu == 1) & (self.fraction < 1)
         if lonely.any() and lonely_psu == "error":
             labels = (
@@ -96,10 +110,16 @@ class Structure:
         self.df = self.n_psu_total - self.n_strata
 
     def _fractions(self, frame, fpc):
-        """First-stage sampling fraction per stratum (0 when no fpc: with replacement)."""
+        """First-stage sampling fraction per stratum (0 when no fpc: with replacement).
+
+        ``fpc`` is a column name or an array with one value per row.
+        """
         if fpc is None:
             return np.zeros(self.n_strata)
-        values = frame[fpc].astype("float64").to_numpy(na_value=np.nan)
+        if isinstance(fpc, str):
+            values = frame[fpc].astype("float64").to_numpy(na_value=np.nan)
+        else:
+            values, fpc = np.asarray(fpc, dtype="float64"), "fpc"
         if np.isnan(values).any() or (values <= 0).any():
             raise DesignInvalid(f"fpc column {fpc!r} must be positive and complete")
         per = pd.Series(values).groupby(self.stratum)
@@ -123,11 +143,62 @@ class Structure:
         scaled by n_h/(n_h-1) and (1 - f_h).
         """
         centred, weights = self._centred(z)
-        return (centred * weights[:, None]).T @ centred
+        cov = (centred * weights[:, None]).T @ centred
+        if self.second_stage:
+            within = self._within_centred(z)
+            cov = cov + (within * self._within_scale[:, None]).T @ within
+        return cov
 
     def total_var(self, z: np.ndarray) -> np.ndarray:
         """Variances of the estimated totals of the columns of ``z`` (``diag(total_cov(z))``)."""
-        return np.diag(self.total_cov(z))  # the product over PSUs is small; its order is BLAS's
+        centred, weights = self._centred(z)
+        var = np.diag((centred * weights[:, None]).T @ centred)  # the product over PSUs is small
+        if self.second_stage:
+            within = self._within_centred(z)
+            var = var + self._within_scale @ (within * within)
+        return var
+
+    def effective_df(self, z: np.ndarray) -> np.ndarray:
+        """Satterthwaite degrees of freedom of the variance of each column's total.
+
+        The variance is a sum of independent components: each stratum's between-PSU term
+        (n_h - 1 df) and, with ``second_stage``, each PSU's within term times f_h (m_i - 1 df).
+        Welch–Satterthwaite: ``(sum c)^2 / sum(c^2 / df_c)``. With one stratum and no second stage
+        it is n_h - 1; where the stable within-PSU terms dominate it approaches their many df.
+        Components of a domain's zero scores are zero and count for nothing.
+        """
+        centred, weights = self._centred(z)
+        k = centred.shape[1]
+        per_psu = centred**2 * weights[:, None]
+        between = np.column_stack([
+            np.bincount(self.psu_stratum, weights=per_psu[:, j], minlength=self.n_strata) for j in range(k)])
+        n_h = self.n_psu.astype("float64")
+        # a lonely PSU centred at the grand mean ("adjust") carries one df
+        df_between = np.where(n_h > 1, n_h - 1, 1.0)
+        num = between.sum(axis=0)
+        den = (between**2 / df_between[:, None]).sum(axis=0)
+        if self.second_stage:
+            within = self._within_centred(z)
+            rows = within**2 * self._within_scale[:, None]
+            per = np.column_stack([np.bincount(self.psu, weights=rows[:, j], minlength=self.n_psu_total)
+                                   for j in range(k)])
+            size = np.bincount(self.psu, minlength=self.n_psu_total).astype("float64")
+            num = num + per.sum(axis=0)
+            den = den + (per**2 / np.maximum(size - 1, 1)[:, None]).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num**2 / den, np.nan)
+
+    def _within_centred(self, z):
+        """Rows of ``z`` centred at their PSU's mean (the second stage's residuals)."""
+        z = np.asarray(z, dtype="float64")
+        if z.ndim == 1:
+            z = z[:, None]
+        size = np.bincount(self.psu, minlength=self.n_psu_total).astype("float64")
+        if not z.shape[1]:
+            return z
+        sums = np.column_stack([np.bincount(self.psu, weights=z[:, j], minlength=self.n_psu_total)
+                                for j in range(z.shape[1])])
+        return z - (sums / np.maximum(size, 1)[:, None])[self.psu]
 
     def _centred(self, z):
         """PSU totals of ``z`` centred within strata, and each PSU's variance factor."""

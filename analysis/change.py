@@ -65,6 +65,8 @@ def change(
     by=None,
     lonely_psu="error",
     level=0.95,
+    df="domain",
+    second_stage=False,
 ):
     """Change in the mean of ``y`` from round ``a`` to round ``b``, per domain.
 
@@ -77,8 +79,9 @@ def change(
         Outcome column and round column.
     a, b : object
         Values of ``round`` for the earlier and later round; the estimate is b - a.
-    weight, strata, psu, fpc, lonely_psu
-        Design of the pooled frame, as in :class:`analysis.survey.Design`.
+    weight, strata, psu, fpc, lonely_psu, df, second_stage
+        Design of the pooled frame, as in :class:`analysis.survey.Design`; ``df="domain"`` (the
+        default): the PSUs holding the domain's rows in either round minus their strata.
     by : str or list of str, optional
         Domain columns (e.g. target group, district).
     level : float
@@ -92,7 +95,8 @@ def change(
         both rounds), then ``estimate_a``, ``se_a``, ``estimate_b``, ``se_b``.
     """
     require_columns(frame, [y, round])
-    design = Design(frame, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu)
+    design = Design(frame, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu, df=df,
+                    second_stage=second_stage)
     values = numeric(design.frame, y)
     domains = design._domains(by)
     parts = []
@@ -113,6 +117,8 @@ def change(
         nw_a + nw_b,
         np.full(k, np.nan),
         level,
+        member=((mem_a + mem_b) > 0).astype("float64"),
+        z=z_b - z_a,
     )
     out["estimate_a"], out["se_a"] = m_a, np.sqrt(var_a)
     out["estimate_b"], out["se_b"] = m_b, np.sqrt(var_b)
@@ -171,6 +177,8 @@ def did(
     fpc=None,
     lonely_psu="error",
     level=0.95,
+    df="domain",
+    second_stage=False,
 ):
     """Difference-in-differences of communes reached vs. not reached by outreach.
 
@@ -190,8 +198,10 @@ def did(
         0/1 column: respondent's commune reached by outreach between the rounds.
     covariates : sequence of str
         Respondent covariates for the adjusted model; non-numeric ones enter as categories.
-    weight, strata, psu, fpc, lonely_psu
-        Design of the pooled frame (see :class:`analysis.survey.Design`).
+    weight, strata, psu, fpc, lonely_psu, df, second_stage
+        Design of the pooled frame (see :class:`analysis.survey.Design`). ``df="domain"`` (the
+        default): the regression's residual df count the PSUs holding rows of ``pre`` and ``post``
+        (R's ``svyglm`` on the subset design), not the whole pooled frame's.
     level : float
 
     Returns
@@ -200,7 +210,8 @@ def did(
     """
     covariates = list(covariates)
     require_columns(frame, [y, round, treated, *covariates])
-    design = Design(frame, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu)
+    design = Design(frame, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu, df=df,
+                    second_stage=second_stage)
     f = design.frame
     is_pre = _round_mask(f, round, pre)
     is_post = _round_mask(f, round, post)

@@ -42,10 +42,10 @@ from analysis.disclosure import MIN_N
 from analysis.disclosure import suppress_small
 from analysis.errors import AnalysisError
 from analysis.errors import VariableInvalid
-from analysis.groups import add_group_columns
 from analysis.groups import load_groups
+from analysis.labels import INDICATORS
 from analysis.levels import differences
-from analysis.levels import estimate
+from analysis.levels import report_design
 from analysis.levels import round_levels
 from analysis.population import communes as census_communes
 from analysis.priority import NeedParameters
@@ -53,21 +53,19 @@ from analysis.priority import channel_reach
 from analysis.priority import place_estimates
 from analysis.priority import rank_by_need
 from analysis.priority import reasons
+from analysis.report_estimates import HEADLINE
+from analysis.report_estimates import group_levels
+from analysis.report_estimates import pooled_rounds
 from analysis.risk import RiskModel
 from analysis.risk import cross_validated_report
 from analysis.risk import project_at_risk
-from analysis.survey import Design
-from analysis.yearly_report import INDICATORS
 from analysis.yearly_report import YearlyReport
 from analysis.yearly_report import yearly_report
 
 __all__ = ["HEADLINE", "GapReport", "build_gap_report"]
 
-#: Indicators of the levels, groups and change tables.
-HEADLINE = ("knowledge", "aware_signs_3", "hotline_aware")
 #: Respondent covariates of the adjusted DiD and of the baseline balance table.
 DID_COVARIATES = ("sex", "age", "education")
-_DESIGN = {"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"}
 
 
 @dataclass
@@ -132,22 +130,10 @@ def _district_names():
 
 
 def _groups(frame, definitions, rounds, levels, level):
-    """Headline indicators per target group in each of ``rounds`` (one design per round)."""
+    """Headline indicators per target group in each of ``rounds`` (one design per round), with the city."""
     rows = []
     for r in rounds:
-        this = add_group_columns(frame[frame["round"] == r].reset_index(drop=True), definitions)
-        design = Design(this, **_DESIGN)
-        for g in definitions:
-            name = g["name"]
-            if not this[name].fillna(False).any():
-                continue
-            for indicator in HEADLINE:
-                est = estimate(design, indicator, name, level=level)
-                est = est[est[name].astype(bool)].drop(columns=name)
-                est.insert(0, "indicator", indicator)
-                est.insert(0, "group", name)
-                est.insert(0, "round", int(r))
-                rows.append(est)
+        rows.append(group_levels(frame, round_=r, definitions=definitions, level=level))
         city = levels[(levels["round"] == r) & (levels["district_code"] == "all")
                       & levels["indicator"].isin(HEADLINE)]
         rows.append(city.drop(columns="district_code").assign(group="all"))
@@ -179,18 +165,19 @@ def _did(frame, activities, year, previous, min_n, level):
     local = activities[(activities["level"] == "commune") & (activities["year"] > previous)
                        & (activities["year"] <= year)]
     reached = set(local["commune_key"].astype(str))
-    pooled = frame[frame["round"].isin([previous, year])].reset_index(drop=True)
-    pooled = pooled.assign(
-        reached=pooled["commune_key"].astype(str).isin(reached).astype("int64"),
-        _stratum=pooled["stratum"].astype(str) + "|" + pooled["round"].astype(str),
-        _psu=pooled["psu"].astype(str) + "|" + pooled["round"].astype(str))
+    pooled = pooled_rounds(frame, previous, year)
+    pooled = pooled.assign(reached=pooled["commune_key"].astype(str).isin(reached).astype("int64"))
     covariates = [c for c in DID_COVARIATES if c in pooled.columns]
+    sampled = set(pooled["commune_key"].astype(str))
+    if pooled["reached"].nunique() < 2:  # everyone or no one reached: nothing to compare with
+        return (*empty, (), {"code": "did_no_contrast", "reached": len(reached & sampled),
+                             "communes": len(sampled)})
     try:
         result = did(pooled, y="knowledge", round="round", treated="reached", pre=previous, post=year,
-                     covariates=covariates, weight="weight", strata="_stratum", psu="_psu",
-                     lonely_psu="adjust", level=level)
+                     covariates=covariates, level=level,
+                     **report_design(strata="_stratum", psu="_psu"))
     except AnalysisError as err:
-        return (*empty, (), {"code": "did_failed", "detail": err.detail})
+        return (*empty, (), {"code": "did_failed", "reason": err.code})
     cells = suppress_small(result.cells, min_n=min_n)
     smallest = int(result.cells["n"].min()) if len(result.cells) == 4 else 0
     effect = result.effect.assign(n=smallest, communes_reached=len(reached & set(pooled["commune_key"])))
@@ -356,7 +343,7 @@ def build_gap_report(frame, activities, *, year, previous=None, min_n=MIN_N, k=1
         risk, calibration, at_risk = _risk(frame, year, max_model_rows, seed, min_n)
     except AnalysisError as err:  # e.g. fewer communes than folds, or nobody at risk
         risk, calibration, at_risk = pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
-        notes.append({"code": "risk_failed", "detail": err.detail})
+        notes.append({"code": "risk_failed", "reason": err.code})
     if len(risk) and bool(risk["subsampled"].iloc[0]):
         notes.append({"code": "subsample", "n": int(risk["n_fit"].iloc[0]),
                       "of": int(risk["n_round"].iloc[0])})

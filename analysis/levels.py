@@ -7,6 +7,18 @@ round and PSUs commune × round (the between-round covariance is zero there), ex
 with a single PSU under ``lonely_psu="adjust"``, which that function centres at the pooled mean of
 both rounds. Computing it from the per-round levels lets a report build one design per round and
 reuse its estimates for every change it shows, which matters at a million respondents.
+
+The reports' design convention (:func:`report_design`, measured in ``docs/analysis.md``)
+----------------------------------------------------------------------------------------
+* Degrees of freedom of each domain's own (``df="domain"``): the PSUs holding its members minus
+  their strata, as R's ``svyby(..., svyciprop)`` takes them (``degf`` of the subset design). A
+  district × round cell rests on its 4 or so communes: t(3), not the round's t(27).
+* A first-stage finite population correction with the census's communes per district (about 4
+  of 9 are drawn), and the second stage's (people within communes) variance kept whole
+  (``second_stage=True``): R's ``svydesign(ids = ~psu + person, strata = ~stratum,
+  fpc = ~N_h + M, weights = ~weight)`` with M large.
+* ``lonely_psu="adjust"``.
+Pass ``df="design"``, ``fpc=None`` to get the whole design's df and the with-replacement variance.
 """
 
 from __future__ import annotations
@@ -16,12 +28,32 @@ import pandas as pd
 from scipy import stats
 
 from analysis._taylor import require_columns
+from analysis.errors import VariableInvalid
+from analysis.population import communes as census_communes
 from analysis.survey import Design
+from analysis.survey import PsuCounts
 
-__all__ = ["round_levels", "differences", "estimate"]
+__all__ = ["round_levels", "differences", "estimate", "report_design", "census_psus"]
+
+#: Stand-in for "the census's communes per district, looked up from the ``strata`` column".
+CENSUS = "census"
 
 #: Columns of a level table besides its keys.
 LEVEL_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
+
+
+def census_psus(column: str = "stratum", population=None) -> PsuCounts:
+    """First-stage fpc of the field design: communes per district (``column`` holds the district code)."""
+    places = census_communes() if population is None else population
+    return PsuCounts(column, places.groupby("district_code").size().astype("float64").to_dict())
+
+
+def report_design(**overrides) -> dict:
+    """Keyword arguments of :class:`analysis.survey.Design` for the reports (see the module docstring)."""
+    options = {"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust",
+               "df": "satterthwaite", "fpc": census_psus("stratum"), "second_stage": True}
+    options.update(overrides)
+    return options
 
 
 def estimate(design: Design, indicator: str, by=None, *, level=0.95) -> pd.DataFrame:
@@ -33,20 +65,26 @@ def estimate(design: Design, indicator: str, by=None, *, level=0.95) -> pd.DataF
 
 
 def round_levels(frame, *, indicators, rounds, weight="weight", strata="stratum", psu="psu", level=0.95,
-                 lonely_psu="adjust", columns=LEVEL_COLUMNS) -> pd.DataFrame:
+                 lonely_psu="adjust", columns=LEVEL_COLUMNS, df="satterthwaite", fpc=CENSUS,
+                 second_stage=True) -> pd.DataFrame:
     """Design-based levels per round × district (``stratum``) and for the city (``all``).
 
     Returns ``round, district_code, indicator`` and ``columns`` (default :data:`LEVEL_COLUMNS`; any
-    of :data:`analysis.survey.STAT_COLUMNS`); one design per round.
+    of :data:`analysis.survey.STAT_COLUMNS`); one design per round. ``df``, ``fpc`` and
+    ``second_stage`` as in :class:`analysis.survey.Design`; the default is the reports' convention
+    (:data:`CENSUS`: the census's communes per district, looked up from ``strata``).
     """
     columns = list(columns)
     require_columns(frame, ["round", weight, strata, psu, *indicators])
+    if isinstance(fpc, str) and fpc == CENSUS:
+        fpc = census_psus(strata)
     rows = []
     for r in rounds:
         this = frame[frame["round"] == r].reset_index(drop=True)
         if this.empty:
             continue
-        design = Design(this, weight=weight, strata=strata, psu=psu, lonely_psu=lonely_psu)
+        design = Design(this, weight=weight, strata=strata, psu=psu, lonely_psu=lonely_psu, df=df, fpc=fpc,
+                        second_stage=second_stage)
         for indicator in indicators:
             by_district = estimate(design, indicator, strata, level=level)
             by_district = by_district.rename(columns={strata: "district_code"})
@@ -62,13 +100,17 @@ def round_levels(frame, *, indicators, rounds, weight="weight", strata="stratum"
     return pd.concat(rows, ignore_index=True)
 
 
-def differences(levels, *, a, b, keys, level=0.95) -> pd.DataFrame:
+def differences(levels, *, a, b, keys, level=0.95, df="welch") -> pd.DataFrame:
     """Change from round ``a`` to ``b`` of each ``keys`` row present in both rounds.
 
     ``levels`` has ``round``, the ``keys`` and ``estimate, se, df, n``. Returns the keys,
     ``change, change_low, change_high, change_se, change_df`` and ``n`` (the smaller round's count,
-    the one a small-cell rule must look at).
+    the one a small-cell rule must look at). ``df="welch"`` (the default, for the reports'
+    Satterthwaite levels): ``(v_a + v_b)^2 / (v_a^2/df_a + v_b^2/df_b)`` rounded down;
+    ``df="sum"``: ``df_a + df_b``, R's ``degf`` of the pooled design (with ``df="domain"`` levels).
     """
+    if df not in ("welch", "sum"):
+        raise VariableInvalid(f"df must be 'welch' or 'sum', got {df!r}")
     keys = list(keys)
     left = levels[levels["round"] == a].set_index(keys)
     right = levels[levels["round"] == b].set_index(keys)
@@ -76,7 +118,14 @@ def differences(levels, *, a, b, keys, level=0.95) -> pd.DataFrame:
     left, right = left.loc[both], right.loc[both]
     change = right["estimate"].to_numpy() - left["estimate"].to_numpy()
     se = np.sqrt(left["se"].to_numpy() ** 2 + right["se"].to_numpy() ** 2)
-    df = left["df"].to_numpy() + right["df"].to_numpy()
+    df_a, df_b = left["df"].to_numpy(), right["df"].to_numpy()
+    total = df_a + df_b
+    if df == "welch":
+        va, vb = left["se"].to_numpy() ** 2, right["se"].to_numpy() ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            welch = (va + vb) ** 2 / (va**2 / df_a + vb**2 / df_b)
+        total = np.where(np.isfinite(welch), np.floor(welch + 1e-9), total).astype("int64")
+    df = total
     with np.errstate(invalid="ignore"):
         q = np.where(df > 0, stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)), np.nan)
     out = both.to_frame(index=False)

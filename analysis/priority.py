@@ -186,9 +186,10 @@ PHRASES = {
     "rural": ("rural", "nông thôn"),
     "withheld": ("fewer than {min_n} respondents: figures withheld",
                  "dưới {min_n} người trả lời: không công bố số liệu"),
-    "knowledge": ("knowledge", "hiểu biết"),
-    "hotline": ("hotline awareness", "biết đường dây nóng"),
-    "risk": ("at risk", "có nguy cơ"),
+    "need": ("about {need} adults at risk with little knowledge",
+             "khoảng {need} người lớn có nguy cơ mà hiểu biết còn thấp"),
+    "rank": ("likely rank {low}–{high}", "thứ hạng có thể từ {low} đến {high}"),
+    "rank_sure": ("rank {rank} in nearly every draw", "thứ hạng {rank} trong gần như mọi lần mô phỏng"),
     "no_outreach": ("no outreach recorded", "chưa ghi nhận hoạt động truyền thông"),
     "outreach_since": ("no outreach since {last}", "không có hoạt động truyền thông từ {last}"),
     "outreach_recent": ("{activities} activities, {reached} reached in {first}–{year}",
@@ -199,15 +200,20 @@ PHRASES = {
 }
 
 
-def _pct(x):
-    return f"{100 * x:.0f}%"
+def _about(x, language):
+    """A count for reading, to two significant figures (12,345 → 12,000; Vietnamese groups with a dot)."""
+    rounded = int(float(f"{x:.2g}")) if x >= 100 else round(x)
+    text = f"{rounded:,}"
+    return text.replace(",", ".") if language == "vi" else text
 
 
 def reasons(row, params) -> tuple[str, str]:
     """The reasons line of a place in English and in Vietnamese.
 
-    Figures are quoted only when shown: a place with 0 < n < ``min_n`` respondents, or one marked
-    ``suppressed`` by a later rule (e.g. its whole district is a small cell), gets "figures withheld".
+    It says what the table's columns do not: the area, the size of the need (adults at risk with little
+    knowledge, the ranking's measure), the likely ranks, the outreach history and where the estimate
+    comes from. Figures are quoted only when shown: a place with 0 < n < ``min_n`` respondents, or one
+    marked ``suppressed`` by a later rule (e.g. its whole district is a small cell), gets "figures withheld".
     """
     en, vi = [], []
 
@@ -224,10 +230,12 @@ def reasons(row, params) -> tuple[str, str]:
     if 0 < row["n"] < params.min_n or bool(row.get("suppressed", False)) or pd.isna(row["knowledge"]):
         add("withheld", min_n=params.min_n)
     else:
-        for name in ("knowledge", "hotline", "risk"):
-            value, low, high = row[name], row[f"{name}_low"], row[f"{name}_high"]
-            en.append(f"{PHRASES[name][0]} {_pct(value)} [{_pct(low)}–{_pct(high)}]")
-            vi.append(f"{PHRASES[name][1]} {_pct(value)} [{100 * low:.0f}–{100 * high:.0f}]")
+        if pd.notna(row.get("need")):
+            en.append(PHRASES["need"][0].format(need=_about(row["need"], "en")))
+            vi.append(PHRASES["need"][1].format(need=_about(row["need"], "vi")))
+        if pd.notna(row.get("rank_low")) and pd.notna(row.get("rank_high")):
+            low, high = int(row["rank_low"]), int(row["rank_high"])
+            add("rank", low=low, high=high) if low < high else add("rank_sure", rank=low)
     last = row["last_outreach_year"]
     if pd.isna(last):
         add("no_outreach")

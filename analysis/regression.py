@@ -6,7 +6,10 @@ matrix and B is the design covariance (see ``Structure.total_cov``) of the total
 scores ``w_i x_i (y_i - mu_i)``; this is exactly R's ``svy.varcoef``.
 
 Residual degrees of freedom follow R's ``svyglm``: design df + 1 - number of coefficients;
-t(df) quantiles are used for the CIs. ``deff`` follows R's ``svyglm(deff=TRUE)``: design
+t(df) quantiles are used for the CIs. The design's df rule applies (``Design(df=...)``): with
+``"domain"`` the df counts the PSUs holding rows used by the model (R's ``svyglm`` on a subset
+design), with ``"satterthwaite"`` each coefficient's Satterthwaite df of its influence scores.
+``deff`` follows R's ``svyglm(deff=TRUE)``: design
 variance over the model-based variance of an *unweighted* GLM of the same formula
 (R's ``tests/defftest.R``); it says how far the naive analysis is off, not SRS efficiency.
 """
@@ -125,8 +128,15 @@ def fit(design, formula, *, family="gaussian", level=0.95):
     scores = x * (w * (y - mu))[:, None]
     vcov = a_inv @ design.structure.total_cov(scores) @ a_inv
     se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
-    df = design.df + 1 - len(beta)
-    q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
+    # R: degf of the (subset) design + 1 - p; with df="domain" only PSUs holding used rows count;
+    # with "satterthwaite" each coefficient's own (its influence scores' variance components)
+    member = used[:, None].astype("float64")
+    if design.df_rule == "satterthwaite":
+        df = design.degrees_of_freedom(np.repeat(member, len(beta), axis=1), scores @ a_inv) + 1 - len(beta)
+    else:
+        df = np.full(len(beta), int(design.degrees_of_freedom(member)[0]) + 1 - len(beta))
+    with np.errstate(invalid="ignore"):
+        q = np.where(df > 0, stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)), np.nan)
     naive = _naive_cov(y[used], x[used], family)
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = np.where(beta != 0, se / np.abs(beta), np.nan)
@@ -138,7 +148,7 @@ def fit(design, formula, *, family="gaussian", level=0.95):
             "se": se,
             "ci_low": beta - q * se,
             "ci_high": beta + q * se,
-            "df": np.full(len(beta), df, dtype="int64"),
+            "df": df.astype("int64"),
             "deff": deff,
             "cv": cv,
             "n": np.full(len(beta), n_used, dtype="int64"),

@@ -16,9 +16,9 @@ import pandas as pd
 
 from analysis import labels
 from analysis import report_charts as charts
-from analysis.gap_report import HEADLINE
 from analysis.gap_report import GapReport
 from analysis.population import communes as census_communes
+from analysis.report_estimates import HEADLINE
 from analysis.report_text import TEXT
 from analysis.report_text import note
 
@@ -37,21 +37,33 @@ caption{text-align:left;font-weight:600;padding:.3rem 0}th,td{border:1px solid #
 """
 
 
-_FIGURE = re.compile(r"^[-+–−\d.,%\[\]; /()]+$|^\d")
+_FIGURE = re.compile(r"^[-+–−▲▼\d.,%\[\]; /()]+$|^\d")
 
 
 def _fmt(x, kind="pct"):
     if x is None or pd.isna(x):
         return "–"
     if kind == "pct":
-        return f"{100 * x:.0f}%"
+        return _unsigned_zero(f"{100 * x:.0f}") + "%"
     if kind == "pp":
-        return f"{100 * x:+.1f}"
+        return _unsigned_zero(f"{100 * x:+.1f}")
     if kind == "int":
         return f"{x:,.0f}"
     if kind == "p":
         return f"{x:.2f}"
     return str(x)
+
+
+def _unsigned_zero(text):
+    """``text`` without its sign when it reads as zero: never "-0" or "+0.0"."""
+    return text.lstrip("+-") if not text.strip("+-0.") else text
+
+
+def _mark(low, high):
+    """▲ or ▼ before a change whose 95% interval excludes zero (a clear change), else nothing."""
+    if pd.isna(low) or pd.isna(high):
+        return ""
+    return "▲ " if low > 0 else "▼ " if high < 0 else ""
 
 
 def _ci(row, est="estimate", low="ci_low", high="ci_high", kind="pct"):
@@ -60,7 +72,8 @@ def _ci(row, est="estimate", low="ci_low", high="ci_high", kind="pct"):
     if low not in row or high not in row:  # an estimate shown without an interval
         return _fmt(row[est], kind)
     if kind == "pp":
-        return f"{_fmt(row[est], 'pp')} [{_fmt(row[low], 'pp')}; {_fmt(row[high], 'pp')}]"
+        interval = f"[{_fmt(row[low], 'pp')}; {_fmt(row[high], 'pp')}]"
+        return f"{_mark(row[low], row[high])}{_fmt(row[est], 'pp')} {interval}"
     return f"{_fmt(row[est])} [{_fmt(row[low])}–{_fmt(row[high])}]"
 
 
@@ -147,6 +160,8 @@ def render_html(report: GapReport, *, language="vi", date=None) -> str:
     for i in HEADLINE:
         header += [ind["indicator"](i)] + ([f"{t['change']} ({t['pp']})"] if has_change else [])
     parts.append(_table(heading, [*header, "n"], rows))
+    if has_change:
+        parts.append(f'<p class="note">{escape(t["change_marks"])}</p>')
 
     if len(report.change):
         parts.append(f"<h3>{escape(t['district_change'].format(previous=report.previous))}</h3>")
@@ -163,9 +178,11 @@ def render_html(report: GapReport, *, language="vi", date=None) -> str:
 
     # (c) the focus list
     parts.append(f"<h2>3. {escape(t['focus'].format(k=report.k))}</h2>")
+    model = labels.source("model", lang)
     focus = report.priorities.assign(place_label=[
-        f"{c} ({names.get(d, d)})" for c, d in zip(report.priorities["commune_name"],
-                                                  report.priorities["district_code"], strict=True)])
+        f"{c} ({names.get(d, d)})" + (f" – {model}" if source in ("model", "none") else "")
+        for c, d, source in zip(report.priorities["commune_name"], report.priorities["district_code"],
+                                report.priorities["source"], strict=True)])
     parts.append(_figure(charts.focus_chart(focus, top=20, labels={**ind, "axis": t["p_top_k_axis"].format(
         k=report.k)}, title=t["focus"].format(k=report.k)), t["focus_caption"]))
     parts.append(_priority_table(focus.head(20), t, lang, report, commune=True))

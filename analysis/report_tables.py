@@ -2,7 +2,8 @@
 
 Headers and code labels are in the chosen language; codes stay beside their labels so tables can be
 joined. Withheld figures are empty cells, never 0. The XLSX is written in openpyxl's write-only mode
-(rows streamed to the file, as :mod:`server.reports.exports` does), so memory does not grow with the sheet.
+(rows streamed to the file) by :func:`write_workbook`, which the server's downloads and exports use too, so
+memory does not grow with the sheet.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from analysis.report_text import COLUMNS
 from analysis.report_text import TEXT
 from analysis.report_text import note
 
-__all__ = ["labelled_tables", "write_xlsx", "write_csv_zip"]
+__all__ = ["labelled_tables", "write_workbook", "write_xlsx", "write_csv_zip"]
+
+#: UTF-8 byte-order mark: Excel on Windows reads a CSV that starts with it as UTF-8 (Vietnamese intact).
+_BOM = "\ufeff"
 
 _LABELLED = {"indicator": ("indicator_label", labels.indicator), "group": ("group_label", labels.group),
              "channel": ("channel_label", labels.channel),
@@ -69,30 +73,39 @@ def _cell(value):
     return value
 
 
-def write_xlsx(report: GapReport, file, *, language="vi") -> None:
-    """Write the tables to ``file`` (a path or binary file object) as an .xlsx workbook."""
+def write_workbook(tables: dict[str, pd.DataFrame], file, *, about=None) -> None:
+    """Write named tables to ``file`` (a path or binary file), one sheet each, in openpyxl's write-only mode.
+
+    ``about``: rows of a first sheet named ``about`` (what the tables are), if given.
+    """
     from openpyxl import Workbook
 
-    lang = labels.check_language(language)
     book = Workbook(write_only=True)
-    about = book.create_sheet("about")
-    for row in _about(report, lang):
-        about.append(row)
-    for name, table in labelled_tables(report, language=lang).items():
-        sheet = book.create_sheet(name[:31])
+    if about is not None:
+        sheet = book.create_sheet("about")
+        for row in about:
+            sheet.append(row)
+    for name, table in tables.items():
+        sheet = book.create_sheet(name[:31])  # Excel's limit on sheet names
         sheet.append([str(c) for c in table.columns])
         for row in table.astype("object").itertuples(index=False, name=None):
             sheet.append([_cell(v) for v in row])
     book.save(file)
 
 
+def write_xlsx(report: GapReport, file, *, language="vi") -> None:
+    """Write the tables to ``file`` (a path or binary file object) as an .xlsx workbook."""
+    lang = labels.check_language(language)
+    write_workbook(labelled_tables(report, language=lang), file, about=_about(report, lang))
+
+
 def write_csv_zip(report: GapReport, file, *, language="vi") -> None:
-    """Write the tables to ``file`` (a path or binary file object) as a zip of UTF-8 CSV files."""
+    """Write the tables to ``file`` (a path or binary file object) as a zip of UTF-8 CSV files (with BOM)."""
     lang = labels.check_language(language)
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         text = io.StringIO()
         csv.writer(text, lineterminator="\n").writerows(_about(report, lang))
-        archive.writestr("about.csv", text.getvalue())
+        archive.writestr("about.csv", _BOM + text.getvalue())
         for name, table in labelled_tables(report, language=lang).items():
             shown = table.astype("object").map(_cell) if len(table) else table
-            archive.writestr(f"{name}.csv", shown.to_csv(index=False, lineterminator="\n"))
+            archive.writestr(f"{name}.csv", _BOM + shown.to_csv(index=False, lineterminator="\n"))

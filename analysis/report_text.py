@@ -58,11 +58,11 @@ TEXT = {
         ' census: a planning size, not a count.',
     ),
     "method_priority": (
-        'Thứ tự ưu tiên theo nhu cầu = số người lớn × (1 − hiểu biết) × tỷ lệ có nguy cơ; P(top {k}) là '
-        'xác suất nằm trong {k} nơi đứng đầu khi tính đến sai số. Các nơi cùng nhóm ưu tiên nên được coi '
-        'như nhau.',
-        'Priority by need = adults × (1 − knowledge) × share at risk; P(top {k}) is the chance of being '
-        'among the first {k} given the uncertainty. Treat places in one tier as equals.',
+        'Thứ tự ưu tiên theo nhu cầu = số người lớn × (1 − hiểu biết) × tỷ lệ có nguy cơ; «khả năng thuộc '
+        '{k} nơi cần nhất» tính đến sai số của các ước lượng. Các nơi cùng nhóm ưu tiên nên được coi như '
+        'nhau.',
+        'Priority by need = adults × (1 − knowledge) × share at risk; the "chance of being among the {k} '
+        'most in need" allows for the uncertainty of the estimates. Treat places in one tier as equals.',
     ),
     "levels": (
         'Mức độ nhận thức theo quận/huyện và vòng khảo sát (khoảng tin cậy 95%)',
@@ -181,16 +181,22 @@ TEXT = {
         CAVEATS,
     ),
     "focus": (
-        'Danh sách tập trung: xã/phường theo P(top {k})',
-        'The focus list: communes by P(top {k})',
+        'Danh sách tập trung: xã/phường theo khả năng thuộc {k} nơi cần nhất',
+        'The focus list: communes by their chance of being among the {k} most in need',
     ),
     "focus_caption": (
         'Màu là nhóm ưu tiên; đường gạch ở 25% và 75% là ngưỡng của nhóm.',
         'Colour is the tier; the dashed lines at 25% and 75% are the tier thresholds.',
     ),
+    "change_marks": (
+        'Thay đổi tính bằng điểm phần trăm; ▲ (tăng) hoặc ▼ (giảm) đánh dấu thay đổi rõ rệt: khoảng tin cậy '
+        '95% của nó không chứa 0. Các thay đổi khác có thể chỉ do chọn mẫu.',
+        'Changes are in percentage points; ▲ (up) or ▼ (down) marks a clear change: its 95% confidence '
+        'interval excludes zero. The others could be sampling noise.',
+    ),
     "p_top_k_axis": (
-        'Xác suất nằm trong {k} nơi đứng đầu (%)',
-        'Chance of being in the top {k} (%)',
+        'Khả năng thuộc {k} nơi cần nhất (%)',
+        'Chance of being among the {k} most in need (%)',
     ),
     "focus_table": (
         '20 xã/phường đứng đầu danh sách',
@@ -217,8 +223,8 @@ TEXT = {
         'Tier',
     ),
     "p_top_k": (
-        'P(top {k})',
-        'P(top {k})',
+        'Khả năng thuộc {k} nơi cần nhất',
+        'Chance of being among the {k} most in need',
     ),
     "rank": (
         'Thứ hạng [90%]',
@@ -354,7 +360,8 @@ COLUMNS = {
     "ci_low": ("KTC 95% dưới", "95% CI low"), "ci_high": ("KTC 95% trên", "95% CI high"),
     "n": ("Số người trả lời", "Respondents"), "suppressed": ("Không công bố", "Withheld"),
     "change": ("Thay đổi", "Change"), "change_low": ("Thay đổi: KTC dưới", "Change: CI low"),
-    "change_high": ("Thay đổi: KTC trên", "Change: CI high"), "p_top_k": ("P(top k)", "P(top k)"),
+    "change_high": ("Thay đổi: KTC trên", "Change: CI high"),
+    "p_top_k": ("Khả năng thuộc k nơi cần nhất", "Chance of being among the k most in need"),
     "need": ("Nhu cầu", "Need"), "reasons": ("Lý do", "Reasons"), "population": ("Dân số", "Population"),
     "expected": ("Dự kiến có nguy cơ", "Expected at risk"), "rate": ("Tỷ lệ", "Rate"),
     "people_reached": ("Người được tiếp cận", "People reached"), "activities": ("Hoạt động", "Activities"),
@@ -372,18 +379,49 @@ COLUMNS = {
 NOTES = {
     "no_previous": ("Không có vòng trước: không tính thay đổi và khác biệt kép.",
                     "No previous round: no change and no difference-in-differences."),
-    "did_failed": ("Không ước lượng được khác biệt kép: {detail}",
-                   "Difference-in-differences not estimable: {detail}"),
-    "risk_failed": ("Không ước lượng được mô hình nguy cơ: {detail}", "Risk model not estimable: {detail}"),
+    "did_no_contrast": (
+        "Không ước lượng được khác biệt kép: giữa hai vòng, {reached} trong {communes} xã/phường được "
+        "khảo sát có hoạt động truyền thông tại chỗ, nên không có hai nhóm để so sánh.",
+        "The difference-in-differences cannot be estimated: {reached} of the {communes} surveyed "
+        "communes had local outreach between the rounds, so there are not two groups to compare."),
+    "did_failed": ("Không ước lượng được khác biệt kép: {reason}.",
+                   "The difference-in-differences could not be estimated: {reason}."),
+    "risk_failed": ("Không ước lượng được mô hình nguy cơ: {reason}.",
+                    "The risk model could not be fitted: {reason}."),
     "subsample": ("Mô hình nguy cơ được ước lượng trên một mẫu con ngẫu nhiên phân tầng gồm {n:,} trong "
                   "{of:,} người trả lời.",
                   "The risk model was fitted on a stratified random subsample of {n:,} of {of:,} "
                   "respondents."),
 }
 
+#: Why an estimate could not be made, by the analysis error's code (:mod:`analysis.errors`), in words.
+REASONS = {
+    "too-few-psus": ("quá ít xã/phường trong một nhóm", "too few communes in a group"),
+    "domain-empty": ("một nhóm không có người trả lời", "a group has no respondents"),
+    "variable-invalid": ("số liệu không có đủ các giá trị cần thiết (ví dụ: không ai, hoặc ai cũng, "
+                         "thuộc một nhóm)",
+                         "the data lack the values it needs (for example nobody, or everybody, is in "
+                         "one group)"),
+    "model-invalid": ("quá ít xã/phường hoặc người trả lời cho mô hình",
+                      "too few communes or respondents for the model"),
+    "no-convergence": ("phép ước lượng không hội tụ", "the estimation did not converge"),
+    "design-invalid": ("thiết kế mẫu không hợp lệ", "the survey design is not valid"),
+    "column-missing": ("thiếu một biến cần thiết", "a variable it needs is missing"),
+}
+_REASON_OTHER = ("số liệu không cho phép", "the data do not allow it")
+NOTES_OTHER = ("Một phần của báo cáo không tính được.", "Part of the report could not be computed.")
+
 
 def note(entry: dict, language: str) -> str:
-    """A build note (:attr:`analysis.gap_report.GapReport.notes`) in ``language``."""
-    vi, en = NOTES.get(entry["code"], (entry["code"], entry["code"]))
+    """A build note (:attr:`analysis.gap_report.GapReport.notes`) in ``language``, from its codes alone.
+
+    A note carries codes and numbers, never an exception's text: ``reason`` is an analysis error code.
+    """
+    index = 0 if labels.check_language(language) == "vi" else 1
+    vi_en = NOTES.get(entry["code"])
+    if vi_en is None:
+        return NOTES_OTHER[index]
     fields = {k: v for k, v in entry.items() if k != "code"}
-    return (vi if labels.check_language(language) == "vi" else en).format(**fields)
+    if "reason" in fields:
+        fields["reason"] = REASONS.get(fields["reason"], _REASON_OTHER)[index]
+    return vi_en[index].format(**fields)

@@ -4,9 +4,13 @@ Conventions (checked against R ``survey`` in ``tests/analysis/test_survey.py``):
 
 * Variance: Taylor linearisation; first-stage PSUs with replacement within strata,
   multiplied by ``1 - f_h`` when ``fpc`` is given (R: population count of PSUs per stratum
-  if > 1, else the sampling fraction). PSUs are nested in strata.
-* Degrees of freedom: #PSU - #strata of the *full* design (without PSUs: n - #strata),
-  also for domains. CIs use t(df) quantiles (R's ``confint`` defaults to the normal).
+  if > 1, else the sampling fraction). PSUs are nested in strata. With ``second_stage=True``
+  the within-PSU variance times ``f_h`` is added (R's multistage estimator, see ``_taylor``).
+* Degrees of freedom: ``df="design"`` (the default, R's ``degf`` of the full design, Stata's
+  ``subpop``): #PSU - #strata of the *full* design (without PSUs: n - #strata), also for
+  domains; ``df="domain"`` (R's ``svyby(..., svyciprop)``, which calls ``degf`` on the subset
+  design; the reports' choice): the PSUs holding the domain's members minus their strata.
+  CIs use t(df) quantiles (R's ``confint`` defaults to the normal).
 * Domains (``by``) are estimated from the full design with zero scores outside the
   domain; the frame is never subset. Missing values of ``y`` are treated the same way.
 * ``deff``: R's ``deff=TRUE`` convention, design variance over the variance under simple
@@ -23,6 +27,8 @@ Conventions (checked against R ``survey`` in ``tests/analysis/test_survey.py``):
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,6 +40,34 @@ from analysis._taylor import require_columns
 from analysis.errors import DesignInvalid
 from analysis.errors import DomainEmpty
 from analysis.errors import VariableInvalid
+
+
+@dataclass(frozen=True)
+class PsuCounts:
+    """First-stage finite population correction looked up from a column rather than stored in one.
+
+    ``counts`` maps each value of ``column`` (constant within a stratum, e.g. the district of a
+    ``district × round`` stratum) to the population number of PSUs (> 1) or the sampling fraction
+    (<= 1), as an ``fpc`` column would hold it. Reports pass the census's communes per district this
+    way, so their frames need no extra column.
+    """
+
+    column: str
+    counts: Mapping
+
+    def values(self, frame: pd.DataFrame) -> np.ndarray:
+        """The fpc of each row (raises DesignInvalid for a value of ``column`` without a count)."""
+        require_columns(frame, [self.column])
+        counts = pd.Series(dict(self.counts), dtype="float64")
+        values = frame[self.column].map(counts).astype("float64").to_numpy(na_value=np.nan)
+        if np.isnan(values).any():
+            unknown = sorted(map(str, pd.unique(frame.loc[np.isnan(values), self.column])))[:10]
+            raise DesignInvalid(f"no population PSU count for {self.column} {unknown}")
+        return values
+
+
+#: Rules for the degrees of freedom of an interval (see :class:`Design`).
+DF_RULES = ("design", "domain", "satterthwaite")
 
 STAT_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "cv", "n", "n_weighted"]
 
@@ -59,29 +93,40 @@ class Design:
     psu : str, optional
         Column of primary sampling units (e.g. commune), nested in strata.
         None: each row is its own PSU.
-    fpc : str, optional
+    fpc : str or PsuCounts, optional
         Column of first-stage finite population corrections, constant within stratum:
-        population number of PSUs in the stratum (values > 1) or sampling fraction (<= 1).
+        population number of PSUs in the stratum (values > 1) or sampling fraction (<= 1);
+        or a :class:`PsuCounts` that looks them up from another column.
     lonely_psu : {"error", "adjust", "certainty"}
         Policy for strata with a single sampled PSU (see module docstring).
-    df : {"design", "domain"}
-        Degrees of freedom of the intervals: ``"design"`` (R, Stata: #PSU − #strata of the whole
-        design, for every domain) or ``"domain"`` (Korn & Graubard: the PSUs holding members of
-        the domain minus their strata; for a domain that is one stratum of 4 PSUs, 3). Ferry's
-        reports use ``"design"``; ``docs/analysis.md`` gives the measured coverage of both.
-
+    df : {"design", "domain", "satterthwaite"}
+        Degrees of freedom of the intervals: ``"design"`` (R's ``degf`` of the whole design,
+        Stata's ``subpop``: #PSU − #strata, for every domain); ``"domain"`` (R's ``svyby`` +
+        ``svyciprop``, Korn & Graubard: the PSUs holding members of the domain minus their
+        strata; for a domain that is one stratum of 4 PSUs, 3); ``"satterthwaite"``: the
+        Welch–Satterthwaite df of the domain's variance components (``Structure.effective_df``),
+        rounded down; with one stage it is at most the domain's df. Ferry's reports use
+        ``"satterthwaite"`` with ``second_stage`` and the census fpc
+        (:func:`analysis.levels.report_design`); ``docs/analysis.md`` gives the measured coverage.
+    second_stage : bool
+        With an ``fpc``: add the within-PSU (second-stage, people drawn with replacement) variance
+        times the first-stage sampling fraction, as R's multistage estimator does
+        (``ids = ~psu + person, fpc = ~N + M`` with M large). Without it the fpc also shrinks the
+        second stage's share of the variance (R's one-stage ``ids = ~psu, fpc = ~N``).
     Raises
     ------
     ColumnMissing, DesignInvalid, TooFewPsus
     """
 
-    def __init__(self, frame, *, weight, strata=None, psu=None, fpc=None, lonely_psu="error", df="design"):
+    def __init__(self, frame, *, weight, strata=None, psu=None, fpc=None, lonely_psu="error", df="design",
+                 second_stage=False):
         if not isinstance(frame, pd.DataFrame):
             raise DesignInvalid("frame must be a pandas DataFrame")
-        if df not in ("design", "domain"):
-            raise DesignInvalid(f"df must be 'design' or 'domain', got {df!r}")
+        if df not in DF_RULES:
+            raise DesignInvalid(f"df must be one of {DF_RULES}, got {df!r}")
         self.df_rule = df
-        require_columns(frame, [c for c in (weight, strata, psu, fpc) if c is not None])
+        fpc_column = fpc if isinstance(fpc, str) else None
+        require_columns(frame, [c for c in (weight, strata, psu, fpc_column) if c is not None])
         if len(frame) == 0:
             raise DesignInvalid("frame has no rows")
         w = numeric(frame, weight)
@@ -90,8 +135,10 @@ class Design:
         self.frame = frame.reset_index(drop=True)
         self.weight, self.strata, self.psu, self.fpc = weight, strata, psu, fpc
         self.w = w
+        fpc_values = fpc.values(self.frame) if isinstance(fpc, PsuCounts) else fpc
         self.structure = Structure(
-            self.frame, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu
+            self.frame, strata=strata, psu=psu, fpc=fpc_values, lonely_psu=lonely_psu,
+            second_stage=second_stage,
         )
         self.df = self.structure.df
 
@@ -145,9 +192,24 @@ class Design:
         return (np.bincount(psus // s.n_psu_total, minlength=k)
                 - np.bincount(strata // s.n_strata, minlength=k))
 
-    def _tidy(self, keys, est, var, n, nw, deff, level, df=None, member=None):
+    def degrees_of_freedom(self, member=None, z=None):
+        """Degrees of freedom per domain under the design's rule (``member``: n x k membership, ``z``:
+        the n x k scores whose totals' variance the interval uses)."""
+        k = 1 if member is None else member.shape[1]
+        if self.df_rule == "design" or member is None:
+            return np.full(k, self.df, dtype="int64")
+        domain = self._domain_df(member)
+        if self.df_rule == "domain" or z is None:
+            return domain
+        effective = self.structure.effective_df(z)
+        # whole df only (an integer column; rounding down is the conservative side); a domain
+        # whose variance is zero keeps its PSUs' count
+        whole = np.maximum(np.floor(effective + 1e-9), 1)
+        return np.where(np.isfinite(effective), whole, domain).astype("int64")
+
+    def _tidy(self, keys, est, var, n, nw, deff, level, df=None, member=None, z=None):
         if df is None:
-            df = self._domain_df(member) if self.df_rule == "domain" and member is not None else self.df
+            df = self.degrees_of_freedom(member, z)
         df = np.broadcast_to(np.asarray(df, dtype="int64"), np.shape(est))
         se = np.sqrt(np.maximum(var, 0.0))
         with np.errstate(invalid="ignore"):
@@ -257,7 +319,7 @@ class Design:
         keys, member, means, z, nw, counted = self._domain_scores(values, by)
         var = self.structure.total_var(z)
         deff = _safe_ratio(var, self._srs_var_of_mean(values, member, means, counted))
-        return self._tidy(keys, means, var, member.sum(axis=0), nw, deff, level, member=member)
+        return self._tidy(keys, means, var, member.sum(axis=0), nw, deff, level, member=member, z=z)
 
     def total(self, y, by=None, *, level=0.95):
         """Estimated population total of ``y`` per domain (R: ``svytotal``)."""
@@ -268,7 +330,7 @@ class Design:
         totals = z.sum(axis=0)
         var = np.diag(self.structure.total_cov(z))
         deff = _safe_ratio(var, self._srs_var_of_mean(values, member, means) * nw**2)
-        return self._tidy(keys, totals, var, member.sum(axis=0), nw, deff, level, member=member)
+        return self._tidy(keys, totals, var, member.sum(axis=0), nw, deff, level, member=member, z=z)
 
     def ratio(self, numerator, denominator, by=None, *, level=0.95):
         """Ratio of two totals, sum(w y) / sum(w x), per domain (R: ``svyratio``).
@@ -296,7 +358,7 @@ class Design:
         with np.errstate(divide="ignore", invalid="ignore"):
             s2 = (wm * resid**2).sum(axis=0) / nw * n / (n - 1)
             srs = s2 / n * (1 - n / nw) / (tx / nw) ** 2
-        return self._tidy(keys, r, var, n, nw, _safe_ratio(var, srs), level, member=member)
+        return self._tidy(keys, r, var, n, nw, _safe_ratio(var, srs), level, member=member, z=z)
 
     def proportion(self, y, by=None, *, level=0.95):
         """Proportion of a binary (0/1 or boolean) ``y`` per domain with a logit CI.

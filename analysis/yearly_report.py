@@ -31,19 +31,12 @@ from analysis._taylor import require_columns
 from analysis.disclosure import MIN_N
 from analysis.disclosure import suppress_small
 from analysis.errors import VariableInvalid
+from analysis.labels import INDICATORS
 from analysis.levels import differences
 from analysis.levels import round_levels
 from analysis.population import communes as census_communes
 
 __all__ = ["INDICATORS", "YearlyReport", "yearly_report", "render_markdown"]
-
-#: Indicator column → (Vietnamese label, English label).
-INDICATORS = {
-    "knowledge": ("Điểm hiểu biết trung bình", "Mean knowledge score"),
-    "aware_signs_3": ("Nhận biết ít nhất 3 trong 4 dấu hiệu", "Aware of at least 3 of the 4 warning signs"),
-    "hotline_aware": ("Biết số đường dây nóng 1800 1567", "Knows the hotline 1800 1567"),
-    "at_risk": ("Tỷ lệ có nguy cơ", "Share at risk"),
-}
 
 HEADINGS = {
     "title": ("Báo cáo kết quả truyền thông phòng, chống mua bán người năm {year}",

@@ -22,7 +22,7 @@ from forms.errors import FormError
 from forms.model import Choice
 from forms.model import Form
 from forms.model import Question
-from forms.model import ScoringItem
+from forms.scoring import ScoringItem
 from forms.validate import Issue
 from forms.xlsform import load_xlsform
 

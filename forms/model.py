@@ -11,6 +11,11 @@ from functools import cached_property
 from typing import Any
 
 from forms.errors import FormJSONInvalid
+from forms.scoring import ScoringItem
+from forms.scoring import score
+from forms.scoring import scoring_items
+from forms.validate import CompiledForm
+from forms.validate import flatten
 
 FORMAT = "ferry-form/1"
 
@@ -108,22 +113,6 @@ class Question:
             yield from child.walk()
 
 
-@dataclass
-class ScoringItem:
-    """What one item measures (``domain``) and how it scores (``method``, keyed ``keys``)."""
-
-    name: str
-    pointer: str
-    domain: str
-    method: str
-    keys: list[str]
-    max_points: float
-
-    def to_json(self) -> dict:
-        """Serialise to a JSON-ready dict."""
-        return dict(self.__dict__)
-
-
 @dataclass(eq=False, frozen=True)
 class Form:
     """One form version: model, choice lists, XForm, and the checks compiled from them.
@@ -209,15 +198,11 @@ class Form:
     @cached_property
     def compiled(self):
         """The expressions of this version, compiled once."""
-        from forms.validate import CompiledForm
-
         return CompiledForm(self)
 
     @cached_property
     def scoring(self) -> list[ScoringItem]:
         """The scoring keys declared by ``ferry::domain`` / ``ferry::score`` columns."""
-        from forms.scoring import scoring_items
-
         return scoring_items(self)
 
     def validate(self, answers: Any) -> list:
@@ -238,14 +223,10 @@ class Form:
 
     def flatten(self, answers: dict) -> dict:
         """Question name → value (repeats: name → list of values), for the analysis."""
-        from forms.validate import flatten
-
         return flatten(self, answers)
 
     def score(self, answers: dict) -> dict:
         """Item name → points for every scoring item (None when unanswered)."""
-        from forms.scoring import score
-
         return score(self, answers)
 
     def walk(self):

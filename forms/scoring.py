@@ -12,13 +12,32 @@ Survey columns: ``ferry::domain`` (e.g. ``knowledge``, ``risk``, ``exposure``) a
 
 Keys: ``ferry::correct`` on the survey row (space-separated choice names) or, when absent,
 the choices marked with ``ferry::correct`` = 1/yes/true on the choices sheet.
+
+The form model (``forms.model``) imports this module, never the reverse: functions here take
+any object shaped like ``Form`` (``questions``, ``choices``, ``flatten``, ``scoring``).
 """
 
 from __future__ import annotations
 
-from forms.model import ScoringItem
+from dataclasses import dataclass
 
 METHODS = ("correct", "count", "value")
+
+
+@dataclass
+class ScoringItem:
+    """What one item measures (``domain``) and how it scores (``method``, keyed ``keys``)."""
+
+    name: str
+    pointer: str
+    domain: str
+    method: str
+    keys: list[str]
+    max_points: float
+
+    def to_json(self) -> dict:
+        """Serialise to a JSON-ready dict."""
+        return dict(self.__dict__)
 
 
 def scoring_items(form) -> list[ScoringItem]:

@@ -10,16 +10,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from server import api
 from server import problems
 from server import web
-from server.api import access as auth
-from server.cli import commands as cli
+from server.api import access
+from server.cli import commands
 from server.config import defaults
 from server.config import ensure_secret_key
 from server.extensions import csrf
 from server.extensions import db
 from server.extensions import limiter
 from server.extensions import migrate
-from server.models import database as db_setup
-from server.sync import edge as sync_http
+from server.models import database
+from server.sync import runtime as sync_runtime
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -35,7 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("FERRY")
     if config:
         app.config.update(config)
-    app.config["SQLALCHEMY_DATABASE_URI"] = db_setup.normalise_url(app.config["DATABASE_URL"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = database.normalise_url(app.config["DATABASE_URL"])
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
@@ -47,15 +47,15 @@ def create_app(config: dict | None = None) -> Flask:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     db.init_app(app)
-    migrate.init_app(app, db, directory=db_setup.MIGRATIONS_DIR, render_as_batch=True,
-                     compare_type=True, render_item=db_setup.render_item)
+    migrate.init_app(app, db, directory=database.MIGRATIONS_DIR, render_as_batch=True,
+                     compare_type=True, render_item=database.render_item)
     csrf.init_app(app)
     limiter.init_app(app)
-    db_setup.init_app(app)
+    database.init_app(app)
     problems.init_app(app)
-    auth.init_app(app)
-    cli.init_app(app)
-    sync_http.init_app(app)
+    access.init_app(app)
+    commands.init_app(app)
+    sync_runtime.init_app(app)
     api.init_app(app)
     web.init_app(app)
     return app

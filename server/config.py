@@ -3,7 +3,7 @@
 import os
 import secrets
 
-from server.sync import edge as sync_http
+from server.sync import runtime as sync_runtime
 
 MiB = 1024 * 1024
 
@@ -55,7 +55,7 @@ def defaults(instance_path: str) -> dict:
         # Lifetime of a one-time device enrolment code, in hours.
         "ENROLMENT_CODE_HOURS": 72,
         "JSON_SORT_KEYS": False,
-        **sync_http.DEFAULTS,
+        **sync_runtime.DEFAULTS,
         # Interviews in the demo season `flask demo` loads (plus the outreach log).
         "DEMO_INTERVIEWS": 8000,
         # Attachments (photos, voice notes): largest accepted, largest chunk per PATCH, accepted types.

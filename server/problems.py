@@ -20,6 +20,7 @@ from werkzeug.exceptions import InternalServerError
 from analysis.errors import AnalysisError
 from forms.errors import FormError
 from server.extensions import db
+from server.models.errors import ServerError
 from sync.errors import SyncError
 
 log = logging.getLogger(__name__)
@@ -87,19 +88,14 @@ _WERKZEUG_CODES = {
 }
 
 
-class ApiError(Exception):
-    """A problem raised by the server itself, by stable ``code``."""
+class ApiError(ServerError):
+    """A problem raised by the HTTP layer itself, by stable ``code``, with the headers it must carry."""
 
     def __init__(self, code: str, detail: str | None = None, *, errors=None, headers=None, **extra):
         if code not in SERVER_PROBLEMS:
             raise KeyError(f"undocumented problem code {code!r}")
-        super().__init__(detail or SERVER_PROBLEMS[code][1])
-        self.code = code
-        self.status, self.title = SERVER_PROBLEMS[code]
-        self.detail = detail or self.title
-        self.errors = errors or []
+        super().__init__(code, detail or SERVER_PROBLEMS[code][1], errors=errors, **extra)
         self.headers = headers or {}
-        self.extra = extra
 
 
 class FerryRequest(Request):
@@ -121,7 +117,7 @@ def problem_response(code, status, title, detail, *, errors=(), headers=None, **
     """Build an ``application/problem+json`` response (an HTML page instead for a browser's page)."""
     render_html = current_app.extensions.get(HTML_RENDERER)
     if render_html is not None:
-        page = render_html(code, status, title, detail, headers=headers)
+        page = render_html(code, status, title, detail, headers=headers, errors=errors)
         if page is not None:
             return page
     body = {
@@ -143,7 +139,9 @@ def problem_response(code, status, title, detail, *, errors=(), headers=None, **
 
 
 def status_of(exc: Exception | type[Exception]) -> int:
-    """Return the HTTP status of a pure-package exception (or exception class)."""
+    """Return the HTTP status of a server or pure-package exception (or pure-package exception class)."""
+    if isinstance(exc, ServerError):
+        return SERVER_PROBLEMS[exc.code][0]
     cls = exc if isinstance(exc, type) else type(exc)
     if cls.code in PACKAGE_STATUS:
         return PACKAGE_STATUS[cls.code]
@@ -192,10 +190,14 @@ def _marshmallow_errors(messages, prefix="") -> list[dict]:
     return out
 
 
-def _on_api_error(exc: ApiError):
-    return problem_response(
-        exc.code, exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers, **exc.extra
-    )
+def _on_server_error(exc: ServerError):
+    status, title = SERVER_PROBLEMS[exc.code]
+    headers = dict(getattr(exc, "headers", {}))
+    if "offset" in exc.fields:
+        # tus: a client resumes from the server's offset, and no cache may answer for it
+        headers.update({"Upload-Offset": str(exc.fields["offset"]), "Cache-Control": "no-store"})
+    return problem_response(exc.code, status, title, exc.detail or title, errors=exc.errors, headers=headers,
+                            **exc.fields)
 
 
 def _on_package_error(exc):
@@ -240,7 +242,7 @@ def _on_internal_error(exc: InternalServerError):
 
 def init_app(app: Flask) -> None:
     """Register the problem handlers for every kind of error."""
-    app.register_error_handler(ApiError, _on_api_error)
+    app.register_error_handler(ServerError, _on_server_error)
     for root in ROOT_STATUS:
         app.register_error_handler(root, _on_package_error)
     app.register_error_handler(ValidationError, _on_validation_error)

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 
 from sync import submissions
+from sync.buckets import buckets_for
 from sync.errors import DeviceMismatch
 from sync.errors import DeviceRevoked
 from sync.errors import EpochChanged
@@ -47,15 +48,6 @@ from sync.store import Store
 DEFAULT_LIMITS = Limits()
 RETRY_AFTER_S = 5
 _RACE_ATTEMPTS = 3
-
-
-def buckets_for(device: DeviceRef) -> list[str]:
-    """Return the buckets a device pulls: forms, places, its user's assignments, its settings."""
-    names = ["forms", "places"]
-    if device.user_id is not None:
-        names.append(f"assignments:{device.user_id}")
-    names.append(f"settings:{device.id}")
-    return names
 
 
 def _check_device(device: DeviceRef, claimed: str) -> None:

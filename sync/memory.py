@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from sync.errors import NotFound
 from sync.errors import WriteConflict
 from sync.protocol import change_size
+from sync.store import AnalysisRow
 from sync.store import Change
 from sync.store import Conflict
 from sync.store import DeviceState
@@ -30,8 +32,8 @@ from sync.store import QuarantineItem
 from sync.store import Revision
 from sync.store import SubmissionHead
 
-_TABLES = ("ops", "submissions", "revisions", "quarantine", "conflicts", "changes", "devices", "horizons",
-           "meta")
+_TABLES = ("ops", "submissions", "revisions", "analysis", "quarantine", "conflicts", "changes", "devices",
+           "horizons", "meta")
 
 
 class MemoryStore:
@@ -156,6 +158,19 @@ class MemoryStore:
         found = [r for r in self._tables()["revisions"].values() if r.submission_id == submission_id]
         return sorted(found, key=lambda r: r.seq)
 
+    # -- analysis rows ----------------------------------------------------------------------
+    def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:
+        """Insert or replace a submission's analysis row; None removes it."""
+        table = self._writing()["analysis"]
+        if row is None:
+            table.pop(submission_id, None)
+        else:
+            table[submission_id] = dataclasses.replace(row, values=copy.deepcopy(row.values))
+
+    def analysis_row(self, submission_id: str) -> AnalysisRow | None:
+        """Return a submission's analysis row."""
+        return self._tables()["analysis"].get(submission_id)
+
     # -- quarantine and conflicts -----------------------------------------------------------
     def quarantine(self, item: QuarantineItem) -> bool:
         """Insert a quarantined item unless its key exists."""
@@ -204,11 +219,14 @@ class MemoryStore:
         return [h for h in hashes if h not in self.blobs]
 
     # -- buckets ---------------------------------------------------------------------------
-    def record_change(self, bucket: str, key: str, data: dict | None) -> int:
-        """Upsert the latest change of a key with a new seq."""
+    def record_change(self, bucket: str, key: str, data: dict | None) -> int | None:
+        """Upsert the latest change of a key with a new seq; None when the key holds that value already."""
+        data = None if data is None else json.loads(json.dumps(data))
+        current = self._writing()["changes"].get((bucket, key))
+        if (current.data if current is not None else None) == data:
+            return None
         seq = self.next_seq()
-        self._writing()["changes"][(bucket, key)] = Change(bucket, key, seq, copy.deepcopy(data),
-                                                           change_size(key, data))
+        self._writing()["changes"][(bucket, key)] = Change(bucket, key, seq, data, change_size(key, data))
         return seq
 
     def changes_after(self, bucket: str, after: int, max_bytes: int) -> tuple[list[Change], bool]:

@@ -4,7 +4,8 @@ Transaction contract (every implementation, memory or SQL):
 
 - ``transaction()`` is one database transaction: everything written inside commits together on a
   clean exit and is rolled back on any exception. The engine opens one per operation, so an
-  operation's effect, its ledger row and the device's ack commit together or not at all.
+  operation's effect, its ledger row, its analysis row and the device's ack commit together or
+  not at all.
 - ``snapshot()`` is a read-only, consistent view (PostgreSQL: REPEATABLE READ; SQLite: one read
   transaction). It must not wait for open writers: a pull runs while pushes are in flight.
 - ``next_seq()`` is serialised (the SQL store's ``Counter`` row lock, held to commit), so seq order
@@ -95,6 +96,20 @@ class SubmissionHead:
 
 
 @dataclass(frozen=True)
+class AnalysisRow:
+    """What the analysis reads of a submission's head revision, kept with the head in its transaction.
+
+    ``values`` come from the form version (``FormVersion.analysis_values``); ``seq`` is the head's.
+    """
+
+    submission_id: str
+    form_id: str
+    form_version: str
+    seq: int
+    values: dict
+
+
+@dataclass(frozen=True)
 class QuarantineItem:
     """A payload that reached the server but was not accepted, kept whole with its reasons."""
 
@@ -153,6 +168,9 @@ class FormVersion(Protocol):
     def validate(self, answers: dict) -> Sequence[Issue]:
         """Return the problems of ``answers`` under this version (empty when valid)."""
 
+    def analysis_values(self, answers: dict) -> dict | None:
+        """Return the analysis values of valid ``answers``, or None when this version is not analysed."""
+
 
 @runtime_checkable
 class Store(Protocol):
@@ -204,6 +222,13 @@ class Store(Protocol):
     def revisions(self, submission_id: str) -> list[Revision]:
         """Return a submission's revisions in receipt (seq) order."""
 
+    # the analysis rows (what reports read, one per analysed submission head)
+    def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:
+        """Insert or replace the analysis row of a submission; None removes it. In a transaction."""
+
+    def analysis_row(self, submission_id: str) -> AnalysisRow | None:
+        """Return the analysis row of a submission, or None."""
+
     # quarantine and conflicts (the coordinator's queue)
     def quarantine(self, item: QuarantineItem) -> bool:
         """Insert an item unless its key is stored already; return True when inserted."""
@@ -231,8 +256,12 @@ class Store(Protocol):
         """Return those of ``hashes`` whose blob is not completely uploaded, in the given order."""
 
     # buckets (what devices pull)
-    def record_change(self, bucket: str, key: str, data: dict | None) -> int:
-        """Upsert the latest change of ``key`` with a new ``next_seq()``; None deletes. Return the seq."""
+    def record_change(self, bucket: str, key: str, data: dict | None) -> int | None:
+        """Upsert the latest change of ``key`` with a new ``next_seq()``; None deletes. Return the seq.
+
+        Writing the value the key holds already (compared as JSON; a tombstone of an absent key
+        included) changes nothing and returns None: feeds may republish freely.
+        """
 
     def changes_after(self, bucket: str, after: int, max_bytes: int) -> tuple[list[Change], bool]:
         """Return the bucket's changes with seq > ``after`` in seq order, within ``max_bytes``.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sync.protocol import Operation
+from sync.store import AnalysisRow
 from sync.store import Conflict
 from sync.store import QuarantineItem
 from sync.store import Revision
@@ -74,6 +75,18 @@ def quarantine(store: Store, device_id: str, op: Operation, reason: str, issues:
     ))
 
 
+def analysis_row(store: Store, head: SubmissionHead, answers: dict | None) -> AnalysisRow | None:
+    """Return the analysis row of a head whose head revision holds ``answers`` (None: no row)."""
+    if head.deleted or answers is None:
+        return None
+    version = store.form_version(head.form_id, head.form_version)
+    values = None if version is None else version.analysis_values(answers)
+    if values is None:
+        return None
+    return AnalysisRow(submission_id=head.id, form_id=head.form_id, form_version=head.form_version,
+                       seq=head.seq, values=values)
+
+
 def write(store: Store, device_id: str, op: Operation, *, now: dt.datetime, seq: int,
           skew_s: int | None) -> dict:
     """Store ``op`` as a new revision (``check`` passed); return the result details."""
@@ -113,6 +126,8 @@ def write(store: Store, device_id: str, op: Operation, *, now: dt.datetime, seq:
                                   device_id=head.device_id, head=head.head, revisions=number,
                                   deleted=head.deleted, seq=seq)
     store.save_submission(new_head)
+    if wins:
+        store.save_analysis_row(new_head.id, analysis_row(store, new_head, op.answers))
     if conflict:
         store.add_conflict(Conflict(key=op.id, submission_id=op.submission_id, kind=conflict,
                                     revisions=(head.head, op.id), seq=seq, created_at=now))

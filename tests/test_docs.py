@@ -35,3 +35,22 @@ def test_every_cli_command_is_in_the_readme():
 def test_readme_gives_the_two_commands():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme
+
+
+def named_paths(text: str) -> set[str]:
+    """Return the repository paths a document names in backticks (``server/api/``, ``sync/store.py``)."""
+    return {token for token in re.findall(r"`([\w./-]+)`", text)
+            if "/" in token and not token.startswith(("/", "POST", "GET")) and "." not in token.split("/")[0]}
+
+
+def test_every_path_the_architecture_page_names_exists():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    paths = named_paths(text)
+    assert len(paths) > 30  # the page walks the tree; an extractor that finds nothing would pass anything
+    assert sorted(p for p in paths if not (ROOT / p).exists()) == []
+
+
+def test_a_missing_path_is_caught():
+    assert named_paths("see `server/nowhere.py` and `forms/`, not `/api/v1/x` or `a.b`") == {
+        "server/nowhere.py", "forms/"}
+    assert not (ROOT / "server/nowhere.py").exists()

@@ -88,7 +88,10 @@ class Season:
         ``reached_any``; ``effects`` / ``effects_by_group``: the true outreach effect on the
         knowledge score in treated communes (round × channel [× group]: ``effect`` = mean score
         with the campaign minus without it, over the treated communes' population; ``any`` pools
-        channels); ``treated`` (commune, campaign year and channel); ``communes`` (realised
+        channels); ``effects_by_commune``: the same per round × treated commune (``population``,
+        ``effect``, ``treated_knowledge``, ``untreated_knowledge``), so that the effect over any set
+        of treated communes (e.g. one campaign year's, as a report's DiD contrasts them) is their
+        population-weighted mean; ``treated`` (commune, campaign year and channel); ``communes`` (realised
         district and commune effects); ``items`` (difficulties and thresholds).
     params : Parameters
     seed : int

@@ -141,7 +141,7 @@ def _weighted(frame: pd.DataFrame, keys: list[str], measures: list[str]) -> pd.D
 def tables(params, realised, items, places, rounds) -> dict[str, pd.DataFrame]:
     """Every truth table of a season (see ``analysis.simulation.Season``)."""
     frame = types(params, places)
-    per_round, effects, effects_group = [], [], []
+    per_round, effects, effects_group, effects_commune = [], [], [], []
     for r in rounds:
         means = type_means(params, realised, items, frame, r)
         measures = list(means.columns)
@@ -158,6 +158,7 @@ def tables(params, realised, items, places, rounds) -> dict[str, pd.DataFrame]:
                              treated_knowledge=means.loc[sub.index, "knowledge"].to_numpy(),
                              untreated_knowledge=base["knowledge"].to_numpy())
             cols = ["effect", "effect_logit", "treated_knowledge", "untreated_knowledge"]
+            effects_commune.append(_weighted(eff, ["round", "district_code", "commune_key"], cols))
             for scope in ("all", *MODEL_GROUPS):
                 member = TRUTH_GROUPS[scope](eff)
                 if member.any():
@@ -197,6 +198,10 @@ def tables(params, realised, items, places, rounds) -> dict[str, pd.DataFrame]:
              for name, rule in TRUTH_GROUPS.items() if name != "all"], ignore_index=True),
         "effects": _frame(effects, effect_cols),
         "effects_by_group": _frame(effects_group, effect_cols),
+        "effects_by_commune": (
+            pd.concat(effects_commune, ignore_index=True) if effects_commune
+            else pd.DataFrame(columns=["round", "district_code", "commune_key", "population",
+                                       *effect_cols[4:]])),
         "treated": realised_table[realised_table["campaign_year"].between(1, max(rounds))][
             ["district_code", "commune_key", "area", "campaign_year", "campaign_channel"]
         ].reset_index(drop=True),

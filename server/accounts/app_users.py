@@ -27,7 +27,7 @@ from server.models import Form
 from server.models import User
 from server.models import audit
 from server.models import utcnow
-from server.problems import ApiError
+from server.models.errors import ServerError
 
 #: Ferry has one project; the number is in the URL because Collect and Central's tools expect one.
 PROJECT_ID = "1"
@@ -49,25 +49,25 @@ def create(session: Session, name: str, form_ids: list[str], *, enumerator: str 
     """Create an app user (and its device) for ``form_ids``; return it and its token, shown once."""
     name = name.strip()
     if not name or len(name) > 120:
-        raise ApiError("validation-failed", "An app user needs a name of 1-120 characters.",
+        raise ServerError("validation-failed", "An app user needs a name of 1-120 characters.",
                        errors=[{"pointer": "/name", "detail": "1-120 characters"}])
     if session.scalar(select(AppUser).where(AppUser.name == name)) is not None:
-        raise ApiError("conflict", f"There is already an app user named {name!r}.",
+        raise ServerError("conflict", f"There is already an app user named {name!r}.",
                        errors=[{"pointer": "/name", "detail": "taken"}])
     wanted = sorted({f.strip() for f in form_ids if f.strip()})
     if not wanted:
-        raise ApiError("validation-failed", "Give the app user at least one form.",
+        raise ServerError("validation-failed", "Give the app user at least one form.",
                        errors=[{"pointer": "/forms", "detail": "required"}])
     known = set(session.scalars(select(Form.form_id).where(Form.form_id.in_(wanted))))
     unknown = [f for f in wanted if f not in known]
     if unknown:
-        raise ApiError("validation-failed", "No such form: " + ", ".join(unknown) + ".",
+        raise ServerError("validation-failed", "No such form: " + ", ".join(unknown) + ".",
                        errors=[{"pointer": "/forms", "detail": f"unknown form {f}"} for f in unknown])
     user = None
     if enumerator is not None:
         user = session.scalar(select(User).where(User.username == enumerator))
         if user is None or user.role != "enumerator":
-            raise ApiError("validation-failed", f"{enumerator!r} is not an enumerator's user name.",
+            raise ServerError("validation-failed", f"{enumerator!r} is not an enumerator's user name.",
                            errors=[{"pointer": "/enumerator", "detail": "not an enumerator"}])
     now = utcnow()
     device = Device(user_id=user.id if user else None, label=f"ODK Collect: {name}", enrolled_at=now)
@@ -94,7 +94,7 @@ def revoke(session: Session, name: str, *, actor: User | None = None) -> AppUser
     """Revoke an app user: its token stops working at once (403); what it sent stays stored."""
     app_user = session.scalar(select(AppUser).where(AppUser.name == name))
     if app_user is None:
-        raise ApiError("not-found", f"No app user named {name!r}.")
+        raise ServerError("not-found", f"No app user named {name!r}.")
     if app_user.revoked_at is None:
         now = utcnow()
         app_user.revoked_at = now

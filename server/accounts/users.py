@@ -18,7 +18,7 @@ from server.models import EnrolmentCode
 from server.models import User
 from server.models import audit
 from server.models import utcnow
-from server.problems import ApiError
+from server.models.errors import ServerError
 
 # No 0/O or 1/I/L: codes are read aloud over the phone and typed on cheap keyboards.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -28,10 +28,10 @@ def create_user(session: Session, username: str, password: str, role: str, *,
                 actor: User | None = None, cli: bool = False) -> User:
     """Create a user with a hashed password; refuse a taken name or an unknown role."""
     if role not in ROLES:
-        raise ApiError("validation-failed", f"Unknown role {role!r}; use one of {', '.join(ROLES)}.",
+        raise ServerError("validation-failed", f"Unknown role {role!r}; use one of {', '.join(ROLES)}.",
                        errors=[{"pointer": "/role", "detail": "unknown role"}])
     if session.scalar(select(User).where(User.username == username)) is not None:
-        raise ApiError("conflict", f"The user name {username!r} is taken.",
+        raise ServerError("conflict", f"The user name {username!r} is taken.",
                        errors=[{"pointer": "/username", "detail": "taken"}])
     user = User(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
@@ -45,7 +45,7 @@ def log_in(session: Session, username: str, password: str, lifetime: dt.timedelt
     """Check a user's password and return a new bearer token; one message for every failure."""
     user = session.scalar(select(User).where(User.username == username))
     if not check_password(user, password) or not user.active:
-        raise ApiError("login-failed")
+        raise ServerError("login-failed")
     secret, _ = issue_token(user=user, lifetime=lifetime)
     audit(session, "user.login", "user", user.id, user_id=user.id)
     return secret, user
@@ -59,9 +59,9 @@ def authenticate(session: Session, username: str, password: str) -> User:
     """
     user = session.scalar(select(User).where(User.username == username))
     if not check_password(user, password):
-        raise ApiError("login-failed")
+        raise ServerError("login-failed")
     if not user.active:
-        raise ApiError("forbidden", "This account is disabled.")
+        raise ServerError("forbidden", "This account is disabled.")
     audit(session, "user.login", "user", user.id, user_id=user.id, via="session")
     return user
 
@@ -86,9 +86,9 @@ def enroll_device(session: Session, username: str, label: str, lifetime: dt.time
     """
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise ApiError("not-found", f"No user named {username!r}.")
+        raise ServerError("not-found", f"No user named {username!r}.")
     if user.role != "enumerator":
-        raise ApiError("conflict", f"{username!r} is a {user.role}; devices belong to enumerators.")
+        raise ServerError("conflict", f"{username!r} is a {user.role}; devices belong to enumerators.")
     device = Device(user=user, label=label)
     session.add(device)
     session.flush()

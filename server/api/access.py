@@ -32,6 +32,7 @@ from server.models import Device
 from server.models import User
 from server.models import audit
 from server.models import utcnow
+from server.models.database import writing_request
 from server.problems import ApiError
 from server.problems import prefers_html
 from sync.errors import DeviceRevoked
@@ -254,7 +255,17 @@ def access(*audiences: str):
 
 
 def init_app(app: Flask) -> None:
-    """Refuse to serve an app with a view that declares no access rule."""
+    """Tell the database layer which requests write; refuse to serve a view that declares no access rule."""
+
+    @app.before_request
+    def _mark_writing_request():
+        g.writing_token = writing_request.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _unmark_writing_request(_exc):
+        token = g.pop("writing_token", None)
+        if token is not None:
+            writing_request.reset(token)
 
     @app.before_request
     def _require_declared_access():

@@ -13,6 +13,7 @@ from flask import Response
 from flask import current_app
 from flask import request
 
+from analysis.gap_report import GapReport
 from analysis.report_html import render_html
 from analysis.report_tables import write_csv_zip
 from analysis.report_tables import write_xlsx
@@ -21,83 +22,72 @@ from analysis.yearly_report import render_markdown
 from server.api.access import access
 from server.api.access import current_principal
 from server.extensions import db
-from server.problems import ApiError
 from server.reports import service as reports
+from server.reports.request import ReportRequest
+from server.reports.request import parse
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
 
 READERS = ("analyst", "planner")
 
 
-def _min_n() -> int:
+def _min_cell() -> int:
     principal = current_principal()
     role = principal.user.role if principal.user is not None else None
     return 1 if role == "analyst" else int(current_app.config["REPORT_MIN_CELL"])
 
 
-def _data() -> reports.Data:
+def _request(*required: str, **options) -> tuple[reports.Data, ReportRequest]:
+    """The stored data and this request's arguments, parsed once (:func:`server.reports.request.parse`)."""
     data = reports.load(db.session, current_app.config["ROUNDS"])
     db.session.commit()
-    return data
+    return data, parse(data, request.args, min_cell=_min_cell(), required=required, **options)
 
 
-def _arg(name: str, *, required: bool = True):
-    value = request.args.get(name)
-    if value is None and required:
-        raise ApiError("validation-failed", f"The query parameter {name!r} is required.",
-                       errors=[{"pointer": f"/{name}", "detail": "missing"}])
-    return value
-
-
-def _table(frame, **meta):
-    return {**meta, "min_cell": _min_n(), "rows": reports.records(frame)}
+def _table(frame, req: ReportRequest, **meta):
+    return {**meta, "min_cell": req.min_cell, "rows": reports.records(frame)}
 
 
 @bp.get("/indicators")
 @access(*READERS)
 def indicators():
     """Knowledge, signs and hotline indicators per round × district with 95% CIs (``?round=`` optional)."""
-    frame = reports.indicators(_data(), round_=_arg("round", required=False), min_n=_min_n())
-    return _table(frame)
+    data, req = _request()
+    return _table(reports.indicators(data, req), req)
 
 
 @bp.get("/groups")
 @access(*READERS)
 def groups():
     """Headline indicators per target group in one round (``?round=``, ``?language=en|vi``)."""
-    language = request.args.get("language", "en")
-    if language not in ("en", "vi"):
-        raise ApiError("validation-failed", "language must be en or vi.",
-                       errors=[{"pointer": "/language", "detail": f"unknown: {language}"}])
-    frame = reports.groups(_data(), round_=_arg("round"), min_n=_min_n(), language=language)
-    return _table(frame)
+    data, req = _request("round", languages=("en", "vi"), default_language="en")
+    return _table(reports.groups(data, req), req)
 
 
 @bp.get("/change")
 @access(*READERS)
 def change():
     """Change of the headline indicators between two rounds (``?from=&to=``), per district."""
-    frame = reports.changes(_data(), a=_arg("from"), b=_arg("to"), min_n=_min_n())
-    return _table(frame)
+    data, req = _request("from", "to")
+    return _table(reports.changes(data, req), req)
 
 
 @bp.get("/priorities")
 @access(*READERS)
 def priorities():
     """Places ranked by need with reasons (``?round=``, ``?level=commune|district``)."""
-    level = request.args.get("level", "commune")
-    frame = reports.priorities(_data(), round_=_arg("round"), level=level, min_n=_min_n())
-    return _table(frame, level=level)
+    data, req = _request("round")
+    return _table(reports.priorities(data, req), req, level=req.level)
 
 
 @bp.get("/small-areas")
 @access(*READERS)
 def small_areas():
     """Benchmarked small-area estimates of every commune (``?round=``, ``?indicator=`` default knowledge)."""
-    indicator = request.args.get("indicator", "knowledge")
-    frame = reports.small_areas(_data(), round_=_arg("round"), indicator=indicator, min_n=_min_n())
+    data, req = _request("round")
+    frame = reports.small_areas(data, req)
     fit = frame.attrs
-    return _table(frame, indicator=indicator, round=fit["year"], method=fit["method"],
+    return _table(frame, req, indicator=req.indicator, round=fit["year"], method=fit["method"],
                   covariates=list(fit["covariates"]), sigma2_u=fit["sigma2_u"],
                   coefficients=reports.records(pd.DataFrame(fit["coefficients"])))
 
@@ -106,21 +96,19 @@ def small_areas():
 @access(*READERS)
 def channels():
     """Share of each target group reached by each channel in one round (``?round=``)."""
-    return _table(reports.channels(_data(), round_=_arg("round"), min_n=_min_n()))
+    data, req = _request("round")
+    return _table(reports.channels(data, req), req)
 
 
 @bp.get("/yearly")
 @access(*READERS)
 def yearly():
     """The 12 November report (``?round=``, ``?previous=``); ``?format=markdown&language=vi|en|both``."""
-    report = reports.yearly(_data(), round_=_arg("round"), previous=request.args.get("previous"),
-                            min_n=_min_n())
-    if request.args.get("format") == "markdown":
-        language = request.args.get("language", "vi")
-        if language not in ("vi", "en", "both"):
-            raise ApiError("validation-failed", "language must be vi, en or both.",
-                           errors=[{"pointer": "/language", "detail": f"unknown: {language}"}])
-        return Response(render_markdown(report, language=language), mimetype="text/markdown")
+    markdown = request.args.get("format") == "markdown"
+    data, req = _request("round", languages=("vi", "en", "both") if markdown else None, default_language="vi")
+    report = reports.yearly(data, req)
+    if markdown:
+        return Response(render_markdown(report, language=req.language), mimetype="text/markdown")
     return {"year": report.year, "previous": report.previous, "min_cell": report.min_n,
             "outreach": reports.records(report.outreach),
             "outreach_totals": reports.records(report.outreach_totals),
@@ -131,17 +119,9 @@ def yearly():
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _language() -> str:
-    language = request.args.get("language", "vi")
-    if language not in ("vi", "en"):
-        raise ApiError("validation-failed", "language must be vi or en.",
-                       errors=[{"pointer": "/language", "detail": f"unknown: {language}"}])
-    return language
-
-
-def _gap_report():
-    return reports.gap_report(_data(), round_=_arg("round"), previous=request.args.get("previous"),
-                              min_n=_min_n())
+def _gap_report() -> tuple[GapReport, str]:
+    data, req = _request("round", languages=("vi", "en"), default_language="vi")
+    return reports.gap_report(data, req), req.language
 
 
 def _attachment(report, language: str, suffix: str) -> dict:
@@ -152,8 +132,7 @@ def _attachment(report, language: str, suffix: str) -> dict:
 @access(*READERS)
 def gap_report_html():
     """The awareness-gap report as one self-contained HTML page (``?round=&language=vi|en&previous=``)."""
-    language = _language()
-    report = _gap_report()
+    report, language = _gap_report()
     return Response(render_html(report, language=language), mimetype="text/html")
 
 
@@ -161,8 +140,7 @@ def gap_report_html():
 @access(*READERS)
 def gap_report_json():
     """The awareness-gap report's tables as JSON, with its caveats and build notes (same parameters)."""
-    language = _language()
-    report = _gap_report()
+    report, language = _gap_report()
     return {"year": report.year, "previous": report.previous, "min_cell": report.min_n, "k": report.k,
             "caveats": list(report.caveats),
             "notes": [{**entry, "text": note(entry, language)} for entry in report.notes],
@@ -173,8 +151,7 @@ def gap_report_json():
 @access(*READERS)
 def gap_report_xlsx():
     """The awareness-gap report's tables, one sheet each (same parameters as the HTML)."""
-    language = _language()
-    report = _gap_report()
+    report, language = _gap_report()
     buffer = io.BytesIO()
     write_xlsx(report, buffer, language=language)
     return Response(buffer.getvalue(), mimetype=XLSX, headers=_attachment(report, language, "xlsx"))
@@ -184,8 +161,7 @@ def gap_report_xlsx():
 @access(*READERS)
 def gap_report_csv():
     """The awareness-gap report's tables as a zip of CSV files (same parameters as the HTML)."""
-    language = _language()
-    report = _gap_report()
+    report, language = _gap_report()
     buffer = io.BytesIO()
     write_csv_zip(report, buffer, language=language)
     headers = _attachment(report, language, "zip")

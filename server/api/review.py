@@ -15,7 +15,7 @@ from server.api.body import json_body
 from server.extensions import db
 from server.models import audit
 from server.models import utcnow
-from server.sync.edge import store
+from server.sync.runtime import store
 from sync import engine
 
 bp = Blueprint("review", __name__, url_prefix="/api/v1/sync")

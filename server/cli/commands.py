@@ -25,7 +25,7 @@ from server.models import utcnow
 from server.models.database import MIGRATIONS_DIR
 from server.simulation import demo
 from server.sync import devices
-from server.sync import edge as sync_http
+from server.sync import runtime as sync_runtime
 from sync import engine
 
 
@@ -253,7 +253,7 @@ def sync_quarantine_command(include_resolved: bool):
     \b
         flask --app server sync quarantine
     """
-    items = engine.quarantined(sync_http.store(), include_resolved=include_resolved)
+    items = engine.quarantined(sync_runtime.store(), include_resolved=include_resolved)
     for item in items:
         first = item.issues[0] if item.issues else {}
         click.echo(f"{item.received_at:%Y-%m-%d %H:%M} {item.key} {item.reason:<18} "
@@ -273,7 +273,7 @@ def sync_conflicts_command(include_resolved: bool):
     \b
         flask --app server sync conflicts
     """
-    items = engine.conflicts(sync_http.store(), include_resolved=include_resolved)
+    items = engine.conflicts(sync_runtime.store(), include_resolved=include_resolved)
     for item in items:
         click.echo(f"{item.created_at:%Y-%m-%d %H:%M} {item.key} {item.kind:<18} {item.submission_id} "
                    f"revisions: {', '.join(item.revisions)}")
@@ -290,7 +290,7 @@ def sync_revalidate_command():
     \b
         flask --app server sync revalidate
     """
-    outcomes = engine.revalidate_quarantined(sync_http.store(), now=utcnow())
+    outcomes = engine.revalidate_quarantined(sync_runtime.store(), now=utcnow())
     accepted = sum(1 for outcome in outcomes.values() if outcome == "accepted")
     click.echo(f"Accepted {accepted}; still quarantined {len(outcomes) - accepted}.")
 
@@ -306,7 +306,7 @@ def sync_new_epoch_command():
     \b
         flask --app server sync new-epoch --yes
     """
-    store = sync_http.store()
+    store = sync_runtime.store()
     with store.transaction():
         epoch = store.start_new_epoch()
     click.echo(f"New epoch {epoch}: devices will re-send their archives; duplicates are ignored.")

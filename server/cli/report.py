@@ -11,16 +11,18 @@ from flask.cli import with_appcontext
 
 from analysis.report_html import render_html
 from analysis.report_tables import write_csv_zip
+from analysis.report_tables import write_workbook
 from analysis.report_tables import write_xlsx
 from analysis.yearly_report import render_markdown
 from server.cli.support import fail_on_api_error
 from server.extensions import db
 from server.reports import data as analysis_data
 from server.reports import service as reports
-from server.reports.exports import write_workbook
+from server.reports.request import SMALL_AREA_INDICATORS
+from server.reports.request import ReportRequest
+from server.reports.request import parse
 
 FORMATS = (".csv", ".xlsx", ".md")
-
 
 
 def _out_path(out: str) -> Path:
@@ -48,10 +50,10 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 
 def write_tables(path: Path, tables: dict[str, pd.DataFrame], *, title: str) -> None:
-    """Write named tables: CSV (the first table), XLSX (one sheet each) or Markdown (sections)."""
+    """Write named tables: CSV (the first table; UTF-8 with BOM), XLSX (one sheet each) or Markdown."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        next(iter(tables.values())).to_csv(path, index=False, lineterminator="\n")
+        next(iter(tables.values())).to_csv(path, index=False, lineterminator="\n", encoding="utf-8-sig")
     elif suffix == ".xlsx":
         write_workbook(tables, path)
     else:
@@ -61,8 +63,11 @@ def write_tables(path: Path, tables: dict[str, pd.DataFrame], *, title: str) -> 
         path.write_text("".join(parts), encoding="utf-8")
 
 
-def _data():
-    return reports.load(db.session, current_app.config["ROUNDS"])
+def _request(**args) -> tuple[reports.Data, ReportRequest]:
+    """The stored data and the command's options as one report request (rounds checked there)."""
+    data = reports.load(db.session, current_app.config["ROUNDS"])
+    min_cell = args.pop("min_cell")
+    return data, parse(data, {k: v for k, v in args.items() if v is not None}, min_cell=_min_cell(min_cell))
 
 
 _round = click.option("--round", "round_", type=int, required=True, help="The survey round (year).")
@@ -99,7 +104,7 @@ def yearly_command(round_: int, out: str, min_cell: int | None, previous: int | 
         flask --app server report yearly --round 2019 --out report-2019.xlsx
     """
     path = _out_path(out)
-    report = reports.yearly(_data(), round_=round_, previous=previous, min_n=_min_cell(min_cell))
+    report = reports.yearly(*_request(round=round_, previous=previous, min_cell=min_cell))
     if path.suffix.lower() == ".md":
         path.write_text(render_markdown(report, language=language), encoding="utf-8")
     else:
@@ -125,7 +130,7 @@ def priorities_command(round_: int, out: str, min_cell: int | None, level: str):
         flask --app server report priorities --round 2019 --level district --out priorities-2019.csv
     """
     path = _out_path(out)
-    table = reports.priorities(_data(), round_=round_, level=level, min_n=_min_cell(min_cell))
+    table = reports.priorities(*_request(round=round_, level=level, min_cell=min_cell))
     write_tables(path, {"priorities": table}, title=f"Priorities {round_} ({level})")
     click.echo(f"Wrote {len(table)} places to {path}.")
 
@@ -134,7 +139,7 @@ def priorities_command(round_: int, out: str, min_cell: int | None, level: str):
 @_round
 @_out
 @_min
-@click.option("--indicator", type=click.Choice(list(reports.SMALL_AREA_INDICATORS)), default="knowledge",
+@click.option("--indicator", type=click.Choice(list(SMALL_AREA_INDICATORS)), default="knowledge",
               help="The indicator to estimate per commune.")
 @with_appcontext
 @fail_on_api_error
@@ -147,7 +152,7 @@ def small_areas_command(round_: int, out: str, min_cell: int | None, indicator: 
         flask --app server report small-areas --round 2019 --indicator hotline_aware --out communes-2019.csv
     """
     path = _out_path(out)
-    table = reports.small_areas(_data(), round_=round_, indicator=indicator, min_n=_min_cell(min_cell))
+    table = reports.small_areas(*_request(round=round_, indicator=indicator, min_cell=min_cell))
     write_tables(path, {"small_areas": table}, title=f"Small-area estimates {round_} ({indicator})")
     click.echo(f"Wrote {len(table)} communes to {path}.")
 
@@ -167,7 +172,7 @@ def indicators_command(round_: int, out: str, min_cell: int | None):
         flask --app server report indicators --round 2019 --out indicators-2019.md
     """
     path = _out_path(out)
-    table = reports.indicators(_data(), round_=round_, min_n=_min_cell(min_cell))
+    table = reports.indicators(*_request(round=round_, min_cell=min_cell))
     write_tables(path, {"indicators": table}, title=f"Indicators {round_}")
     click.echo(f"Wrote {len(table)} rows to {path}.")
 
@@ -195,7 +200,7 @@ _previous = click.option("--previous", type=int, default=None,
 
 
 def _gap_report(round_: int, previous: int | None, min_cell: int | None):
-    return reports.gap_report(_data(), round_=round_, previous=previous, min_n=_min_cell(min_cell))
+    return reports.gap_report(*_request(round=round_, previous=previous, min_cell=min_cell))
 
 
 @report_group.command("html")

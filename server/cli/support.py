@@ -7,7 +7,7 @@ import functools
 import click
 
 from server.extensions import db
-from server.problems import ApiError
+from server.models.errors import ServerError
 
 
 def fail_on_api_error(fn):
@@ -17,8 +17,8 @@ def fail_on_api_error(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except ApiError as exc:
+        except ServerError as exc:
             db.session.rollback()
-            raise click.ClickException(exc.detail) from exc
+            raise click.ClickException(exc.detail or exc.code) from exc
 
     return wrapper

@@ -17,7 +17,7 @@ from server.models import FormAttachment
 from server.models import FormVersion
 from server.models import audit
 from server.models import utcnow
-from server.problems import ApiError
+from server.models.errors import ServerError
 from server.sync import buckets
 
 #: Which states of a version each audience may see: devices and enumerators get what they can fill in.
@@ -46,7 +46,7 @@ def import_xlsform(session: Session, source: bytes, filename: str,
     form = forms.load_xlsform(source, attachments=attachments, file_type=_suffix(filename))
     missing = sorted(set(form.attachments) - set(attachments))
     if missing:
-        raise ApiError("validation-failed", "The form reads files that were not sent: "
+        raise ServerError("validation-failed", "The form reads files that were not sent: "
                        + ", ".join(missing) + ".",
                        errors=[{"pointer": "/attachments", "detail": f"missing {name}"} for name in missing])
     row = session.scalar(select(Form).where(Form.form_id == form.form_id))
@@ -94,7 +94,7 @@ def get_version(session: Session, form_id: str, version: str) -> FormVersion:
         .options(selectinload(FormVersion.attachments))
     )
     if row is None:
-        raise ApiError("not-found", f"No version {version!r} of form {form_id!r}.")
+        raise ServerError("not-found", f"No version {version!r} of form {form_id!r}.")
     return row
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextvars import ContextVar
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from flask import has_request_context
-from flask import request
 from sqlalchemy import event
 from sqlalchemy import text
 
 from server.extensions import db
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+#: Whether the request being served may write. The HTTP layer sets it for each request
+#: (``server.api.access``); the SQLite BEGIN hook reads it, so this layer never looks at requests.
+writing_request: ContextVar[bool] = ContextVar("ferry_writing_request", default=False)
 
 
 def normalise_url(url: str) -> str:
@@ -51,12 +54,8 @@ def _sqlite_begin(connection) -> None:
     # method; pull snapshots (ferry_read) and GETs begin as plain readers and never wait.
     options = connection.get_execution_options()
     immediate = options.get("ferry_write", False) or (not options.get("ferry_read", False)
-                                                      and _writing_request())
+                                                      and writing_request.get())
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _writing_request() -> bool:
-    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def render_item(type_, obj, autogen_context):

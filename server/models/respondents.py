@@ -5,6 +5,7 @@ whenever the head changes and removed when it is deleted. Item points are a floa
 version's scoring order (NaN when missing); select-multiple choices a uint8 vector in layout order
 (0, 1, or 2 for missing): a million respondents load with one ``numpy.frombuffer`` each, instead of
 about a minute of JSON parsing. Refusals are kept (``consented`` false) for the response counts.
+The typed profile columns are ``analysis.respondent_rows.PROFILE_COLUMNS``, which computes the rows.
 """
 
 from __future__ import annotations
@@ -18,11 +19,6 @@ from sqlalchemy.orm import mapped_column
 
 from server.extensions import db
 from server.models.types import NullableJson
-
-#: Profile questions of the built-in awareness form kept as typed columns; any other profile
-#: answer of a scored form goes to ``extra``.
-PROFILE_COLUMNS = ("sex", "age", "marital", "education", "occupation", "plan_away", "plan_abroad",
-                   "heard_any", "channel_main")
 
 _CODE = String(100)
 

@@ -27,6 +27,7 @@ from werkzeug.http import parse_options_header
 from forms.errors import FormError
 from server.api.access import PUBLIC
 from server.api.access import access
+from server.api.sync_edge import admitted
 from server.extensions import db
 from server.models import utcnow
 from server.openrosa import documents
@@ -34,8 +35,7 @@ from server.openrosa import service
 from server.openrosa.service import OpenRosaError
 from server.problems import ApiError
 from server.problems import status_of
-from server.sync.edge import admitted
-from server.sync.edge import store
+from server.sync.runtime import store
 from sync.errors import SyncError
 from sync.transport import deflate
 

@@ -1,10 +1,10 @@
 """Analysis-ready respondents: written as submissions arrive, read back in bulk as tidy frames.
 
-``index_head`` runs inside the sync store's transaction for every saved submission head, so the
-``respondents`` table always matches the heads: a scored form's head revision is extracted once
-(:func:`analysis.tidy.respondent_record`, the same function the bulk path uses) and a deleted head
-loses its row. ``load_respondents`` reads the table column by column (one aggregate query per
-version and round, see ``_fetch``) and decodes the point vectors with numpy, giving the frame
+Ingestion computes each head's row (:func:`analysis.respondent_rows.respondent_row`, through the
+form version's ``analysis_values``) and the sync store writes it with ``save_row`` in the head's
+transaction, so the ``respondents`` table always matches the heads; a deleted head loses its row.
+``load_respondents`` reads the table column by column (one aggregate query per version and round,
+see ``_fetch``) and decodes the point vectors with numpy, giving the frame
 :func:`analysis.tidy.respondents` gives from the JSON answers (a million rows in a few seconds).
 """
 
@@ -19,11 +19,15 @@ from sqlalchemy import Text
 from sqlalchemy import cast
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis import tidy
 from analysis.errors import AnalysisError
+from analysis.respondent_rows import MISSING_CHOICE
+from analysis.respondent_rows import PROFILE_COLUMNS
+from analysis.respondent_rows import respondent_row
 from analysis.weights import design_weights
 from server.forms import registry as form_registry
 from server.models import Form
@@ -31,109 +35,84 @@ from server.models import FormVersion
 from server.models import Respondent
 from server.models import Submission
 from server.models import SubmissionRevision
-from server.models.respondents import PROFILE_COLUMNS
-from server.problems import ApiError
+from server.models.errors import ServerError
+from sync.store import AnalysisRow
 
 log = logging.getLogger(__name__)
 
-#: Longest code kept in a typed column (``respondents`` String(100) columns).
-_CODE_LENGTH = 100
-#: Choice vector codes: not chosen, chosen, missing.
-_MISSING_CHOICE = 2
+
+def row_values(row: AnalysisRow) -> dict:
+    """The ``respondents`` columns of an analysis row."""
+    return {"submission_id": row.submission_id, "form_id": row.form_id, "form_version": row.form_version,
+            "seq": row.seq, **row.values}
 
 
-def respondent_values(form, answers: dict) -> dict:
-    """The ``respondents`` columns (without ids) of one answer document of a scored form."""
-    record = tidy.respondent_record(form, answers)
-    layout = tidy.respondent_layout(form)
-    values = {key: record[key] for key in ("round", "district_code", "commune_key", "consented")}
-    extra = {}
-    for name, _numeric in layout.profile:
-        value = record[name]
-        if name in PROFILE_COLUMNS:
-            values[name] = _typed(name, value)
-        elif value is not None:
-            extra[name] = value
-    values["extra"] = extra or None
-    if values["round"] is not None and not 0 < values["round"] < 10000:
-        raise ValueError(f"round {values['round']} is not a year")
-    for key in ("district_code", "commune_key", *PROFILE_COLUMNS):
-        value = values.get(key)
-        if isinstance(value, str) and len(value) > _CODE_LENGTH:
-            # PostgreSQL would refuse the row and with it the device's whole sync transaction.
-            raise ValueError(f"{key} is longer than {_CODE_LENGTH} characters")
-    points = [record[name] for name in layout.items]
-    values["points"] = np.array([np.nan if p is None else p for p in points], dtype="<f4").tobytes()
-    choices = [record[column] for column in layout.choice_columns]
-    values["choices"] = bytes(_MISSING_CHOICE if c is None else int(bool(c)) for c in choices)
-    return values
-
-
-def _typed(name, value):
-    if value is None:
-        return None
-    if name == "age":
-        try:
-            age = int(value)
-        except (TypeError, ValueError, OverflowError):
-            return None
-        return age if 0 <= age < 1000 else None  # an INTEGER column; no one is older
-    return str(value)
-
-
-def index_head(session: Session, head, form, answers: dict | None, *, new: bool = False) -> None:
-    """Write, replace or remove the ``respondents`` row of a submission head (inside its transaction).
-
-    ``form`` is the head's form version (None if unknown); ``answers`` its head revision's answers
-    (None for a tombstone); ``new``: the head was just created, so it has no row yet. Forms without
-    scoring keys have no row.
-    """
-    row = None if new else session.get(Respondent, head.id)
-    if head.deleted or answers is None or form is None or not form.scoring:
-        if row is not None:
-            session.delete(row)
-        return
-    try:
-        values = respondent_values(form, answers)
-    except (AnalysisError, ValueError, TypeError) as exc:
-        # The submission is stored whatever happens here; it only stays out of the analysis
-        # (``report reindex`` retries) rather than failing the device's sync.
-        log.warning("submission %s not indexed for analysis: %s", head.id, exc)
-        if row is not None:
-            session.delete(row)
-        return
-    values.update(form_id=head.form_id, form_version=head.form_version, seq=head.seq)
+def save_row(session: Session, submission_id: str, row: AnalysisRow | None) -> None:
+    """Write, replace or remove the ``respondents`` row of a submission (inside the caller's transaction)."""
+    existing = session.get(Respondent, submission_id)
     if row is None:
-        session.add(Respondent(submission_id=head.id, **values))
+        if existing is not None:
+            session.delete(existing)
+        return
+    if existing is None:
+        session.add(Respondent(**row_values(row)))
     else:
-        for key, value in values.items():
-            setattr(row, key, value)
+        for key, value in row_values(row).items():
+            setattr(existing, key, value)
+
+
+def load_row(session: Session, submission_id: str) -> AnalysisRow | None:
+    """Return the analysis row of a submission as the store saved it, or None."""
+    found = session.get(Respondent, submission_id)
+    if found is None:
+        return None
+    values = {name: getattr(found, name) for name in _VALUE_COLUMNS}
+    return AnalysisRow(submission_id=found.submission_id, form_id=found.form_id,
+                       form_version=found.form_version, seq=found.seq, values=values)
+
+
+def analysis_values(form, answers: dict) -> dict | None:
+    """The analysis values of accepted answers of ``form``, or None (not scored, or not placeable).
+
+    The submission is stored whatever happens here; it only stays out of the analysis (``report
+    reindex`` retries) rather than failing the device's sync.
+    """
+    try:
+        return respondent_row(form, answers)
+    except (AnalysisError, ValueError, TypeError) as exc:
+        log.warning("answers not indexed for analysis: %s", exc)
+        return None
 
 
 def reindex(session: Session, *, batch: int = 1000) -> int:
     """Rebuild the ``respondents`` table from the stored heads; return the rows written."""
     session.execute(delete(Respondent))
     forms: dict[tuple[str, str], object] = {}
-    written = 0
     query = (select(Submission, SubmissionRevision.answers)
              .join(SubmissionRevision, SubmissionRevision.op_id == Submission.head)
              .where(Submission.deleted.is_(False)).order_by(Submission.seq))
+    rows = []
     for head, answers in session.execute(query.execution_options(yield_per=batch)):
         key = (head.form_id, head.form_version)
         if key not in forms:
             version = session.scalar(select(FormVersion).join(Form).where(
                 Form.form_id == head.form_id, FormVersion.version == head.form_version))
             forms[key] = None if version is None else form_registry.load_form(version)
-        index_head(session, head, forms[key], answers)
-        written += 1 if forms[key] is not None and forms[key].scoring else 0
-        if written % batch == 0:
-            session.flush()
+        values = None if forms[key] is None or answers is None else analysis_values(forms[key], answers)
+        if values is not None:
+            rows.append(row_values(AnalysisRow(head.id, head.form_id, head.form_version, head.seq, values)))
+        if len(rows) >= batch:
+            session.execute(insert(Respondent), rows)
+            rows = []
+    if rows:
+        session.execute(insert(Respondent), rows)
     session.flush()
     return session.query(Respondent).count()
 
 
-_COLUMNS = ["submission_id", "form_version", "round", "district_code", "commune_key", "consented",
-            *PROFILE_COLUMNS, "extra", "points", "choices"]
+_VALUE_COLUMNS = ("round", "district_code", "commune_key", "consented", *PROFILE_COLUMNS, "extra", "points",
+                  "choices")
+_COLUMNS = ["submission_id", "form_version", *_VALUE_COLUMNS]
 #: Text columns: read as codes into a few shared strings (a million rows hold a handful of values).
 _TEXT = ("district_code", "commune_key", *(c for c in PROFILE_COLUMNS if c != "age"))
 _NUMBERS = ("round", "age")
@@ -158,7 +137,7 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
     stored = {row.version: row for row in session.scalars(query)}
     if not stored:
         what = f"version {version!r} of form {form_id!r}" if version is not None else f"form {form_id!r}"
-        raise ApiError("not-found", f"No {what}.")
+        raise ServerError("not-found", f"No {what}.")
     parts, counts = [], []
     for name, part in _fetch(session, form_id, version).items():  # versions in order of first seq
         form = form_registry.load_form(stored[name])
@@ -332,7 +311,7 @@ def _decode(part: dict, form, *, places, signs_at_least) -> pd.DataFrame:
     choices = _vectors(part["choices"], n, len(columns), np.uint8)
     for j, column in enumerate(columns):
         values = choices[:, j].astype("float64")
-        values[choices[:, j] == _MISSING_CHOICE] = np.nan
+        values[choices[:, j] == MISSING_CHOICE] = np.nan
         body[column] = values
     body = pd.DataFrame(body)
     design = pd.DataFrame({"submission_id": part["submission_id"], "round": part["round"],

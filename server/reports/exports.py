@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from server.problems import ApiError
+from analysis.report_tables import write_workbook
+from server.models.errors import ServerError
 
 LABELS = ("codes", "vi", "en")
 #: What an export leaves out, as the response's ``Ferry-Removed`` header says.
@@ -34,7 +35,7 @@ def _language_key(form, language: str) -> str | None:
 def labelled(frame: pd.DataFrame, form, labels: str, *, identified: bool = False) -> pd.DataFrame:
     """The export table: codes replaced by choice labels in ``labels`` (unless ``codes``)."""
     if labels not in LABELS:
-        raise ApiError("validation-failed", f"labels must be one of {', '.join(LABELS)}.",
+        raise ServerError("validation-failed", f"labels must be one of {', '.join(LABELS)}.",
                        errors=[{"pointer": "/labels", "detail": f"unknown: {labels}"}])
     out = frame if identified else frame.drop(columns=["submission_id"], errors="ignore")
     if labels == "codes":
@@ -55,35 +56,16 @@ def labelled(frame: pd.DataFrame, form, labels: str, *, identified: bool = False
 
 
 def csv_chunks(table: pd.DataFrame) -> Iterator[str]:
-    """CSV text of ``table`` (header first), a few thousand rows at a time."""
-    buffer = io.StringIO()
+    """CSV text of ``table`` (a byte-order mark and the header first), a few thousand rows at a time.
+
+    The mark lets Excel on Windows read the file as UTF-8, so Vietnamese labels are not garbled.
+    """
+    buffer = io.StringIO("\ufeff")
+    buffer.seek(0, io.SEEK_END)
     csv.writer(buffer, lineterminator="\n").writerow(table.columns)
     yield buffer.getvalue()
     for start in range(0, len(table), _CHUNK):
         yield table.iloc[start:start + _CHUNK].to_csv(index=False, header=False, lineterminator="\n")
-
-
-def _cell(value):
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
-def write_workbook(tables: dict[str, pd.DataFrame], file) -> None:
-    """Write named tables to ``file`` (a path or binary file), one sheet each, openpyxl write-only mode."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for name, table in tables.items():
-        out = book.create_sheet(name[:31])  # Excel's limit on sheet names
-        out.append([str(c) for c in table.columns])
-        for row in table.astype("object").itertuples(index=False, name=None):
-            out.append([_cell(v) for v in row])
-    book.save(file)
 
 
 def xlsx_file(table: pd.DataFrame, *, sheet: str = "respondents") -> str:

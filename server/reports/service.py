@@ -1,7 +1,9 @@
 """Report tables from the stored data: the frames are loaded here, the figures come from ``analysis``.
 
-Every function returns tidy DataFrames; the API and the CLI only choose the format. ``min_n`` is the
-small-cell threshold: figures from fewer respondents are withheld (planners get the configured
+The API, the pages and the CLI load :class:`Data` once, parse their arguments into a
+:class:`server.reports.request.ReportRequest` (rounds checked there) and call one function here; each
+returns tidy DataFrames (or the report object) and the caller only chooses the format. ``req.min_cell``
+is the small-cell threshold: figures from fewer respondents are withheld (planners get the configured
 ``REPORT_MIN_CELL``, analysts see every cell).
 """
 
@@ -15,21 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis import tidy
-from analysis.change import change
 from analysis.commune_estimates import commune_estimates
 from analysis.commune_estimates import suppress_communes
 from analysis.disclosure import suppress_small
-from analysis.errors import DomainEmpty
+from analysis.gap_report import GapReport
 from analysis.gap_report import build_gap_report
-from analysis.groups import add_group_columns
 from analysis.groups import group_labels
-from analysis.levels import estimate
 from analysis.levels import round_levels
 from analysis.priority import NeedParameters
 from analysis.priority import channel_reach
 from analysis.priority import prioritise
-from analysis.survey import Design
-from analysis.yearly_report import INDICATORS
+from analysis.report_estimates import DESIGN
+from analysis.report_estimates import HEADLINE
+from analysis.report_estimates import group_levels
+from analysis.report_estimates import round_changes
 from analysis.yearly_report import YearlyReport
 from analysis.yearly_report import yearly_report
 from server.forms import registry as form_registry
@@ -37,16 +38,12 @@ from server.models import Form
 from server.models import FormVersion
 from server.models import Submission
 from server.models import SubmissionRevision
-from server.problems import ApiError
+from server.models.errors import ServerError
 from server.reports.data import load_respondents
+from server.reports.request import ReportRequest
 
 SURVEY_FORM = "awareness"
 OUTREACH_FORM = "outreach"
-#: Indicators of the round × district and group tables (the yearly report's, without the risk share).
-HEADLINE = ("knowledge", "aware_signs_3", "hotline_aware")
-_DESIGN = {"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"}
-#: Indicators with commune small-area estimates (a score in [0, 1] or a 0/1 indicator).
-SMALL_AREA_INDICATORS = ("knowledge", "aware_signs_3", "hotline_aware", "at_risk")
 
 
 @dataclasses.dataclass
@@ -58,10 +55,19 @@ class Data:
     rounds: list[int]
 
 
-def load(session: Session, rounds) -> Data:
-    """Load respondents (all versions of the survey form) and the outreach log."""
-    frame = load_respondents(SURVEY_FORM, session=session)
-    return Data(frame, load_activities(session), sorted(int(r) for r in rounds))
+def load(session: Session, rounds, *, missing_ok: bool = False) -> Data:
+    """Load respondents (all versions of the survey form) and the outreach log.
+
+    With no survey form installed: ``not-found``, or no data at all when ``missing_ok`` (the pages say so).
+    """
+    rounds = sorted(int(r) for r in rounds)
+    try:
+        frame = load_respondents(SURVEY_FORM, session=session)
+    except ServerError as exc:
+        if exc.code != "not-found" or not missing_ok:
+            raise
+        return Data(pd.DataFrame({"round": []}), pd.DataFrame(), rounds)
+    return Data(frame, load_activities(session), rounds)
 
 
 def load_activities(session: Session) -> pd.DataFrame:
@@ -83,137 +89,63 @@ def load_activities(session: Session) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def check_round(data: Data, round_, *, name: str = "round") -> int:
-    """The round as an int; 422 if it is not a survey round, 404 if it has no respondents."""
-    try:
-        value = int(round_)
-    except (TypeError, ValueError):
-        value = None
-    if value not in data.rounds:
-        raise ApiError("validation-failed", f"{name} must be one of the survey rounds {data.rounds}.",
-                       errors=[{"pointer": f"/{name}", "detail": f"not a survey round: {round_}"}])
-    if not (data.respondents["round"] == value).any():
-        raise ApiError("not-found", f"No respondents in round {value}.")
-    return value
+def indicators(data: Data, req: ReportRequest) -> pd.DataFrame:
+    """Headline indicators per round × district (``district_code`` ``all``: the city), with 95% CIs.
 
-
-def indicators(data: Data, *, round_=None, min_n: int = 1) -> pd.DataFrame:
-    """Headline indicators per round × district (``district_code`` ``all``: the city), with 95% CIs."""
-    rounds = [check_round(data, round_)] if round_ is not None else sorted(
-        set(data.rounds) & set(data.respondents["round"]))
+    Of ``req.round``, or of every round with respondents when it is None.
+    """
+    rounds = [req.round] if req.round is not None else list(req.rounds)
     table = round_levels(data.respondents, indicators=list(HEADLINE), rounds=rounds,
                          columns=["estimate", "se", "ci_low", "ci_high", "deff", "n", "n_weighted"])
     table = table[["round", "indicator", "district_code", *table.columns[3:]]]
-    return suppress_small(table, min_n=min_n)
+    return suppress_small(table, min_n=req.min_cell)
 
 
-def groups(data: Data, *, round_, min_n: int = 1, language: str = "en") -> pd.DataFrame:
-    """Headline indicators per target group (:mod:`analysis.groups`) in one round."""
-    r = check_round(data, round_)
-    this = add_group_columns(data.respondents[data.respondents["round"] == r].reset_index(drop=True))
-    labels = group_labels(language=language)
-    rows = []
-    for name, label in labels.items():
-        member = this[name].fillna(False).astype(bool)
-        if not member.any():
-            continue
-        domain = this.assign(_in=this[name].astype("object").where(this[name].notna(), None))
-        design = Design(domain, **_DESIGN)
-        for indicator in HEADLINE:
-            table = estimate(design, indicator, "_in")
-            table = table[table["_in"].astype(bool)].drop(columns="_in")
-            table.insert(0, "indicator", indicator)
-            table.insert(0, "label", label)
-            table.insert(0, "group", name)
-            table.insert(0, "round", r)
-            rows.append(table)
-    return suppress_small(_concat(rows), min_n=min_n)
+def groups(data: Data, req: ReportRequest) -> pd.DataFrame:
+    """Headline indicators per target group (:mod:`analysis.groups`) in one round, labelled in
+    ``req.language``."""
+    table = group_levels(data.respondents, round_=req.round)
+    if len(table):
+        table.insert(2, "label", table["group"].map(group_labels(language=req.language)))
+    return suppress_small(table, min_n=req.min_cell)
 
 
-def changes(data: Data, *, a, b, min_n: int = 1) -> pd.DataFrame:
-    """Change of each headline indicator from round ``a`` to ``b``, per district and for the city."""
-    a, b = check_round(data, a, name="from"), check_round(data, b, name="to")
-    if a == b:
-        raise ApiError("validation-failed", "from and to must be different rounds.",
-                       errors=[{"pointer": "/to", "detail": "same as from"}])
-    pooled = data.respondents[data.respondents["round"].isin([a, b])].reset_index(drop=True)
-    pooled = pooled.assign(_stratum=pooled["stratum"] + "|" + pooled["round"].astype(str),
-                           _psu=pooled["psu"] + "|" + pooled["round"].astype(str), _all="all")
-    rows = []
-    for indicator in HEADLINE:
-        kw = {"y": indicator, "round": "round", "a": a, "b": b, "weight": "weight", "strata": "_stratum",
-              "psu": "_psu", "lonely_psu": "adjust"}
-        for by in ("stratum", "_all"):
-            try:
-                table = change(pooled, by=by, **kw).rename(columns={by: "district_code"})
-            except DomainEmpty:
-                continue
-            table.insert(0, "indicator", indicator)
-            rows.append(table)
-    out = _concat(rows)
-    out.insert(0, "to", b)
-    out.insert(0, "from", a)
-    per_round = pooled.groupby(["round", "stratum"]).size().unstack(0).reindex(columns=[a, b])
-    counts = per_round.fillna(0).min(axis=1)
-    smallest = out["district_code"].map(counts).fillna(min(
-        (pooled["round"] == a).sum(), (pooled["round"] == b).sum()))
-    out["n"] = smallest.astype("int64")
-    figures = [c for c in out.columns if c not in ("from", "to", "indicator", "district_code", "n")
-               and out[c].dtype.kind == "f"]
-    return suppress_small(out, min_n=min_n, columns=figures)
+def changes(data: Data, req: ReportRequest) -> pd.DataFrame:
+    """Change of each headline indicator from round ``req.a`` to ``req.b``, per district and for the city."""
+    return round_changes(data.respondents, a=req.a, b=req.b, min_n=req.min_cell)
 
 
-def priorities(data: Data, *, round_, level: str = "commune", min_n: int = 1) -> pd.DataFrame:
-    """Places ranked by need (:func:`analysis.priority.prioritise`), with reasons."""
-    if level not in ("commune", "district"):
-        raise ApiError("validation-failed", "level must be commune or district.",
-                       errors=[{"pointer": "/level", "detail": f"unknown: {level}"}])
-    r = check_round(data, round_)
-    exposure = tidy.exposure(data.activities, rounds=[x for x in data.rounds if x <= r])
-    params = NeedParameters(min_n=max(min_n, 1))
-    return prioritise(data.respondents, exposure, year=r, level=level, params=params)
+def priorities(data: Data, req: ReportRequest) -> pd.DataFrame:
+    """Places (``req.level``) ranked by need (:func:`analysis.priority.prioritise`), with reasons."""
+    exposure = tidy.exposure(data.activities, rounds=[x for x in data.rounds if x <= req.round])
+    params = NeedParameters(min_n=req.min_cell)
+    return prioritise(data.respondents, exposure, year=req.round, level=req.level, params=params)
 
 
-def small_areas(data: Data, *, round_, indicator: str = "knowledge", min_n: int = 1) -> pd.DataFrame:
-    """Benchmarked small-area estimates of one indicator for every commune in one round.
+def small_areas(data: Data, req: ReportRequest) -> pd.DataFrame:
+    """Benchmarked small-area estimates of ``req.indicator`` for every commune in one round.
 
-    :func:`analysis.commune_estimates.commune_estimates`; sampled communes with fewer than ``min_n``
+    :func:`analysis.commune_estimates.commune_estimates`; sampled communes with fewer than ``min_cell``
     respondents have their figures withheld (:func:`analysis.commune_estimates.suppress_communes`). The fit
     (``sigma2_u``, ``coefficients``, ``covariates``) is in ``.attrs``.
     """
-    if indicator not in SMALL_AREA_INDICATORS:
-        raise ApiError("validation-failed", f"indicator must be one of {', '.join(SMALL_AREA_INDICATORS)}.",
-                       errors=[{"pointer": "/indicator", "detail": f"unknown: {indicator}"}])
-    r = check_round(data, round_)
-    table = commune_estimates(data.respondents, year=r, indicator=indicator, **_DESIGN)
-    out = suppress_communes(table, min_n=max(min_n, 1))
+    table = commune_estimates(data.respondents, year=req.round, indicator=req.indicator, **DESIGN)
+    out = suppress_communes(table, min_n=req.min_cell)
     out.attrs = {k: table.attrs[k] for k in ("indicator", "year", "method", "covariates", "sigma2_u",
                                              "coefficients", "sampled")}
     return out
 
 
-def channels(data: Data, *, round_, min_n: int = 1) -> pd.DataFrame:
+def channels(data: Data, req: ReportRequest) -> pd.DataFrame:
     """Share of each target group reached by each channel in one round."""
-    r = check_round(data, round_)
-    this = data.respondents[data.respondents["round"] == r].reset_index(drop=True)
-    return channel_reach(this, min_n=max(min_n, 1))
+    this = data.respondents[data.respondents["round"] == req.round].reset_index(drop=True)
+    return channel_reach(this, min_n=req.min_cell)
 
 
-def yearly(data: Data, *, round_, previous=None, min_n: int = 1) -> YearlyReport:
-    """The 12 November report of ``round_`` (change since ``previous``, default the round before)."""
-    r = check_round(data, round_)
-    previous = _previous_round(data, r, previous)
-    indicators_ = [c for c in INDICATORS if c in data.respondents.columns]
-    return yearly_report(data.respondents, data.activities, year=r, previous=previous,
-                         indicators=indicators_, min_n=max(min_n, 1))
-
-
-def _previous_round(data: Data, r: int, previous) -> int | None:
-    """``previous`` checked, or by default the latest earlier round with respondents (None: none)."""
-    if previous is not None:
-        return check_round(data, previous, name="previous")
-    earlier = [x for x in data.rounds if x < r and (data.respondents["round"] == x).any()]
-    return earlier[-1] if earlier else None
+def yearly(data: Data, req: ReportRequest) -> YearlyReport:
+    """The 12 November report of ``req.round`` (change since ``req.previous``; None: no change)."""
+    return yearly_report(data.respondents, data.activities, year=req.round, previous=req.previous,
+                         min_n=req.min_cell)
 
 
 def _concat(parts):
@@ -234,14 +166,8 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- the awareness-gap report
-def gap_report(data: Data, *, round_, previous=None, min_n: int = 1):
-    """The whole awareness-gap report of ``round_`` (:func:`analysis.gap_report.build_gap_report`).
-
-    ``previous`` defaults to the latest earlier round with respondents (none: no change, no DiD).
-    """
-    r = check_round(data, round_)
-    previous = _previous_round(data, r, previous)
-    if previous is not None and previous >= r:  # the default is always earlier
-        raise ApiError("validation-failed", "previous must be an earlier round than round.",
-                       errors=[{"pointer": "/previous", "detail": f"not before {r}: {previous}"}])
-    return build_gap_report(data.respondents, data.activities, year=r, previous=previous, min_n=max(min_n, 1))
+def gap_report(data: Data, req: ReportRequest) -> GapReport:
+    """The whole awareness-gap report of ``req.round`` (:func:`analysis.gap_report.build_gap_report`);
+    changes and the DiD since ``req.previous`` (None: none)."""
+    return build_gap_report(data.respondents, data.activities, year=req.round, previous=req.previous,
+                            min_n=req.min_cell)

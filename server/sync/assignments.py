@@ -13,14 +13,14 @@ from server.models import Round
 from server.models import UnitList
 from server.models import User
 from server.models import audit
-from server.problems import ApiError
+from server.models.errors import ServerError
 from server.sync import buckets
 
 
 def _enumerator(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise ApiError("not-found", f"No user named {username!r}.")
+        raise ServerError("not-found", f"No user named {username!r}.")
     return user
 
 
@@ -58,7 +58,7 @@ def _check(session: Session, user: User, round_year: int, entries: list[dict]) -
             errors.append({"pointer": f"/communes/{i}/commune", "detail": f"commune {key!r} is listed twice"})
         seen.add(key)
     if errors:
-        raise ApiError("validation-failed", "The assignments cannot be saved; see errors.", errors=errors)
+        raise ServerError("validation-failed", "The assignments cannot be saved; see errors.", errors=errors)
     return round_, communes
 
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from server.models import Blob
 from server.models import BlobChunk
 from server.models import utcnow
+from server.models.errors import ServerError
 from server.models.submissions import insert_missing
-from server.problems import ApiError
 
 
 @contextmanager
@@ -49,9 +49,9 @@ def type_allowed(content_type: str, allowed: Iterable[str]) -> bool:
     return any(kind == a or (a.endswith("/*") and kind.startswith(a[:-1])) for a in allowed)
 
 
-def _offset_problem(code: str, detail: str, offset: int, **extra) -> ApiError:
-    return ApiError(code, detail, headers={"Upload-Offset": str(offset), "Cache-Control": "no-store"},
-                    offset=offset, **extra)
+def _offset_problem(code: str, detail: str, offset: int, **extra) -> ServerError:
+    # the HTTP layer sends ``offset`` back as tus's Upload-Offset header too
+    return ServerError(code, detail, offset=offset, **extra)
 
 
 def start_upload(engine: Engine, sha256: str, size: int, content_type: str, *, max_bytes: int,
@@ -59,11 +59,11 @@ def start_upload(engine: Engine, sha256: str, size: int, content_type: str, *, m
     """Declare a blob; return it, complete if the server has it already, else with its committed offset."""
     allowed_types = list(allowed_types)
     if not type_allowed(content_type, allowed_types):
-        raise ApiError("blob-type-not-allowed", f"Attachments of type {content_type!r} are not accepted.",
+        raise ServerError("blob-type-not-allowed", f"Attachments of type {content_type!r} are not accepted.",
                        errors=[{"pointer": "/content_type", "detail": "one of " + ", ".join(allowed_types)}],
                        allowed=allowed_types)
     if size > max_bytes:
-        raise ApiError("blob-too-large", f"Attachments are at most {max_bytes} bytes.",
+        raise ServerError("blob-too-large", f"Attachments are at most {max_bytes} bytes.",
                        errors=[{"pointer": "/size", "detail": f"at most {max_bytes}"}], max_bytes=max_bytes)
     with _writing(engine) as session:
         # Two phones may declare the same photo at once: the second waits, then reuses the row.
@@ -72,7 +72,7 @@ def start_upload(engine: Engine, sha256: str, size: int, content_type: str, *, m
         blob = session.get(Blob, sha256, populate_existing=True)
         if not blob.complete and blob.size != size:
             if blob.received:
-                raise ApiError("conflict", f"An upload of this hash with {blob.size} bytes is under way.",
+                raise ServerError("conflict", f"An upload of this hash with {blob.size} bytes is under way.",
                                errors=[{"pointer": "/size", "detail": f"under way with {blob.size}"}])
             blob.size, blob.content_type = size, media_type(content_type)
     return blob
@@ -82,26 +82,26 @@ def upload_state(session: Session, sha256: str) -> Blob:
     """Return a blob with its committed offset, or raise ``not-found``."""
     blob = session.get(Blob, sha256, populate_existing=True)
     if blob is None:
-        raise ApiError("not-found", f"No blob {sha256}; declare it with POST /api/v1/blobs first.")
+        raise ServerError("not-found", f"No blob {sha256}; declare it with POST /api/v1/blobs first.")
     return blob
 
 
 def check_chunk(chunk: bytes, checksum: str | None, *, max_chunk: int) -> None:
     """Refuse a chunk over ``max_chunk`` bytes or one whose ``Upload-Checksum`` does not match."""
     if len(chunk) > max_chunk:
-        raise ApiError("chunk-too-large", f"Send chunks of at most {max_chunk} bytes.",
+        raise ServerError("chunk-too-large", f"Send chunks of at most {max_chunk} bytes.",
                        max_chunk_bytes=max_chunk)
     if checksum is None:
         return
     algorithm, _, encoded = checksum.strip().partition(" ")
     if algorithm.lower() != "sha256":
-        raise ApiError("bad-request", "Upload-Checksum must be 'sha256 <base64 of the chunk's digest>'.")
+        raise ServerError("bad-request", "Upload-Checksum must be 'sha256 <base64 of the chunk's digest>'.")
     try:
         digest = base64.b64decode(encoded.strip(), validate=True)
     except binascii.Error:
-        raise ApiError("bad-request", "The Upload-Checksum digest is not base64.") from None
+        raise ServerError("bad-request", "The Upload-Checksum digest is not base64.") from None
     if digest != hashlib.sha256(chunk).digest():
-        raise ApiError("chunk-checksum-mismatch", "The chunk was damaged on the way; it was discarded, "
+        raise ServerError("chunk-checksum-mismatch", "The chunk was damaged on the way; it was discarded, "
                        "send it again.")
 
 
@@ -112,13 +112,14 @@ def append_chunk(engine: Engine, sha256: str, offset: int, chunk: bytes, *, chec
     with _writing(engine) as session:
         blob = session.scalar(select(Blob).where(Blob.sha256 == sha256).with_for_update())
         if blob is None:
-            raise ApiError("not-found", f"No blob {sha256}; declare it with POST /api/v1/blobs first.")
+            raise ServerError("not-found", f"No blob {sha256}; declare it with POST /api/v1/blobs first.")
         if blob.complete or offset != blob.received:
             raise _offset_problem("upload-offset-mismatch", f"The server has {blob.received} bytes of this "
                                   "blob; resume from there.", blob.received)
         if offset + len(chunk) > blob.size:
-            raise ApiError("chunk-too-large", f"The chunk runs past the declared size ({blob.size} bytes).",
-                           max_chunk_bytes=max_chunk)
+            raise ServerError("chunk-too-large",
+                              f"The chunk runs past the declared size ({blob.size} bytes).",
+                              max_chunk_bytes=max_chunk)
         if not chunk:
             return blob
         session.add(BlobChunk(sha256=sha256, offset=offset, data=chunk))

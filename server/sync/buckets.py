@@ -2,7 +2,7 @@
 
 Every change takes its seq from the same commit-ordered counter the SQL store uses, on the caller's
 session, so it commits (or rolls back) with the change that caused it and a pull never skips it.
-Bucket names must match ``sync.engine.buckets_for``.
+Bucket names come from ``sync.buckets`` (what ``sync.engine`` pulls).
 """
 
 from __future__ import annotations
@@ -17,22 +17,14 @@ from server.models import BucketChange
 from server.models import Device
 from server.models import Round
 from server.models import next_seq
+from sync.buckets import FORMS
+from sync.buckets import PLACES
+from sync.buckets import assignments_bucket
+from sync.buckets import settings_bucket
 from sync.protocol import change_size
 
-FORMS = "forms"
-PLACES = "places"
 #: Devices pick the form versions they may fill in from this bucket; the rest are tombstoned.
 DEVICE_FORM_STATES = ("open", "closing")
-
-
-def assignments_bucket(user_id: int) -> str:
-    """Return the bucket of an enumerator's assignments."""
-    return f"assignments:{user_id}"
-
-
-def settings_bucket(device_id) -> str:
-    """Return the bucket of a device's settings."""
-    return f"settings:{device_id}"
 
 
 def _normalised(data: dict | None) -> dict | None:

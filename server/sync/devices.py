@@ -18,7 +18,7 @@ from server.models import Device
 from server.models import DeviceSync
 from server.models import EnrolmentCode
 from server.models import audit
-from server.problems import ApiError
+from server.models.errors import ServerError
 from server.sync import buckets
 from sync.errors import DeviceRevoked
 from sync.errors import EnvelopeInvalid
@@ -71,7 +71,7 @@ def get(device_id: str) -> Device:
         key = None
     device = db.session.get(Device, key) if key else None
     if device is None:
-        raise ApiError("not-found", f"No device {device_id!r}.")
+        raise ServerError("not-found", f"No device {device_id!r}.")
     return device
 
 

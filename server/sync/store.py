@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -44,10 +43,11 @@ from server.models.forms import Form as FormRow
 from server.models.forms import FormVersion as FormVersionRow
 from server.models.submissions import insert_missing
 from server.reports import data as analysis_data
+from server.sync import buckets
 from sync.errors import NotFound
 from sync.errors import StoreUnavailable
 from sync.errors import WriteConflict
-from sync.protocol import change_size
+from sync.store import AnalysisRow
 from sync.store import Change
 from sync.store import Conflict
 from sync.store import DeviceState
@@ -71,6 +71,10 @@ class StoredFormVersion:
         """Return the problems of ``answers`` under this version."""
         return self.form.validate(answers)
 
+    def analysis_values(self, answers: dict) -> dict | None:
+        """Return the ``respondents`` values of valid answers (None: not a scored form, or unplaceable)."""
+        return analysis_data.analysis_values(self.form, answers)
+
 
 def _unique_violation(exc: IntegrityError) -> bool:
     code = getattr(exc.orig, "sqlstate", None)
@@ -80,15 +84,13 @@ def _unique_violation(exc: IntegrityError) -> bool:
 class SqlStore:
     """A ``sync.store.Store`` over a SQLAlchemy engine; safe to share between threads."""
 
-    def __init__(self, engine: Engine, *, forms: Callable[[str, str], FormVersion | None] | None = None):
+    def __init__(self, engine: Engine):
         self.engine = engine
         self._writer = engine.execution_options(ferry_write=True)
         # PostgreSQL: one snapshot for a whole pull, which never waits for writers.
         self._reader = (engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                         if engine.dialect.name == "postgresql" else engine.execution_options(ferry_read=True))
-        self._forms = forms
         self._local = threading.local()
-        self._analysis_forms: dict = {}
 
     # -- sessions ----------------------------------------------------------------------------
     @property
@@ -240,41 +242,12 @@ class SqlStore:
         """Insert or update a submission's head."""
         session = self._writing()
         row = session.get(Submission, head.id)
-        new = row is None
-        if new:
+        if row is None:
             session.add(Submission(**dataclasses.asdict(head)))
         else:
             for name, value in dataclasses.asdict(head).items():
                 setattr(row, name, value)
         self._flush()
-        self._index_for_analysis(head, new=new)
-
-    def _index_for_analysis(self, head: SubmissionHead, *, new: bool = False) -> None:
-        # Analysis-ready row of the head, in the same transaction (see server/reports/data.py).
-        session = self._session
-        revision = None if head.deleted else session.get(SubmissionRevision, head.head)
-        form = None if revision is None else self._scored_form(head.form_id, head.form_version)
-        analysis_data.index_head(session, head, form, None if revision is None else revision.answers, new=new)
-        self._flush()
-
-    def _scored_form(self, form_id: str, version: str):
-        if self._forms is not None:
-            return getattr(self._forms(form_id, version), "form", None)
-        # Published versions never change, so they are looked up once per store; a draft may be replaced.
-        form = self._analysis_forms.get((form_id, version))
-        if form is not None:
-            return form
-        found = self._session.execute(
-            select(FormVersionRow.content_hash, FormVersionRow.state).join(FormRow)
-            .where(FormRow.form_id == form_id, FormVersionRow.version == version)).first()
-        if found is None:
-            return None
-        form = self._analysis_forms.get(found.content_hash)
-        if form is None:
-            form = self._analysis_forms[found.content_hash] = self.form_version(form_id, version).form
-        if found.state != "draft":
-            self._analysis_forms[(form_id, version)] = form
-        return form
 
     def insert_revision(self, revision: Revision) -> None:
         """Insert an immutable revision."""
@@ -288,6 +261,16 @@ class SqlStore:
         rows = self._session.scalars(select(SubmissionRevision).where(
             SubmissionRevision.submission_id == submission_id).order_by(SubmissionRevision.seq))
         return [_revision(row) for row in rows]
+
+    # -- analysis rows -------------------------------------------------------------------------
+    def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:
+        """Insert, replace or remove the ``respondents`` row of a submission."""
+        analysis_data.save_row(self._writing(), submission_id, row)
+        self._flush()
+
+    def analysis_row(self, submission_id: str) -> AnalysisRow | None:
+        """Return the ``respondents`` row of a submission."""
+        return analysis_data.load_row(self._session, submission_id)
 
     # -- quarantine and conflicts --------------------------------------------------------------
     def quarantine(self, item: QuarantineItem) -> bool:
@@ -343,8 +326,6 @@ class SqlStore:
     # -- what submissions are checked against ----------------------------------------------------
     def form_version(self, form_id: str, version: str) -> FormVersion | None:
         """Return a stored form version (any state) with its compiled validator, or None."""
-        if self._forms is not None:
-            return self._forms(form_id, version)
         # The definition and source are big and needed only when the compiled form is not cached:
         # loading them for every op cost more than the rest of applying it.
         row = self._session.scalar(select(FormVersionRow).join(FormRow).where(
@@ -363,18 +344,14 @@ class SqlStore:
         return [h for h in hashes if h not in complete]
 
     # -- buckets ---------------------------------------------------------------------------------
-    def record_change(self, bucket: str, key: str, data: dict | None) -> int:
-        """Upsert the latest change of ``key`` with a new seq; None is a tombstone."""
-        seq = self.next_seq()
-        session = self._writing()
-        row = session.get(BucketChange, (bucket, key))
-        size = change_size(key, data)
-        if row is None:
-            session.add(BucketChange(bucket=bucket, key=key, seq=seq, data=data, size=size))
-        else:
-            row.seq, row.data, row.size = seq, data, size
-        self._flush()
-        return seq
+    def record_change(self, bucket: str, key: str, data: dict | None) -> int | None:
+        """Upsert the latest change of ``key`` with a new seq (the feeds' one write path)."""
+        try:
+            return buckets.put(self._writing(), bucket, key, data)
+        except IntegrityError as exc:
+            if _unique_violation(exc):
+                raise WriteConflict("a concurrent request wrote the same row") from exc
+            raise
 
     def changes_after(self, bucket: str, after: int, max_bytes: int) -> tuple[list[Change], bool]:
         """Return the bucket's changes after ``after`` in seq order, within ``max_bytes``."""

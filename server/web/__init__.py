@@ -23,6 +23,7 @@ from server.problems import HTML_RENDERER
 from server.problems import ApiError
 from server.problems import prefers_html
 from server.reports import service as reports
+from server.reports.request import NO_RESPONDENTS
 from server.web import i18n
 from server.web import tables
 from server.web.views import bp
@@ -63,15 +64,27 @@ def _is_page_request() -> bool:
     return prefers_html()
 
 
-def render_problem(code, status, title, detail, *, headers=None):
-    """An error page for a browser on a page (same code, status and title as the problem); else None."""
+#: Which choice each problem pointer names, worded on the error page (the detail is for API clients).
+_FIELDS = {"/round": "round", "/previous": "previous_round", "/from": "from_round", "/to": "to_round",
+           "/level": "level", "/part": "download", "/language": "language"}
+
+
+def render_problem(code, status, title, detail, *, headers=None, errors=()):
+    """An error page for a browser on a page (same code and status as the problem); else None.
+
+    The page says what went wrong in the reader's language, by code and by the choices the problem
+    points at; the English ``detail`` and ``title`` stay in the problem document for API clients.
+    """
     if not _is_page_request():
         return None
     if "principal" not in g and status < 500:
         # Say who is signed in on errors no page view saw (a mistyped URL), so the page offers the way back.
         g.principal = session_principal()
     key = f"problem_{code}" if f"problem_{code}" in i18n.TEXT else "problem_other"
-    html = render_template("error.html", code=code, status=status, title=title, detail=detail, message=key)
+    if code == "not-found" and any(e.get("detail") == NO_RESPONDENTS for e in errors):
+        key = "problem_no-respondents"
+    fields = list(dict.fromkeys(_FIELDS[e["pointer"]] for e in errors if e.get("pointer") in _FIELDS))
+    html = render_template("error.html", code=code, status=status, message=key, fields=fields)
     response = _secure(make_response(html, status))
     response.headers["Ferry-Problem"] = code
     for name, value in (headers or {}).items():

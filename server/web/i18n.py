@@ -14,7 +14,7 @@ from flask import g
 from flask import request
 
 from analysis.groups import group_labels
-from analysis.yearly_report import INDICATORS
+from analysis.labels import INDICATORS
 from forms import library
 
 LANGUAGES = ("vi", "en")
@@ -65,8 +65,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "level_district": ("Quận/huyện", "Districts"),
     "show": ("Xem", "Show"),
     "download": ("Tải về", "Download"),
+    "codes": ("mã và số liệu đầy đủ, để phân tích", "codes and full figures, for analysis"),
     "download_table": ("Tải bảng «{table}»:", "Download the table “{table}”:"),
     "no_data": ("Chưa có dữ liệu khảo sát nào trên máy chủ.", "There is no survey data on the server yet."),
+    "rounds_without_data": ("Chưa có dữ liệu khảo sát cho vòng {rounds}; các trang hiển thị vòng mới nhất có "
+                            "dữ liệu.",
+                            "No survey data yet for round {rounds}; the pages show the latest round "
+                            "with data."),
+    "no_change_round": ("Chỉ có một vòng khảo sát có dữ liệu, nên chưa tính được thay đổi.",
+                        "Only one survey round has data, so there is no change to show yet."),
+    "no_outreach_year": ("Chưa ghi nhận hoạt động truyền thông nào trong năm {year}.",
+                         "No outreach activity was recorded in {year}."),
     "city": ("Cần Thơ (toàn thành phố)", "Cần Thơ (whole city)"),
     "district": ("Quận/huyện", "District"),
     "commune": ("Xã/phường/thị trấn", "Commune"),
@@ -99,7 +108,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "groups_title": ("Chỉ số theo nhóm đối tượng, vòng {round}", "Indicators by target group, round {round}"),
     "change_title": ("Thay đổi từ vòng {a} đến vòng {b}", "Change from round {a} to round {b}"),
     "change_col": ("Thay đổi [KTC 95%]", "Change [95% CI]"),
-    "change_unit": ("Thay đổi tính bằng điểm phần trăm.", "Changes are in percentage points."),
+    "change_unit": ("Thay đổi tính bằng điểm phần trăm. Thay đổi in đậm, có ▲ (tăng) hoặc ▼ (giảm), là "
+                    "thay đổi rõ rệt: khoảng tin cậy 95% của nó không chứa 0. Các thay đổi khác có thể chỉ "
+                    "do chọn mẫu.",
+                    "Changes are in percentage points. A change in bold with ▲ (up) or ▼ (down) is clear: "
+                    "its 95% confidence interval excludes zero. The others could be sampling noise."),
+    "clear_up": ("tăng rõ rệt", "clear rise"),
+    "clear_down": ("giảm rõ rệt", "clear fall"),
     "priorities_title": ("Nơi cần ưu tiên, vòng {round}", "Priorities, round {round}"),
     "priorities_lead": ("Xếp theo nhu cầu: số người lớn chưa hiểu biết và có nguy cơ. "
                         "Hãy đọc theo mức ưu tiên: các nơi cùng mức được coi như nhau.",
@@ -111,7 +126,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "tier_medium": ("Trung bình", "Medium"),
     "tier_lower": ("Thấp hơn", "Lower"),
     "place": ("Địa bàn", "Place"),
-    "p_top_k": ("Xác suất trong nhóm {k} đầu", "P(top {k})"),
+    "p_top_k": ("Khả năng thuộc {k} nơi cần nhất", "Chance of being among the {k} most in need"),
+    "model_estimate": ("ước lượng theo mô hình, không có phỏng vấn ở đây",
+                       "model estimate: no interviews here"),
     "knowledge": ("Hiểu biết", "Knowledge"),
     "hotline": ("Biết đường dây nóng", "Knows the hotline"),
     "risk": ("Có nguy cơ", "At risk"),
@@ -143,7 +160,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "fewer_than": ("dưới {min}", "under {min}"),
     "error_title": ("Lỗi", "Error"),
     "error_code": ("Mã lỗi", "Error code"),
-    "error_detail": ("Chi tiết", "Details"),
+    "error_detail": ("Lựa chọn cần sửa", "The choice to fix"),
+    "error_about": ("ý nghĩa của mã lỗi", "what this code means"),
+    "problem_no-respondents": ("Chưa có dữ liệu khảo sát cho vòng này.",
+                               "This round has no survey data yet."),
     "error_back": ("Về trang tổng quan", "Back to the overview"),
     "error_sign_in": ("Đăng nhập bằng tài khoản khác", "Sign in with another account"),
     "problem_forbidden": ("Tài khoản của bạn không được xem trang này. Báo cáo dành cho cán bộ phân tích và "
@@ -222,6 +242,8 @@ def number(value, digits: int = 0) -> str:
     if _missing(value):
         return "–"
     out = f"{value:,.{digits}f}"
+    if out.startswith("-") and not out.strip("-0.,"):
+        out = out[1:]  # a value that rounds to zero has no sign: never "-0"
     if current_language() == "vi":
         out = out.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return out
@@ -244,7 +266,14 @@ def points(value) -> str:
     if _missing(value):
         return "–"
     out = number(100 * value)
-    return out if out.startswith("-") else "+" + out
+    return out if out.startswith("-") or not out.strip("0.,") else "+" + out
+
+
+def clear_change(low, high) -> str:
+    """``up`` or ``down`` when a change's 95% interval excludes zero, else '' (it could be zero)."""
+    if _missing(low) or _missing(high):
+        return ""
+    return "up" if low > 0 else "down" if high < 0 else ""
 
 
 def points_interval(low, high) -> str:
@@ -259,4 +288,5 @@ def helpers() -> dict:
     return {"t": text, "indicator_label": indicator_label, "channel_label": channel_label,
             "activity_label": activity_label, "group_label": group_label, "number": number,
             "percent": percent, "interval": interval, "points": points, "points_interval": points_interval,
+            "clear_change": clear_change,
             "missing": _missing}

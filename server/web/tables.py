@@ -7,18 +7,19 @@ screen (withheld cells empty, with the ``suppressed`` column saying why they are
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import replace
 from functools import cache
 
 import pandas as pd
 
 from analysis.population import communes
+from analysis.report_tables import write_workbook
 from server.problems import ApiError
 from server.reports import service as reports
-from server.reports.exports import write_workbook
+from server.reports.request import ReportRequest
+from server.reports.request import parse
 
 PAGES = ("overview", "districts", "groups", "change", "priorities", "channels", "yearly")
-LEVELS = ("commune", "district")
 #: The tables of each page, by name; the first is the one a plain ``.csv`` download gives.
 PARTS = {
     "overview": ("city",),
@@ -31,51 +32,23 @@ PARTS = {
 }
 
 
-@dataclass(frozen=True)
-class Choices:
-    """The page's choices, validated: rounds with data, and what the query asked for (or defaults)."""
+def choose(data: reports.Data, args, *, min_cell: int, language: str) -> ReportRequest:
+    """The page's choices from the query (:func:`server.reports.request.parse`), in the page's language.
 
-    rounds: tuple[int, ...]
-    round: int | None = None
-    a: int | None = None
-    b: int | None = None
-    level: str = "commune"
-    previous: int | None = None
-
-    def query(self, page: str) -> dict:
-        """The query parameters that reproduce this choice on ``page`` (for links and downloads)."""
-        keys = {"overview": ("round",), "districts": (), "groups": ("round",), "change": ("from", "to"),
-                "priorities": ("round", "level"), "channels": ("round",),
-                "yearly": ("round", "previous")}[page]
-        values = {"round": self.round, "from": self.a, "to": self.b, "level": self.level,
-                  "previous": self.previous}
-        return {k: values[k] for k in keys if values[k] is not None}
+    Defaults: the latest round with respondents, change to it from the first other, previous the one before.
+    """
+    return parse(data, {**dict(args.items()), "language": language}, min_cell=min_cell, latest=True)
 
 
-def rounds_with_data(data: reports.Data) -> tuple[int, ...]:
-    """The survey rounds that have respondents, oldest first."""
-    present = set(int(r) for r in data.respondents["round"].unique()) if len(data.respondents) else set()
-    return tuple(r for r in data.rounds if r in present)
-
-
-def choose(data: reports.Data, args) -> Choices:
-    """Read the page's choices from the query; defaults: the latest round, change from the one before."""
-    rounds = rounds_with_data(data)
-    if not rounds:
-        return Choices(rounds=())
-    level = args.get("level", "commune")
-    if level not in LEVELS:
-        raise ApiError("validation-failed", "level must be commune or district.",
-                       errors=[{"pointer": "/level", "detail": f"unknown: {level}"}])
-    round_ = reports.check_round(data, args.get("round", rounds[-1]))
-    earlier = [r for r in rounds if r < round_]
-    previous = args.get("previous")
-    previous = reports.check_round(data, previous, name="previous") if previous else (
-        earlier[-1] if earlier else None)
-    b = reports.check_round(data, args.get("to", rounds[-1]), name="to")
-    a = args.get("from")
-    a = reports.check_round(data, a, name="from") if a else next((r for r in rounds if r != b), None)
-    return Choices(rounds=rounds, round=round_, a=a, b=b, level=level, previous=previous)
+def query(choices: ReportRequest, page: str) -> dict:
+    """The query parameters that reproduce these choices on ``page`` (for links and downloads)."""
+    if not choices.rounds:
+        return {}
+    keys = {"overview": ("round",), "districts": (), "groups": ("round",), "change": ("from", "to"),
+            "priorities": ("round", "level"), "channels": ("round",), "yearly": ("round", "previous")}[page]
+    values = {"round": choices.round, "from": choices.a, "to": choices.b, "level": choices.level,
+              "previous": choices.previous}
+    return {k: values[k] for k in keys if values[k] is not None}
 
 
 @cache
@@ -101,29 +74,27 @@ def _named(frame: pd.DataFrame, city: str) -> pd.DataFrame:
     return out
 
 
-def build(page: str, data: reports.Data, choices: Choices, *, min_n: int, language: str,
-          city: str) -> dict[str, pd.DataFrame]:
+def build(page: str, data: reports.Data, choices: ReportRequest, *, city: str) -> dict[str, pd.DataFrame]:
     """The tables of ``page`` for these choices, by name (see :data:`PARTS`)."""
     if not choices.rounds:
         return {}
     if page == "overview":
-        table = reports.indicators(data, round_=choices.round, min_n=min_n)
+        table = reports.indicators(data, choices)
         tables = {"city": table[table["district_code"] == "all"].reset_index(drop=True)}
     elif page == "districts":
-        tables = {"indicators": reports.indicators(data, min_n=min_n)}
+        tables = {"indicators": reports.indicators(data, replace(choices, round=None))}
     elif page == "groups":
-        tables = {"groups": reports.groups(data, round_=choices.round, min_n=min_n, language=language)}
+        tables = {"groups": reports.groups(data, choices)}
     elif page == "change":
         if choices.a is None:
             return {}
-        tables = {"change": reports.changes(data, a=choices.a, b=choices.b, min_n=min_n)}
+        tables = {"change": reports.changes(data, choices)}
     elif page == "priorities":
-        tables = {"priorities": reports.priorities(data, round_=choices.round, level=choices.level,
-                                                   min_n=min_n)}
+        tables = {"priorities": reports.priorities(data, choices)}
     elif page == "channels":
-        tables = {"channels": reports.channels(data, round_=choices.round, min_n=min_n)}
+        tables = {"channels": reports.channels(data, choices)}
     elif page == "yearly":
-        report = reports.yearly(data, round_=choices.round, previous=choices.previous, min_n=min_n)
+        report = reports.yearly(data, choices)
         tables = {"awareness": report.awareness, "outreach_totals": report.outreach_totals,
                   "outreach": report.outreach}
     else:
@@ -132,8 +103,8 @@ def build(page: str, data: reports.Data, choices: Choices, *, min_n: int, langua
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV; withheld cells are empty (never 0) and ``suppressed`` says so."""
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """CSV in UTF-8 with a byte-order mark, so Excel on Windows reads Vietnamese right."""
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
 def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:

@@ -10,7 +10,6 @@ import io
 import re
 from urllib.parse import urlsplit
 
-import pandas as pd
 from flask import Blueprint
 from flask import Response
 from flask import current_app
@@ -31,11 +30,15 @@ from server.api.access import page_access
 from server.api.access import start_session
 from server.api.sign_in_limits import limit_sign_in
 from server.extensions import db
+from server.models.errors import ServerError
 from server.problems import ApiError
+from server.problems import status_of
 from server.reports import service as reports
+from server.reports.request import ReportRequest
 from server.web import tables
 from server.web.i18n import current_language
 from server.web.i18n import text
+from server.web.shown import shown
 
 bp = Blueprint("web", __name__)
 
@@ -54,29 +57,22 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _min_n() -> int:
+def _min_cell() -> int:
     return 1 if current_principal().user.role == "analyst" else int(current_app.config["REPORT_MIN_CELL"])
 
 
-def _data() -> reports.Data:
-    rounds = current_app.config["ROUNDS"]
-    try:
-        data = reports.load(db.session, rounds)
-    except ApiError as exc:
-        if exc.code != "not-found":  # no survey form installed yet: a page saying there is no data
-            raise
-        data = reports.Data(pd.DataFrame({"round": []}), pd.DataFrame(), sorted(int(r) for r in rounds))
+def _choices() -> tuple[reports.Data, ReportRequest]:
+    """The stored data (none yet: no survey form installed) and this page's choices, parsed once."""
+    data = reports.load(db.session, current_app.config["ROUNDS"], missing_ok=True)
     db.session.commit()
-    return data
+    return data, tables.choose(data, request.args, min_cell=_min_cell(), language=current_language())
 
 
 def _page(page: str):
-    data = _data()
-    choices = tables.choose(data, request.args)
-    min_n = _min_n()
-    frames = tables.build(page, data, choices, min_n=min_n, language=current_language(), city=text("city"))
-    return render_template(f"reports/{page}.html", page=page, choices=choices, frames=frames, min_n=min_n,
-                           query=choices.query(page) if choices.rounds else {})
+    data, choices = _choices()
+    frames = tables.build(page, data, choices, city=text("city"))
+    return render_template(f"reports/{page}.html", page=page, choices=choices, frames=frames,
+                           min_n=choices.min_cell, query=tables.query(choices, page))
 
 
 @bp.get("/")
@@ -105,10 +101,10 @@ def login_post():
         return render_template("login.html", next=target, username=username, error="login_missing"), 400
     try:
         user = accounts.authenticate(db.session, username, password)
-    except ApiError as exc:
+    except ServerError as exc:
         db.session.commit()
         error = "login_disabled" if exc.code == "forbidden" else "login_failed"
-        return render_template("login.html", next=target, username=username, error=error), exc.status
+        return render_template("login.html", next=target, username=username, error=error), status_of(exc)
     start_session(user, current_app.permanent_session_lifetime)
     db.session.commit()
     return redirect(target, code=303)
@@ -174,9 +170,10 @@ def yearly():
 
 
 def _gap_report():
-    data = _data()
-    return reports.gap_report(data, round_=tables.choose(data, request.args).round,
-                              previous=request.args.get("previous"), min_n=_min_n())
+    data, choices = _choices()
+    if not choices.rounds:
+        raise ServerError("not-found", "No survey data for this report yet.")
+    return reports.gap_report(data, choices)
 
 
 @bp.get("/reports/full")
@@ -216,16 +213,24 @@ def full_report_tables(fmt: str):
 @bp.get("/reports/<page>.<fmt>")
 @page_access(*READERS)
 def download(page: str, fmt: str):
-    """A page's tables as CSV (one table: ``?part=``, default the first) or XLSX (one sheet each)."""
+    """A page's tables as CSV (one table: ``?part=``, default the first) or XLSX (one sheet each).
+
+    As the page shows them (its columns, labels, rounding and language), or with ``?codes=1`` the tidy
+    tables behind them (codes, full-precision figures, the ``suppressed`` flag) for analysis.
+    """
     if page not in tables.PAGES or fmt not in ("csv", "xlsx"):
         raise ApiError("not-found", f"No download {page}.{fmt}: pages are {', '.join(tables.PAGES)}; "
                        "formats csv and xlsx.")
-    data = _data()
-    choices = tables.choose(data, request.args)
-    frames = tables.build(page, data, choices, min_n=_min_n(), language=current_language(), city=text("city"))
+    data, choices = _choices()
+    frames = tables.build(page, data, choices, city=text("city"))
     if not frames:
         raise ApiError("not-found", "No survey data for this report yet.")
-    stem = "-".join(["ferry", page, *(str(v) for v in choices.query(page).values())])
+    stem = "-".join(["ferry", page, *(str(v) for v in tables.query(choices, page).values())])
+    if request.args.get("codes") in ("1", "true"):  # the analysts' choice: codes and full-precision figures
+        stem += "-codes"
+    else:  # what the page shows: its columns, labels, rounding and language
+        frames = shown(frames, choices)
+        stem += f"-{current_language()}"
     if fmt == "xlsx":
         body, mimetype = tables.to_xlsx(frames), \
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

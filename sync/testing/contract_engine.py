@@ -20,6 +20,7 @@ from sync.errors import StoreUnavailable
 from sync.protocol import PROTOCOL
 from sync.protocol import Limits
 from sync.protocol import PushRequest
+from sync.store import AnalysisRow
 from sync.store import DeviceRef
 from sync.testing.contract_pull import cursor_of
 from sync.testing.contract_pull import pull_all
@@ -103,7 +104,7 @@ class EngineScenarios:
         assert response.results[1].details["code"] == "op-invalid"
         assert {e["pointer"] for e in response.results[1].details["errors"]} >= {"/kind", "/sub"}
         assert response.results[2].details["reasons"] == [
-            {"code": "out-of-range", "pointer": "/age", "message": "age must be 15-120"}]
+            {"code": "constraint", "pointer": "/age", "message": {"en": "age must be 15-120"}}]
         with store.snapshot():
             kept = {q.op_id: q for q in store.quarantined()}
         assert kept["poison-1"].reason == "op-invalid" and b'"explode"' in kept["poison-1"].payload
@@ -352,3 +353,39 @@ def push_request(device: DeviceRef, ops: list[dict]):
     """Return a parsed push request naming ``device``."""
     return PushRequest.from_wire({"protocol": PROTOCOL, "device_id": str(device.id), "ops": ops})
 
+    def test_analysis_rows_follow_the_head(self, store):
+        device = self.make_device(store)
+        create = create_op(answers={"age": 30, "heard": "yes"})
+        unscored = create_op(answers={"age": 7})  # quarantined: no row
+        push_ops(store, device, [create, unscored])
+        with store.snapshot():
+            version = store.form_version("awareness", "1")
+            expected = version.analysis_values({"age": 30, "heard": "yes"})
+            row = store.analysis_row(create["sub"])
+            head = store.submission(create["sub"])
+            assert store.analysis_row(unscored["sub"]) is None
+        assert expected is not None
+        assert row == AnalysisRow(create["sub"], "awareness", "1", head.seq, expected)
+        fix = correct_op(create["sub"], create["id"], answers={"age": 31, "heard": "no"})
+        push_ops(store, device, [fix])
+        with store.snapshot():
+            row = store.analysis_row(create["sub"])
+            assert row.values == version.analysis_values({"age": 31, "heard": "no"}) != expected
+            assert row.seq == store.submission(create["sub"]).seq > head.seq
+        push_ops(store, device, [delete_op(create["sub"], fix["id"])])
+        late = correct_op(create["sub"], fix["id"], answers={"age": 32})  # after the delete: not the head
+        push_ops(store, device, [late])
+        with store.snapshot():
+            assert store.analysis_row(create["sub"]) is None
+
+    def test_an_operation_failing_after_its_analysis_row_leaves_no_row(self, store):
+        device = self.make_device(store)
+        op = create_op(answers={"age": 40, "heard": "yes"})
+        faulty = FaultyStore(store, "insert_op", 1, StoreUnavailable("lock timeout", retry_after=1))
+        assert _statuses(push_ops(faulty, device, [op])) == ["retry"]
+        with store.snapshot():
+            assert store.submission(op["sub"]) is None and store.analysis_row(op["sub"]) is None
+        assert _statuses(push_ops(store, device, [op])) == ["created"]
+        with store.snapshot():
+            expected = store.form_version("awareness", "1").analysis_values(op["ans"])
+            assert store.analysis_row(op["sub"]).values == expected

@@ -12,6 +12,7 @@ import pytest
 from sync.errors import NotFound
 from sync.errors import WriteConflict
 from sync.protocol import change_size
+from sync.store import AnalysisRow
 from sync.store import Conflict
 from sync.store import DeviceState
 from sync.store import OpRecord
@@ -162,6 +163,41 @@ class StoreMethods:
         forms.publish("awareness", "404", "closing")
         with store.snapshot():
             assert store.form_version("awareness", "404").state == "closing"
+
+    def test_analysis_rows_are_saved_replaced_and_removed(self, store):
+        with store.snapshot():
+            values = store.form_version("awareness", "1").analysis_values({"age": 30, "heard": "yes"})
+            other = store.form_version("awareness", "1").analysis_values({"age": 40, "heard": "no"})
+        row = AnalysisRow("s-1", "awareness", "1", 5, values)
+        with store.transaction():
+            store.save_analysis_row("s-1", row)
+            store.save_analysis_row("s-2", None)  # removing an absent row is no error
+        with store.snapshot():
+            assert store.analysis_row("s-1") == row and store.analysis_row("s-2") is None
+        with pytest.raises(RuntimeError), store.transaction():
+            store.save_analysis_row("s-1", None)
+            raise RuntimeError("crash mid-operation")
+        with store.snapshot():
+            assert store.analysis_row("s-1") == row
+        replaced = AnalysisRow("s-1", "awareness", "1", 9, other)
+        with store.transaction():
+            store.save_analysis_row("s-1", replaced)
+        with store.snapshot():
+            assert store.analysis_row("s-1") == replaced
+        with store.transaction():
+            store.save_analysis_row("s-1", None)
+        with store.snapshot():
+            assert store.analysis_row("s-1") is None
+
+    def test_rewriting_a_bucket_value_costs_no_seq(self, store):
+        with store.transaction():
+            first = store.record_change("places", "a", {"n": [1, 2]})
+        with store.transaction():
+            assert store.record_change("places", "a", {"n": [1, 2]}) is None
+            assert store.record_change("places", "never", None) is None  # nothing to tombstone
+            assert store.record_change("places", "a", {"n": 3}) > first
+        with store.snapshot():
+            assert [(c.key, c.data) for c in store.changes_after("places", 0, 10_000)[0]] == [("a", {"n": 3})]
 
     def test_missing_blobs_lists_the_absent_in_order(self, store):
         present, absent1, absent2 = "a" * 64, "b" * 64, "c" * 64

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from forms.model import Choice
+from forms.model import Form
+from forms.model import Question
 from sync import engine
 from sync.protocol import PROTOCOL
 from sync.protocol import PushRequest
@@ -16,53 +20,78 @@ from sync.store import Store
 T0 = dt.datetime(2025, 6, 3, 3, 0, 0, tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True)
-class FakeIssue:
-    """An answer problem, shaped like ``forms``' issues."""
+def contract_form(form_id: str, version: str) -> Form:
+    """Return the small real form the contract pushes to: ``age``, ``heard``, ``note``.
 
-    code: str
-    pointer: str
-    message: str
+    ``age`` is a required integer 15-120; ``heard`` (yes/no, optional) carries a scoring key, so
+    the form has analysis rows; ``note`` is optional free text.
+    """
+    yes_no = [Choice("yes", {"en": "Yes"}), Choice("no", {"en": "No"})]
+    return Form(
+        form_id=form_id, version=version, title="Contract form", languages=["en"], default_language="en",
+        questions=[
+            Question("age", "integer", label={"en": "Age"}, required="true()",
+                     constraint=". >= 15 and . <= 120", constraint_message={"en": "age must be 15-120"}),
+            Question("heard", "select_one", label={"en": "Heard?"}, choices="yes_no",
+                     ferry={"domain": "knowledge", "correct": "yes"}),
+            Question("note", "text", label={"en": "Notes"}),
+        ],
+        choices={"yes_no": yes_no}, xform="")
+
+
+def points_of(form: Form, answers: dict) -> dict | None:
+    """A stand-in analysis row for stores without an analysis package: the item points."""
+    return {"points": form.score(answers)} if form.scoring else None
 
 
 @dataclass
 class FakeFormVersion:
-    """A form version with a state and required answers; ``age`` must be an integer 15-120."""
+    """A published version of a real form, with its state and how its analysis values are computed."""
 
-    state: str = "open"
-    required: tuple[str, ...] = ("age",)
+    state: str
+    form: Form
+    analyse: Callable[[Form, dict], dict | None] = points_of
 
-    def validate(self, answers: dict) -> list[FakeIssue]:
+    def validate(self, answers: dict) -> list:
         """Return the problems of ``answers``."""
-        issues = [FakeIssue("required", f"/{name}", f"{name} is required")
-                  for name in self.required if name not in answers]
-        age = answers.get("age")
-        if age is not None and (not isinstance(age, int) or not 15 <= age <= 120):
-            issues.append(FakeIssue("out-of-range", "/age", "age must be 15-120"))
-        return issues
+        return self.form.validate(answers)
+
+    def analysis_values(self, answers: dict) -> dict | None:
+        """Return the analysis values of valid ``answers``."""
+        return self.analyse(self.form, answers)
 
 
 class FakeForms:
-    """A catalogue of fake form versions, callable as the Store's form lookup."""
+    """A catalogue of form versions, callable as the Store's form lookup.
+
+    Stores that read forms from their own database subclass it and override ``publish`` to write
+    the version there too (``self.versions[key].form`` is the form to store).
+    """
 
     def __init__(self):
         self.versions: dict[tuple[str, str], FakeFormVersion] = {}
 
-    def publish(self, form_id: str, version: str, state: str = "open", required: tuple[str, ...] = ("age",)):
-        """Add or replace a version."""
-        self.versions[(form_id, version)] = FakeFormVersion(state, required)
+    def publish(self, form_id: str, version: str, state: str = "open") -> None:
+        """Add a version, or change its state."""
+        known = self.versions.get((form_id, version))
+        form = known.form if known is not None else contract_form(form_id, version)
+        self.versions[(form_id, version)] = FakeFormVersion(state, form)
 
     def __call__(self, form_id: str, version: str) -> FakeFormVersion | None:
         return self.versions.get((form_id, version))
 
+    def publish_standard(self) -> None:
+        """Publish what the contract uses: awareness 1 open, 0 closing, old closed, 2 draft."""
+        self.publish("awareness", "1", "open")
+        self.publish("awareness", "0", "closing")
+        self.publish("awareness", "old", "closed")
+        self.publish("awareness", "2", "draft")
+
     @classmethod
     def standard(cls) -> FakeForms:
-        """Return the catalogue the contract uses: awareness 1 open, 0 closing, old closed, 2 draft."""
+        """Return a catalogue with the versions the contract uses (``publish_standard``)."""
         forms = cls()
-        forms.publish("awareness", "1", "open")
-        forms.publish("awareness", "0", "closing")
-        forms.publish("awareness", "old", "closed")
-        forms.publish("awareness", "2", "draft")
+        forms.publish_standard()
         return forms
 
 

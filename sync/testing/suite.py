@@ -1,10 +1,12 @@
 """``StoreContract``: the one suite every Store must pass (memory, SQLite, PostgreSQL).
 
 Subclass it in a ``Test*`` class and provide the ``store`` fixture; it receives the ``forms``
-fixture (a ``FakeForms`` callable ``(form_id, version) -> version or None``) which the store must
-use to look up form versions. Override ``add_blob``, ``make_device``, ``backup`` and ``restore``
-when the store needs rows for those (the SQL store does). Stores must be usable from several
-threads (the SQL store: one session per thread), as two tests push concurrently.
+fixture (a ``FakeForms`` catalogue of real form versions). An in-memory store takes it as its form
+lookup; a store that reads forms from its database overrides ``forms`` with a ``FakeForms`` subclass
+whose ``publish`` also writes the version there (see ``tests/server/contract_forms.py``). Override
+``add_blob``, ``make_device``, ``backup`` and ``restore`` when the store needs rows for those (the
+SQL store does). Stores must be usable from several threads (the SQL store: one session per
+thread), as two tests push concurrently.
 """
 
 from __future__ import annotations

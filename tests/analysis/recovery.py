@@ -1,69 +1,76 @@
-"""Parameter recovery on generated seasons: the product's own path, compared with the exact truth.
+"""Parameter recovery on generated seasons: the reports' own path, compared with the exact truth.
 
 Shared by ``tests/bench/bench_recovery.py`` (50+ seeds) and ``tests/analysis/test_recovery.py``
 (a few seeds). One seed = one generated season (``analysis.simulation.generate``, all four rounds),
-taken through what an analyst runs on the submissions:
+taken through what the product runs on the submissions:
 
 1. ``analysis.tidy.respondents`` + ``response_counts`` → ``analysis.weights.design_weights``
-   (PPS, nonresponse-adjusted within commune);
-2. ``Design(strata = round × district, psu = round × commune)`` (independent samples per round),
-   ``mean("knowledge", by=[round, district])`` against ``truth["district"]``;
-3. ``analysis.tidy.activities`` → ``exposure``: a commune is *reached by round r* when it has an
-   outreach activity in a year ≤ r, *never reached* when it has none up to the last round.
-   ``analysis.change.did`` of the knowledge score, reached (by ``post``) vs never-reached
-   communes, ``pre = 2017``; communes first reached after ``post`` are out of the domain.
+   (PPS, nonresponse-adjusted within commune) and ``analysis.tidy.activities`` (the outreach log);
+2. ``analysis.gap_report.build_gap_report`` for each round (previous = the round before): the
+   intervals compared with the truth are the report's own tables, untouched:
+   ``levels`` (round × district and the city, from the last round's report), ``groups`` (each
+   report's round × target group) and ``did`` (communes reached by commune-level outreach since
+   the previous round vs the others, unadjusted and adjusted).
 
-What the DiD is compared with
------------------------------
-The generator's *true outreach effect* (``truth["effects"]``, round = post, channel ``any``) is an
-ATT on the score scale: the population mean knowledge score of every commune treated by ``post``,
-with minus without its campaign. Parallel trends hold on the *logit* (ability) scale, not on
-the score scale: the score is a mean of ``expit(theta - b_j)``, so the same logit trend moves a
-group's score by an amount that depends on the group's level. The score-scale DiD therefore
-estimates, exactly,
+Truth: ``truth["district"]``, ``truth["city"]``, ``truth["group"]`` (population means given the
+seed's communes), and for the DiD ``truth["effects_by_commune"]``.
 
-    pop_did = [T(post) - T(pre)] - [C(post) - C(pre)]
-            = ATT + ([T0(post) - T(pre)] - [C(post) - C(pre)])
+What the report's DiD is compared with
+--------------------------------------
+The report contrasts the communes *reached* since the previous round (commune-level activities
+dated in (previous, year]) with *every other* commune (never reached, or reached earlier: their
+campaign's effect is in both rounds). Its estimand, the true outreach effect, is the ATT of the
+reached communes on the knowledge score at ``year``: their population's mean score with minus
+without their campaign (``effect``: the population-weighted mean of ``effects_by_commune`` over
+the reached set). Parallel trends hold on the *logit* (ability) scale, not the score scale, so the
+score-scale DiD targets, exactly,
 
-with T, C the population means of the reached and never-reached communes (the whole city's, not
-only the sampled ones) and T0(post) the reached communes' mean without the campaign. The bracket
-is the score-scale violation of parallel trends; the truth tables give all its terms exactly
-(``truth["commune"]`` and the ``untreated_knowledge`` column of ``truth["effects"]``). Each seed
-therefore reports two targets:
+    pop_did = [T(post) - T(pre)] - [C(post) - C(pre)] = ATT + trend_gap
 
-* ``effect``: the true outreach effect (the estimand the issue asks for) — coverage of it mixes
-  the design variance with the identification bias;
-* ``pop_did``: what the score-scale DiD estimates in this finite population — coverage of it
-  checks the design-based standard errors alone.
+with T, C the population means of the reached and other communes (``truth["commune"]``). Both
+coverages are reported: of ``effect`` (the headline) and of ``pop_did`` (the standard errors
+alone); the trend gap is far below the SE with the default parameters.
 
-The treated and control sets match the truth's: ``effects`` for round r pools the communes
-whose campaign year is ≤ r, which is exactly "reached by r" in the outreach logs.
-The covariate-adjusted DiD (``area, education, women_18_30, age_60``: the model's profile terms)
-is reported beside the unadjusted one; as a linear adjustment on the score scale it neither
-removes the nonlinearity nor targets the ATT exactly, so it is a diagnostic, not the headline.
+Conventions (``conventions=True``, diagnostics)
+-----------------------------------------------
+The same levels and DiD through :func:`analysis.levels.round_levels` and :func:`analysis.change.did`
+(the functions the report calls) with other design conventions than the report's, to show why it
+uses its own: see :data:`CONVENTIONS`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.change import did
-from analysis.population import communes as census_communes
+from analysis.gap_report import HEADLINE
+from analysis.gap_report import build_gap_report
+from analysis.levels import census_psus
+from analysis.levels import report_design
+from analysis.levels import round_levels
 from analysis.simulation import generate
-from analysis.survey import Design
 from analysis.tidy import activities as tidy_activities
-from analysis.tidy import exposure
 from analysis.tidy import respondents
 from analysis.tidy import response_counts
 from analysis.weights import design_weights
 from forms import library
 
 ROUNDS = (2017, 2018, 2019, 2020)
-PRE = 2017
-POSTS = (2018, 2019)
-COVARIATES = ("area", "education", "women_18_30", "age_60")
+#: Target groups of ``analysis/groups.json`` that the truth defines (``limited_legal_knowledge`` is
+#: defined by an answer, not a profile, so it has no population truth).
+GROUPS = ("women_marriage_age", "rural", "low_education", "young_people", "rural_women_marriage_age",
+          "rural_low_education")
+
+#: Alternative design conventions measured beside the report's (name: Design keyword overrides).
+CONVENTIONS = {
+    "design df, no fpc (before issue 16)": {"df": "design", "fpc": None, "second_stage": False},
+    "domain df, no fpc (R svyby+svyciprop)": {"df": "domain", "fpc": None, "second_stage": False},
+    "domain df, fpc one-stage": {"df": "domain", "second_stage": False},
+    "domain df, fpc two-stage": {"df": "domain"},
+    "design df, fpc two-stage": {"df": "design"},
+    "Satterthwaite df, fpc two-stage (reports)": {},
+}
 
 _FORMS: dict = {}
 
@@ -76,122 +83,162 @@ def _forms():
 
 
 def analysis_frame(season) -> pd.DataFrame:
-    """Respondents with the product's weights and round-specific strata and PSUs."""
+    """Respondents with the product's weights (``stratum`` = district, ``psu`` = commune)."""
     awareness, _ = _forms()
     subs = season.submissions()
-    frame = design_weights(respondents(subs, awareness), counts=response_counts(subs))
-    frame["stratum_r"] = frame["round"].astype(str) + "/" + frame["stratum"].astype(str)
-    frame["psu_r"] = frame["round"].astype(str) + "/" + frame["psu"].astype(str)
-    frame["women_18_30"] = ((frame["sex"] == "female") & frame["age"].between(18, 30)).astype("float64")
-    frame["age_60"] = (frame["age"] >= 60).astype("float64")
-    # diagnostic only: communes in the district (N_h), for a first-stage fpc of 1 - n_h / N_h
-    frame["communes_in_district"] = frame["district_code"].map(census_communes().groupby(
-        "district_code").size()).astype("float64")
-    return frame
+    return design_weights(respondents(subs, awareness), counts=response_counts(subs))
 
 
-def district_cells(season, frame, diagnostics=True) -> pd.DataFrame:
-    """District × round knowledge means with their CIs, the truth, and diagnostics.
+def activities(season) -> pd.DataFrame:
+    """The outreach log as the report reads it."""
+    _, outreach = _forms()
+    return tidy_activities(season.outreach_submissions(), outreach)
 
-    ``covered`` is the product's interval. Diagnostics: ``covered_local_df`` (t with the cell's
-    PSUs − 1 degrees of freedom) and ``covered_fpc`` (variance times 1 − n_h / N_h).
-    """
-    keys = ["round", "district_code"]
-    design = Design(frame, weight="weight", strata="stratum_r", psu="psu_r")
-    est = design.mean("knowledge", by=keys)
-    if diagnostics:
-        fpc = Design(frame, weight="weight", strata="stratum_r", psu="psu_r", fpc="communes_in_district")
-        fpc = fpc.mean("knowledge", by=keys)[[*keys, "ci_low", "ci_high", "se"]]
-        est = est.merge(fpc.rename(columns={"ci_low": "ci_low_fpc", "ci_high": "ci_high_fpc",
-                                            "se": "se_fpc"}), on=keys)
-    truth = season.truth["district"][["round", "district_code", "knowledge"]].rename(
-        columns={"knowledge": "truth"})
-    out = est.merge(truth, on=["round", "district_code"], validate="one_to_one")
-    if len(out) != len(est):
-        raise AssertionError("district cells without truth")
-    out["covered"] = (out["ci_low"] <= out["truth"]) & (out["truth"] <= out["ci_high"])
-    # diagnostic only: a district × round cell is one stratum, so its variance estimate has
-    # (PSUs in the cell − 1) degrees of freedom, not the design's #PSU − #strata
-    psus = frame.groupby(["round", "district_code"])["psu_r"].nunique().rename("psus").reset_index()
-    out = out.merge(psus, on=["round", "district_code"])
-    q = stats.t.ppf(0.975, out["psus"] - 1)
-    out["covered_local_df"] = (out["estimate"] - out["truth"]).abs() <= q * out["se"]
-    if diagnostics:
-        out["covered_fpc"] = (out["ci_low_fpc"] <= out["truth"]) & (out["truth"] <= out["ci_high_fpc"])
+
+def _covered(table, truth="truth"):
+    return (table["ci_low"] <= table[truth]) & (table[truth] <= table["ci_high"])
+
+
+def level_cells(season, report) -> pd.DataFrame:
+    """The report's round × district and city intervals of the headline indicators, with the truth."""
+    levels = report.levels[report.levels["indicator"].isin(HEADLINE)]
+    district = season.truth["district"].melt(id_vars=["round", "district_code"], value_vars=list(HEADLINE),
+                                             var_name="indicator", value_name="truth")
+    city = season.truth["city"].melt(id_vars=["round"], value_vars=list(HEADLINE), var_name="indicator",
+                                     value_name="truth").assign(district_code="all")
+    truth = pd.concat([district, city], ignore_index=True)
+    truth["district_code"] = truth["district_code"].astype(str)
+    out = levels.merge(truth, on=["round", "district_code", "indicator"], validate="one_to_one")
+    if len(out) != len(levels):
+        raise AssertionError("level cells without truth")
+    out["level"] = np.where(out["district_code"] == "all", "city", "district")
+    return _finish(out)
+
+
+def group_cells(season, report) -> pd.DataFrame:
+    """The report's target-group intervals (its round) with the truth."""
+    groups = report.groups[report.groups["group"].isin(GROUPS)].assign(round=report.year)
+    truth = season.truth["group"].melt(id_vars=["round", "group"], value_vars=list(HEADLINE),
+                                       var_name="indicator", value_name="truth")
+    out = groups.merge(truth, on=["round", "group", "indicator"], validate="one_to_one")
+    if len(out) != len(groups) or set(groups["group"]) != set(GROUPS):
+        raise AssertionError("group cells without truth, or a group missing from the report")
+    return _finish(out.assign(level="group"))
+
+
+def _finish(out):
+    out["covered"] = _covered(out)
     out["error"] = out["estimate"] - out["truth"]
     return out
 
 
-def _weighted(table: pd.DataFrame, mask) -> float:
-    part = table[mask]
-    return float(np.average(part["knowledge"], weights=part["population"]))
+def _mean(table, keys, column):
+    part = table[table["commune_key"].isin(keys)]
+    return float(np.average(part[column], weights=part["population"]))
 
 
-def did_targets(season, post: int) -> dict:
-    """The true effect (ATT, score scale) and the population value of the score-scale DiD."""
-    truth = season.truth
-    year = truth["communes"].set_index("commune_key")["campaign_year"]
-    commune = truth["commune"]
-    first = commune["commune_key"].map(year)
-    last = max(season.rounds)
-    treated = first.between(1, post)
-    never = (first == 0) | (first > last)
-    row = truth["effects"]
-    row = row[(row["round"] == post) & (row["channel"] == "any") & (row["group"] == "all")].iloc[0]
-    t_pre = _weighted(commune, treated & (commune["round"] == PRE))
-    t_post = _weighted(commune, treated & (commune["round"] == post))
-    c_pre = _weighted(commune, never & (commune["round"] == PRE))
-    c_post = _weighted(commune, never & (commune["round"] == post))
-    if abs(t_post - row["treated_knowledge"]) > 1e-9:  # the two truth tables must agree
-        raise AssertionError("truth tables disagree on the treated communes' mean")
-    pop_did = (t_post - t_pre) - (c_post - c_pre)
-    return {"effect": float(row["effect"]), "pop_did": pop_did,
-            "trend_gap": (float(row["untreated_knowledge"]) - t_pre) - (c_post - c_pre)}
+def did_targets(season, reached: set, pre: int, post: int) -> dict:
+    """The true effect of the report's DiD (ATT of ``reached`` at ``post``) and its score-scale target."""
+    commune = season.truth["commune"]
+    every = set(commune["commune_key"])
+    others = every - reached
+    effects = season.truth["effects_by_commune"]
+    effects = effects[(effects["round"] == post) & effects["commune_key"].isin(reached)]
+    if set(effects["commune_key"]) != reached:
+        raise AssertionError("a reached commune has no true effect (the outreach log and the truth disagree)")
+    at = {r: commune[commune["round"] == r] for r in (pre, post)}
+    t_pre, t_post = _mean(at[pre], reached, "knowledge"), _mean(at[post], reached, "knowledge")
+    c_pre, c_post = _mean(at[pre], others, "knowledge"), _mean(at[post], others, "knowledge")
+    effect = float(np.average(effects["effect"], weights=effects["population"]))
+    untreated = float(np.average(effects["untreated_knowledge"], weights=effects["population"]))
+    return {"effect": effect, "pop_did": (t_post - t_pre) - (c_post - c_pre),
+            "trend_gap": (untreated - t_pre) - (c_post - c_pre)}
 
 
-def did_estimates(season, frame, post: int, diagnostics=True) -> pd.DataFrame:
-    """``did`` of reached-by-``post`` vs never-reached communes.
-
-    Models ``unadjusted`` (the headline) and ``adjusted`` (``COVARIATES``); with ``diagnostics``
-    also ``unadjusted_fpc``: the unadjusted DiD with a first-stage fpc of 1 − n_h / N_h.
-    """
-    _, outreach = _forms()
-    exp = exposure(tidy_activities(season.outreach_submissions(), outreach), rounds=season.rounds)
-    by_post = set(exp.loc[(exp["round"] == post) & exp["last_outreach_year"].notna(), "commune_key"])
-    ever = set(exp.loc[(exp["round"] == max(season.rounds)) & exp["last_outreach_year"].notna(),
-                       "commune_key"])
-    key = frame["commune_key"]
-    treated = np.where(key.isin(by_post), 1.0, np.where(~key.isin(ever), 0.0, np.nan))
-    data = frame.assign(treated=treated)
-    common = dict(y="knowledge", round="round", treated="treated", pre=PRE, post=post, weight="weight",
-                  strata="stratum_r", psu="psu_r")
-    effect = did(data, covariates=list(COVARIATES), **common).effect
-    if diagnostics:
-        fpc = did(data, fpc="communes_in_district", **common).effect.assign(model="unadjusted_fpc")
-        effect = pd.concat([effect, fpc], ignore_index=True)
-    return effect
+def reached_since(acts, previous: int, year: int, frame) -> set:
+    """Communes the report counts as reached: commune-level activities in (previous, year], surveyed."""
+    local = acts[(acts["level"] == "commune") & (acts["year"] > previous) & (acts["year"] <= year)]
+    return set(local["commune_key"].astype(str)) & set(frame["commune_key"].astype(str))
 
 
-def run_seed(seed: int, interviews: int, diagnostics=True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """District cells and DiD rows (one per post round × model) of one generated season."""
+def did_rows(season, report, acts, frame) -> list[dict]:
+    """The report's DiD rows (one per model) with their targets."""
+    if report.previous is None or report.did.empty:
+        return []
+    reached = reached_since(acts, report.previous, report.year, frame)
+    targets = did_targets(season, reached, report.previous, report.year)
+    return [{"post": report.year, "model": r.model, "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low,
+             "ci_high": r.ci_high, "df": r.df, "communes_reached": r.communes_reached, **targets}
+            for r in report.did.itertuples()]
+
+
+def _pooled(frame, previous, year, reached):
+    """The report's DiD frame (as ``analysis.gap_report`` builds it), for the convention diagnostics."""
+    pooled = frame[frame["round"].isin([previous, year])].reset_index(drop=True)
+    return pooled.assign(
+        reached=pooled["commune_key"].astype(str).isin(reached).astype("int64"),
+        _stratum=pooled["stratum"].astype(str) + "|" + pooled["round"].astype(str),
+        _psu=pooled["psu"].astype(str) + "|" + pooled["round"].astype(str))
+
+
+def convention_cells(season, frame, acts) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Levels and unadjusted DiDs under each of :data:`CONVENTIONS` (diagnostics)."""
+    census = census_psus("stratum")
+    district = season.truth["district"].melt(id_vars=["round", "district_code"], value_vars=list(HEADLINE),
+                                             var_name="indicator", value_name="truth")
+    city = season.truth["city"].melt(id_vars=["round"], value_vars=list(HEADLINE), var_name="indicator",
+                                     value_name="truth").assign(district_code="all")
+    truth = pd.concat([district, city], ignore_index=True)
+    truth["district_code"] = truth["district_code"].astype(str)
+    levels, dids = [], []
+    for name, overrides in CONVENTIONS.items():
+        options = {"df": "satterthwaite", "fpc": census, "second_stage": True, **overrides}
+        table = round_levels(frame, indicators=list(HEADLINE), rounds=ROUNDS, **options)
+        table = table.merge(truth, on=["round", "district_code", "indicator"], validate="one_to_one")
+        table["level"] = np.where(table["district_code"] == "all", "city", "district")
+        levels.append(_finish(table).assign(convention=name))
+        for year in ROUNDS[1:]:
+            previous = year - 1
+            reached = reached_since(acts, previous, year, frame)
+            if not reached:
+                continue
+            pooled = _pooled(frame, previous, year, reached)
+            design = report_design(strata="_stratum", psu="_psu", **{
+                k: (census if k == "fpc" and v is not None else v) for k, v in options.items()})
+            effect = did(pooled, y="knowledge", round="round", treated="reached", pre=previous, post=year,
+                         **design).effect.iloc[0]
+            row = {"post": year, "estimate": effect.estimate, "se": effect.se, "ci_low": effect.ci_low,
+                   "ci_high": effect.ci_high, **did_targets(season, reached, previous, year)}
+            dids.append(dict(row, convention=name))
+    out = pd.DataFrame(dids)
+    out["covered"] = _covered(out, "effect")
+    return pd.concat(levels, ignore_index=True), out
+
+
+def run_seed(seed: int, interviews: int, conventions=False) -> dict[str, pd.DataFrame]:
+    """``cells`` (levels and groups), ``dids`` and, with ``conventions``, the diagnostics of one season."""
     season = generate(seed=seed, interviews=interviews, rounds=ROUNDS)
     frame = analysis_frame(season)
-    cells = district_cells(season, frame, diagnostics).assign(seed=seed)
-    rows = []
-    for post in POSTS:
-        targets = did_targets(season, post)
-        effect = did_estimates(season, frame, post, diagnostics)
-        for r in effect.itertuples():
-            rows.append({"seed": seed, "post": post, "model": r.model, "estimate": r.estimate, "se": r.se,
-                         "ci_low": r.ci_low, "ci_high": r.ci_high, "df": r.df, **targets})
-    dids = pd.DataFrame(rows)
+    acts = activities(season)
+    cells, dids = [], []
+    for year in ROUNDS:
+        previous = year - 1 if year - 1 in ROUNDS else None
+        report = build_gap_report(frame, acts, year=year, previous=previous, min_n=1, seed=seed)
+        cells.append(group_cells(season, report))
+        if year == ROUNDS[-1]:
+            cells.append(level_cells(season, report))
+        dids += did_rows(season, report, acts, frame)
+    out = {"cells": pd.concat(cells, ignore_index=True).assign(seed=seed),
+           "dids": pd.DataFrame(dids).assign(seed=seed)}
     for target in ("effect", "pop_did"):
-        dids[f"covers_{target}"] = (dids["ci_low"] <= dids[target]) & (dids[target] <= dids["ci_high"])
-    return cells, dids
+        out["dids"][f"covers_{target}"] = _covered(out["dids"], target)
+    if conventions:
+        levels, conv_dids = convention_cells(season, frame, acts)
+        out["conv_levels"], out["conv_dids"] = levels.assign(seed=seed), conv_dids.assign(seed=seed)
+    return out
 
 
-def run(seeds, interviews: int, diagnostics=True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``run_seed`` over ``seeds``, concatenated."""
-    parts = [run_seed(s, interviews, diagnostics) for s in seeds]
-    return (pd.concat([p[0] for p in parts], ignore_index=True),
-            pd.concat([p[1] for p in parts], ignore_index=True))
+def run(seeds, interviews: int, conventions=False) -> dict[str, pd.DataFrame]:
+    """``run_seed`` over ``seeds``, each table concatenated."""
+    parts = [run_seed(s, interviews, conventions) for s in seeds]
+    return {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from analysis import population
 from analysis import weights
 
-MODULES = ("tidy", "scores", "weights", "groups", "risk", "priority", "yearly_report", "disclosure", "population")
+MODULES = ("tidy", "scores", "weights", "groups", "risk", "priority", "yearly_report", "disclosure",
+           "population")
 
 
 def test_new_modules_do_not_import_the_server_stack():

@@ -239,6 +239,7 @@ def test_csv_zip_has_one_file_per_table(tiny):
     write_csv_zip(planner, buffer, language="en")
     archive = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
     assert {"levels.csv", "channels.csv", "priorities.csv", "about.csv"} <= set(archive.namelist())
+    assert archive.read("levels.csv").startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for Excel
     levels = pd.read_csv(io.BytesIO(archive.read("levels.csv")))
     assert "Estimate" in levels.columns
     assert levels.loc[levels["District code"].astype(str) == SMALL, "Estimate"].isna().all()
@@ -286,7 +287,12 @@ def test_a_round_too_small_for_the_model_still_gives_a_report():
     assert report.risk.empty and [n["code"] for n in report.notes] == ["risk_failed"]
     html = render_html(report, language="en")
     assert "The model could not be estimated" in html and html.count("<svg") == 4
-    assert "Risk model not estimable: 4 communes cannot make 5 folds" in html
+    # the note is worded from its codes, in the reader's language: never the exception's own text
+    assert report.notes[0] == {"code": "risk_failed", "reason": "model-invalid"}
+    assert "The risk model could not be fitted: too few communes or respondents for the model." in html
+    assert "folds" not in html
+    vi = render_html(report, language="vi")
+    assert "Không ước lượng được mô hình nguy cơ: quá ít xã/phường hoặc người trả lời cho mô hình." in vi
 
 
 def test_differences_of_round_levels_equal_the_pooled_change():
@@ -297,13 +303,35 @@ def test_differences_of_round_levels_equal_the_pooled_change():
     frame, _ = tiny_frame()
     frame = frame[frame["district_code"] != SMALL].reset_index(drop=True)  # no single-PSU stratum
     frame["knowledge"] += np.where(frame["age"] > 40, 0.03, 0.0)  # some variance within communes
-    levels = round_levels(frame, indicators=["knowledge"], rounds=[2018, 2019])
-    ours = differences(levels, a=2018, b=2019, keys=["district_code", "indicator"]).set_index("district_code")
+    from analysis.levels import report_design
+
     pooled = frame.assign(_s=frame["stratum"] + "|" + frame["round"].astype(str),
                           _p=frame["psu"] + "|" + frame["round"].astype(str))
-    theirs = change(pooled, y="knowledge", round="round", a=2018, b=2019, weight="weight", strata="_s",
-                    psu="_p", by="stratum").set_index("stratum")
-    for code in theirs.index:
-        assert ours.loc[code, "change"] == pytest.approx(theirs.loc[code, "estimate"], abs=1e-12)
-        assert ours.loc[code, "change_se"] == pytest.approx(theirs.loc[code, "se"], rel=1e-9)
-        assert ours.loc[code, "change_low"] == pytest.approx(theirs.loc[code, "ci_low"], rel=1e-9)
+    # with the domain rule (R's degf of the pooled design) the intervals agree exactly; with the
+    # reports' Satterthwaite df, Welch's combination of the rounds' whole df is within 1 of the pooled
+    for rule, combine in (("domain", "sum"), ("satterthwaite", "welch")):
+        levels = round_levels(frame, indicators=["knowledge"], rounds=[2018, 2019], df=rule)
+        ours = differences(levels, a=2018, b=2019, keys=["district_code", "indicator"], df=combine).set_index(
+            "district_code")
+        theirs = change(pooled, y="knowledge", round="round", a=2018, b=2019, by="stratum",
+                        **report_design(strata="_s", psu="_p", df=rule)).set_index("stratum")
+        for code in theirs.index:
+            assert ours.loc[code, "change"] == pytest.approx(theirs.loc[code, "estimate"], abs=1e-12)
+            assert ours.loc[code, "change_se"] == pytest.approx(theirs.loc[code, "se"], rel=1e-9)
+            if rule == "domain":
+                assert ours.loc[code, "change_low"] == pytest.approx(theirs.loc[code, "ci_low"], rel=1e-9)
+            else:
+                assert abs(ours.loc[code, "change_df"] - theirs.loc[code, "df"]) <= 1
+
+
+def test_a_round_without_local_outreach_says_why_there_is_no_did_in_both_languages():
+    frame, _ = tiny_frame()
+    report = build_gap_report(frame, tiny_activities(set()), year=2019, previous=2018, min_n=1)
+    sampled = frame["commune_key"].nunique()
+    assert report.did.empty
+    assert report.notes == [{"code": "did_no_contrast", "reached": 0, "communes": sampled}]
+    en, vi = render_html(report, language="en"), render_html(report, language="vi")
+    assert f"0 of the {sampled} surveyed communes had local outreach between the rounds" in en
+    assert f"0 trong {sampled} xã/phường được khảo sát có hoạt động truyền thông tại chỗ" in vi
+    for html in (en, vi):  # the exception's own words never reach the reader
+        assert "must be a 0/1" not in html and "'reached'" not in html

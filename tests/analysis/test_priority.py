@@ -45,7 +45,10 @@ def test_planted_district_ranks_first_with_probability_near_one(form):
     assert top["district_code"] == "926"
     assert top["p_top_k"] > 0.95 and top["tier"] == "highest"
     assert out["p_top_k"].sum() == pytest.approx(1.0)
-    assert top["reasons"].startswith("rural; knowledge ")
+    # the reasons add what the columns do not: the need's size and the likely ranks, not the figures
+    assert top["reasons"].startswith("rural; about ")
+    assert "adults at risk with little knowledge" in top["reasons"] and "%" not in top["reasons"]
+    assert "rank 1 in nearly every draw" in top["reasons"]
     assert "no outreach recorded" in top["reasons"]
     # the same at commune level, on the small-area estimates: in truth the five largest Phong
     # Điền communes have the five largest needs; sampled or not, they head the list

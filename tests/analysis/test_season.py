@@ -189,6 +189,15 @@ def test_true_effects_are_stated_and_positive(small):
         assert params.effect[row.channel] + min(0, *extras.values()) - 1e-12 <= row.effect_logit
         highest = params.effect[row.channel] + sum(max(0, v) for v in extras.values())
         assert row.effect_logit <= highest + 1e-12
+    # per commune: population-weighted, they give back the pooled effect; one per treated commune
+    per = small.truth["effects_by_commune"]
+    for r, part in per.groupby("round"):
+        pooled = effects[(effects["round"] == r) & (effects["channel"] == "any")].iloc[0]
+        for column in ("effect", "treated_knowledge", "untreated_knowledge"):
+            mean = np.average(part[column], weights=part["population"])
+            assert mean == pytest.approx(pooled[column], rel=1e-12)
+        treated = small.truth["treated"]
+        assert set(part["commune_key"]) == set(treated.loc[treated["campaign_year"] <= r, "commune_key"])
     # zero effects give zero true effects
     none = generate(seed=11, interviews=400, rounds=(2018,),
                     params=Parameters(effect=dict.fromkeys(params.effect, 0.0), effect_extra={}))

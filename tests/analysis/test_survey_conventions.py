@@ -240,4 +240,4 @@ def test_domain_degrees_of_freedom_count_the_domains_own_psus_and_strata():
     assert wide.loc["one-stratum", "ci_low"] < narrow.loc["one-stratum", "ci_low"]
     assert wide.loc["one-stratum", "ci_high"] > narrow.loc["one-stratum", "ci_high"]
     with pytest.raises(DesignInvalid):
-        Design(frame, weight="w", strata="stratum", psu="psu", df="satterthwaite")
+        Design(frame, weight="w", strata="stratum", psu="psu", df="kenward-roger")

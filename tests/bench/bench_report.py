@@ -8,7 +8,7 @@ prepared frame.
 Setup (not judged): a generated season (``analysis.simulation.generate``) of ``--season`` interviews;
 its outreach log and the first ``--ingest`` interviews go through the SQL store (revision + head +
 ``respondents`` row in the sync transaction; timed, the ingestion figure), the other interviews
-are indexed with the same extraction (``analysis_data.respondent_values``) and their
+are indexed with the same extraction (``analysis.respondent_rows.respondent_row``) and their
 ``respondents`` rows replicated in bulk under new submission ids (executemany on SQLite, COPY on
 PostgreSQL) until the table holds ``--respondents`` consenting respondents (refusals in proportion).
 The replicas keep the design: same rounds, districts and communes, more interviews per commune.
@@ -89,12 +89,13 @@ def _respondent_count(app) -> int:
 
 def setup(app, *, respondents: int, season_size: int, ingest: int) -> float | None:
     """Fill the database (see the module docstring); return submissions/s of the SQL store."""
+    from analysis.respondent_rows import respondent_row
     from analysis.simulation import generate
     from server.extensions import db
     from server.forms import registry as form_registry
     from server.models import utcnow
-    from server.reports import data as analysis_data
     from server.sync.store import SqlStore
+    from sync import submissions
     from sync.store import Revision
     from sync.store import SubmissionHead
     from tests.conftest import migrate_to_head
@@ -118,9 +119,11 @@ def setup(app, *, respondents: int, season_size: int, ingest: int) -> float | No
                         op_id=op, submission_id=it.sub_id, number=1, device_id="bench", kind="create",
                         base=None, form_id=it.form_id, form_version=it.version, answers=it.answers,
                         received_at=utcnow(), seq=seq, device_time=None, skew_s=None, blobs=(), note=None))
-                    store.save_submission(SubmissionHead(
+                    head = SubmissionHead(
                         id=it.sub_id, form_id=it.form_id, form_version=it.version, device_id="bench", head=op,
-                        revisions=1, deleted=False, seq=seq))
+                        revisions=1, deleted=False, seq=seq)
+                    store.save_submission(head)
+                    store.save_analysis_row(it.sub_id, submissions.analysis_row(store, head, it.answers))
 
         for first in range(0, len(season.activities), BATCH):
             save(season.activities[first:first + BATCH])
@@ -132,7 +135,7 @@ def setup(app, *, respondents: int, season_size: int, ingest: int) -> float | No
         form = form_registry.load_form(form_registry.get_version(db.session, "awareness", "2017.1"))
         base = []
         for it in season.interviews[ingest:]:
-            values = analysis_data.respondent_values(form, it.answers)
+            values = respondent_row(form, it.answers)
             base.append((it.sub_id, "awareness", it.version, 0, *(values[c] for c in _COLUMNS[4:])))
         db.session.remove()
     seq = 10**9  # after every seq the store gave: the replicas come last in commit order

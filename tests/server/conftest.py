@@ -8,6 +8,7 @@ from server.extensions import db
 from server.forms import registry as form_registry
 from server.models import utcnow
 from server.sync.store import SqlStore
+from sync import submissions
 from sync.store import Revision
 from sync.store import SubmissionHead
 
@@ -24,7 +25,7 @@ def store(app):
 
 def write(store, sub_id, answers, *, op_id=None, form_id="awareness", version="2017.1", deleted=False,
           number=1):
-    """Store one revision and make it the head, as the sync engine does."""
+    """Store one revision, make it the head and save its analysis row, as the sync engine does."""
     op_id = op_id or f"op-{sub_id}"
     kind = "delete" if deleted else ("create" if number == 1 else "edit")
     with store.transaction():
@@ -33,9 +34,10 @@ def write(store, sub_id, answers, *, op_id=None, form_id="awareness", version="2
             op_id=op_id, submission_id=sub_id, number=number, device_id="dev", kind=kind, base=None,
             form_id=form_id, form_version=version, answers=None if deleted else answers, received_at=utcnow(),
             seq=seq, device_time=None, skew_s=None, blobs=(), note=None))
-        store.save_submission(SubmissionHead(id=sub_id, form_id=form_id, form_version=version,
-                                             device_id="dev", head=op_id, revisions=number, deleted=deleted,
-                                             seq=seq))
+        head = SubmissionHead(id=sub_id, form_id=form_id, form_version=version, device_id="dev", head=op_id,
+                              revisions=number, deleted=deleted, seq=seq)
+        store.save_submission(head)
+        store.save_analysis_row(sub_id, submissions.analysis_row(store, head, None if deleted else answers))
 
 
 def ingest(store, interviews):

@@ -80,9 +80,9 @@ def test_reindex_rebuilds_the_same_rows(app, store, season):
 
 
 def test_unknown_form_is_not_found(app):
-    from server.problems import ApiError
+    from server.models.errors import ServerError
 
-    with app.app_context(), pytest.raises(ApiError) as info:
+    with app.app_context(), pytest.raises(ServerError) as info:
         analysis_data.load_respondents("awareness", "1999.9")
     assert info.value.code == "not-found"
 

@@ -15,10 +15,10 @@ from server.models import Blob
 from server.models import BlobChunk
 from server.sync.store import SqlStore
 from sync.store import DeviceRef
-from sync.testing.fakes import FakeForms
 from sync.testing.fakes import create_op
 from sync.testing.fakes import push_ops
 from tests.problem_shape import assert_problem
+from tests.server.contract_forms import SqlForms
 
 CHUNK = "application/offset+octet-stream"
 URL = "/api/v1/blobs"
@@ -267,7 +267,8 @@ def test_two_copies_of_the_same_chunk_at_once_store_it_once(app, device):
 
 def test_a_push_reports_a_blob_missing_until_its_upload_completes(app, client, device):
     with app.app_context():
-        store = SqlStore(db.engine, forms=FakeForms.standard())
+        SqlForms.standard_in(db.engine)
+        store = SqlStore(db.engine)
     phone = DeviceRef(id=str(uuid.uuid4()), user_id=7)
     data = os.urandom(2500)
     digest = sha(data)

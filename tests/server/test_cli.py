@@ -79,7 +79,7 @@ def test_demo_creates_one_user_per_role_and_keeps_their_credentials(app, runner)
 def test_sync_commands_show_the_queue_revalidate_and_start_a_new_epoch(app, runner, accounts):
     import uuid
 
-    from server.sync import edge as sync_http
+    from server.sync import runtime as sync_runtime
     from sync import engine
     from sync.protocol import PROTOCOL
     from sync.protocol import PushRequest
@@ -87,7 +87,7 @@ def test_sync_commands_show_the_queue_revalidate_and_start_a_new_epoch(app, runn
 
     device_id, _ = accounts.device()
     with app.app_context():
-        store = sync_http.store()
+        store = sync_runtime.store()
         op = {"id": str(uuid.uuid4()), "kind": "create", "sub": str(uuid.uuid4()), "form": "nowhere",
               "ver": "1", "ans": {}}
         request = PushRequest.from_wire({"protocol": PROTOCOL, "device_id": str(device_id), "ops": [op]})
@@ -105,5 +105,5 @@ def test_sync_commands_show_the_queue_revalidate_and_start_a_new_epoch(app, runn
     assert runner.invoke(args=["sync", "new-epoch"], input="n\n").exit_code == 1
     assert runner.invoke(args=["sync", "new-epoch", "--yes"]).exit_code == 0
     with app.app_context():
-        with sync_http.store().snapshot():
-            assert sync_http.store().epoch() != before
+        with sync_runtime.store().snapshot():
+            assert sync_runtime.store().epoch() != before

@@ -35,6 +35,7 @@ def test_report_files_and_reindex(app, runner, store, season, tmp_path):
     result = runner.invoke(args=["report", "priorities", "--round", "2018", "--level", "district",
                                  "--out", str(csv)])
     assert result.exit_code == 0, result.output
+    assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for Excel
     table = pd.read_csv(csv)
     assert len(table) == 9 and {"tier", "reasons"} <= set(table.columns)
 

@@ -41,7 +41,8 @@ def loaded_small(store, small_season):
 
 
 def _rows(response):
-    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert response.data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for Excel
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
 
 
 def test_csv_has_every_respondent_and_nothing_identifying(client, accounts, loaded):

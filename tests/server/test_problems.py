@@ -1,6 +1,8 @@
 """Every error of every endpoint is application/problem+json with Ferry's shape; bad input writes nothing."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func
@@ -9,6 +11,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import AuditEntry
 from server.models import User
+from server.problems import SERVER_PROBLEMS
 from server.problems import ApiError
 from server.problems import all_codes
 from tests.problem_shape import assert_problem
@@ -165,3 +168,15 @@ def _all_subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from _all_subclasses(sub)
+
+
+def test_every_code_services_raise_is_registered():
+    # ServerError (what services raise) knows nothing of HTTP, so it cannot check its code when raised:
+    # every literal code in the server's sources must be one the problem table can answer with.
+    root = Path(__file__).resolve().parents[2] / "server"
+    pattern = re.compile(r'(?:ServerError|ApiError|_offset_problem)\(\s*"([a-z-]+)"')
+    raised = set()
+    for path in root.rglob("*.py"):
+        raised |= set(pattern.findall(path.read_text()))
+    assert {"not-found", "validation-failed", "blob-too-large", "upload-offset-mismatch"} <= raised
+    assert raised - set(SERVER_PROBLEMS) == set()

@@ -8,14 +8,20 @@ from server.models import Blob
 from server.models import utcnow
 from server.sync.store import SqlStore
 from sync.testing.suite import StoreContract
+from tests.server.contract_forms import SqlForms
 
 
 class TestSqlStore(StoreContract):
     @pytest.fixture
+    def forms(self, app):
+        with app.app_context():
+            return SqlForms.standard_in(db.engine)
+
+    @pytest.fixture
     def store(self, app, forms):
         with app.app_context():
             engine = db.engine
-        store = SqlStore(engine, forms=forms)
+        store = SqlStore(engine)
         yield store
         engine.dispose()
 

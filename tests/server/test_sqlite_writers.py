@@ -19,6 +19,7 @@ def test_read_then_write_request_is_not_doomed_by_a_concurrent_commit(app, accou
     def staff_request():
         try:
             with app.test_request_context("/api/v1/users", method="POST"):
+                app.preprocess_request()  # the HTTP layer marks a writing request, as for a real one
                 user = db.session.scalar(select(User).where(User.username == username))
                 read_done.set()
                 threading.Event().wait(0.3)  # the push below tries to commit now

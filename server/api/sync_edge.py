@@ -1,23 +1,18 @@
-"""The HTTP edge of sync: bodies in (gzip, capped), answers out (gzip), one store per app, load shedding."""
+"""The HTTP edge of sync: bodies in (gzip, capped), answers out (gzip), the calling device, load shedding."""
 
 from __future__ import annotations
 
 import json
-import threading
 from contextlib import contextmanager
 
-from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import request
 
 from server.api.access import current_principal
-from server.extensions import db
 from server.problems import ApiError
-from server.sync.store import SqlStore
-from sync.engine import DEFAULT_LIMITS
+from server.sync.runtime import limits
 from sync.errors import PayloadTooLarge
-from sync.protocol import Limits
 from sync.store import DeviceRef
 from sync.transport import decode_json
 from sync.transport import deflate
@@ -25,21 +20,6 @@ from sync.transport import inflate_capped
 
 # Below this size gzip costs more bytes (header) and CPU than it saves.
 _GZIP_FROM = 512
-
-
-def limits() -> Limits:
-    """Return the sync limits of this app (``SYNC_MAX_PUSH_BYTES``, ``SYNC_MAX_PUSH_OPS``, ...)."""
-    config = current_app.config
-    return Limits(max_push_bytes=config["SYNC_MAX_PUSH_BYTES"], max_push_ops=config["SYNC_MAX_PUSH_OPS"],
-                  max_page_bytes=config["SYNC_MAX_PAGE_BYTES"])
-
-
-def store() -> SqlStore:
-    """Return the app's sync store (one per app; it keeps a session per thread)."""
-    extension = current_app.extensions.setdefault("ferry_sync", {})
-    if "store" not in extension:
-        extension["store"] = SqlStore(db.engine)
-    return extension["store"]
 
 
 def device_ref() -> DeviceRef:
@@ -90,19 +70,3 @@ def admitted():
         yield
     finally:
         gate.release()
-
-
-def init_app(app: Flask) -> None:
-    """Set up the sync gate: at most ``SYNC_MAX_CONCURRENT`` sync requests at once per process."""
-    app.extensions.setdefault("ferry_sync", {})["gate"] = threading.BoundedSemaphore(
-        app.config["SYNC_MAX_CONCURRENT"])
-
-
-DEFAULTS = {
-    "SYNC_MAX_PUSH_BYTES": DEFAULT_LIMITS.max_push_bytes,
-    "SYNC_MAX_PUSH_OPS": DEFAULT_LIMITS.max_push_ops,
-    "SYNC_MAX_PAGE_BYTES": DEFAULT_LIMITS.max_page_bytes,
-    "SYNC_MAX_CONCURRENT": 8,
-    "SYNC_RETRY_AFTER_S": 5,
-    "SYNC_PAUSED": False,
-}
