@@ -256,10 +256,13 @@ def submit(session: Session, store: Store, caller: Caller, xml: bytes, uploads: 
         session.rollback()
         raise OpenRosaError(409, f"The server already has a different submission with the id "
                                  f"{instance.instance_id}; this copy was not stored. Tell a coordinator.")
-    result = row.result
+    row_id, op, result, submission_id = row.id, dict(row.operation), row.result, row.submission_id
+    # End this session's transaction before the engine writes on its own connection: on SQLite a
+    # request that writes holds the write lock from BEGIN, and the engine would wait for it.
+    session.commit()
     if result is None or result.get("status") == RETRY:
-        result = _ingest(store, caller, row.operation)
-        row.result = result
+        result = _ingest(store, caller, op)
+        session.get(OpenRosaSubmission, row_id).result = result
         session.commit()
     status = result["status"]
     if status == RETRY:
@@ -268,12 +271,13 @@ def submit(session: Session, store: Store, caller: Caller, xml: bytes, uploads: 
     if status == OP_ID_REUSED:
         raise OpenRosaError(409, f"The server already has a different submission with the id "
                                  f"{instance.instance_id}; this copy is kept for a coordinator.")
+    row = session.get(OpenRosaSubmission, row_id)
     added = _add_attachments(session, row, xml, uploads, now=now)
     if not incomplete:
         row.complete = True
     row.updated_at = now
     session.commit()
-    return Receipt(message=_message(result), status=status, submission_id=row.submission_id,
+    return Receipt(message=_message(result), status=status, submission_id=submission_id,
                    attachments_added=added)
 
 
@@ -281,7 +285,9 @@ def _ingest(store: Store, caller: Caller, op: dict) -> dict:
     """Apply the operation through the sync engine's push path; return its result as on the wire."""
     request = PushRequest(device_id=caller.device_id, ops=(Operation.from_wire(op),))
     answer = engine.push(store, caller.device, request, now=_now())
-    return answer.results[0].to_wire()
+    result = answer.results[0].to_wire()
+    # A twin POST (Collect retrying while the first was in flight) applied it first: keep its result.
+    return result["original"] if result["status"] == DUPLICATE and result.get("original") else result
 
 
 def _now() -> dt.datetime:

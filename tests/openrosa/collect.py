@@ -13,6 +13,7 @@ XML again with the remaining files in the next one. It marks the form sent only 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import http.client
 import mimetypes
 import uuid
@@ -73,13 +74,17 @@ class Collect:
             else:
                 conn.request(method, path, body=body, headers=all_headers)
             response = conn.getresponse()
-            data = response.read()
-            answer = Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+            wire = response.read()
+            headers = {k.lower(): v for k, v in response.getheaders()}
         finally:
             conn.close()
-        sent = len(body or b"") + len(path) + sum(len(k) + len(v) + 4 for k, v in all_headers.items())
-        self.log.append((method, parts.path, answer.status, sent + len(answer.body)
-                         + sum(len(k) + len(v) + 4 for k, v in answer.headers.items())))
+        # OkHttp asks for gzip and unpacks it transparently; the log counts the bytes on the wire.
+        data = gzip.decompress(wire) if headers.get("content-encoding") == "gzip" else wire
+        answer = Answer(response.status, headers, data)
+        sent = len(body or b"") + len(method) + len(path) + 12 + sum(
+            len(k) + len(v) + 4 for k, v in all_headers.items())
+        received = len(wire) + 17 + sum(len(k) + len(v) + 4 for k, v in headers.items())
+        self.log.append((method, parts.path, answer.status, sent + received))
         return answer
 
     def get(self, url: str) -> Answer:

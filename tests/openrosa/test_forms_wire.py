@@ -102,3 +102,25 @@ def test_bad_or_revoked_token_is_403_never_401(app, server, token):
     assert phone.form_list().status == 403
     assert phone.head_submission().status == 403
     assert Collect(f"{server}/v1/key/{token}/projects/2").form_list().status == 403
+
+
+def test_downloads_are_gzipped_when_asked_and_unchanged_once_unpacked(app, phone, accounts):
+    import gzip
+
+    entry = _entries(phone.form_list())["awareness"]
+    raw = phone.request("GET", entry["downloadUrl"], headers={"Accept-Encoding": "identity"})
+    packed = phone.get(entry["downloadUrl"])  # Collect's OkHttp asks for gzip
+    assert packed.headers["content-encoding"] == "gzip" and "content-encoding" not in raw.headers
+    assert packed.body == raw.body and entry["hash"] == "md5:" + hashlib.md5(packed.body).hexdigest()
+    assert phone.log[-1][3] < phone.log[-2][3] / 3  # bytes on the wire
+    # The sync protocol's form downloads too (a new device's first sync is mostly these).
+    client = app.test_client()
+    headers = accounts.headers("analyst")
+    url = "/api/v1/forms/awareness/versions/2017.1"
+    plain = client.get(url, headers=headers)
+    zipped = client.get(url, headers={**headers, "Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(zipped.data) == plain.data and len(zipped.data) < len(plain.data) / 4
+    again = client.get(url, headers={**headers, "Accept-Encoding": "gzip",
+                                     "If-None-Match": zipped.headers["ETag"]})
+    assert again.status_code == 304

@@ -284,3 +284,28 @@ def test_an_interrupted_split_upload_is_completed_by_the_next_send(app, server, 
     with app.app_context():
         row = db.session.scalar(select(OpenRosaSubmission))
         assert row.complete and sorted(a.filename for a in row.attachments) == ["b.jpg", "f.jpg"]
+
+
+def test_twin_posts_at_once_store_one_submission(app, phone):
+    from concurrent.futures import ThreadPoolExecutor
+
+    [xml] = filled(phone, "awareness", [AWARE])
+    assert phone.head_submission().status == 204
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: phone.post(xml), range(4)))
+    assert [a.status for a in answers] == [201] * 4, [a.text for a in answers]
+    assert counts(app) == {"openrosa": 1, "submissions": 1, "revisions": 1, "quarantined": 0}
+
+
+def test_an_edit_of_an_instance_never_received_is_held_for_review(app, phone):
+    [xml] = filled(phone, "outreach", [OUTREACH])
+    instance_id = fromstring(xml).find("meta").findtext("instanceID")
+    edit = xml.replace(f"<instanceID>{instance_id}</instanceID>".encode(),
+                       b"<instanceID>uuid:00000000-0000-4000-8000-00000000e0e0</instanceID>"
+                       b"<deprecatedID>uuid:00000000-0000-4000-8000-0000000000ff</deprecatedID>")
+    answer = phone.send(edit)[0]
+    assert answer.status == 201 and message(answer).startswith("Received and held for review")
+    with app.app_context():
+        [held] = db.session.scalars(select(QuarantinedSubmission)).all()
+        assert held.reason == "submission-unknown"
+    assert counts(app) == {"openrosa": 1, "submissions": 0, "revisions": 0, "quarantined": 1}
