@@ -59,13 +59,12 @@ def tile_map(values: pd.DataFrame, *, key: str, value: str, kind: str, labels: d
     else:
         legend = _legend_share(labels)
     width = _BLOCKS * _BLOCK_W
-    legend_y = sum(heights) + 28
+    legend_y = sum(heights) + 16
     height = legend_y + 20 * len(legend) + 4
     # inline in an HTML page, so no xmlns (and no address of anywhere else in the page)
     out = [f'<svg class="map" role="img" viewBox="0 0 {width} {height}" width="100%" '
-           f'aria-labelledby="map-title"><title id="map-title">{escape(title)}</title>',
-           f'<text x="0" y="14" font-size="13" font-weight="700" fill="#1b1f24">{escape(title)}</text>']
-    y = 26
+           f'aria-labelledby="map-title"><title id="map-title">{escape(title)}</title>']
+    y = 0  # the title is the figure's accessible name; its caption says the rest (long text would clip)
     for row, row_height in zip(rows_of_blocks, heights, strict=True):
         for b, (_, group) in enumerate(row):
             x0 = b * _BLOCK_W

@@ -193,6 +193,6 @@ def test_priorities_and_districts_pages_draw_a_tile_map_with_a_legend(as_role):
     for colour, title in tiles:
         commune = title.rsplit(": ", 1)[0]
         assert title.endswith(tier_of[commune]) and colour == TIER_COLOURS[names[tier_of[commune]]], title
-    assert "Tile map: tiers, round 2018" in html and ">Highest</text>" in html
+    assert "<title id=\"map-title\">Tile map: tiers, round 2018" in html and ">Highest</text>" in html
     districts = client.get("/reports/districts?lang=vi").get_data(as_text=True)
     assert districts.count('class="tile"') == 85 and "Bản đồ ô: điểm hiểu biết trung bình" in districts
