@@ -19,6 +19,8 @@ from analysis import report_charts as charts
 from analysis.gap_report import GapReport
 from analysis.population import communes as census_communes
 from analysis.report_estimates import HEADLINE
+from analysis.report_map import TIER_COLOURS
+from analysis.report_map import tile_map
 from analysis.report_text import TEXT
 from analysis.report_text import note
 
@@ -185,6 +187,11 @@ def render_html(report: GapReport, *, language="vi", date=None) -> str:
                                 report.priorities["source"], strict=True)])
     parts.append(_figure(charts.focus_chart(focus, top=20, labels={**ind, "axis": t["p_top_k_axis"].format(
         k=report.k)}, title=t["focus"].format(k=report.k)), t["focus_caption"]))
+    tiers = {code: labels.tier(code, lang) for code in TIER_COLOURS}
+    title = t["map_tiers"].format(year=report.year)
+    tile_svg = tile_map(report.priorities, key="commune_key", value="tier", kind="tier", title=title,
+                        labels={"tiers": tiers, "missing": t["map_missing"], "value": str})
+    parts.append(_figure(tile_svg, t["map_note"]))
     parts.append(_priority_table(focus.head(20), t, lang, report, commune=True))
     district = report.district_priorities.assign(place_label=report.district_priorities["district_name"])
     parts.append(_priority_table(district, t, lang, report, commune=False))

@@ -184,6 +184,19 @@ TEXT = {
         'Danh sách tập trung: xã/phường theo khả năng thuộc {k} nơi cần nhất',
         'The focus list: communes by their chance of being among the {k} most in need',
     ),
+    "map_tiers": (
+        'Bản đồ ô: mức ưu tiên của các xã/phường, vòng {year}',
+        'Tile map: the communes\' tiers, round {year}',
+    ),
+    "map_note": (
+        'Mỗi ô là một xã/phường/thị trấn, xếp theo quận/huyện (không phải ranh giới thật); ô trắng: không có '
+        'số liệu.',
+        'Each tile is a commune, grouped by district (not its real boundary); white: no figure.',
+    ),
+    "map_missing": (
+        'không có số liệu',
+        'no figure',
+    ),
     "focus_caption": (
         'Màu là nhóm ưu tiên; đường gạch ở 25% và 75% là ngưỡng của nhóm.',
         'Colour is the tier; the dashed lines at 25% and 75% are the tier thresholds.',

@@ -121,6 +121,13 @@ TEXT: dict[str, tuple[str, str]] = {
                         "Ranked by need: adults with little knowledge and at risk. "
                         "Read the tiers: places in one tier should be treated as equals."),
     "tier": ("Mức ưu tiên", "Tier"),
+    "map_tiers": ("Bản đồ ô: mức ưu tiên, vòng {round} ({level})",
+                  "Tile map: tiers, round {round} ({level})"),
+    "map_knowledge": ("Bản đồ ô: điểm hiểu biết trung bình theo quận/huyện, vòng {round}",
+                      "Tile map: mean knowledge score by district, round {round}"),
+    "map_missing": ("không có số liệu", "no figure"),
+    "map_note": ("Mỗi ô là một xã/phường/thị trấn, xếp theo quận/huyện (không phải ranh giới thật).",
+                 "Each tile is a commune, grouped by district (not its real boundary)."),
     "tier_highest": ("Cao nhất", "Highest"),
     "tier_high": ("Cao", "High"),
     "tier_medium": ("Trung bình", "Medium"),

@@ -13,6 +13,7 @@ from functools import cache
 import pandas as pd
 
 from analysis.population import communes
+from analysis.report_map import tile_map
 from analysis.report_tables import write_workbook
 from server.problems import ApiError
 from server.reports import service as reports
@@ -100,6 +101,26 @@ def build(page: str, data: reports.Data, choices: ReportRequest, *, city: str) -
     else:
         raise ApiError("not-found", f"No report page {page!r}.")
     return {name: _named(frame, city) for name, frame in tables.items()}
+
+
+def tile_map_svg(page: str, frames: dict[str, pd.DataFrame], choices: ReportRequest, *, text) -> str:
+    """The page's map (priorities: tiers; districts: knowledge in the latest round), SVG; '' for others.
+
+    A tile map (one tile per commune, grouped by district: :func:`analysis.report_map.tile_map`).
+    """
+    labels = {"tiers": {t: text("tier_" + t) for t in ("highest", "high", "medium", "lower")},
+              "missing": text("map_missing"), "value": lambda v: f"{100 * v:.0f}%"}
+    if page == "priorities" and "priorities" in frames:
+        key = "commune_key" if choices.level == "commune" else "district_code"
+        return tile_map(frames["priorities"], key=key, value="tier", kind="tier", labels=labels,
+                        title=text("map_tiers", round=choices.round, level=text("level_" + choices.level)))
+    if page == "districts" and "indicators" in frames:
+        table = frames["indicators"]
+        latest = table[(table["round"] == choices.rounds[-1]) & (table["indicator"] == "knowledge")
+                       & (table["district_code"] != "all")]
+        return tile_map(latest, key="district_code", value="estimate", kind="share", labels=labels,
+                        title=text("map_knowledge", round=choices.rounds[-1]))
+    return ""
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:

@@ -18,6 +18,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from markupsafe import Markup
 
 from analysis.report_html import render_html
 from analysis.report_tables import write_csv_zip
@@ -71,8 +72,10 @@ def _choices() -> tuple[reports.Data, ReportRequest]:
 def _page(page: str):
     data, choices = _choices()
     frames = tables.build(page, data, choices, city=text("city"))
+    # the map is our own SVG, built from escaped text: safe to put in the page as it is
+    tile_map = Markup(tables.tile_map_svg(page, frames, choices, text=text)) if frames else ""
     return render_template(f"reports/{page}.html", page=page, choices=choices, frames=frames,
-                           min_n=choices.min_cell, query=tables.query(choices, page))
+                           min_n=choices.min_cell, query=tables.query(choices, page), tile_map=tile_map)
 
 
 @bp.get("/")

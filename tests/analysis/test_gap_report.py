@@ -183,13 +183,13 @@ def test_small_cells_are_withheld_in_every_table(tiny):
     assert yearly.loc[yearly["district_code"] == SMALL, "estimate"].isna().all()
 
 
-def test_html_is_self_contained_with_four_charts_in_both_languages(tiny):
+def test_html_is_self_contained_with_four_charts_and_a_map_in_both_languages(tiny):
     analyst, _ = tiny
     for language, heading in (("vi", "Danh sách tập trung"), ("en", "The focus list")):
         html = render_html(analyst, language=language)
         page = _page(html)
         assert page.urls == []
-        assert page.tags.count("svg") == 4
+        assert page.tags.count("svg") == 5  # four charts and the tier map
         assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
         # all vector: an embedded bitmap (imshow, a rasterised colour bar) is blurred by browsers
         assert "image" not in page.tags
@@ -261,7 +261,7 @@ def test_inputs_are_checked(tiny):
     single = build_gap_report(frame, activities, year=2018, min_n=1)
     assert single.did.empty and single.notes == [{"code": "no_previous"}]
     assert "change" not in single.groups.columns
-    assert render_html(single, language="en").count("<svg") == 4
+    assert render_html(single, language="en").count("<svg") == 5
 
 
 def test_heat_map_marks_withheld_cells_and_keeps_real_zeros():
@@ -286,7 +286,7 @@ def test_a_round_too_small_for_the_model_still_gives_a_report():
     report = build_gap_report(few, tiny_activities(reached), year=2019, previous=2018, min_n=1)
     assert report.risk.empty and [n["code"] for n in report.notes] == ["risk_failed"]
     html = render_html(report, language="en")
-    assert "The model could not be estimated" in html and html.count("<svg") == 4
+    assert "The model could not be estimated" in html and html.count("<svg") == 5
     # the note is worded from its codes, in the reader's language: never the exception's own text
     assert report.notes[0] == {"code": "risk_failed", "reason": "model-invalid"}
     assert "The risk model could not be fitted: too few communes or respondents for the model." in html

@@ -84,7 +84,7 @@ def test_gap_report_files(runner, store, season, tmp_path):
                                  "en"])
     assert result.exit_code == 0, result.output
     text = html.read_text(encoding="utf-8")
-    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 4 and "2018" in text
+    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 5 and "2018" in text
 
     xlsx = tmp_path / "tables.xlsx"
     result = runner.invoke(args=["report", "tables", "--round", "2018", "--out", str(xlsx), "--min-cell",

@@ -155,7 +155,7 @@ def test_gap_report_html_and_tables(app, client, accounts, stored):
     page = client.get(f"{API}/report.html?round=2018&language=en", headers=analyst)
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
-    assert html.count("<svg") == 4 and "Awareness-gap report" in html
+    assert html.count("<svg") == 5 and "Awareness-gap report" in html  # four charts and the tier map
     assert "https://" not in html and "<script" not in html
     vi = client.get(f"{API}/report.html?round=2018", headers=analyst).get_data(as_text=True)
     assert '<html lang="vi">' in vi and "Danh sách tập trung" in vi
@@ -172,7 +172,7 @@ def test_gap_report_html_and_tables(app, client, accounts, stored):
     assert all(v is None for v in _levels_estimates(
         client.get(f"{API}/report.xlsx?round=2018&language=en", headers=planner).data))
     withheld = client.get(f"{API}/report.html?round=2018&language=en", headers=planner).get_data(as_text=True)
-    assert withheld.count("<svg") == 4
+    assert withheld.count("<svg") == 5
     assert "Figures from fewer than 1000000 respondents are withheld" in withheld
     assert "% [" in html and "% [" not in withheld  # "12% [10%–14%]": every estimate with its CI is withheld
 

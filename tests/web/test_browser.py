@@ -154,10 +154,10 @@ def test_the_full_report_opens_from_the_overview_with_its_charts(visit, server):
     assert page.url == server + "/reports/full?round=2018"
     assert page.locator("html").get_attribute("lang") == "en"
     charts = page.locator("svg")
-    assert charts.count() == 4
+    assert charts.count() == 5  # four charts and the tier map
     # the charts are drawn: each has a visible size in the laid-out page
     assert all(box["width"] > 200 and box["height"] > 100
-               for box in (charts.nth(i).bounding_box() for i in range(4)))
+               for box in (charts.nth(i).bounding_box() for i in range(5)))
     assert "withheld" in page.content()
     _screenshot(page, "full-report-planner-en.png")
 

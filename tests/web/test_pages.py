@@ -158,7 +158,7 @@ def test_the_full_report_page_and_its_tables(as_role):
     page = analyst.get("/reports/full?round=2018&lang=en")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.mimetype == "text/html"
-    assert html.count("<svg") == 4 and '<html lang="en">' in html and "<script" not in html
+    assert html.count("<svg") == 5 and '<html lang="en">' in html and "<script" not in html
     # self-contained: its own stylesheet is allowed, nothing else
     assert "style-src 'unsafe-inline'" in page.headers["Content-Security-Policy"]
     assert page.headers["Cache-Control"] == "no-store"
@@ -177,3 +177,22 @@ def test_the_full_report_page_and_its_tables(as_role):
     assert f"Figures from fewer than {MIN_CELL} respondents are withheld" in planner
     assert_problem(as_role("planner").get("/reports/full/tables.pdf?round=2018"), 404, "not-found")
     assert as_role("enumerator").get("/reports/full?round=2018", headers=HTML).status_code == 403
+
+
+def test_priorities_and_districts_pages_draw_a_tile_map_with_a_legend(as_role):
+    from analysis.report_map import TIER_COLOURS
+
+    client = as_role("planner")
+    html = client.get("/reports/priorities?lang=en").get_data(as_text=True)
+    tiles = re.findall(r'<rect class="tile"[^>]* fill="(#[0-9a-f]{6})"[^>]*><title>([^<]*)</title>', html)
+    assert len(tiles) == 85
+    shown = _csv(client.get("/reports/priorities.csv?round=2018&lang=en"))
+    tier_of = {f'{r["Place"]} ({r["District"]})': r["Tier"] for r in shown}
+    names = {label: code for code, label in (("highest", "Highest"), ("high", "High"), ("medium", "Medium"),
+                                             ("lower", "Lower"))}
+    for colour, title in tiles:
+        commune = title.rsplit(": ", 1)[0]
+        assert title.endswith(tier_of[commune]) and colour == TIER_COLOURS[names[tier_of[commune]]], title
+    assert "<title id=\"map-title\">Tile map: tiers, round 2018" in html and ">Highest</text>" in html
+    districts = client.get("/reports/districts?lang=vi").get_data(as_text=True)
+    assert districts.count('class="tile"') == 85 and "Bản đồ ô: điểm hiểu biết trung bình" in districts
