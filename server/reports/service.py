@@ -212,7 +212,11 @@ def yearly(data: Data, *, round_, previous=None, min_n: int = 1) -> YearlyReport
 def _previous_round(data: Data, r: int, previous) -> int | None:
     """``previous`` checked, or by default the latest earlier round with respondents (None: none)."""
     if previous is not None:
-        return check_round(data, previous, name="previous")
+        value = check_round(data, previous, name="previous")
+        if value >= r:  # a change "since" the same or a later round has no meaning (and broke the report)
+            raise ServerError("validation-failed", "previous must be an earlier round than round.",
+                              errors=[{"pointer": "/previous", "detail": f"not before {r}: {previous}"}])
+        return value
     earlier = [x for x in data.rounds if x < r and (data.respondents["round"] == x).any()]
     return earlier[-1] if earlier else None
 
