@@ -22,6 +22,8 @@ from forms.errors import FormError
 from server.extensions import db
 from server.models.errors import ServerError
 from sync.errors import SyncError
+from sync.transport import BODY_BOUNDS
+from sync.transport import value_problems
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,30 @@ class ApiError(ServerError):
 
 
 class FerryRequest(Request):
-    """Flask's request, with JSON parse failures raised as Ferry problems."""
+    """Flask's request, with JSON parse failures and out-of-bounds values raised as Ferry problems.
+
+    Every JSON body of every view passes here once: too deep, too long, a lone surrogate, an integer
+    beyond 64 bits or a non-finite number is a 4xx problem before any view or database sees it.
+    """
+
+    _bounds_checked = False
+
+    def get_json(self, force=False, silent=False, cache=True):
+        try:
+            body = super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            if silent:
+                return None
+            raise ApiError("malformed-json", "The body nests too deeply.") from None
+        if body is not None and not self._bounds_checked:
+            problems = value_problems(body, BODY_BOUNDS)
+            if problems:
+                if silent:
+                    return None
+                raise ApiError("validation-failed", "The body holds values beyond the server's bounds.",
+                               errors=problems)
+            self._bounds_checked = cache
+        return body
 
     def on_json_loading_failed(self, e):
         if e is None:

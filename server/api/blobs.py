@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint
 from flask import Response
 from flask import current_app
@@ -20,6 +22,7 @@ bp = Blueprint("blobs", __name__, url_prefix="/api/v1/blobs")
 
 CHUNK_TYPE = "application/offset+octet-stream"
 STAFF_READERS = ("admin", "coordinator", "analyst")
+_OFFSET = re.compile(r"[0-9]{1,18}")
 
 
 def _offsets(blob, **headers) -> dict:
@@ -29,7 +32,8 @@ def _offsets(blob, **headers) -> dict:
 
 def _upload_offset() -> int:
     raw = request.headers.get("Upload-Offset", "")
-    if not raw.isdigit():
+    # ASCII digits only ("²".isdigit() is true) and within a 64-bit column.
+    if not _OFFSET.fullmatch(raw):
         raise ApiError("bad-request", "Send the chunk's position as the header 'Upload-Offset: <bytes>'.")
     return int(raw)
 

@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sync.errors import EnvelopeInvalid
 from sync.protocol import FINAL_STATUSES
+from sync.protocol import Operation
 from sync.protocol import OpResult
 from sync.protocol import PullPage
 from sync.protocol import format_time
@@ -33,6 +35,19 @@ CREATE TABLE IF NOT EXISTS rows (
     bucket TEXT NOT NULL, key TEXT NOT NULL, v INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (bucket, key));
 """
+
+
+def refuse_unsendable(op: dict) -> None:
+    """Raise ``EnvelopeInvalid`` for an operation the server would reject: it must never enter the queue.
+
+    The same parser as the server's (bounds included), so a lone surrogate, an integer beyond 64 bits
+    or a value nested too deeply is refused here, where a person can still fix it, rather than
+    sent again and again.
+    """
+    parsed = Operation.from_wire(op)
+    if parsed.problems:
+        raise EnvelopeInvalid("The server would refuse this operation; it was not queued.",
+                              errors=list(parsed.problems))
 
 
 class Outbox:
@@ -82,6 +97,7 @@ class Outbox:
         """Queue one operation (its ``id`` made here if absent); return it as it will be sent."""
         op = dict(op)
         op.setdefault("id", str(uuid.uuid4()))
+        refuse_unsendable(op)
         with self.transaction() as db:
             cur = db.execute("INSERT INTO outbox (op_id, body, queued_at) VALUES (?, '', ?)",
                              (op["id"], format_time(dt.datetime.now(dt.UTC))))
