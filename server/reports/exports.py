@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from forms.values import formula_safe
+from forms.values import text_cells
 from server.models.errors import ServerError
 
 LABELS = ("codes", "vi", "en")
@@ -57,10 +59,11 @@ def labelled(frame: pd.DataFrame, form, labels: str, *, identified: bool = False
 def csv_chunks(table: pd.DataFrame) -> Iterator[str]:
     """CSV text of ``table`` (header first), a few thousand rows at a time."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(table.columns)
+    csv.writer(buffer, lineterminator="\n").writerow([formula_safe(str(c)) for c in table.columns])
     yield buffer.getvalue()
     for start in range(0, len(table), _CHUNK):
-        yield table.iloc[start:start + _CHUNK].to_csv(index=False, header=False, lineterminator="\n")
+        part = table.iloc[start:start + _CHUNK].astype("object").map(formula_safe)
+        yield part.to_csv(index=False, header=False, lineterminator="\n")
 
 
 def _cell(value):
@@ -80,9 +83,9 @@ def write_workbook(tables: dict[str, pd.DataFrame], file) -> None:
     book = Workbook(write_only=True)
     for name, table in tables.items():
         out = book.create_sheet(name[:31])  # Excel's limit on sheet names
-        out.append([str(c) for c in table.columns])
+        out.append(text_cells(out, [str(c) for c in table.columns]))
         for row in table.astype("object").itertuples(index=False, name=None):
-            out.append([_cell(v) for v in row])
+            out.append(text_cells(out, [_cell(v) for v in row]))
     book.save(file)
 
 

@@ -13,6 +13,7 @@ from functools import cache
 import pandas as pd
 
 from analysis.population import communes
+from forms.values import formula_safe
 from server.problems import ApiError
 from server.reports import service as reports
 from server.reports.exports import write_workbook
@@ -133,7 +134,8 @@ def build(page: str, data: reports.Data, choices: Choices, *, min_n: int, langua
 
 def to_csv(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV; withheld cells are empty (never 0) and ``suppressed`` says so."""
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    shown = frame.astype("object").map(formula_safe).rename(columns=lambda c: formula_safe(str(c)))
+    return shown.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:
