@@ -29,6 +29,10 @@ def defaults(instance_path: str) -> dict:
         # between processes (default: each process counts its own).
         "SIGN_IN_LIMIT_PER_ADDRESS": "10 per minute; 100 per day",
         "SIGN_IN_LIMIT_PER_USER": "30 per hour",
+        # failures per (user name, address); an address where the user signed in lately is exempt
+        # from the per-user limit above for this many days, so no stranger can lock the owner out
+        "SIGN_IN_LIMIT_PER_USER_ADDRESS": "10 per hour",
+        "SIGN_IN_KNOWN_ADDRESS_DAYS": 30,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # Trusted reverse proxies in front of Ferry (0: none). Behind one, set 1, or every client would
