@@ -8,6 +8,7 @@ from flask import request
 from flask import stream_with_context
 
 from server.api.access import access
+from server.api.body import attachment
 from server.extensions import db
 from server.forms import registry as form_registry
 from server.problems import ApiError
@@ -33,7 +34,7 @@ def _table(form_id: str, version: str):
 
 
 def _disposition(form_id: str, version: str, suffix: str) -> str:
-    return f'attachment; filename="{form_id}-{version}-respondents.{suffix}"'
+    return attachment(f"{form_id}-{version}-respondents.{suffix}")
 
 
 @bp.get("/<form_id>/versions/<version>/export.csv")
