@@ -430,6 +430,8 @@ class EnrolRequest:
     code: str
     label: str = ""
     protocol: int = PROTOCOL
+    #: Made once by the client (a UUID) and kept: a retry with the same code and id gets the same answer.
+    installation_id: str | None = None
 
     @classmethod
     def from_wire(cls, obj) -> EnrolRequest:
@@ -440,11 +442,19 @@ class EnrolRequest:
         if not isinstance(code, str) or not 0 < len(code) <= 40:
             raise EnvelopeInvalid("The enrolment lacks its one-time 'code'.",
                                   errors=[{"pointer": "/code", "detail": "required"}])
-        return cls(code=code, label=_optional_str(obj, "label", "/label", 120) or "", protocol=protocol)
+        installation = obj.get("installation_id")
+        if installation is not None and (not isinstance(installation, str) or not _ID.match(installation)):
+            raise EnvelopeInvalid("'installation_id' must be 1-64 characters [A-Za-z0-9_.:-].",
+                                  errors=[{"pointer": "/installation_id", "detail": "id"}])
+        return cls(code=code, label=_optional_str(obj, "label", "/label", 120) or "", protocol=protocol,
+                   installation_id=installation)
 
     def to_wire(self) -> dict:
         """Return the enrolment body."""
-        return {"protocol": self.protocol, "code": self.code, "label": self.label}
+        wire = {"protocol": self.protocol, "code": self.code, "label": self.label}
+        if self.installation_id is not None:
+            wire["installation_id"] = self.installation_id
+        return wire
 
 
 @dataclass(frozen=True)
