@@ -54,6 +54,9 @@ def defaults(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         # Lifetime of a one-time device enrolment code, in hours.
         "ENROLMENT_CODE_HOURS": 72,
+        # A device that lost the answer to its enrolment may retry with the same code and the same
+        # installation id for this long and get the same answer (docs/protocol.md step 2).
+        "ENROLMENT_RETRY_MINUTES": 15,
         "JSON_SORT_KEYS": False,
         **sync_runtime.DEFAULTS,
         # Interviews in the demo season `flask demo` loads (plus the outreach log).

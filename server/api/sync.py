@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint
+from flask import current_app
 
 from server.api.access import DEVICE
 from server.api.access import PUBLIC
@@ -28,7 +31,9 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1")
 def enroll():
     """Exchange a one-time enrolment code for the device's token."""
     with admitted():
-        enrolment = devices.enroll(json_request(), store(), limits(), now=utcnow())
+        window = dt.timedelta(minutes=current_app.config["ENROLMENT_RETRY_MINUTES"])
+        enrolment = devices.enroll(json_request(), store(), limits(), now=utcnow(),
+                                   key=current_app.config["SECRET_KEY"], retry_window=window)
     return json_response(enrolment.to_wire())
 
 

@@ -74,7 +74,26 @@ class SyncClient:
         if self.outbox.get("token"):
             # Re-enrolling must never cost the queue: keep it and its old device id for the record.
             self.outbox.set(previous_device_id=self.outbox.get("device_id"))
-        response = self.transport.send(ENROL_PATH, EnrolRequest(code=code, label=label).to_wire(), None)
+        installation = self.outbox.get("installation_id")
+        if installation is None:  # made once, kept for the life of the outbox: retries must send the same
+            installation = str(uuid.uuid4())
+            self.outbox.set(installation_id=installation)
+        request = EnrolRequest(code=code, label=label, installation_id=installation)
+        answered: list[Response] = []
+
+        def step() -> bool:
+            # Safe to retry: the same code and installation id get the same answer for a while.
+            try:
+                response = self.transport.send(ENROL_PATH, request.to_wire(), None)
+            except TransportFailed as exc:
+                raise _Retry(None, exc.detail) from exc
+            if response.status in (429, 502, 503, 504) or response.status >= 500:
+                raise _Retry(_retry_after(response), f"server answered {response.status}")
+            answered.append(response)
+            return False
+
+        self._with_backoff(step)
+        response = answered[-1]
         if response.status != 200:
             raise _refused(response)
         enrolment = Enrolment.from_wire(response.body)
