@@ -73,7 +73,7 @@ def clock_skew(sent_at: str | None, now: dt.datetime) -> int | None:
 
 
 def _apply(store: Store, device: DeviceRef, op: Operation, *, now: dt.datetime, skew_s: int | None,
-           epoch: str) -> OpResult:
+           epoch: str, checked: list[dict] | None = None) -> OpResult:
     """Apply one operation inside the caller's transaction."""
     record = store.find_op(op.id)
     if record is not None:
@@ -93,7 +93,7 @@ def _apply(store: Store, device: DeviceRef, op: Operation, *, now: dt.datetime, 
                                now=now, seq=seq)
         result = OpResult(op.id, REJECTED, {"code": "op-invalid", "errors": errors})
     else:
-        issues = submissions.check(store, op)
+        issues = submissions.check(store, op, checked)
         if issues:
             submissions.quarantine(store, str(device.id), op, submissions.reason_of(issues), issues,
                                    now=now, seq=seq)
@@ -121,6 +121,8 @@ def _note_ack(store: Store, device: DeviceRef, op: Operation | None, *, now: dt.
 
 def _run(store: Store, device: DeviceRef, op: Operation, **kwargs) -> OpResult:
     """Apply one operation in its own transaction, re-running it if a concurrent twin won a race."""
+    # The answers are checked before the write lock: a slow form never holds other devices' writes.
+    kwargs["checked"] = submissions.answers_checked(store, op)
     for _ in range(_RACE_ATTEMPTS):
         try:
             with store.transaction():
