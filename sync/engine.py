@@ -92,6 +92,11 @@ def _apply(store: Store, device: DeviceRef, op: Operation, *, now: dt.datetime, 
                                [submissions.issue("op-invalid", e["pointer"], e["detail"]) for e in errors],
                                now=now, seq=seq)
         result = OpResult(op.id, REJECTED, {"code": "op-invalid", "errors": errors})
+    elif (trespass := submissions.foreign(store, op, device)) is not None:
+        submissions.quarantine(store, str(device.id), op, "not-owner",
+                               [submissions.issue("not-owner", trespass["pointer"], trespass["detail"])],
+                               now=now, seq=seq)
+        result = OpResult(op.id, REJECTED, {"code": "not-owner", "errors": [trespass]})
     else:
         issues = submissions.check(store, op, checked)
         if issues:

@@ -84,6 +84,20 @@ def check(store: Store, op: Operation, checked: list[dict] | None = None) -> lis
     return []
 
 
+def foreign(store: Store, op: Operation, device) -> dict | None:
+    """A problem when ``op`` corrects or deletes a submission made on another enumerator's device, else None.
+
+    A submission belongs to the device that created it and to the enumerator's other devices
+    (``device.peers``); knowing its id is not enough to change it. Coordinators act through the API.
+    """
+    if op.kind not in ("correct", "delete"):
+        return None
+    head = store.submission(op.submission_id)
+    if head is None or head.device_id == str(device.id) or head.device_id in device.peers:
+        return None
+    return {"pointer": "/sub", "detail": "this submission was made on another enumerator's device"}
+
+
 def reason_of(issues: list[dict]) -> str:
     """Return the quarantine reason of a list of issues: the structural one, else answers-invalid."""
     structural = {"submission-exists", "submission-unknown", "base-unknown", "form-unknown", "form-draft",
