@@ -10,7 +10,9 @@ from flask import current_app
 from flask import request
 
 from server.api.access import current_principal
+from server.extensions import db
 from server.problems import ApiError
+from server.sync import devices
 from server.sync.runtime import limits
 from sync.errors import EnvelopeInvalid
 from sync.errors import PayloadTooLarge
@@ -28,7 +30,10 @@ _GZIP_FROM = 512
 def device_ref() -> DeviceRef:
     """Return the calling device as the engine sees it."""
     device = current_principal().device
-    return DeviceRef(id=str(device.id), user_id=device.user_id, revoked=device.revoked_at is not None)
+    ref = DeviceRef(id=str(device.id), user_id=device.user_id, revoked=device.revoked_at is not None,
+                    peers=devices.peers(device))
+    db.session.commit()  # a POST's session holds SQLite's write lock from BEGIN: free it for the store
+    return ref
 
 
 def json_request() -> dict:

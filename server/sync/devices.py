@@ -110,6 +110,13 @@ def _replay(code_hash: str, token: str, *, since: dt.datetime) -> Device | None:
     return device if issued is not None else None
 
 
+def peers(device: Device) -> frozenset[str]:
+    """The ids of the enumerator's other devices (which may correct each other's submissions)."""
+    ids = db.session.scalars(select(Device.id).where(Device.user_id == device.user_id,
+                                                     Device.id != device.id))
+    return frozenset(str(i) for i in ids)
+
+
 def get(device_id: str) -> Device:
     """Return a device or raise ``not-found``."""
     try:

@@ -34,11 +34,11 @@ def test_attachment_header_values():
 def test_a_vietnamese_file_name_downloads_under_gunicorn(app, database_url, tmp_path, accounts):
     headers = accounts.headers("coordinator")
     with gunicorn(database_url, tmp_path / "gunicorn-instance") as url:
-        boundary = uuid.uuid4().hex
+        boundary, data = uuid.uuid4().hex, mini("1")
         quoted = urllib.parse.quote(NAME)
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{quoted}\"; "
                 f"filename*=UTF-8''{quoted}\r\nContent-Type: application/octet-stream\r\n\r\n").encode() \
-            + mini("1") + f"\r\n--{boundary}--\r\n".encode()
+            + data + f"\r\n--{boundary}--\r\n".encode()
         upload = urllib.request.Request(f"{url}/api/v1/forms", data=body, method="POST", headers={
             **headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
         with urllib.request.urlopen(upload, timeout=30) as answer:
@@ -47,4 +47,4 @@ def test_a_vietnamese_file_name_downloads_under_gunicorn(app, database_url, tmp_
         with urllib.request.urlopen(download, timeout=30) as source:
             assert source.status == 200
             assert _filename_star(source.headers["Content-Disposition"]) == NAME
-            assert source.read() == mini("1")
+            assert source.read() == data
