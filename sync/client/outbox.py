@@ -170,6 +170,26 @@ class Outbox:
         self._set(db, "cursor", None)
         return count
 
+    def requeue_lost(self, acked_n: int | None, epoch: str) -> int:
+        """Queue again what the server acknowledged in ``epoch`` but no longer has; return the count.
+
+        The server's ``ack`` is the highest operation number it holds from this device. An archived
+        operation numbered above it was acknowledged and then lost: the database was restored from a
+        backup that kept its epoch. Operations archived as ``duplicate`` are left out (a re-sent one
+        that the server did have), so a second look never re-sends the same operations again.
+        """
+        with self.transaction() as db:
+            count = db.execute("INSERT OR IGNORE INTO outbox (n, op_id, body, queued_at) "
+                               "SELECT n, op_id, body, acked_at FROM archive "
+                               "WHERE epoch = ? AND status != 'duplicate' AND n > ?",
+                               (epoch, -1 if acked_n is None else acked_n)).rowcount
+            db.execute("DELETE FROM archive WHERE op_id IN (SELECT op_id FROM outbox)")
+        return count
+
+    def archived(self) -> int:
+        """Return how many operations the sent archive holds."""
+        return self._db.execute("SELECT count(*) FROM archive").fetchone()[0]
+
     def requeue_archive(self, epoch: str) -> int:
         """After an epoch change: queue the sent archive again and adopt ``epoch``; return the count."""
         with self.transaction() as db:
