@@ -146,7 +146,11 @@ def push(store: Store, device: DeviceRef, request: PushRequest, *, now: dt.datet
                               **limits.to_wire())
     with store.snapshot():
         epoch = store.epoch()
-    if request.epoch is not None and request.epoch != epoch:
+        # A push without an epoch is checked against the epoch the device last synced with, as the
+        # server remembers it: a restore is never skipped by leaving the field out.
+        state = store.device_state(str(device.id)) if request.epoch is None else None
+    known = request.epoch if request.epoch is not None else (state.epoch if state else None)
+    if known is not None and known != epoch:
         # Nothing is applied: the device must first re-queue what the old database had acknowledged,
         # so that a correction never arrives before the create it is based on.
         raise EpochChanged("The server database was restored or replaced; re-push your sent archive.",
