@@ -6,6 +6,7 @@ Pure packages raise their own roots (``FormError``, ``SyncError``, ``AnalysisErr
 
 from __future__ import annotations
 
+import io
 import logging
 
 from flask import Flask
@@ -16,6 +17,7 @@ from flask import request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.utils import cached_property
 
 from analysis.errors import AnalysisError
 from forms.errors import FormError
@@ -108,6 +110,21 @@ class FerryRequest(Request):
     """
 
     _bounds_checked = False
+
+    @cached_property
+    def stream(self):
+        # A chunked body has no Content-Length; werkzeug then reads nothing unless the server marks the
+        # input terminated (gunicorn does not), and the view saw an empty body (400). Read it here,
+        # up to the cap: over it is 413, as for a declared length.
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        if self.environ.get("CONTENT_LENGTH") or not chunked:
+            return super().stream
+        cap = self.max_content_length
+        source = self.environ["wsgi.input"]
+        data = source.read() if cap is None else source.read(cap + 1)
+        if cap is not None and len(data) > cap:
+            raise ApiError("payload-too-large", f"The body is over {cap} bytes.", max_bytes=cap)
+        return io.BytesIO(data)
 
     def get_json(self, force=False, silent=False, cache=True):
         try:

@@ -19,6 +19,7 @@ from server.sync import devices
 from server.sync.runtime import limits
 from server.sync.runtime import store
 from sync import engine
+from sync.errors import DeviceMismatch
 from sync.errors import EnvelopeInvalid
 from sync.protocol import PullRequest
 from sync.protocol import PushRequest
@@ -66,6 +67,12 @@ def push_and_pull():
         if not isinstance(body, dict):
             raise EnvelopeInvalid("The body must be an object with 'push' and 'pull'.",
                                   errors=[{"pointer": "", "detail": "object"}])
-        pushed, page = engine.sync(store(), device_ref(), PushRequest.from_wire(body.get("push")),
-                                   PullRequest.from_wire(body.get("pull")), now=utcnow(), limits=limits())
+        device = device_ref()
+        push_request = PushRequest.from_wire(body.get("push"))
+        pull_request = PullRequest.from_wire(body.get("pull"))
+        if pull_request.device_id != device.id:
+            # refused before the push is applied: a request is answered whole or not at all
+            raise DeviceMismatch("The pull names another device than the token's; nothing was applied.",
+                                 errors=[{"pointer": "/pull/device_id", "detail": "not this token's device"}])
+        pushed, page = engine.sync(store(), device, push_request, pull_request, now=utcnow(), limits=limits())
     return json_response({"push": pushed.to_wire(), "pull": page.to_wire()})
