@@ -8,6 +8,7 @@ from server.api import devices
 from server.api import exports
 from server.api import forms
 from server.api import health
+from server.api import openapi
 from server.api import places
 from server.api import reports
 from server.api import review
@@ -16,7 +17,7 @@ from server.api import tokens
 from server.api import users
 
 BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp, sync.bp, devices.bp, review.bp,
-              assignments.bp, blobs.bp, exports.bp, reports.bp)
+              assignments.bp, blobs.bp, exports.bp, reports.bp, openapi.bp)
 
 
 #: A page the API serves (the self-contained report) carries its stylesheet and inline SVG, nothing else.
