@@ -170,7 +170,14 @@ class SyncClient:
             probe[0] = False
             body = {"protocol": PROTOCOL, "device_id": self.outbox.get("device_id"),
                     "epoch": self.outbox.get("epoch"), "sent_at": format_time(self.clock()), "ops": ops}
-            response = self._send(PUSH_PATH, body)
+            try:
+                response = self._send(PUSH_PATH, body)
+            except _Retry:
+                if not ops:
+                    return False  # the probe is best effort: offline with nothing to send is not a failure
+                raise
+            if not ops and response.status != 200 and (response.body or {}).get("code") != "epoch-changed":
+                return False
             if response.status == 413:
                 if size[0] == 1:
                     raise _refused(response)  # one op over the limit: it stays queued, a person must look

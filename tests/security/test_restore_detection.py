@@ -61,3 +61,18 @@ def test_the_client_re_sends_what_a_restore_lost(tmp_path, app, client, accounts
         # and a later sync sends nothing again
         assert agent.sync() == {}
         outbox.close()
+
+
+def test_the_idle_probe_is_best_effort_offline(tmp_path, app, client, accounts, forms_installed):
+    username = accounts.user("enumerator")[0]
+    code = client.post("/api/v1/devices", json={"username": username},
+                       headers=accounts.headers("coordinator")).get_json()["enrolment_code"]
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    with live_server(app) as url:
+        agent = SyncClient(outbox, HttpTransport(url, timeout=5), sleep=lambda s: None)
+        agent.enrol(code)
+        agent.create("awareness", op()["ver"], REFUSAL)
+        assert agent.push() == {"created": 1}
+    # the server is gone: with nothing queued, push is quiet, as it was before the probe existed
+    assert agent.push() == {}
+    outbox.close()
