@@ -94,6 +94,9 @@ OP_BOUNDS = Bounds(max_depth=8, max_string=20_000, max_items=2_000)
 
 
 def _valid_unicode(text: str) -> bool:
+    # PostgreSQL's text and jsonb cannot hold U+0000 (found by fuzzing): refused like a lone surrogate
+    if "\x00" in text:
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -109,7 +112,7 @@ def value_problems(value, bounds: Bounds = BODY_BOUNDS, *, limit: int = 20) -> l
     """Return ``[{pointer, detail}]`` for every place ``value`` breaks ``bounds`` (at most ``limit``).
 
     Checks, without recursion (so no input can exhaust the stack): nesting depth, string length
-    (keys too), lone UTF-16 surrogates (JSON allows the escape, UTF-8 and the databases do not),
+    (keys too), lone UTF-16 surrogates and U+0000 (JSON allows the escapes, the databases do not),
     integers outside 64 bits, non-finite numbers and the number of items in each list or object.
     """
     problems: list[dict] = []
@@ -121,7 +124,8 @@ def value_problems(value, bounds: Bounds = BODY_BOUNDS, *, limit: int = 20) -> l
                 problems.append({"pointer": _pointer(path),
                                  "detail": f"longer than {bounds.max_string} characters"})
             elif not _valid_unicode(item):
-                problems.append({"pointer": _pointer(path), "detail": "not valid Unicode (a lone surrogate)"})
+                problems.append({"pointer": _pointer(path),
+                                 "detail": "not storable text (a lone surrogate or U+0000)"})
         elif isinstance(item, bool) or item is None:
             continue
         elif isinstance(item, int):
@@ -160,7 +164,7 @@ def printable(value):
     """
     def fix(item, depth):
         if isinstance(item, str):
-            return item.encode("utf-8", "backslashreplace").decode("utf-8")
+            return item.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
         if isinstance(item, bool) or item is None:
             return item
         if isinstance(item, int):

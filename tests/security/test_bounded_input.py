@@ -26,6 +26,7 @@ BAD_ANSWERS = {
     "lone surrogate": '"\\ud800"',
     "integer beyond 64 bits": str(10**30),
     "deep nesting": DEEP,
+    "NUL character (PostgreSQL cannot store it)": '"a\\u0000b"',
 }
 
 
