@@ -21,7 +21,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, instance: Path, *, workers: int = 1, threads: int = 4, timeout_s: float = 30,
+def gunicorn(database_url: str, instance: Path, *, workers: int = 1, threads: int = 4, timeout_s: float = 120,
              **settings):
     """Serve ``server.wsgi:app`` on ``database_url`` with gunicorn; yield its base URL; stop it after."""
     port = free_port()
