@@ -19,6 +19,8 @@ from analysis.gap_report import GapReport
 from analysis.report_text import COLUMNS
 from analysis.report_text import TEXT
 from analysis.report_text import note
+from forms.values import formula_safe
+from forms.values import text_cells
 
 __all__ = ["labelled_tables", "write_workbook", "write_xlsx", "write_csv_zip"]
 
@@ -84,12 +86,12 @@ def write_workbook(tables: dict[str, pd.DataFrame], file, *, about=None) -> None
     if about is not None:
         sheet = book.create_sheet("about")
         for row in about:
-            sheet.append(row)
+            sheet.append(text_cells(sheet, list(row)))
     for name, table in tables.items():
         sheet = book.create_sheet(name[:31])  # Excel's limit on sheet names
-        sheet.append([str(c) for c in table.columns])
+        sheet.append(text_cells(sheet, [str(c) for c in table.columns]))
         for row in table.astype("object").itertuples(index=False, name=None):
-            sheet.append([_cell(v) for v in row])
+            sheet.append(text_cells(sheet, [_cell(v) for v in row]))
     book.save(file)
 
 
@@ -104,8 +106,10 @@ def write_csv_zip(report: GapReport, file, *, language="vi") -> None:
     lang = labels.check_language(language)
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerows(_about(report, lang))
+        about = [[formula_safe(v) for v in row] for row in _about(report, lang)]
+        csv.writer(text, lineterminator="\n").writerows(about)
         archive.writestr("about.csv", _BOM + text.getvalue())
         for name, table in labelled_tables(report, language=lang).items():
-            shown = table.astype("object").map(_cell) if len(table) else table
+            shown = table.astype("object").map(lambda v: formula_safe(_cell(v))) if len(table) else table
+            shown = shown.rename(columns=lambda c: formula_safe(str(c)))
             archive.writestr(f"{name}.csv", _BOM + shown.to_csv(index=False, lineterminator="\n"))

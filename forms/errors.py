@@ -7,6 +7,7 @@
 | xlsform-too-large | the file, its uncompressed zip content or its row count exceeds the limits |
 | xlsform-invalid | pyxform rejects the form; ``errors`` names the sheet and row where known |
 | expression-invalid | a relevant/constraint/calculation/choice_filter/required is not valid XPath |
+| validation-timeout | a form's expressions on one submission ran past ``forms.expressions.time_budget`` |
 | attachment-invalid | a ``select_one_from_file`` CSV is unreadable or lacks a ``name`` column |
 | form-json-invalid | ``Form.from_json`` got JSON that is not a serialised Ferry form |
 | form-unknown | ``forms.library.load`` was asked for a form that is not built in |
@@ -51,6 +52,12 @@ class ExpressionInvalid(FormError):
     """An XLSForm expression is not valid XPath."""
 
     code = "expression-invalid"
+
+
+class ValidationBudgetExceeded(FormError):
+    """Checking the answers took longer than the validation time budget."""
+
+    code = "validation-timeout"
 
 
 class AttachmentInvalid(FormError):

@@ -159,3 +159,41 @@ def xpath_string(value) -> str:
     if isinstance(value, list):
         return " ".join(x for x in value if isinstance(x, str))
     return ""
+
+
+# -- values leaving for spreadsheets -------------------------------------------------------------------
+#: What a spreadsheet reads as the start of a formula (OWASP "CSV injection"): =, +, -, @, tab, CR.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value):
+    """Return ``value`` for a CSV cell: a string a spreadsheet would run as a formula gets a leading ``'``.
+
+    Labels and answers come from enumerators and form authors; ``=HYPERLINK(...)`` in an answer must
+    reach the analyst's Excel as text. Numbers are left alone (``-3`` is a number, not a formula).
+    A carriage return becomes a line feed: CSV writers quote a field with ``\n`` but not one with a
+    bare ``\r``, which spreadsheets read as a new row, whose first cell could then be a formula.
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_STARTS):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def text_cells(sheet, values) -> list:
+    """Return ``values`` as cells for an openpyxl write-only ``sheet``, every string typed as text.
+
+    openpyxl writes a string that starts with ``=`` as a live formula; a typed string cell never is.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    cells = []
+    for value in values:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells

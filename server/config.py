@@ -29,6 +29,10 @@ def defaults(instance_path: str) -> dict:
         # between processes (default: each process counts its own).
         "SIGN_IN_LIMIT_PER_ADDRESS": "10 per minute; 100 per day",
         "SIGN_IN_LIMIT_PER_USER": "30 per hour",
+        # failures per (user name, address); an address where the user signed in lately is exempt
+        # from the per-user limit above for this many days, so no stranger can lock the owner out
+        "SIGN_IN_LIMIT_PER_USER_ADDRESS": "10 per hour",
+        "SIGN_IN_KNOWN_ADDRESS_DAYS": 30,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # Trusted reverse proxies in front of Ferry (0: none). Behind one, set 1, or every client would
@@ -54,6 +58,9 @@ def defaults(instance_path: str) -> dict:
         "PROJECT_NAME": "Ferry",
         # Lifetime of a one-time device enrolment code, in hours.
         "ENROLMENT_CODE_HOURS": 72,
+        # A device that lost the answer to its enrolment may retry with the same code and the same
+        # installation id for this long and get the same answer (docs/protocol.md step 2).
+        "ENROLMENT_RETRY_MINUTES": 15,
         "JSON_SORT_KEYS": False,
         **sync_runtime.DEFAULTS,
         # Interviews in the demo season `flask demo` loads (plus the outreach log).

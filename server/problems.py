@@ -6,6 +6,7 @@ Pure packages raise their own roots (``FormError``, ``SyncError``, ``AnalysisErr
 
 from __future__ import annotations
 
+import io
 import logging
 
 from flask import Flask
@@ -16,12 +17,15 @@ from flask import request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.utils import cached_property
 
 from analysis.errors import AnalysisError
 from forms.errors import FormError
 from server.extensions import db
 from server.models.errors import ServerError
 from sync.errors import SyncError
+from sync.transport import BODY_BOUNDS
+from sync.transport import value_problems
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +103,45 @@ class ApiError(ServerError):
 
 
 class FerryRequest(Request):
-    """Flask's request, with JSON parse failures raised as Ferry problems."""
+    """Flask's request, with JSON parse failures and out-of-bounds values raised as Ferry problems.
+
+    Every JSON body of every view passes here once: too deep, too long, a lone surrogate, an integer
+    beyond 64 bits or a non-finite number is a 4xx problem before any view or database sees it.
+    """
+
+    _bounds_checked = False
+
+    @cached_property
+    def stream(self):
+        # A chunked body has no Content-Length; werkzeug then reads nothing unless the server marks the
+        # input terminated (gunicorn does not), and the view saw an empty body (400). Read it here,
+        # up to the cap: over it is 413, as for a declared length.
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        if self.environ.get("CONTENT_LENGTH") or not chunked:
+            return super().stream
+        cap = self.max_content_length
+        source = self.environ["wsgi.input"]
+        data = source.read() if cap is None else source.read(cap + 1)
+        if cap is not None and len(data) > cap:
+            raise ApiError("payload-too-large", f"The body is over {cap} bytes.", max_bytes=cap)
+        return io.BytesIO(data)
+
+    def get_json(self, force=False, silent=False, cache=True):
+        try:
+            body = super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            if silent:
+                return None
+            raise ApiError("malformed-json", "The body nests too deeply.") from None
+        if body is not None and not self._bounds_checked:
+            problems = value_problems(body, BODY_BOUNDS)
+            if problems:
+                if silent:
+                    return None
+                raise ApiError("validation-failed", "The body holds values beyond the server's bounds.",
+                               errors=problems)
+            self._bounds_checked = cache
+        return body
 
     def on_json_loading_failed(self, e):
         if e is None:

@@ -97,7 +97,7 @@ def apply(store: Store, device: DeviceRef, ops: list[Operation], *, now: dt.date
     prepared, states = prepare(store, ops)
     try:
         with store.transaction():
-            return _write(store, str(device.id), prepared, states, now=now, skew_s=skew_s, epoch=epoch)
+            return _write(store, device, prepared, states, now=now, skew_s=skew_s, epoch=epoch)
     except (_OneByOne, WriteConflict, StoreUnavailable):
         return None
 
@@ -113,8 +113,9 @@ def _fresh_count(prepared: list[Prepared], known: dict[str, OpRecord]) -> int:
     return sum(1 for op_id in seen if op_id not in known)
 
 
-def _write(store: Store, device_id: str, prepared: list[Prepared], states: dict, *, now: dt.datetime,
+def _write(store: Store, device: DeviceRef, prepared: list[Prepared], states: dict, *, now: dt.datetime,
            skew_s: int | None, epoch: str) -> list[OpResult]:
+    device_id = str(device.id)
     known = store.find_ops([item.op.id for item in prepared])
     fresh = _fresh_count(prepared, known)
     if not fresh:
@@ -148,6 +149,12 @@ def _write(store: Store, device_id: str, prepared: list[Prepared], states: dict,
             batch.quarantine.append(submissions.quarantine_item(device_id, op, "op-invalid", reasons,
                                                                 now=now, seq=seq))
             result = OpResult(op.id, REJECTED, {"code": "op-invalid", "errors": errors})
+        elif op.kind in ("correct", "delete") and (
+                problem := submissions.trespass(heads.get(op.submission_id), device)) is not None:
+            reasons = [submissions.issue("not-owner", problem["pointer"], problem["detail"])]
+            batch.quarantine.append(submissions.quarantine_item(device_id, op, "not-owner", reasons,
+                                                                now=now, seq=seq))
+            result = OpResult(op.id, REJECTED, {"code": "not-owner", "errors": [problem]})
         else:
             head = heads.get(op.submission_id)
             base_known = head is not None and owners.get(op.base) == head.id

@@ -65,7 +65,7 @@ def clock_skew(sent_at: str | None, now: dt.datetime) -> int | None:
 
 
 def _apply(store: Store, device: DeviceRef, op: Operation, *, now: dt.datetime, skew_s: int | None,
-           epoch: str) -> OpResult:
+           epoch: str, checked: list[dict] | None = None) -> OpResult:
     """Apply one operation inside the caller's transaction."""
     record = store.find_op(op.id)
     if record is not None:
@@ -84,8 +84,13 @@ def _apply(store: Store, device: DeviceRef, op: Operation, *, now: dt.datetime, 
                                [submissions.issue("op-invalid", e["pointer"], e["detail"]) for e in errors],
                                now=now, seq=seq)
         result = OpResult(op.id, REJECTED, {"code": "op-invalid", "errors": errors})
+    elif (trespass := submissions.foreign(store, op, device)) is not None:
+        submissions.quarantine(store, str(device.id), op, "not-owner",
+                               [submissions.issue("not-owner", trespass["pointer"], trespass["detail"])],
+                               now=now, seq=seq)
+        result = OpResult(op.id, REJECTED, {"code": "not-owner", "errors": [trespass]})
     else:
-        issues = submissions.check(store, op)
+        issues = submissions.check(store, op, checked)
         if issues:
             submissions.quarantine(store, str(device.id), op, submissions.reason_of(issues), issues,
                                    now=now, seq=seq)
@@ -107,6 +112,8 @@ def _note_ack(store: Store, device: DeviceRef, op: Operation | None, *, now: dt.
 
 def _run(store: Store, device: DeviceRef, op: Operation, **kwargs) -> OpResult:
     """Apply one operation in its own transaction, re-running it if a concurrent twin won a race."""
+    # The answers are checked before the write lock: a slow form never holds other devices' writes.
+    kwargs["checked"] = submissions.answers_checked(store, op)
     for _ in range(_RACE_ATTEMPTS):
         try:
             with store.transaction():
@@ -147,7 +154,11 @@ def push(store: Store, device: DeviceRef, request: PushRequest, *, now: dt.datet
                               **limits.to_wire())
     with store.snapshot():
         epoch = store.epoch()
-    if request.epoch is not None and request.epoch != epoch:
+        # A push without an epoch is checked against the epoch the device last synced with, as the
+        # server remembers it: a restore is never skipped by leaving the field out.
+        state = store.device_state(str(device.id)) if request.epoch is None else None
+    known = request.epoch if request.epoch is not None else (state.epoch if state else None)
+    if known is not None and known != epoch:
         # Nothing is applied: the device must first re-queue what the old database had acknowledged,
         # so that a correction never arrives before the create it is based on.
         raise EpochChanged("The server database was restored or replaced; re-push your sent archive.",

@@ -22,6 +22,11 @@ from functools import cached_property
 from sync.errors import CursorInvalid
 from sync.errors import EnvelopeInvalid
 from sync.errors import ProtocolUnsupported
+from sync.transport import INT64_MAX
+from sync.transport import OP_BOUNDS
+from sync.transport import parse_json
+from sync.transport import printable
+from sync.transport import value_problems
 
 PROTOCOL = 1
 SUPPORTED_PROTOCOLS = (1,)
@@ -167,7 +172,10 @@ class Operation:
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not _ID.match(obj["id"]):
             raise EnvelopeInvalid("Every operation needs an 'id' of 1-64 characters [A-Za-z0-9_.:-].",
                                   errors=[{"pointer": f"{pointer}/id", "detail": "required id"}])
-        problems: list[dict] = []
+        problems: list[dict] = value_problems(obj, OP_BOUNDS)
+        if problems:
+            # Stored and hashed as a printable copy: the raw one may not even encode as UTF-8.
+            obj = printable(obj)
 
         def bad(key: str, detail: str) -> None:
             problems.append({"pointer": f"/{key}", "detail": detail})
@@ -193,7 +201,7 @@ class Operation:
             elif xml is None and not isinstance(answers, dict):
                 bad("ans", "must be an object of answers (or send the ODK instance as 'xml')")
         n = obj.get("n")
-        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= INT64_MAX):
             bad("n", "must be a non-negative integer")
         blobs = obj.get("blobs", [])
         if not isinstance(blobs, list) or not all(isinstance(b, str) and _SHA256.match(b) for b in blobs):
@@ -321,13 +329,14 @@ class Cursor:
             raise CursorInvalid("The cursor is not a Ferry cursor; pull with cursor null.")
         body = text[3:]
         try:
-            obj = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            obj = parse_json(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         except (ValueError, binascii.Error) as exc:
             raise CursorInvalid("The cursor cannot be decoded; pull with cursor null.") from exc
         positions = obj.get("b") if isinstance(obj, dict) else None
         if (not isinstance(obj, dict) or not isinstance(obj.get("e"), str) or not isinstance(positions, dict)
-                or not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
-                           for k, v in positions.items())):
+                or not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+                           and 0 <= v <= INT64_MAX for k, v in positions.items())
+                or value_problems(obj)):
             raise CursorInvalid("The cursor is malformed; pull with cursor null.")
         return cls(epoch=obj["e"], positions=dict(positions))
 
@@ -433,6 +442,8 @@ class EnrolRequest:
     code: str
     label: str = ""
     protocol: int = PROTOCOL
+    #: Made once by the client (a UUID) and kept: a retry with the same code and id gets the same answer.
+    installation_id: str | None = None
 
     @classmethod
     def from_wire(cls, obj) -> EnrolRequest:
@@ -443,11 +454,19 @@ class EnrolRequest:
         if not isinstance(code, str) or not 0 < len(code) <= 40:
             raise EnvelopeInvalid("The enrolment lacks its one-time 'code'.",
                                   errors=[{"pointer": "/code", "detail": "required"}])
-        return cls(code=code, label=_optional_str(obj, "label", "/label", 120) or "", protocol=protocol)
+        installation = obj.get("installation_id")
+        if installation is not None and (not isinstance(installation, str) or not _ID.match(installation)):
+            raise EnvelopeInvalid("'installation_id' must be 1-64 characters [A-Za-z0-9_.:-].",
+                                  errors=[{"pointer": "/installation_id", "detail": "id"}])
+        return cls(code=code, label=_optional_str(obj, "label", "/label", 120) or "", protocol=protocol,
+                   installation_id=installation)
 
     def to_wire(self) -> dict:
         """Return the enrolment body."""
-        return {"protocol": self.protocol, "code": self.code, "label": self.label}
+        wire = {"protocol": self.protocol, "code": self.code, "label": self.label}
+        if self.installation_id is not None:
+            wire["installation_id"] = self.installation_id
+        return wire
 
 
 @dataclass(frozen=True)

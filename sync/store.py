@@ -35,6 +35,8 @@ class DeviceRef:
     id: str
     user_id: str | int | None = None
     revoked: bool = False
+    #: The other devices of the same enumerator: a correction or delete may come from any of them.
+    peers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

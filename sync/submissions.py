@@ -1,6 +1,8 @@
 """What one operation does to the submissions: checks, revisions, conflicts, quarantine.
 
-Every function here runs inside the caller's store transaction.
+Every function here runs inside the caller's store transaction, except ``validate_answers``, which
+the engine runs before taking the write lock (forms are written by people: a slow one must not hold
+every other device's writes).
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from forms.errors import ValidationBudgetExceeded
+from forms.expressions import time_budget
 from sync.protocol import Operation
 from sync.store import AnalysisRow
 from sync.store import Conflict
@@ -20,8 +24,11 @@ from sync.store import SubmissionHead
 # Reasons a coordinator can cure (publish the form version, fix the create) and then re-validate.
 FIXABLE_REASONS = frozenset({
     "form-unknown", "form-draft", "form-closed", "answers-invalid", "submission-unknown", "base-unknown",
+    "validation-timeout",
 })
 ACCEPTING_STATES = ("open", "closing")
+#: Seconds one submission's answers may take to validate; past it the submission is quarantined.
+VALIDATION_BUDGET_S = 2.0
 
 
 def issue(code: str, pointer: str, message: str) -> dict:
@@ -29,16 +36,40 @@ def issue(code: str, pointer: str, message: str) -> dict:
     return {"code": code, "pointer": pointer, "message": message}
 
 
-def form_issues(version: FormVersion | None, op: Operation) -> list[dict]:
-    """Return why ``op``'s answers cannot be accepted under ``version`` (its form version, or None)."""
+def validate_answers(version, answers, budget_s: float = VALIDATION_BUDGET_S) -> list[dict]:
+    """Return the issues of ``answers`` against a form version, within ``budget_s`` seconds."""
+    try:
+        with time_budget(budget_s):
+            found = version.validate(answers)
+    except ValidationBudgetExceeded as exc:
+        return [issue("validation-timeout", "/ans", f"{exc.detail} The submission is kept for a coordinator; "
+                      "the form's constraints need fixing.")]
+    # Issue pointers point into the answers, as documented for answer validation.
+    return [issue(i.code, i.pointer, i.message) for i in found]
+
+
+def answers_checked(store: Store, op: Operation) -> list[dict] | None:
+    """Validate ``op``'s answers in a read snapshot, before any write lock; None when not applicable."""
+    if op.problems or op.kind not in ("create", "correct"):
+        return None
+    with store.snapshot():
+        if store.find_op(op.id) is not None:
+            return None  # a retry: the ledger answers it, nothing to validate
+        version = store.form_version(op.form_id, op.form_version)
+    return None if version is None else validate_answers(version, op.answers)
+
+
+def form_issues(version: FormVersion | None, op: Operation, checked: list[dict] | None = None) -> list[dict]:
+    """Return why ``op``'s answers cannot be accepted under ``version`` (its form version, or None);
+    ``checked``: its answers' issues, found already outside the write lock."""
     if version is None:
         return [issue("form-unknown", "/ver", f"Form {op.form_id!r} has no version {op.form_version!r}.")]
     if version.state == "draft":
         return [issue("form-draft", "/ver", f"Version {op.form_version!r} is a draft, not yet published.")]
     if version.state not in ACCEPTING_STATES:
         return [issue("form-closed", "/ver", f"Version {op.form_version!r} no longer accepts data.")]
-    # Issue pointers point into the answers, as documented for answer validation.
-    return [issue(i.code, i.pointer, i.message) for i in version.validate(op.answers)]
+    # A version's content never changes once stored, so answers checked outside the lock still hold.
+    return checked if checked is not None else validate_answers(version, op.answers)
 
 
 def structural_issues(op: Operation, head: SubmissionHead | None, base_known: bool) -> list[dict]:
@@ -55,20 +86,38 @@ def structural_issues(op: Operation, head: SubmissionHead | None, base_known: bo
     return []
 
 
-def check(store: Store, op: Operation) -> list[dict]:
-    """Return why ``op`` cannot be applied now; empty when it can."""
+def check(store: Store, op: Operation, checked: list[dict] | None = None) -> list[dict]:
+    """Return why ``op`` cannot be applied now; empty when it can (``checked``: its answers' issues)."""
     head = store.submission(op.submission_id)
     base_known = head is not None and op.base in {r.op_id for r in store.revisions(head.id)}
     issues = structural_issues(op, head, base_known)
     if issues or op.kind not in ("create", "correct"):
         return issues
-    return form_issues(store.form_version(op.form_id, op.form_version), op)
+    return form_issues(store.form_version(op.form_id, op.form_version), op, checked)
+
+
+def foreign(store: Store, op: Operation, device) -> dict | None:
+    """A problem when ``op`` corrects or deletes a submission made on another enumerator's device, else None.
+
+    A submission belongs to the device that created it and to the enumerator's other devices
+    (``device.peers``); knowing its id is not enough to change it. Coordinators act through the API.
+    """
+    if op.kind not in ("correct", "delete"):
+        return None
+    return trespass(store.submission(op.submission_id), device)
+
+
+def trespass(head: SubmissionHead | None, device) -> dict | None:
+    """The problem of changing ``head`` (a stored submission, or None) from ``device``, else None."""
+    if head is None or head.device_id == str(device.id) or head.device_id in device.peers:
+        return None
+    return {"pointer": "/sub", "detail": "this submission was made on another enumerator's device"}
 
 
 def reason_of(issues: list[dict]) -> str:
     """Return the quarantine reason of a list of issues: the structural one, else answers-invalid."""
     structural = {"submission-exists", "submission-unknown", "base-unknown", "form-unknown", "form-draft",
-                  "form-closed"}
+                  "form-closed", "validation-timeout"}
     for item in issues:
         if item["code"] in structural:
             return item["code"]

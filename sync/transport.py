@@ -1,4 +1,9 @@
-"""Bodies on the wire: gzip both ways, and inflating with a hard cap so a zip bomb costs nothing."""
+"""Bodies on the wire: gzip both ways, inflating with a hard cap so a zip bomb costs nothing, and the
+bounds every JSON value must keep (depth, string length, integer range, valid Unicode, list sizes).
+
+The bounds are checked once, at the edge, by the server for every JSON body and by the reference
+client before it queues anything, so that nothing the server would refuse ever enters an outbox.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import gzip
 import io
 import json
 import zlib
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from sync.errors import EnvelopeInvalid
@@ -68,9 +74,133 @@ def encode_json(obj) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def decode_json(data: bytes):
-    """Parse a JSON body; ``EnvelopeInvalid`` when it is not JSON."""
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What a JSON value may hold: nesting depth, string length, items per list or object."""
+
+    max_depth: int = 32
+    max_string: int = 100_000
+    max_items: int = 10_000
+
+
+#: Every JSON body of the API; a whole request beyond these is refused before anything is stored.
+BODY_BOUNDS = Bounds()
+#: One sync operation (its answers are flat or one level of repeats): tighter, and checked per op,
+#: so one bad operation is rejected alone and never blocks those around it.
+OP_BOUNDS = Bounds(max_depth=8, max_string=20_000, max_items=2_000)
+
+
+def _valid_unicode(text: str) -> bool:
+    # PostgreSQL's text and jsonb cannot hold U+0000 (found by fuzzing): refused like a lone surrogate
+    if "\x00" in text:
+        return False
     try:
-        return json.loads(data)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _pointer(path: list) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def value_problems(value, bounds: Bounds = BODY_BOUNDS, *, limit: int = 20) -> list[dict]:
+    """Return ``[{pointer, detail}]`` for every place ``value`` breaks ``bounds`` (at most ``limit``).
+
+    Checks, without recursion (so no input can exhaust the stack): nesting depth, string length
+    (keys too), lone UTF-16 surrogates and U+0000 (JSON allows the escapes, the databases do not),
+    integers outside 64 bits, non-finite numbers and the number of items in each list or object.
+    """
+    problems: list[dict] = []
+    stack = [(value, [], 1)]
+    while stack and len(problems) < limit:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            if len(item) > bounds.max_string:
+                problems.append({"pointer": _pointer(path),
+                                 "detail": f"longer than {bounds.max_string} characters"})
+            elif not _valid_unicode(item):
+                problems.append({"pointer": _pointer(path),
+                                 "detail": "not storable text (a lone surrogate or U+0000)"})
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if not INT64_MIN <= item <= INT64_MAX:
+                problems.append({"pointer": _pointer(path), "detail": "an integer beyond 64 bits"})
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                problems.append({"pointer": _pointer(path), "detail": "not a finite number"})
+        elif isinstance(item, dict | list):
+            if depth > bounds.max_depth:
+                problems.append({"pointer": _pointer(path),
+                                 "detail": f"nested deeper than {bounds.max_depth}"})
+                continue
+            if len(item) > bounds.max_items:
+                problems.append({"pointer": _pointer(path), "detail": f"more than {bounds.max_items} items"})
+                continue
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if len(key) > bounds.max_string or not _valid_unicode(key):
+                        problems.append({"pointer": _pointer([*path, "<key>"]),
+                                         "detail": "a key that is too long or not valid Unicode"})
+                        continue
+                    stack.append((child, [*path, key], depth + 1))
+            else:
+                stack.extend((child, [*path, i], depth + 1) for i, child in enumerate(item))
+    problems.reverse()  # the stack pops last-first; report in document order where it matters little
+    return problems
+
+
+def printable(value):
+    """Return ``value`` with every string made valid UTF-8 and every out-of-range number made a string.
+
+    What a rejected operation is stored (and hashed) as: deterministic, so a retry of the same
+    operation is recognised as a duplicate, and always storable. Depth is kept only to ``max_depth``
+    of ``BODY_BOUNDS`` (deeper parts become the string ``"..."``).
+    """
+    def fix(item, depth):
+        if isinstance(item, str):
+            return item.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+        if isinstance(item, bool) or item is None:
+            return item
+        if isinstance(item, int):
+            return item if INT64_MIN <= item <= INT64_MAX else str(item)
+        if isinstance(item, float):
+            return item if item == item and item not in (float("inf"), float("-inf")) else str(item)
+        if depth >= BODY_BOUNDS.max_depth:
+            return "..."
+        if isinstance(item, dict):
+            return {fix(k, depth): fix(v, depth + 1) for k, v in item.items()}
+        return [fix(v, depth + 1) for v in item]
+
+    return fix(value, 0)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(data: bytes | str):
+    """Parse JSON text; ``ValueError`` when it is not JSON or nests deeper than the parser can go."""
+    try:
+        return json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("the JSON nests too deeply") from None
+
+
+def decode_json(data: bytes, bounds: Bounds | None = None):
+    """Parse a JSON body; ``EnvelopeInvalid`` when it is not JSON or breaks ``bounds`` (when given)."""
+    try:
+        value = parse_json(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise EnvelopeInvalid(f"The body is not valid JSON: {exc}") from exc
+    if bounds is not None:
+        problems = value_problems(value, bounds)
+        if problems:
+            raise EnvelopeInvalid("The body holds values beyond the server's bounds; nothing was stored.",
+                                  errors=problems)
+    return value

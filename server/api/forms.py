@@ -11,6 +11,7 @@ from flask import request
 from server.api.access import AUTHENTICATED
 from server.api.access import access
 from server.api.access import current_principal
+from server.api.body import attachment
 from server.api.body import json_body
 from server.api.schemas import FormStateSchema
 from server.api.schemas import FormVersionSchema
@@ -104,7 +105,7 @@ def get_source(form_id: str, version: str):
     row = _readable(form_id, version)
     mimetype = XLSX if row.source_filename.lower().endswith(".xlsx") else "application/octet-stream"
     return _cached(row.source, row.content_hash, mimetype,
-                   **{"Content-Disposition": f'attachment; filename="{row.source_filename}"'})
+                   **{"Content-Disposition": attachment(row.source_filename)})
 
 
 @bp.get(VERSION_URL + "/attachments/<filename>")
@@ -112,10 +113,10 @@ def get_source(form_id: str, version: str):
 def get_attachment(form_id: str, version: str, filename: str):
     """Return a file the version reads (for example the commune list)."""
     row = _readable(form_id, version)
-    for attachment in row.attachments:
-        if attachment.filename == filename:
+    for file in row.attachments:
+        if file.filename == filename:
             mimetype = "text/csv" if filename.endswith(".csv") else "application/octet-stream"
-            return _cached(attachment.content, attachment.sha256, mimetype)
+            return _cached(file.content, file.sha256, mimetype)
     raise ApiError("not-found", f"Form {form_id!r} version {version!r} has no file {filename!r}.")
 
 

@@ -21,6 +21,7 @@ from analysis.report_text import note
 from analysis.yearly_report import render_markdown
 from server.api.access import access
 from server.api.access import current_principal
+from server.api.body import attachment
 from server.extensions import db
 from server.reports import service as reports
 from server.reports.request import ReportRequest
@@ -125,7 +126,7 @@ def _gap_report() -> tuple[GapReport, str]:
 
 
 def _attachment(report, language: str, suffix: str) -> dict:
-    return {"Content-Disposition": f'attachment; filename="gap-report-{report.year}-{language}.{suffix}"'}
+    return {"Content-Disposition": attachment(f"gap-report-{report.year}-{language}.{suffix}")}
 
 
 @bp.get("/report.html")

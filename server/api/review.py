@@ -52,6 +52,7 @@ def _record(action: str, target: str, **details) -> None:
 def quarantine():
     """List quarantined submissions with their reasons and raw payloads (``?all=1`` adds resolved)."""
     items = engine.quarantined(store(), include_resolved=request.args.get("all") == "1")
+    _record("quarantine.read", "quarantine", items=len(items))  # raw payloads: who read them is kept
     return {"items": [_quarantined_item(item) for item in items]}
 
 

@@ -92,14 +92,18 @@ class AssignedCommuneSchema(Schema):
     quota = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
 
 
+#: Rounds are survey years; anything else is refused before it reaches a query (or overflows one).
+ROUND_YEARS = validate.Range(min=1900, max=2200)
+
+
 class AssignmentsPutSchema(Schema):
-    round = fields.Integer(required=True, strict=True)
+    round = fields.Integer(required=True, strict=True, validate=ROUND_YEARS)
     communes = fields.List(fields.Nested(AssignedCommuneSchema), required=True,
                            validate=validate.Length(max=500))
 
 
 class AssignmentsQuerySchema(Schema):
-    round = fields.Integer()
+    round = fields.Integer(validate=ROUND_YEARS)
 
 
 class AssignmentSchema(Schema):
@@ -113,8 +117,12 @@ class AssignmentSchema(Schema):
 class BlobCreateSchema(Schema):
     sha256 = fields.String(required=True, validate=validate.Regexp(
         r"^[0-9a-f]{64}$", error="64 lower-case hexadecimal digits."))
-    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    content_type = fields.String(required=True, validate=validate.Length(min=3, max=100))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=(1 << 63) - 1))
+    # type/subtype in RFC 6838 characters, parameters (dropped when stored) in printable ASCII: nothing a
+    # header or a browser could misread
+    content_type = fields.String(required=True, validate=[validate.Length(max=100), validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}(\s*;[ -~]*)?$",
+        error="a media type such as image/jpeg.")])
 
 
 class BlobSchema(Schema):

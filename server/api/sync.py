@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint
+from flask import current_app
 
 from server.api.access import DEVICE
 from server.api.access import PUBLIC
@@ -17,6 +20,7 @@ from server.sync import devices
 from server.sync.runtime import limits
 from server.sync.runtime import store
 from sync import engine
+from sync.errors import DeviceMismatch
 from sync.errors import EnvelopeInvalid
 from sync.protocol import PullRequest
 from sync.protocol import PushRequest
@@ -29,7 +33,9 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1")
 def enroll():
     """Exchange a one-time enrolment code for the device's token."""
     with admitted():
-        enrolment = devices.enroll(json_request(), store(), limits(), now=utcnow())
+        window = dt.timedelta(minutes=current_app.config["ENROLMENT_RETRY_MINUTES"])
+        enrolment = devices.enroll(json_request(), store(), limits(), now=utcnow(),
+                                   key=current_app.config["SECRET_KEY"], retry_window=window)
     return json_response(enrolment.to_wire())
 
 
@@ -62,7 +68,12 @@ def push_and_pull():
         if not isinstance(body, dict):
             raise EnvelopeInvalid("The body must be an object with 'push' and 'pull'.",
                                   errors=[{"pointer": "", "detail": "object"}])
-        pushing = read_instances(PushRequest.from_wire(body.get("push")), store())
-        pushed, page = engine.sync(store(), device_ref(), pushing, PullRequest.from_wire(body.get("pull")),
-                                   now=utcnow(), limits=limits())
+        device = device_ref()
+        push_request = read_instances(PushRequest.from_wire(body.get("push")), store())
+        pull_request = PullRequest.from_wire(body.get("pull"))
+        if pull_request.device_id != device.id:
+            # refused before the push is applied: a request is answered whole or not at all
+            raise DeviceMismatch("The pull names another device than the token's; nothing was applied.",
+                                 errors=[{"pointer": "/pull/device_id", "detail": "not this token's device"}])
+        pushed, page = engine.sync(store(), device, push_request, pull_request, now=utcnow(), limits=limits())
     return json_response({"push": pushed.to_wire(), "pull": page.to_wire()})

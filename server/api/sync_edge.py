@@ -10,13 +10,18 @@ from flask import current_app
 from flask import request
 
 from server.api.access import current_principal
+from server.extensions import db
 from server.problems import ApiError
+from server.sync import devices
 from server.sync.runtime import limits
+from sync.errors import EnvelopeInvalid
 from sync.errors import PayloadTooLarge
 from sync.store import DeviceRef
+from sync.transport import BODY_BOUNDS
 from sync.transport import decode_json
 from sync.transport import deflate
 from sync.transport import inflate_capped
+from sync.transport import value_problems
 
 # Below this size gzip costs more bytes (header) and CPU than it saves.
 _GZIP_FROM = 512
@@ -25,7 +30,10 @@ _GZIP_FROM = 512
 def device_ref() -> DeviceRef:
     """Return the calling device as the engine sees it."""
     device = current_principal().device
-    return DeviceRef(id=str(device.id), user_id=device.user_id, revoked=device.revoked_at is not None)
+    ref = DeviceRef(id=str(device.id), user_id=device.user_id, revoked=device.revoked_at is not None,
+                    peers=devices.peers(device))
+    db.session.commit()  # a POST's session holds SQLite's write lock from BEGIN: free it for the store
+    return ref
 
 
 def json_request() -> dict:
@@ -40,7 +48,23 @@ def json_request() -> dict:
         raw = request.stream.read(cap + 1)
         if len(raw) > cap:
             raise PayloadTooLarge(f"The body is over {cap} bytes; split the batch.", **limits().to_wire())
-    return decode_json(raw)
+    body = decode_json(raw)
+    problems = value_problems(_without_ops(body), BODY_BOUNDS)
+    if problems:
+        raise EnvelopeInvalid("The body holds values beyond the server's bounds; nothing was stored.",
+                              errors=problems)
+    return body
+
+
+def _without_ops(body):
+    """The body with its operations left out: each operation is bounded on its own (a bad one is rejected
+    alone, never the batch), everything around them here."""
+    if not isinstance(body, dict):
+        return body
+    outer = {k: v for k, v in body.items() if k != "ops"}
+    if isinstance(body.get("push"), dict):
+        outer["push"] = {k: v for k, v in body["push"].items() if k != "ops"}
+    return outer
 
 
 def json_response(body: dict, status: int = 200) -> Response:

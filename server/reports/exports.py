@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pandas as pd
 
 from analysis.report_tables import write_workbook
+from forms.values import formula_safe
 from server.models.errors import ServerError
 
 LABELS = ("codes", "vi", "en")
@@ -58,14 +59,16 @@ def labelled(frame: pd.DataFrame, form, labels: str, *, identified: bool = False
 def csv_chunks(table: pd.DataFrame) -> Iterator[str]:
     """CSV text of ``table`` (a byte-order mark and the header first), a few thousand rows at a time.
 
-    The mark lets Excel on Windows read the file as UTF-8, so Vietnamese labels are not garbled.
+    The mark lets Excel on Windows read the file as UTF-8, so Vietnamese labels are not garbled; cells a
+    spreadsheet would run as formulas are written as text.
     """
     buffer = io.StringIO("\ufeff")
     buffer.seek(0, io.SEEK_END)
-    csv.writer(buffer, lineterminator="\n").writerow(table.columns)
+    csv.writer(buffer, lineterminator="\n").writerow([formula_safe(str(c)) for c in table.columns])
     yield buffer.getvalue()
     for start in range(0, len(table), _CHUNK):
-        yield table.iloc[start:start + _CHUNK].to_csv(index=False, header=False, lineterminator="\n")
+        part = table.iloc[start:start + _CHUNK].astype("object").map(formula_safe)
+        yield part.to_csv(index=False, header=False, lineterminator="\n")
 
 
 def xlsx_file(table: pd.DataFrame, *, sheet: str = "respondents") -> str:

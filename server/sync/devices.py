@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import uuid
 
 from sqlalchemy import select
@@ -13,6 +16,7 @@ from server.accounts.users import normalise_code
 from server.api.access import hash_secret
 from server.api.access import issue_token
 from server.extensions import db
+from server.models import ApiToken
 from server.models import AppUser
 from server.models import Device
 from server.models import DeviceSync
@@ -30,12 +34,29 @@ from sync.protocol import format_time
 from sync.store import Store
 
 
-def enroll(body, store: Store, limits: Limits, *, now: dt.datetime) -> Enrolment:
-    """Use a one-time code: mark it used, give the device its token, return what the device keeps."""
+def enrolment_token(key: str, code_hash: str, installation_id: str) -> str:
+    """The token an enrolment with this code and installation id gets: the same on every retry.
+
+    An HMAC under the server's secret key of the code (74 random bits, used once) and the client's
+    installation id: as unguessable as a random token, and recomputable, so a lost answer can be given
+    again without the token ever being stored in the clear.
+    """
+    digest = hmac.new(key.encode(), f"enrol|{code_hash}|{installation_id}".encode(), hashlib.sha256).digest()
+    return "fy_" + base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def enroll(body, store: Store, limits: Limits, *, now: dt.datetime, key: str = "",
+           retry_window: dt.timedelta = dt.timedelta(0)) -> Enrolment:
+    """Use a one-time code: mark it used, give the device its token, return what the device keeps.
+
+    With an ``installation_id``, a retry with the same code and id within ``retry_window`` gets the
+    same answer (the first may have been lost on the way); any other id still finds the code used.
+    """
     if not isinstance(body, dict):
         raise EnvelopeInvalid("The body must be a JSON object.")
     request = EnrolRequest.from_wire(body)
     code_hash = hash_secret(normalise_code(request.code))
+    installation = request.installation_id if key else None
     # One statement claims the code, so two phones racing with the same code cannot both win.
     claimed = db.session.execute(
         update(EnrolmentCode)
@@ -45,6 +66,13 @@ def enroll(body, store: Store, limits: Limits, *, now: dt.datetime) -> Enrolment
     ).scalar_one_or_none()
     if claimed is None:
         db.session.rollback()
+        again = installation and _replay(code_hash, enrolment_token(key, code_hash, installation),
+                                         since=now - retry_window)
+        if again:
+            with store.snapshot():
+                epoch = store.epoch()
+            return Enrolment(device_id=str(again.id), token=enrolment_token(key, code_hash, installation),
+                             epoch=epoch, server_time=format_time(now), limits=limits.to_wire())
         raise NotFound("Unknown, used or expired enrolment code: ask a coordinator for a new one.")
     device = db.session.get(Device, claimed)
     if device.revoked_at is not None:
@@ -53,14 +81,41 @@ def enroll(body, store: Store, limits: Limits, *, now: dt.datetime) -> Enrolment
     device.enrolled_at = now
     if request.label:
         device.label = request.label
-    secret, _ = issue_token(device=device)
+    if installation:
+        secret = enrolment_token(key, code_hash, installation)
+        db.session.add(ApiToken(token_hash=hash_secret(secret), device_id=device.id))
+    else:  # an older client: a random token, and a lost answer costs the code
+        secret, _ = issue_token(device=device)
     buckets.publish_device_settings(db.session, device)
-    audit(db.session, "device.enroll", "device", device.id, device_id=device.id)
+    audit(db.session, "device.enroll", "device", device.id, device_id=device.id,
+          installation_id=installation)
     db.session.commit()
     with store.snapshot():
         epoch = store.epoch()
     return Enrolment(device_id=str(device.id), token=secret, epoch=epoch, server_time=format_time(now),
                      limits=limits.to_wire())
+
+
+def _replay(code_hash: str, token: str, *, since: dt.datetime) -> Device | None:
+    """The device a recent use of this code enrolled with this very token (same installation), if any."""
+    row = db.session.scalar(select(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash,
+                                                        EnrolmentCode.used_at >= since))
+    if row is None:
+        return None
+    device = db.session.get(Device, row.device_id)
+    if device.revoked_at is not None:
+        raise DeviceRevoked("This device has been revoked; ask a coordinator.")
+    issued = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token),
+                                                      ApiToken.device_id == device.id,
+                                                      ApiToken.revoked_at.is_(None)))
+    return device if issued is not None else None
+
+
+def peers(device: Device) -> frozenset[str]:
+    """The ids of the enumerator's other devices (which may correct each other's submissions)."""
+    ids = db.session.scalars(select(Device.id).where(Device.user_id == device.user_id,
+                                                     Device.id != device.id))
+    return frozenset(str(i) for i in ids)
 
 
 def get(device_id: str) -> Device:

@@ -15,6 +15,7 @@ import pandas as pd
 from analysis.population import communes
 from analysis.report_map import tile_map
 from analysis.report_tables import write_workbook
+from forms.values import formula_safe
 from server.problems import ApiError
 from server.reports import service as reports
 from server.reports.request import ReportRequest
@@ -124,8 +125,9 @@ def tile_map_svg(page: str, frames: dict[str, pd.DataFrame], choices: ReportRequ
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so Excel on Windows reads Vietnamese right."""
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    """CSV in UTF-8 with a byte-order mark (Excel on Windows reads Vietnamese right); formulas as text."""
+    shown = frame.astype("object").map(formula_safe).rename(columns=lambda c: formula_safe(str(c)))
+    return shown.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
 def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:

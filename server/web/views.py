@@ -29,6 +29,7 @@ from server.api.access import current_principal
 from server.api.access import end_session
 from server.api.access import page_access
 from server.api.access import start_session
+from server.api.body import attachment
 from server.api.sign_in_limits import limit_sign_in
 from server.extensions import db
 from server.models.errors import ServerError
@@ -209,7 +210,7 @@ def full_report_tables(fmt: str):
         mimetype = "application/zip"
     response = Response(buffer.getvalue(), mimetype=mimetype)
     name = f"ferry-gap-report-{report.year}-{language}.{fmt}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = attachment(name)
     return response
 
 
@@ -248,5 +249,5 @@ def download(page: str, fmt: str):
     response = Response(body, mimetype=mimetype)
     if fmt == "csv":
         response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    response.headers["Content-Disposition"] = attachment(f"{stem}.{fmt}")
     return response

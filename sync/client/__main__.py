@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 
 from sync.client.agent import SyncClient
 from sync.client.outbox import Outbox
+from sync.client.outbox import refuse_unsendable
 from sync.client.transports import HttpTransport
 from sync.errors import SyncError
+from sync.transport import parse_json
 
 EXAMPLES = """examples:
   python -m sync.client --db ferry.sqlite enrol --server https://ferry.example.org --code K7QX-3M9D-WPRT
@@ -43,8 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _answers(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        answers = json.load(fh)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            answers = parse_json(fh.read())
+    except ValueError as exc:  # not UTF-8, not JSON, or nested past what the parser can take
+        raise SystemExit(f"{path}: not a JSON answer document: {exc}") from None
     if not isinstance(answers, dict):
         raise SystemExit(f"{path}: an answer document is a JSON object")
     return answers
@@ -66,7 +72,11 @@ def main(argv: list[str] | None = None, *, transport=None) -> int:
             enrolment = client.enrol(args.code, args.label)
             result = {"device_id": enrolment.device_id, "epoch": enrolment.epoch}
         elif args.command == "queue":
-            queued = [client.create(args.form, args.version, _answers(path)) for path in args.files]
+            documents = [_answers(path) for path in args.files]
+            for answers in documents:  # all or none: refuse before the first is queued
+                refuse_unsendable({"id": "check", "kind": "create", "sub": str(uuid.uuid4()),
+                                   "form": args.form, "ver": args.version, "ans": answers})
+            queued = [client.create(args.form, args.version, answers) for answers in documents]
             result = {"queued": queued}
         elif args.command == "status":
             result = outbox.status()

@@ -74,7 +74,26 @@ class SyncClient:
         if self.outbox.get("token"):
             # Re-enrolling must never cost the queue: keep it and its old device id for the record.
             self.outbox.set(previous_device_id=self.outbox.get("device_id"))
-        response = self.transport.send(ENROL_PATH, EnrolRequest(code=code, label=label).to_wire(), None)
+        installation = self.outbox.get("installation_id")
+        if installation is None:  # made once, kept for the life of the outbox: retries must send the same
+            installation = str(uuid.uuid4())
+            self.outbox.set(installation_id=installation)
+        request = EnrolRequest(code=code, label=label, installation_id=installation)
+        answered: list[Response] = []
+
+        def step() -> bool:
+            # Safe to retry: the same code and installation id get the same answer for a while.
+            try:
+                response = self.transport.send(ENROL_PATH, request.to_wire(), None)
+            except TransportFailed as exc:
+                raise _Retry(None, exc.detail) from exc
+            if response.status in (429, 502, 503, 504) or response.status >= 500:
+                raise _Retry(_retry_after(response), f"server answered {response.status}")
+            answered.append(response)
+            return False
+
+        self._with_backoff(step)
+        response = answered[-1]
         if response.status != 200:
             raise _refused(response)
         enrolment = Enrolment.from_wire(response.body)
@@ -140,14 +159,25 @@ class SyncClient:
         self._require_enrolment()
         counts: dict[str, int] = {}
         size = [self.batch_size]
+        # With nothing queued, one empty push still asks for the server's ack: a restore is noticed
+        # even by a device with nothing new to send.
+        probe = [self.outbox.archived() > 0]
 
         def step() -> bool:
             ops = self.outbox.pending(size[0])
-            if not ops:
+            if not ops and not probe[0]:
                 return False
+            probe[0] = False
             body = {"protocol": PROTOCOL, "device_id": self.outbox.get("device_id"),
                     "epoch": self.outbox.get("epoch"), "sent_at": format_time(self.clock()), "ops": ops}
-            response = self._send(PUSH_PATH, body)
+            try:
+                response = self._send(PUSH_PATH, body)
+            except _Retry:
+                if not ops:
+                    return False  # the probe is best effort: offline with nothing to send is not a failure
+                raise
+            if not ops and response.status != 200 and (response.body or {}).get("code") != "epoch-changed":
+                return False
             if response.status == 413:
                 if size[0] == 1:
                     raise _refused(response)  # one op over the limit: it stays queued, a person must look
@@ -160,6 +190,9 @@ class SyncClient:
                 raise _refused(response)
             answer = PushResponse.from_wire(response.body)
             self.outbox.settle(list(answer.results), answer.epoch)
+            lost = self.outbox.requeue_lost((answer.ack or {}).get("n"), answer.epoch)
+            if lost:
+                counts["requeued"] = counts.get("requeued", 0) + lost
             self.outbox.set(clock_skew_s=answer.skew_s, last_push_at=answer.server_time)
             for result in answer.results:
                 counts[result.status] = counts.get(result.status, 0) + 1

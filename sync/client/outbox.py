@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sync.errors import EnvelopeInvalid
 from sync.protocol import FINAL_STATUSES
+from sync.protocol import Operation
 from sync.protocol import OpResult
 from sync.protocol import PullPage
 from sync.protocol import format_time
@@ -33,6 +35,19 @@ CREATE TABLE IF NOT EXISTS rows (
     bucket TEXT NOT NULL, key TEXT NOT NULL, v INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (bucket, key));
 """
+
+
+def refuse_unsendable(op: dict) -> None:
+    """Raise ``EnvelopeInvalid`` for an operation the server would reject: it must never enter the queue.
+
+    The same parser as the server's (bounds included), so a lone surrogate, an integer beyond 64 bits
+    or a value nested too deeply is refused here, where a person can still fix it, rather than
+    sent again and again.
+    """
+    parsed = Operation.from_wire(op)
+    if parsed.problems:
+        raise EnvelopeInvalid("The server would refuse this operation; it was not queued.",
+                              errors=list(parsed.problems))
 
 
 class Outbox:
@@ -82,6 +97,7 @@ class Outbox:
         """Queue one operation (its ``id`` made here if absent); return it as it will be sent."""
         op = dict(op)
         op.setdefault("id", str(uuid.uuid4()))
+        refuse_unsendable(op)
         with self.transaction() as db:
             cur = db.execute("INSERT INTO outbox (op_id, body, queued_at) VALUES (?, '', ?)",
                              (op["id"], format_time(dt.datetime.now(dt.UTC))))
@@ -153,6 +169,26 @@ class Outbox:
         self._set(db, "epoch", epoch)
         self._set(db, "cursor", None)
         return count
+
+    def requeue_lost(self, acked_n: int | None, epoch: str) -> int:
+        """Queue again what the server acknowledged in ``epoch`` but no longer has; return the count.
+
+        The server's ``ack`` is the highest operation number it holds from this device. An archived
+        operation numbered above it was acknowledged and then lost: the database was restored from a
+        backup that kept its epoch. Operations archived as ``duplicate`` are left out (a re-sent one
+        that the server did have), so a second look never re-sends the same operations again.
+        """
+        with self.transaction() as db:
+            count = db.execute("INSERT OR IGNORE INTO outbox (n, op_id, body, queued_at) "
+                               "SELECT n, op_id, body, acked_at FROM archive "
+                               "WHERE epoch = ? AND status != 'duplicate' AND n > ?",
+                               (epoch, -1 if acked_n is None else acked_n)).rowcount
+            db.execute("DELETE FROM archive WHERE op_id IN (SELECT op_id FROM outbox)")
+        return count
+
+    def archived(self) -> int:
+        """Return how many operations the sent archive holds."""
+        return self._db.execute("SELECT count(*) FROM archive").fetchone()[0]
 
     def requeue_archive(self, epoch: str) -> int:
         """After an epoch change: queue the sent archive again and adopt ``epoch``; return the count."""

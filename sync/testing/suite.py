@@ -37,8 +37,16 @@ class StoreContract(StoreMethods, EngineScenarios, PullScenarios):
         raise NotImplementedError("subclasses of StoreContract provide the store fixture")
 
     def make_device(self, store: Store, user_id: int | None = 7) -> DeviceRef:
-        """Return a device the store knows (override when devices need rows)."""
-        return DeviceRef(id=str(uuid.uuid4()), user_id=user_id)
+        """Return a device the store knows (override when devices need rows).
+
+        Devices of one user are peers (one enumerator's phones), as the server's device lookup makes
+        them: each may correct what the earlier ones created.
+        """
+        made = self.__dict__.setdefault("_devices_by_user", {}).setdefault((id(store), user_id), [])
+        device = DeviceRef(id=str(uuid.uuid4()), user_id=user_id,
+                           peers=frozenset(made) if user_id is not None else frozenset())
+        made.append(device.id)
+        return device
 
     def add_blob(self, store: Store, sha256: str) -> None:
         """Make a completely uploaded blob known to the store."""

@@ -1,0 +1,124 @@
+"""An OpenAPI 3.1 description of the JSON API, generated from the routes and the marshmallow schemas.
+
+Served at ``/api/v1/openapi.json``. Every ``/api/v1`` route is described (summary from the view's
+docstring, path parameters, who may call it, the problem answer every endpoint can give); the
+operations that parse or dump a marshmallow schema carry it as their request body or answer, through
+apispec's marshmallow plugin, so the description cannot drift from the code that validates.
+"""
+
+from __future__ import annotations
+
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint
+from flask import current_app
+
+from server.api import schemas
+from server.api.access import PUBLIC
+from server.api.access import access
+from server.api.devices import DeviceCreateSchema
+from server.api.devices import DeviceSchema
+from server.api.review import RevalidateSchema
+
+bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
+
+#: endpoint -> (request body schema, answer schema, answer status); ``many`` answers are lists.
+SCHEMAS = {
+    "tokens.create_token": (schemas.LoginSchema, schemas.TokenSchema, "201"),
+    "users.add_user": (schemas.UserCreateSchema, schemas.UserSchema, "201"),
+    "forms.get_version": (None, schemas.FormVersionSchema, "200"),
+    "forms.change_state": (schemas.FormStateSchema, schemas.FormVersionSchema, "200"),
+    "forms.publish": (None, schemas.FormVersionSchema, "200"),
+    "places.list_places": (None, schemas.UnitListSchema, "200"),
+    "assignments.replace_assignments": (schemas.AssignmentsPutSchema, None, "200"),
+    "blobs.create_blob": (schemas.BlobCreateSchema, schemas.BlobSchema, "201"),
+    "devices.create": (DeviceCreateSchema, None, "201"),
+    "review.revalidate": (RevalidateSchema, None, "200"),
+}
+#: endpoint -> (the key of the list in the answer, the schema of each item)
+LISTS = {
+    "users.list_users": ("users", schemas.UserSchema),
+    "forms.list_forms": ("versions", schemas.FormVersionSchema),
+    "devices.list_devices": ("devices", DeviceSchema),
+    "assignments.list_assignments": ("assignments", schemas.AssignmentSchema),
+}
+#: query parameters parsed by a schema
+QUERIES = {"assignments.list_assignments": schemas.AssignmentsQuerySchema}
+
+PROBLEM = {
+    "type": "object", "required": ["type", "title", "status", "detail", "code", "errors"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "instance": {"type": "string"}, "code": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "required": ["pointer", "detail"],
+                                              "properties": {"pointer": {"type": "string"},
+                                                             "detail": {"type": "string"}}}},
+    },
+}
+_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def _summary(view) -> str:
+    return (view.__doc__ or "").strip().splitlines()[0] if view.__doc__ else ""
+
+
+def _operation(endpoint: str, view) -> dict:
+    problem = {"$ref": "#/components/schemas/Problem"}
+    operation = {"operationId": endpoint, "summary": _summary(view), "tags": [endpoint.split(".")[0]],
+                 "responses": {"default": {"description": "A problem (RFC 9457)",
+                                           "content": {"application/problem+json": {"schema": problem}}}}}
+    if PUBLIC not in getattr(view, "access", {PUBLIC}):
+        operation["security"] = [{"bearer": []}]
+    body, answer, status = SCHEMAS.get(endpoint, (None, None, "200"))
+    if body is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": body}}}
+    if answer is not None:
+        operation["responses"][status] = {"description": "OK",
+                                          "content": {"application/json": {"schema": answer}}}
+    elif endpoint in LISTS:
+        key, item = LISTS[endpoint]
+        listing = {"type": "object", "properties": {key: {"type": "array", "items": item}}}
+        operation["responses"]["200"] = {"description": "OK",
+                                         "content": {"application/json": {"schema": listing}}}
+    else:
+        operation["responses"][status] = {"description": "OK"}
+    if endpoint in QUERIES:
+        operation["parameters"] = [{"in": "query", "schema": QUERIES[endpoint]}]
+    return operation
+
+
+def build(app) -> dict:
+    """Return the OpenAPI description of ``app``'s JSON API as a dict."""
+    spec = APISpec(title="Ferry API", version="1", openapi_version="3.1.0", plugins=[MarshmallowPlugin()],
+                   info={"description": "Offline-first field survey sync and reporting (docs/protocol.md)."})
+    spec.components.schema("Problem", PROBLEM)
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    paths: dict[str, dict] = {}
+    parameters: dict[str, list] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = _PARAM.sub(r"{\1}", rule.rule)
+        view = app.view_functions[rule.endpoint]
+        # HEAD is described only where it is its own view (the upload offset of a blob)
+        methods = rule.methods - {"OPTIONS"} - ({"HEAD"} if "GET" in rule.methods else set())
+        for method in sorted(methods):
+            paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, view)
+        parameters[path] = [{"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+                            for name in _PARAM.findall(rule.rule)]
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations, parameters=parameters[path] or None)
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+@access(PUBLIC)
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    cached = current_app.extensions.get("ferry_openapi")
+    if cached is None:
+        cached = current_app.extensions["ferry_openapi"] = build(current_app)
+    return cached
