@@ -177,6 +177,17 @@ def places(app):
         db.session.commit()
 
 
+@pytest.fixture
+def forms_installed(app, places):
+    """Install the built-in forms (awareness, outreach) as open versions."""
+    from server.extensions import db
+    from server.forms import registry as form_registry
+
+    with app.app_context():
+        form_registry.install_library(db.session)
+        db.session.commit()
+
+
 class Accounts:
     """Create users and devices with bearer tokens, the way the tests need them."""
 

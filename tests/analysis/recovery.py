@@ -99,15 +99,21 @@ def _covered(table, truth="truth"):
     return (table["ci_low"] <= table[truth]) & (table[truth] <= table["ci_high"])
 
 
-def level_cells(season, report) -> pd.DataFrame:
-    """The report's round × district and city intervals of the headline indicators, with the truth."""
-    levels = report.levels[report.levels["indicator"].isin(HEADLINE)]
+def level_truth(season) -> pd.DataFrame:
+    """The season's true headline levels per round × district and for the city (``district_code`` all)."""
     district = season.truth["district"].melt(id_vars=["round", "district_code"], value_vars=list(HEADLINE),
                                              var_name="indicator", value_name="truth")
     city = season.truth["city"].melt(id_vars=["round"], value_vars=list(HEADLINE), var_name="indicator",
                                      value_name="truth").assign(district_code="all")
     truth = pd.concat([district, city], ignore_index=True)
     truth["district_code"] = truth["district_code"].astype(str)
+    return truth
+
+
+def level_cells(season, report) -> pd.DataFrame:
+    """The report's round × district and city intervals of the headline indicators, with the truth."""
+    levels = report.levels[report.levels["indicator"].isin(HEADLINE)]
+    truth = level_truth(season)
     out = levels.merge(truth, on=["round", "district_code", "indicator"], validate="one_to_one")
     if len(out) != len(levels):
         raise AssertionError("level cells without truth")
@@ -184,12 +190,7 @@ def _pooled(frame, previous, year, reached):
 def convention_cells(season, frame, acts) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Levels and unadjusted DiDs under each of :data:`CONVENTIONS` (diagnostics)."""
     census = census_psus("stratum")
-    district = season.truth["district"].melt(id_vars=["round", "district_code"], value_vars=list(HEADLINE),
-                                             var_name="indicator", value_name="truth")
-    city = season.truth["city"].melt(id_vars=["round"], value_vars=list(HEADLINE), var_name="indicator",
-                                     value_name="truth").assign(district_code="all")
-    truth = pd.concat([district, city], ignore_index=True)
-    truth["district_code"] = truth["district_code"].astype(str)
+    truth = level_truth(season)
     levels, dids = [], []
     for name, overrides in CONVENTIONS.items():
         options = {"df": "satterthwaite", "fpc": census, "second_stage": True, **overrides}

@@ -6,18 +6,10 @@ import uuid
 
 import pytest
 
-from server.extensions import db
 from server.forms import registry as form_registry
 from sync.protocol import PROTOCOL
 
 REFUSAL = {"round": "2019", "consent": "no"}
-
-
-@pytest.fixture
-def forms_installed(app, places):
-    with app.app_context():
-        form_registry.install_library(db.session)
-        db.session.commit()
 
 
 def enrol(client, accounts, username=None):

@@ -19,13 +19,6 @@ REFUSAL = {"round": "2019", "consent": "no"}
 
 
 @pytest.fixture
-def forms_installed(app, places):
-    with app.app_context():
-        form_registry.install_library(db.session)
-        db.session.commit()
-
-
-@pytest.fixture
 def enrolled(client, accounts, forms_installed):
     """An enumerator's device enrolled through the API; return (device_id, headers)."""
     username, _, _ = accounts.user("enumerator")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from analysis.simulation.season import Activity
 from sync.client import LocalTransport
 from sync.memory import MemoryStore
 from sync.simulation.fleet import LINK_FAULTS
@@ -18,13 +19,9 @@ from sync.testing.fakes import FakeForms
 
 
 @dataclass(frozen=True)
-class Item:
-    sub_id: str
-    form_id: str
-    version: str
-    round: int
-    day: dt.date
-    answers: dict
+class Item(Activity):
+    """A submission a simulated device sends: the season's fields, and the commune it was made in."""
+
     commune_key: str | None = None
 
 
