@@ -75,4 +75,4 @@ def test_gap_report_xlsx_and_csv_zip(hostile_report):
     report_tables.write_csv_zip(None, buffer, language="en")
     with zipfile.ZipFile(buffer) as archive:
         _assert_csv_safe(archive.read("table.csv").decode("utf-8"))
-        assert archive.read("about.csv").decode("utf-8").strip() == "'=title,'@note"
+        assert archive.read("about.csv").decode("utf-8-sig").strip() == "'=title,'@note"
