@@ -15,6 +15,7 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.utils import cached_property
@@ -282,8 +283,20 @@ def _on_internal_error(exc: InternalServerError):
     )
 
 
+def _on_operational_error(exc: OperationalError):
+    # SQLite's write lock not granted within its busy timeout (200 devices at once): the request
+    # stored nothing, so the device backs off and retries instead of seeing a 500.
+    if "database is locked" not in str(exc.orig):
+        return _on_internal_error(InternalServerError(original_exception=exc))
+    db.session.rollback()
+    return problem_response("service-unavailable", 503, SERVER_PROBLEMS["service-unavailable"][1],
+                            "The database is busy; nothing from this request was stored. Retry shortly.",
+                            headers={"Retry-After": "2"})
+
+
 def init_app(app: Flask) -> None:
     """Register the problem handlers for every kind of error."""
+    app.register_error_handler(OperationalError, _on_operational_error)
     app.register_error_handler(ServerError, _on_server_error)
     for root in ROOT_STATUS:
         app.register_error_handler(root, _on_package_error)

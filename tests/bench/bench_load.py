@@ -8,8 +8,9 @@ devices do. It then counts, in the database, the submissions the devices were to
 
 Reported per run and as the median of ``RUNS`` runs: throughput (submissions stored per second),
 p99 latency of a push, errors (a 5xx, a network failure, an answer that is not a push result or a
-result that is not ``created``) and lost submissions (acknowledged but not stored). Shed requests
-(429/503, retried) are counted apart: they are the server protecting itself, not errors.
+result that is not ``created``/``duplicate``) and lost submissions (acknowledged but not stored). Shed
+requests (429/503, or ``retry`` results: the batch is re-sent unchanged, as the protocol says) are
+counted apart: they are the server protecting itself, not errors.
 
 Run: python tests/bench/bench_load.py   (env: BENCH_DEVICES, BENCH_SECONDS, BENCH_RUNS)
 """
@@ -118,6 +119,11 @@ def device_loop(url: str, device_id: str, token: str, version: str, stop_at: flo
                 return
             latency = time.monotonic() - started
             statuses = {r.get("status") for r in results}
+            if "retry" in statuses and statuses <= {"created", "duplicate", "retry", "not-processed"}:
+                # the protocol's transient answer: keep the batch and send it again after retry_after
+                tally.add(latency=latency, shed=1)
+                time.sleep(1)
+                continue
             if statuses - {"created", "duplicate"} or len(results) != len(ops):
                 tally.add(latency=latency, error=f"unexpected results {sorted(map(str, statuses))}")
                 return

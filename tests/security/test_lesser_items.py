@@ -104,3 +104,25 @@ def test_a_chunked_body_over_the_cap_is_413_under_gunicorn(app, database_url, tm
             answer.read()
             conn.close()
             assert answer.status == (413 if size > 4096 else 401), (path, size, answer.status)
+
+
+def test_a_busy_sqlite_write_lock_is_503_with_retry_after(app, client, enrolled):
+    from sqlalchemy.exc import OperationalError
+
+    from server.api import sync as sync_api
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    device_id, headers = enrolled
+
+    def locked(*args, **kwargs):
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    original = sync_api.device_ref
+    sync_api.device_ref = locked
+    try:
+        answer = client.post("/api/v1/sync/push", headers=headers,
+                             json={"protocol": PROTOCOL, "device_id": device_id, "ops": [op()]})
+    finally:
+        sync_api.device_ref = original
+    assert_problem(answer, 503, "service-unavailable")
+    assert answer.headers["Retry-After"] == "2"
