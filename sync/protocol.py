@@ -191,9 +191,11 @@ class Operation:
             bad("base", "must be the id of the operation that made the revision being replaced")
         form_id, version, answers, xml = obj.get("form"), obj.get("ver"), obj.get("ans"), obj.get("xml")
         if kind in ("create", "correct"):
-            for key, value in (("form", form_id), ("ver", version)):
-                if not isinstance(value, str) or not 0 < len(value) <= _NAME_MAX:
-                    bad(key, f"must be a string of 1-{_NAME_MAX} characters")
+            if not isinstance(form_id, str) or not 0 < len(form_id) <= _NAME_MAX:
+                bad("form", f"must be a string of 1-{_NAME_MAX} characters")
+            # XLSForms may leave the version out (ODK Collect and Central accept them): "" names that version
+            if not isinstance(version, str) or len(version) > _NAME_MAX:
+                bad("ver", f"must be at most {_NAME_MAX} characters ('' names a form without one)")
             if xml is not None and answers is not None:
                 bad("xml", "send the answers either as 'ans' or as the ODK instance 'xml', not both")
             elif xml is not None and (not isinstance(xml, str) or not 0 < len(xml) <= MAX_INSTANCE_CHARS):
