@@ -10,7 +10,6 @@ from server.forms import registry as form_registry
 from server.models.submissions import SubmissionRevision
 from tests.server.test_sync_api import _push
 from tests.server.test_sync_api import enrolled  # noqa: F401 (fixture)
-from tests.server.test_sync_api import forms_installed  # noqa: F401 (fixture)
 
 VERSION = form_registry.library.load("awareness").version
 
