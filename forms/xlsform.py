@@ -43,10 +43,14 @@ Source = str | os.PathLike | bytes | bytearray
 
 
 def load_xlsform(source: Source, *, attachments: dict[str, Any] | None = None,
-                 file_type: str | None = None) -> Form:
-    """Read an XLSForm (path or bytes) into a Form; problems raise a FormError subclass."""
+                 file_type: str | None = None, filename: str | None = None) -> Form:
+    """Read an XLSForm (path or bytes) into a Form; problems raise a FormError subclass.
+
+    ``filename`` names bytes as a path names itself: a form whose settings give no ``form_id``
+    takes the file's stem (pyxform's rule), not pyxform's default ``data`` shared by every such form.
+    """
     data, file_type, folder = _read(source, file_type)
-    stem = Path(source).stem if folder is not None else None
+    stem = Path(source).stem if folder is not None else (Path(filename).stem if filename else None)
     file_type = file_type or _sniff(data)
     if file_type in (".xlsx", ".xlsm"):
         _check_zip(data)
