@@ -175,9 +175,17 @@ def describe(message: str) -> dict:
 
 
 def _invalid(err: PyXFormError) -> XLSFormInvalid:
-    problem = describe(str(err))
-    return XLSFormInvalid(problem["detail"], errors=[problem], sheet=problem["sheet"],
-                          row=problem["row"])
+    # pyxform joins one message per offending row with newlines (60 for a choice list pasted twice):
+    # each becomes its own problem with its sheet and row, and the same problem on the same row once.
+    problems: dict[tuple, dict] = {}
+    for line in str(err).splitlines():
+        if line.strip():
+            problem = describe(line.strip())
+            problems.setdefault((problem["sheet"], problem["row"], problem["detail"]), problem)
+    errors = list(problems.values()) or [describe(str(err))]
+    first = errors[0]
+    detail = first["detail"] + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+    return XLSFormInvalid(detail, errors=errors, sheet=first["sheet"], row=first["row"])
 
 
 def _take_ferry_columns(workbook):
