@@ -20,6 +20,7 @@ from server.extensions import limiter
 from server.extensions import migrate
 from server.models import database
 from server.sync import runtime as sync_runtime
+from server.web import console as web_console
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -58,4 +59,5 @@ def create_app(config: dict | None = None) -> Flask:
     sync_runtime.init_app(app)
     api.init_app(app)
     web.init_app(app)
+    web_console.init_app(app)
     return app
