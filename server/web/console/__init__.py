@@ -1,0 +1,44 @@
+"""The coordinator's console at ``/console/``: pages for coordinators (their districts) and admins.
+
+The same habits as ``/reports/``: signed session cookie, CSRF on every form post, the same security
+headers, no JavaScript needed, Vietnamese by default with the English switch. Views parse the form,
+call one service of ``server.console``, render.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Flask
+from flask import g
+
+from server.cli.console import coordinator_districts_command
+from server.console.scope import scope_of
+from server.extensions import db
+from server.web import _check_csrf
+from server.web import _finish
+from server.web import tables
+from server.web.console import text  # noqa: F401 - merges the console's strings into the page text
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+bp.before_request(_check_csrf)
+bp.after_request(_finish)
+
+
+def current_scope():
+    """The signed-in console user's scope (page_access has checked the role)."""
+    if "scope" not in g:
+        g.scope = scope_of(db.session, g.principal.user)
+    return g.scope
+
+
+def init_app(app: Flask) -> None:
+    """Register the console's pages."""
+    from server.web.console import pages  # noqa: F401 - the views register themselves on bp
+
+    # Devices not heard from for this many days are flagged on the phones page.
+    app.config.setdefault("CONSOLE_STALE_DAYS", 3)
+    # Interviews each round aims for ({year: n}); a round without one aims for the sum of its quotas.
+    app.config.setdefault("ROUND_TARGETS", {})
+    app.jinja_env.filters["district_label"] = lambda code: tables.district_name(code, "")
+    app.register_blueprint(bp)
+    app.cli.add_command(coordinator_districts_command)
