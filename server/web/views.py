@@ -27,6 +27,7 @@ from server.api.access import PUBLIC
 from server.api.access import current_principal
 from server.api.access import end_session
 from server.api.access import page_access
+from server.api.access import session_principal
 from server.api.access import start_session
 from server.api.sign_in_limits import limit_sign_in
 from server.extensions import db
@@ -77,7 +78,10 @@ def _page(page: str):
 @bp.get("/")
 @page_access(PUBLIC)
 def home():
-    """Send a browser at the server's root to the reports."""
+    """Send a browser at the server's root to the reports, or coordinators and admins to the console."""
+    principal = session_principal()
+    if principal is not None and principal.user.role in ("admin", "coordinator"):
+        return redirect(url_for("console.home"))
     return redirect(url_for("web.overview"))
 
 
