@@ -96,12 +96,22 @@ def item(session: Session, store: Store, scope: Scope, key: str) -> Item:
     raise ServerError("not-found", f"No quarantined submission {key!r} in your districts.")
 
 
-def answer_lines(answers, issues: list[dict], prefix: str = "") -> list[dict]:
+def in_language(message, language: str) -> str:
+    """A reason's words in ``language``: validation messages are ``{"English (en)": ..., ...}``."""
+    if not isinstance(message, dict):
+        return str(message)
+    for name, words in message.items():
+        if name == language or name.endswith(f"({language})"):
+            return str(words)
+    return str(next(iter(message.values()), ""))
+
+
+def answer_lines(answers, issues: list[dict], prefix: str = "", *, language: str = "vi") -> list[dict]:
     """The answers as rows ``{pointer, value, reasons}``, each issue beside the answer it points at
     (issues pointing at no answer come first, with pointer ``/``)."""
     by_pointer: dict[str, list[str]] = {}
     for issue in issues:
-        reason = issue.get("message") or issue.get("code")
+        reason = in_language(issue.get("message") or issue.get("code"), language)
         by_pointer.setdefault(issue.get("pointer") or "/", []).append(reason)
     lines: list[dict] = []
 

@@ -174,9 +174,12 @@ def test_review_a_held_submission_and_correct_it(console):
     listing = client.get("/console/review").get_data(as_text=True)
     key = re.search(r'data-key="([^"]+)"', listing).group(1)
     page = client.get(f"/console/review/{key}").get_data(as_text=True)
-    assert re.search(r'class="flagged"><th scope="row"><code>/profile/age</code></th>'
-                     r'<td>7</td><td lang="en">\S',
-                     page)
+    # the reason, in the page's language, beside the answer it concerns (labelled by the form)
+    row = re.search(r'<tr class="flagged"><th scope="row">([^<]*)<code>/profile/age</code></th>'
+                    r'<td>7</td><td class="reasons">([^<]+)</td>', page)
+    assert row and row.group(1).strip() and "15" in row.group(2) and "{" not in row.group(2)
+    english = client.get(f"/console/review/{key}?lang=en").get_data(as_text=True)
+    assert re.search(r'<td class="reasons">The survey is for people aged 15 to 80', english)
     # other coordinators do not see it
     assert console.browser("coord-b").get(f"/console/review/{key}").status_code == 404
     token = csrf_token(page)

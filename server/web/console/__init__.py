@@ -12,6 +12,7 @@ from flask import Flask
 from flask import g
 
 from server.cli.console import coordinator_districts_command
+from server.console.review import in_language
 from server.console.scope import scope_of
 from server.extensions import db
 from server.web import _check_csrf
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("CONSOLE_STALE_DAYS", 3)
     # Interviews each round aims for ({year: n}); a round without one aims for the sum of its quotas.
     app.config.setdefault("ROUND_TARGETS", {})
+    app.jinja_env.globals["in_language"] = in_language
     app.jinja_env.filters["district_label"] = lambda code: tables.district_name(code, "")
     app.register_blueprint(bp)
     app.cli.add_command(coordinator_districts_command)

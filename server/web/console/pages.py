@@ -238,12 +238,13 @@ def submission(submission_id: str):
     return _render("submission.html", "submissions", record=record, lines=lines, history=history)
 
 
-def _labelled(form, answers) -> list[dict]:
-    """Answer rows with the question's label in the page's language (its name when the form has none)."""
-    lines = console_review.answer_lines(answers, [])
+def _labelled(form, answers, issues=()) -> list[dict]:
+    """Answer rows with the question's label in the page's language (its name when the form has none),
+    and the reasons (``issues``) beside the answers they concern."""
+    language = current_language()
+    lines = console_review.answer_lines(answers, list(issues), language=language)
     if form is None:
         return lines
-    language = current_language()
     for line in lines:
         name = next((part for part in reversed(line["pointer"].split("/")) if not part.isdigit()), "")
         try:
@@ -283,7 +284,8 @@ def review_item(key: str):
 
 def _review_item_page(key: str, status: int = 200, **context):
     item = console_review.item(db.session, store(), current_scope(), key)
-    lines = console_review.answer_lines(item.answers, item.issues)
+    form = _form_of(item.form_id or "", item.form_version or "")
+    lines = _labelled(form, item.answers, item.issues)
     context.setdefault("corrected", json.dumps(item.answers or {}, ensure_ascii=False, indent=1))
     return _render("review_item.html", "review", status, item=item, lines=lines, **context)
 
