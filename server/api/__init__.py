@@ -4,6 +4,7 @@ from flask import Flask
 
 from server.api import assignments
 from server.api import blobs
+from server.api import console
 from server.api import devices
 from server.api import exports
 from server.api import forms
@@ -16,7 +17,7 @@ from server.api import tokens
 from server.api import users
 
 BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp, sync.bp, devices.bp, review.bp,
-              assignments.bp, blobs.bp, exports.bp, reports.bp)
+              assignments.bp, blobs.bp, exports.bp, reports.bp, console.bp)
 
 
 def init_app(app: Flask) -> None:
