@@ -172,3 +172,42 @@ def xlsx_chunks(tables_: dict[str, pd.DataFrame]) -> Iterator[bytes]:
         os.unlink(path)
         raise
     return writers.file_chunks(path)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export(session, scope, form_id: str, fmt: str, *, labels: str = "codes", include_private: bool = False,
+           actor=None) -> tuple[Iterator[bytes], str, str]:
+    """A form's submissions in the scope, every version, as (chunks, media type, file name); audited.
+
+    CSV is one file, or a zip of one file per table when the form has repeat groups.
+    """
+    from server.console.forms import version_rows
+    from server.console.records import records
+    from server.forms import registry
+    from server.models import audit
+    from server.models.errors import ServerError
+
+    if fmt not in ("csv", "xlsx"):
+        raise ServerError("not-found", "Formats: csv and xlsx.")
+    if labels not in LABELS:
+        raise ServerError("validation-failed", f"labels must be one of {', '.join(LABELS)}.",
+                          errors=[{"pointer": "/labels", "detail": f"unknown: {labels}"}])
+    if include_private and not scope.is_admin:
+        raise ServerError("forbidden", "Only administrators may export free text and attachments.")
+    versions = [r for r in version_rows(session) if r.form_id == form_id]
+    if not versions:
+        raise ServerError("not-found", f"No form {form_id!r}.")
+    # the newest version's questions and labels; answers of older versions fill the columns they share
+    form = registry.load_form(registry.get_version(session, form_id, versions[0].version))
+    rows = records(session, scope, form_id=form_id)
+    found = tables(form, rows, labels=labels, include_private=include_private)
+    audit(session, "export.raw", "form", form_id, user_id=actor.id if actor else None, cli=actor is None,
+          format=fmt, labels=labels, private=include_private, rows=len(rows))
+    stem = f"{form_id}-{labels}"
+    if fmt == "xlsx":
+        return xlsx_chunks(found), XLSX, f"{stem}.xlsx"
+    if len(found) == 1:
+        return csv_bytes(found[MAIN]), "text/csv; charset=utf-8", f"{stem}.csv"
+    return csv_zip(found, stem), "application/zip", f"{stem}-csv.zip"

@@ -44,3 +44,31 @@ def test_enumerators_not_yet_assigned_are_every_coordinators(console, app):
     created = console.client.post("/api/v1/devices", json={"username": "enum-new"},
                                   headers=_bearer(app, "coord-a"))
     assert created.status_code == 201
+
+
+def test_progress_submissions_exports_and_audit_through_the_api(console, app):
+    a = console.district_a
+    commune = console.interviews[a][0]["profile"]["commune"]
+    pushed = console.push("enum-a", console.interviews[a][0])
+    console.push("enum-b", console.interviews[console.district_b][0])
+    client, coord_a = console.client, _bearer(app, "coord-a")
+    progress = client.get("/api/v1/console/progress?round=2017", headers=coord_a).get_json()
+    assert progress["target"] == 5 and progress["received"] == 1
+    assert [(c["key"], c["quota"], c["received"]) for c in progress["communes"]] == [(commune, 5, 1)]
+    assert client.get("/api/v1/console/progress?round=1999", headers=coord_a).status_code == 422
+    listed = client.get("/api/v1/console/submissions?form=awareness", headers=coord_a).get_json()
+    assert [s["id"] for s in listed["submissions"]] == [pushed["sub"]]
+    assert listed["submissions"][0]["enumerator"] == "enum-a"
+    exported = client.get("/api/v1/console/exports/awareness.csv?labels=en", headers=coord_a)
+    assert exported.status_code == 200 and exported.data.startswith("\ufeff".encode())
+    assert pushed["sub"] in exported.data.decode("utf-8-sig")
+    private = client.get("/api/v1/console/exports/awareness.csv?private=true", headers=coord_a)
+    assert private.status_code == 403
+    assert client.get("/api/v1/console/exports/nothing.csv", headers=coord_a).status_code == 404
+    assert client.get("/api/v1/console/audit", headers=coord_a).status_code == 403
+    log = client.get("/api/v1/console/audit?family=exports", headers=_bearer(app, "c-admin")).get_json()
+    assert [e["action"] for e in log["entries"]] == ["export.raw"] and log["entries"][0]["user"] == "coord-a"
+    analyst = _bearer(app, "c-analyst")
+    for path in ("/api/v1/console/progress?round=2017", "/api/v1/console/submissions",
+                 "/api/v1/console/exports/awareness.csv", "/api/v1/console/audit"):
+        assert client.get(path, headers=analyst).status_code == 403, path

@@ -10,7 +10,9 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import Flask
 from flask import g
+from flask import request
 
+from server.api.access import session_principal
 from server.cli.console import coordinator_districts_command
 from server.console.review import in_language
 from server.console.scope import scope_of
@@ -21,8 +23,15 @@ from server.web import tables
 from server.web.console import text  # noqa: F401 - merges the console's strings into the page text
 
 bp = Blueprint("console", __name__, url_prefix="/console")
-bp.before_request(_check_csrf)
 bp.after_request(_finish)
+
+
+@bp.before_request
+def _check_csrf_of_signed_in_posts():
+    # Anonymous posts change nothing (page_access answers 401 or the sign-in page first, as the
+    # API does); a signed-in browser's post must carry its CSRF token.
+    if request.method == "POST" and session_principal() is not None:
+        _check_csrf()
 
 
 def current_scope():

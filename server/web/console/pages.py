@@ -25,7 +25,6 @@ from server.console.scope import CONSOLE_ROLES
 from server.console.scope import visible_enumerators
 from server.extensions import db
 from server.forms import registry
-from server.models import audit
 from server.models import utcnow
 from server.models.errors import ServerError
 from server.problems import ApiError
@@ -33,8 +32,6 @@ from server.sync.runtime import store
 from server.web.console import bp
 from server.web.console import current_scope
 from server.web.i18n import current_language
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _user():
@@ -330,32 +327,11 @@ def exports_page():
 @page_access(*CONSOLE_ROLES)
 def export(form_id: str, fmt: str):
     """A form's submissions (every version, the scope's districts) as CSV (a zip with repeats) or XLSX."""
-    if fmt not in ("csv", "xlsx"):
-        raise ApiError("not-found", "Formats: csv and xlsx.")
-    labels = request.args.get("labels", "codes")
-    if labels not in exports.LABELS:
-        raise ApiError("validation-failed", f"labels must be one of {', '.join(exports.LABELS)}.",
-                       errors=[{"pointer": "/labels", "detail": f"unknown: {labels}"}])
     include_private = request.args.get("private") == "1"
-    if include_private and not current_scope().is_admin:
-        raise ApiError("forbidden", "Only administrators may export free text and attachments.")
-    versions = [r for r in console_forms.version_rows(db.session) if r.form_id == form_id]
-    if not versions:
-        raise ApiError("not-found", f"No form {form_id!r}.")
-    form = registry.load_form(registry.get_version(db.session, form_id, versions[0].version))
-    rows = console_records.records(db.session, current_scope(), form_id=form_id)
-    tables = exports.tables(form, rows, labels=labels, include_private=include_private)
-    audit(db.session, "export.raw", "form", form_id, user_id=_user().id, format=fmt, labels=labels,
-          private=include_private, rows=len(rows))
+    body, mimetype, name = exports.export(db.session, current_scope(), form_id, fmt,
+                                          labels=request.args.get("labels", "codes"),
+                                          include_private=include_private, actor=_user())
     db.session.commit()
-    stem = f"{form_id}-{labels}"
-    if fmt == "xlsx":
-        body, mimetype, name = exports.xlsx_chunks(tables), XLSX, f"{stem}.xlsx"
-    elif len(tables) == 1:
-        body, mimetype = exports.csv_bytes(tables[exports.MAIN]), "text/csv; charset=utf-8"
-        name = f"{stem}.csv"
-    else:
-        body, mimetype, name = exports.csv_zip(tables, stem), "application/zip", f"{stem}-csv.zip"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Ferry-Removed"] = "" if include_private else "free_text, attachments"
