@@ -8,8 +8,10 @@ from flask import request
 from flask import stream_with_context
 
 from server.api.access import access
+from server.api.access import current_principal
 from server.extensions import db
 from server.forms import registry as form_registry
+from server.models import audit
 from server.problems import ApiError
 from server.reports import exports
 from server.reports.data import load_respondents
@@ -28,6 +30,8 @@ def _table(form_id: str, version: str):
     frame = load_respondents(form_id, version)
     table = exports.labelled(frame, form, request.args.get("labels", "codes"), identified=identified)
     removed = exports.REMOVED_IDENTIFIED if identified else exports.REMOVED
+    audit(db.session, "export.respondents", "form_version", f"{form_id}@{version}",
+          user_id=current_principal().user.id, identified=identified, rows=len(table))
     db.session.commit()
     return table, {"Ferry-Removed": ", ".join(removed), "Ferry-Rows": str(len(table))}
 

@@ -31,6 +31,7 @@ from server.api.access import session_principal
 from server.api.access import start_session
 from server.api.sign_in_limits import limit_sign_in
 from server.extensions import db
+from server.models import audit
 from server.models.errors import ServerError
 from server.problems import ApiError
 from server.problems import status_of
@@ -71,6 +72,10 @@ def _choices() -> tuple[reports.Data, ReportRequest]:
 def _page(page: str):
     data, choices = _choices()
     frames = tables.build(page, data, choices, city=text("city"))
+    # who read which figures is part of the audit log (admins read it in the console)
+    audit(db.session, "report.view", "report", page, user_id=current_principal().user.id,
+          **tables.query(choices, page))
+    db.session.commit()
     return render_template(f"reports/{page}.html", page=page, choices=choices, frames=frames,
                            min_n=choices.min_cell, query=tables.query(choices, page))
 
