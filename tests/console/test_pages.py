@@ -266,3 +266,6 @@ def test_audit_is_for_admins_only(console):
     assert coordinator.get("/console/audit", headers={"Accept": "text/html"}).status_code == 403
     page = console.browser("c-admin").get("/console/audit?family=sign_in").get_data(as_text=True)
     assert "user.login" in page and "coord-a" in page
+    assert console.browser("c-analyst").get("/reports/groups").status_code == 200
+    views = console.browser("c-admin").get("/console/audit?family=reports&user=c-analyst")
+    assert "report.view" in views.get_data(as_text=True) and ">groups</code>" in views.get_data(as_text=True)
