@@ -46,7 +46,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "enumerator": ("Điều tra viên", "Enumerator"),
     "label": ("Nhãn", "Label"),
     "c_app": ("Ứng dụng", "App"),
-    "app_web": ("Biểu mẫu web", "Web form"),
+    "app_web": ("Ferry (biểu mẫu web, đồng bộ)", "Ferry (web form, sync)"),
     "c_status": ("Tình trạng", "Status"),
     "status_enrolled": ("đã kích hoạt", "enrolled"),
     "status_waiting_enrolment": ("chờ kích hoạt", "waiting to enrol"),
