@@ -43,10 +43,14 @@ Source = str | os.PathLike | bytes | bytearray
 
 
 def load_xlsform(source: Source, *, attachments: dict[str, Any] | None = None,
-                 file_type: str | None = None) -> Form:
-    """Read an XLSForm (path or bytes) into a Form; problems raise a FormError subclass."""
+                 file_type: str | None = None, filename: str | None = None) -> Form:
+    """Read an XLSForm (path or bytes) into a Form; problems raise a FormError subclass.
+
+    ``filename`` names bytes as a path names itself: a form whose settings give no ``form_id``
+    takes the file's stem (pyxform's rule), not pyxform's default ``data`` shared by every such form.
+    """
     data, file_type, folder = _read(source, file_type)
-    stem = Path(source).stem if folder is not None else None
+    stem = Path(source).stem if folder is not None else (Path(filename).stem if filename else None)
     file_type = file_type or _sniff(data)
     if file_type in (".xlsx", ".xlsm"):
         _check_zip(data)
@@ -171,9 +175,17 @@ def describe(message: str) -> dict:
 
 
 def _invalid(err: PyXFormError) -> XLSFormInvalid:
-    problem = describe(str(err))
-    return XLSFormInvalid(problem["detail"], errors=[problem], sheet=problem["sheet"],
-                          row=problem["row"])
+    # pyxform joins one message per offending row with newlines (60 for a choice list pasted twice):
+    # each becomes its own problem with its sheet and row, and the same problem on the same row once.
+    problems: dict[tuple, dict] = {}
+    for line in str(err).splitlines():
+        if line.strip():
+            problem = describe(line.strip())
+            problems.setdefault((problem["sheet"], problem["row"], problem["detail"]), problem)
+    errors = list(problems.values()) or [describe(str(err))]
+    first = errors[0]
+    detail = first["detail"] + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+    return XLSFormInvalid(detail, errors=errors, sheet=first["sheet"], row=first["row"])
 
 
 def _take_ferry_columns(workbook):

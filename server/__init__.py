@@ -21,6 +21,7 @@ from server.extensions import limiter
 from server.extensions import migrate
 from server.models import database
 from server.sync import runtime as sync_runtime
+from server.web import console as web_console
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -60,4 +61,5 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
     web.init_app(app)
     app.register_blueprint(collect.bp)
+    web_console.init_app(app)
     return app

@@ -4,6 +4,7 @@ from flask import Flask
 
 from server.api import assignments
 from server.api import blobs
+from server.api import console
 from server.api import devices
 from server.api import exports
 from server.api import forms
@@ -18,7 +19,8 @@ from server.api import users
 from server.openrosa import http as openrosa
 
 BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp, sync.bp, devices.bp, review.bp,
-              assignments.bp, blobs.bp, exports.bp, reports.bp, openapi.bp, openrosa.bp)
+              assignments.bp, blobs.bp, exports.bp, reports.bp, openapi.bp, openrosa.bp,
+              console.bp)
 
 
 #: A page the API serves (the self-contained report) carries its stylesheet and inline SVG, nothing else.

@@ -14,8 +14,13 @@ from server.accounts.users import enroll_device
 from server.api.access import access
 from server.api.access import current_principal
 from server.api.body import json_body
+from server.console.scope import check_enumerator
+from server.console.scope import device_visible
+from server.console.scope import scope_of
+from server.console.scope import visible_enumerators
 from server.extensions import db
 from server.models import utcnow
+from server.models.errors import ServerError
 from server.sync import devices
 
 bp = Blueprint("devices", __name__, url_prefix="/api/v1/devices")
@@ -45,6 +50,7 @@ class DeviceSchema(Schema):
 def create():
     """Create a device for an enumerator; the one-time enrolment code is in the answer, once."""
     args = DeviceCreateSchema().load(json_body())
+    check_enumerator(db.session, scope_of(db.session, current_principal().user), args["username"])
     lifetime = dt.timedelta(hours=current_app.config["ENROLMENT_CODE_HOURS"])
     device, code = enroll_device(db.session, args["username"], args["label"], lifetime,
                                  actor=current_principal().user)
@@ -56,14 +62,23 @@ def create():
 @bp.get("")
 @access("admin", "coordinator")
 def list_devices():
-    """List devices with their enumerator and sync state (last seen, clock skew, last ack)."""
-    return {"devices": DeviceSchema(many=True).dump(devices.listing())}
+    """List devices with their enumerator and sync state (last seen, clock skew, last ack).
+
+    A coordinator gets the devices of the enumerators in their districts (and of those not yet assigned).
+    """
+    scope = scope_of(db.session, current_principal().user)
+    names = {u.username for u in visible_enumerators(db.session, scope)}
+    rows = [row for row in devices.listing() if scope.is_admin or row["enumerator"] in names]
+    return {"devices": DeviceSchema(many=True).dump(rows)}
 
 
 @bp.post("/<device_id>/revoke")
 @access("admin", "coordinator")
 def revoke(device_id: str):
     """Revoke a device: its token stops working; what it sent stays stored."""
-    device = devices.revoke(device_id, now=utcnow(), actor=current_principal().user)
+    user = current_principal().user
+    if not device_visible(db.session, scope_of(db.session, user), devices.get(device_id)):
+        raise ServerError("not-found", f"No device {device_id!r}.")
+    device = devices.revoke(device_id, now=utcnow(), actor=user)
     db.session.commit()
     return {"device_id": str(device.id), "revoked_at": device.revoked_at.isoformat()}

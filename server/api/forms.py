@@ -69,14 +69,19 @@ def list_forms():
 @bp.post("")
 @access("admin", "coordinator")
 def upload_form():
-    """Upload an XLSForm (multipart field ``file``; choice CSVs in ``attachments``) as a draft."""
+    """Upload an XLSForm (multipart field ``file``; choice CSVs in ``attachments``) as a draft.
+
+    Different content for an existing draft of the same form and version is ``409 conflict`` unless
+    the field ``replace`` is ``true``: an upload never replaces another form silently.
+    """
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ApiError("validation-failed", "Send the XLSForm as the multipart field 'file'.",
                        errors=[{"pointer": "/file", "detail": "missing"}])
     attachments = {f.filename: f.read() for f in request.files.getlist("attachments") if f.filename}
     version, created = form_registry.import_xlsform(
-        db.session, upload.read(), upload.filename, attachments, actor=current_principal().user)
+        db.session, upload.read(), upload.filename, attachments, actor=current_principal().user,
+        replace=request.form.get("replace", "").lower() in ("1", "true", "yes"))
     db.session.commit()
     return FormVersionSchema().dump(version), 201 if created else 200
 

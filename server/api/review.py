@@ -12,6 +12,8 @@ from marshmallow import fields
 from server.api.access import access
 from server.api.access import current_principal
 from server.api.body import json_body
+from server.console import review as console_review
+from server.console.scope import scope_of
 from server.extensions import db
 from server.models import audit
 from server.models import utcnow
@@ -52,8 +54,11 @@ def _record(action: str, target: str, **details) -> None:
 def quarantine():
     """List quarantined submissions with their reasons and raw payloads (``?all=1`` adds resolved)."""
     items = engine.quarantined(store(), include_resolved=request.args.get("all") == "1")
-    _record("quarantine.read", "quarantine", items=len(items))  # raw payloads: who read them is kept
-    return {"items": [_quarantined_item(item) for item in items]}
+    scope = scope_of(db.session, current_principal().user)
+    visible = {item.key for item in console_review.items(db.session, store(), scope, include_resolved=True)}
+    shown = [item for item in items if item.key in visible]
+    _record("quarantine.read", "quarantine", items=len(shown))  # raw payloads: who read them is kept
+    return {"items": [_quarantined_item(item) for item in shown]}
 
 
 @bp.post("/quarantine/revalidate")

@@ -17,6 +17,7 @@ from server.cli.app_users import app_user_group
 from server.cli.report import report_group
 from server.cli.support import fail_on_api_error
 from server.collect import enrolment as collect_enrolment
+from server.console import forms as console_forms
 from server.extensions import db
 from server.forms import registry as form_registry
 from server.models import FORM_STATES
@@ -232,16 +233,21 @@ def forms_state_command(form_id: str, version: str, state: str):
 @forms_group.command("list")
 @with_appcontext
 def forms_list_command():
-    """List every form version with its state.
+    """List every form version: state, content hash, submissions, title (a header, aligned columns).
 
     Example:
 
     \b
         flask --app server forms list
     """
-    for version in form_registry.visible_versions(db.session, "admin"):
-        click.echo(f"{version.form.form_id:<16} {version.version:<16} {version.state:<8} "
-                   f"{version.content_hash[:12]}")
+    rows = [(v.form_id, v.version or "-", v.state, v.content_hash[:12], str(v.submissions), v.title)
+            for v in console_forms.version_rows(db.session)]
+    header = ("FORM", "VERSION", "STATE", "HASH", "SUBMISSIONS", "TITLE")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [cell.rjust(w) if i == 4 else cell.ljust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=False))]
+        click.echo("  ".join(cells + [row[-1]]).rstrip())
 
 
 @click.group("sync")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections import OrderedDict
+from pathlib import PurePath
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,15 +38,32 @@ def _actor(actor) -> dict:
     return {"user_id": actor.id if actor is not None else None, "cli": actor is None}
 
 
+def form_id_from_filename(filename: str) -> str:
+    """The form id a file gives a form whose settings name none: its stem in ASCII letters, digits and _.
+
+    ``Khảo sát hộ.xlsx`` gives ``Khao_sat_ho``; pyxform would name every such form ``data``.
+    """
+    stem = PurePath(filename.replace("\\", "/")).stem.replace("đ", "d").replace("Đ", "D")
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9_]+", "_", ascii_stem).strip("_")[:100]
+    if not slug or not (slug[0].isalpha() or slug[0] == "_"):
+        slug = ("form_" + slug)[:100]
+    return slug
+
+
 def import_xlsform(session: Session, source: bytes, filename: str,
-                   attachments: dict[str, bytes] | None = None, *, actor=None) -> tuple[FormVersion, bool]:
+                   attachments: dict[str, bytes] | None = None, *, actor=None,
+                   replace: bool = False) -> tuple[FormVersion, bool]:
     """Load an XLSForm and store it as a draft version; return the version and whether it is new.
 
-    Importing the same content again is a no-op. A draft may be replaced by new content; a
-    published version may not: changed content needs a new version string.
+    Importing the same content again is a no-op. A form without ``form_id`` in its settings takes
+    its file's name. Different content for a draft that exists replaces it only with ``replace``
+    (else ``conflict``, naming the file it came from); a published version is never replaced:
+    changed content needs a new version string.
     """
     attachments = attachments or {}
-    form = forms.load_xlsform(source, attachments=attachments, file_type=_suffix(filename))
+    form = forms.load_xlsform(source, attachments=attachments, file_type=_suffix(filename),
+                              filename=form_id_from_filename(filename) + ".xlsx")
     missing = sorted(set(form.attachments) - set(attachments))
     if missing:
         raise ServerError("validation-failed", "The form reads files that were not sent: "
@@ -60,6 +80,13 @@ def import_xlsform(session: Session, source: bytes, filename: str,
         return version, False
     if version is not None and version.state != "draft":
         versions.check_publish(form, version.content_hash)  # raises version-conflict
+    if version is not None and not replace:
+        shown = form.version or "(none)"
+        raise ServerError("conflict", f"Form {form.form_id!r} version {shown} is already a draft, made from "
+                          f"{version.source_filename!r} with other content. Replace that draft on purpose, "
+                          "or give this form its own form_id or version in its settings sheet.",
+                          errors=[{"pointer": "/file", "detail": "would replace another draft"}],
+                          form_id=form.form_id, version=form.version)
     if version is None:
         version = FormVersion(form=row, version=form.version)
         session.add(version)

@@ -22,6 +22,7 @@ from server.models.places import DistrictAgePopulation
 from server.models.places import UnitList
 from server.models.respondents import Respondent
 from server.models.rounds import Round
+from server.models.scopes import CoordinatorDistrict
 from server.models.submissions import Blob
 from server.models.submissions import BlobChunk
 from server.models.submissions import BucketChange
@@ -40,8 +41,8 @@ from server.models.types import utcnow
 __all__ = [
     "Blob", "BlobChunk", "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",
     "SubmissionRevision", "SyncOp",
-    "ApiToken", "AppUser", "AppUserForm", "Assignment", "OpenRosaAttachment",
-    "OpenRosaSubmission", "AuditEntry", "Commune", "Counter", "Device", "District",
+    "ApiToken", "AppUser", "AppUserForm", "Assignment", "OpenRosaAttachment", "OpenRosaSubmission",
+    "AuditEntry", "Commune", "CoordinatorDistrict", "Counter", "Device", "District",
     "DistrictAgePopulation", "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
     "QuarantinedSubmission", "ROLES", "Respondent",
     "Round", "Submission", "UnitList", "User", "audit", "next_seq", "utcnow",

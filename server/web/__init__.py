@@ -29,7 +29,7 @@ from server.web import tables
 from server.web.views import bp
 
 #: Paths whose errors a browser sees as an HTML page (the pages, and mistyped URLs under them).
-PAGE_PATHS = ("/reports", "/login", "/logout")
+PAGE_PATHS = ("/reports", "/console", "/login", "/logout")
 _ONE_YEAR = 365 * 24 * 3600
 # Nothing but this server: styles and images from here, forms posted here, never framed.
 _CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "

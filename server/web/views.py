@@ -28,10 +28,12 @@ from server.api.access import PUBLIC
 from server.api.access import current_principal
 from server.api.access import end_session
 from server.api.access import page_access
+from server.api.access import session_principal
 from server.api.access import start_session
 from server.api.body import attachment
 from server.api.sign_in_limits import limit_sign_in
 from server.extensions import db
+from server.models import audit
 from server.models.errors import ServerError
 from server.problems import ApiError
 from server.problems import status_of
@@ -75,6 +77,10 @@ def _page(page: str):
     frames = tables.build(page, data, choices, city=text("city"))
     # the map is our own SVG, built from escaped text: safe to put in the page as it is
     tile_map = Markup(tables.tile_map_svg(page, frames, choices, text=text)) if frames else ""
+    # who read which figures is part of the audit log (admins read it in the console)
+    audit(db.session, "report.view", "report", page, user_id=current_principal().user.id,
+          **tables.query(choices, page))
+    db.session.commit()
     return render_template(f"reports/{page}.html", page=page, choices=choices, frames=frames,
                            min_n=choices.min_cell, query=tables.query(choices, page), tile_map=tile_map)
 
@@ -82,7 +88,10 @@ def _page(page: str):
 @bp.get("/")
 @page_access(PUBLIC)
 def home():
-    """Send a browser at the server's root to the reports."""
+    """Send a browser at the server's root to the reports, or coordinators and admins to the console."""
+    principal = session_principal()
+    if principal is not None and principal.user.role in ("admin", "coordinator"):
+        return redirect(url_for("console.home"))
     return redirect(url_for("web.overview"))
 
 

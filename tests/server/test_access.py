@@ -69,7 +69,7 @@ def test_pages_take_the_session_and_the_api_takes_bearer_tokens(app):
     for endpoint, view in app.view_functions.items():
         if endpoint == "static":
             continue
-        expected = SESSION if endpoint.startswith("web.") else BEARER
+        expected = SESSION if endpoint.startswith(("web.", "console.")) else BEARER
         assert getattr(view, "via", None) == expected, endpoint
 
 

@@ -22,8 +22,8 @@ def installed(app):
         db.session.commit()
 
 
-def _upload(client, headers, data: bytes, filename="mini.xlsx", attachments=()):
-    files = {"file": (io.BytesIO(data), filename)}
+def _upload(client, headers, data: bytes, filename="mini.xlsx", attachments=(), **fields):
+    files = {"file": (io.BytesIO(data), filename), **fields}
     if attachments:
         files["attachments"] = [(io.BytesIO(content), name) for name, content in attachments]
     return client.post("/api/v1/forms", data=files, headers=headers, content_type="multipart/form-data")
@@ -85,8 +85,9 @@ def test_upload_publish_and_immutability(app, client, accounts):
     assert (first.get_json()["form_id"], first.get_json()["state"]) == ("mini", "draft")
     # The same content again changes nothing.
     assert _upload(client, coordinator, mini("1")).status_code == 200
-    # A draft may still be replaced.
-    replaced = _upload(client, coordinator, mini("1", title="Mini, fixed"))
+    # A draft is replaced only on purpose: other content under its form_id and version is a conflict.
+    assert_problem(_upload(client, coordinator, mini("1", title="Mini, fixed")), 409, "conflict")
+    replaced = _upload(client, coordinator, mini("1", title="Mini, fixed"), replace="true")
     assert replaced.status_code == 201 and replaced.get_json()["title"] == "Mini, fixed"
     published = client.post("/api/v1/forms/mini/versions/1/publish", headers=coordinator)
     assert published.get_json()["state"] == "open" and published.get_json()["published_at"]

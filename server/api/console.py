@@ -1,0 +1,120 @@
+"""The console's operations for API clients (coordinators in their districts, admins): progress against
+quotas, the submissions table, raw exports of any form, and the audit log (admins)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import request
+from marshmallow import Schema
+from marshmallow import fields
+from marshmallow import validate
+
+from server.api.access import access
+from server.api.access import current_principal
+from server.console import audit_log
+from server.console import exports
+from server.console import progress as console_progress
+from server.console import records
+from server.console.scope import scope_of
+from server.extensions import db
+from server.models.errors import ServerError
+
+bp = Blueprint("console_api", __name__, url_prefix="/api/v1/console")
+STAFF = ("admin", "coordinator")
+
+
+class SubmissionsQuerySchema(Schema):
+    form = fields.String(load_default="")
+    version = fields.String(load_default="")
+    round = fields.String(load_default="")
+    district = fields.String(load_default="")
+    commune = fields.String(load_default="")
+    enumerator = fields.String(load_default="")
+    state = fields.String(load_default="", validate=validate.OneOf(("", *records.STATES)))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
+    size = fields.Integer(load_default=records.PAGE_SIZE, validate=validate.Range(min=1, max=500))
+
+
+class ProgressQuerySchema(Schema):
+    round = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+
+
+class ExportQuerySchema(Schema):
+    labels = fields.String(load_default="codes", validate=validate.OneOf(exports.LABELS))
+    private = fields.Boolean(load_default=False)
+
+
+class AuditQuerySchema(Schema):
+    family = fields.String(load_default="", validate=validate.OneOf(("", *audit_log.FAMILIES)))
+    action = fields.String(load_default="")
+    user = fields.String(load_default="")
+    since = fields.Date(load_default=None)
+    until = fields.Date(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
+
+
+def _scope():
+    return scope_of(db.session, current_principal().user)
+
+
+def _lines(lines) -> list[dict]:
+    return [{"key": line.key, "name": line.name, "district": line.district, "quota": line.quota,
+             "received": line.received} for line in lines]
+
+
+@bp.get("/progress")
+@access(*STAFF)
+def progress():
+    """Interviews received against quota in ``?round=``: per district, commune, enumerator and day."""
+    year = ProgressQuerySchema().load(request.args)["round"]
+    if year not in console_progress.rounds(db.session):
+        raise ServerError("not-found", f"No survey round {year}.")
+    targets = current_app.config.get("ROUND_TARGETS") or {}
+    report = console_progress.progress(db.session, _scope(), year,
+                                       target=targets.get(year) or targets.get(str(year)))
+    return {"round": year, "target": report.target, "received": report.received,
+            "districts": _lines(report.districts), "communes": _lines(report.communes),
+            "enumerators": _lines(report.enumerators),
+            "days": [{"day": day.isoformat(), "received": n, "cumulative": total}
+                     for day, n, total in report.days]}
+
+
+@bp.get("/submissions")
+@access(*STAFF)
+def submissions():
+    """The submissions table: filters as on the page, newest first, ``?page=`` of ``?size=`` rows."""
+    args = SubmissionsQuerySchema().load(request.args)
+    page = records.page_of(db.session, _scope(), args, page=args["page"], size=args["size"])
+    return {"total": page.total, "page": page.page, "pages": page.pages,
+            "submissions": [{"id": r.id, "form_id": r.form_id, "form_version": r.form_version,
+                             "round": r.round, "district": r.district, "commune": r.commune,
+                             "enumerator": r.enumerator, "state": r.state, "revisions": r.revisions,
+                             "received_at": r.received_at.isoformat()} for r in page.rows]}
+
+
+@bp.get("/exports/<form_id>.<fmt>")
+@access(*STAFF)
+def export(form_id: str, fmt: str):
+    """A form's raw submissions as CSV (UTF-8 with BOM; a zip of linked tables with repeats) or XLSX."""
+    args = ExportQuerySchema().load(request.args)
+    body, mimetype, name = exports.export(db.session, _scope(), form_id, fmt, labels=args["labels"],
+                                          include_private=args["private"], actor=current_principal().user)
+    db.session.commit()
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/audit")
+@access("admin")
+def audit():
+    """The audit log, newest first: ``?family=``, ``?action=``, ``?user=``, ``?since=``, ``?until=``."""
+    args = AuditQuerySchema().load(request.args)
+    found = audit_log.entries(db.session, family=args["family"], action=args["action"], username=args["user"],
+                              since=args["since"], until=args["until"], page=args["page"])
+    return {"total": found.total, "page": found.page, "pages": found.pages,
+            "entries": [{"at": e.at.isoformat(), "user": who, "cli": e.actor_cli, "action": e.action,
+                         "target_type": e.target_type, "target_id": e.target_id, "details": e.details}
+                        for e, who in found.rows]}
