@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import segno
 from sqlalchemy import func
@@ -50,11 +49,6 @@ class Phone:
         if self.revoked_at:
             return "revoked"
         return "enrolled" if self.enrolled_at else "waiting_enrolment"
-
-
-def enrolment_link(base_url: str, code: str) -> str:
-    """The web form's enrolment link for ``code`` (the same link ``flask enroll-device --qr`` prints)."""
-    return f"{base_url.rstrip('/')}/collect/#code={quote(code, safe='')}"
 
 
 def qr_svg(text: str) -> str:

@@ -14,6 +14,7 @@ from flask import url_for
 from markupsafe import Markup
 
 from server.api.access import page_access
+from server.collect.enrolment import enrolment_link
 from server.console import audit_log
 from server.console import exports
 from server.console import forms as console_forms
@@ -123,7 +124,7 @@ def create_phone():
                                             request.form.get("label", "")[:120],
                                             lifetime=dt.timedelta(hours=hours), actor=_user())
     db.session.commit()
-    link = console_phones.enrolment_link(request.host_url, code)
+    link = enrolment_link(request.host_url, code)
     return _phones_page(201, created={"user": username, "device_id": device_id, "code": code, "link": link,
                                       "hours": hours, "qr": Markup(console_phones.qr_svg(link))})
 
