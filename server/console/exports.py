@@ -127,7 +127,6 @@ def _repeat_rows(parent: str, flat: dict, repeats, columns, out, form, labels) -
 
 def csv_bytes(table: pd.DataFrame) -> Iterator[bytes]:
     """A table as CSV in UTF-8 with a byte-order mark (Excel then reads Vietnamese), in chunks."""
-    yield "\ufeff".encode()
     for chunk in writers.csv_chunks(table):
         yield chunk.encode("utf-8")
 

@@ -30,6 +30,7 @@ from server.api.access import access
 from server.api.sync_edge import admitted
 from server.extensions import db
 from server.models import utcnow
+from server.models.errors import ServerError
 from server.openrosa import documents
 from server.openrosa import service
 from server.openrosa.service import OpenRosaError
@@ -185,7 +186,12 @@ def _multipart():
     cap = current_app.config["MAX_CONTENT_LENGTH"]
     body = bytearray()
     while True:
-        piece = request.stream.read(64 * 1024)
+        try:
+            piece = request.stream.read(64 * 1024)
+        except ServerError as exc:  # the request's own cap on a chunked body (server.problems.FerryRequest)
+            if exc.code == "payload-too-large":
+                raise RequestEntityTooLarge() from exc
+            raise
         if not piece:
             break
         body.extend(piece)

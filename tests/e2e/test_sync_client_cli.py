@@ -47,6 +47,7 @@ def test_enrol_queue_sync_status(app, accounts, places, tmp_path):
         assert report["pending"] == 0
         assert report["archived"] == {"created": 1, "quarantined": 1}
         assert report["problems"][0]["reasons"][0]["pointer"] == "/consent"
-        # A used code fails cleanly and keeps the outbox.
-        status, _, err = _client("enrol", "--server", url, "--code", code, db_path=outbox)
+        # A used code fails cleanly on another installation (the same one retrying gets its answer again:
+        # retry-safe enrolment, docs/protocol.md).
+        status, _, err = _client("enrol", "--server", url, "--code", code, db_path=tmp_path / "other.sqlite")
         assert status == 1 and "sync-not-found" in err

@@ -103,7 +103,11 @@ def test_real_world_forms_are_collected_over_openrosa(app, server, installed):
                     assert json.loads(held.payload)["ans"] == expected
                     assert status == "quarantined", (name, row.result)
                     assert {i["code"] for i in held.issues} <= VALIDATION_CODES, (name, held.issues)
-                    assert case["violations"] or form.compiled.unchecked, (name, held.issues)
+                    # pyxform's select_one_external: ODK's engine takes any text where Ferry checks the list
+                    # (the known difference tests/odk/test_parity.py marks xfail)
+                    external = name == "pyxform_case_insensitivity.csv" and {
+                        i["code"] for i in held.issues} == {"choice-filter"}
+                    assert case["violations"] or form.compiled.unchecked or external, (name, held.issues)
             message = fromstring(answers[-1].body)[0].text
             assert message.startswith("Thank you" if status == "created" else "Received and held"), message
     assert sent >= 2 * 12 and accepted >= 1, (sent, accepted)

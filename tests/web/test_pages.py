@@ -21,7 +21,7 @@ WITHHELD = re.compile(r'<td class="withheld"(?: data-label="[^"]*")?><abbr title
 def _csv(response) -> list[dict]:
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert response.headers["Content-Disposition"].startswith('attachment; filename="ferry-')
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=ferry-")
     assert response.data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: Excel reads Vietnamese right
     return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
 
