@@ -12,18 +12,23 @@ from collections import Counter
 from collections import defaultdict
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
 
 from forms.places import UNIT_LIST_2019
-from server.console.records import records
+from server.console import places
+from server.console.records import enumerators_by_device
+from server.console.records import in_scope
 from server.console.scope import Scope
 from server.console.scope import check_enumerator
 from server.models import Assignment
 from server.models import Commune
 from server.models import District
 from server.models import Round
+from server.models import Submission
+from server.models import SubmissionPlace
 from server.models import UnitList
 from server.models import User
 from server.models.errors import ServerError
@@ -96,6 +101,28 @@ class Progress:
     days: list[tuple[dt.date, int, int]]  # (day, received that day, received up to that day)
 
 
+def _received(session: Session, scope: Scope, year: int, communes: list[str],
+              ) -> tuple[Counter, Counter, Counter]:
+    """Interviews of round ``year`` in these communes, counted by the database per commune, enumerator
+    and day of receipt (deleted ones left out)."""
+    places.refresh(session)
+    joined = select(Submission.id).join(SubmissionPlace, SubmissionPlace.submission_id == Submission.id)
+    base = in_scope(joined, scope).where(Submission.deleted.is_(False), SubmissionPlace.round == year,
+                                         SubmissionPlace.commune.in_(communes))
+
+    def count_by(column):
+        grouped = base.with_only_columns(column, func.count()).group_by(column)
+        return Counter(dict(session.execute(grouped).all()))
+
+    by_device = count_by(Submission.device_id)
+    owners = enumerators_by_device(session)
+    by_enumerator: Counter = Counter()
+    for device_id, n in by_device.items():
+        if device_id in owners:
+            by_enumerator[owners[device_id]] += n
+    return count_by(SubmissionPlace.commune), by_enumerator, count_by(SubmissionPlace.received_day)
+
+
 def progress(session: Session, scope: Scope, year: int, *, target: int | None = None) -> Progress:
     """Interviews received against quota in round ``year``, per district, commune, enumerator and day.
 
@@ -115,16 +142,7 @@ def progress(session: Session, scope: Scope, year: int, *, target: int | None = 
         quota_commune[key] += assignment.quota
         quota_enumerator[username] += assignment.quota
         enumerator_district.setdefault(username, communes[key].district.code)
-    got_commune: Counter = Counter()
-    got_enumerator: Counter = Counter()
-    per_day: Counter = Counter()
-    for record in records(session, scope):
-        if record.deleted or record.round != year or record.commune not in communes:
-            continue
-        got_commune[record.commune] += 1
-        if record.enumerator:
-            got_enumerator[record.enumerator] += 1
-        per_day[record.received_at.date()] += 1
+    got_commune, got_enumerator, per_day = _received(session, scope, year, list(communes))
     commune_lines = [Line(key, c.name, c.district.code, quota_commune[key], got_commune[key])
                      for key, c in communes.items() if quota_commune[key] or got_commune[key]]
     by_district: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -141,7 +159,7 @@ def progress(session: Session, scope: Scope, year: int, *, target: int | None = 
     days, total = [], 0
     for day in sorted(per_day):
         total += per_day[day]
-        days.append((day, per_day[day], total))
+        days.append((dt.date.fromisoformat(day), per_day[day], total))
     return Progress(year, target if target else sum(quota_commune.values()), total, district_lines,
                     commune_lines, enumerator_lines, days)
 

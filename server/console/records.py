@@ -1,7 +1,8 @@
 """Submissions as the console lists them: head answers with their place, round, enumerator and state.
 
 A submission's district, commune and round are read from its answers (the questions named
-``district``, ``commune`` and ``round``, at any depth, as the built-in forms have them); its
+``district``, ``commune`` and ``round``, at any depth, as the built-in forms have them) into
+``submission_places`` (``server.console.places``), so lists filter, count and page in SQL; its
 enumerator is the owner of the device that sent its first revision. A coordinator sees only
 submissions whose district is one of theirs; submissions that name no district, admins only.
 """
@@ -13,13 +14,18 @@ import math
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import Select
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.console import places
+from server.console.places import find_value as find_value
 from server.console.scope import Scope
 from server.models import Device
 from server.models import Submission
+from server.models import SubmissionPlace
 from server.models import SubmissionRevision
 from server.models import User
 
@@ -50,76 +56,98 @@ class Record:
         return "deleted" if self.deleted else ("corrected" if self.revisions > 1 else "received")
 
 
-def find_value(answers, name: str):
-    """The first answer to a question called ``name``, depth first (repeats are not searched)."""
-    if not isinstance(answers, dict):
-        return None
-    if name in answers and not isinstance(answers[name], (dict, list)):
-        return answers[name]
-    for value in answers.values():
-        if isinstance(value, dict):
-            found = find_value(value, name)
-            if found is not None:
-                return found
-    return None
-
-
-def _round(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def enumerators_by_device(session: Session) -> dict[str, str]:
     """Device id (text, as the ledger keeps it) -> its enumerator's user name."""
     return {str(device_id): name for device_id, name in
             session.execute(select(Device.id, User.username).join(User, Device.user_id == User.id))}
 
 
-def records(session: Session, scope: Scope, *, form_id: str | None = None,
-            submission_id: str | None = None) -> list[Record]:
-    """Every submission the scope may see (of one form, or one submission), oldest first."""
-    first = (select(SubmissionRevision.submission_id, func.min(SubmissionRevision.received_at).label("at"))
-             .group_by(SubmissionRevision.submission_id).subquery())
-    query = (select(Submission, SubmissionRevision.answers, first.c.at)
-             .join(SubmissionRevision, SubmissionRevision.op_id == Submission.head)
-             .join(first, first.c.submission_id == Submission.id)
-             .order_by(Submission.seq))
-    if form_id is not None:
-        query = query.where(Submission.form_id == form_id)
-    if submission_id is not None:
-        query = query.where(Submission.id == submission_id)
+def devices_of(session: Session, username: str) -> list[str]:
+    """The ids (as text) of an enumerator's devices."""
+    return [str(d) for d in session.scalars(select(Device.id).join(User, Device.user_id == User.id)
+                                            .where(User.username == username))]
+
+
+def in_scope(query: Select, scope: Scope) -> Select:
+    """``query`` (joined to ``submission_places``) narrowed to the scope's districts."""
+    if scope.is_admin:
+        return query
+    if not scope.districts:
+        return query.where(false())
+    return query.where(SubmissionPlace.district.in_(sorted(scope.districts)))
+
+
+def _joined(query: Select) -> Select:
+    return query.select_from(Submission).join(SubmissionPlace, SubmissionPlace.submission_id == Submission.id)
+
+
+def filtered(session: Session, query: Select, choices: dict) -> Select:
+    """``query`` with a WHERE for each filter given (empty filters pass everything)."""
+    if choices.get("form"):
+        query = query.where(Submission.form_id == choices["form"])
+    if choices.get("version"):
+        query = query.where(Submission.form_version == choices["version"])
+    if choices.get("round"):
+        wanted = places.as_round(choices["round"])
+        query = query.where(SubmissionPlace.round == wanted) if wanted is not None else query.where(false())
+    if choices.get("district"):
+        query = query.where(SubmissionPlace.district == str(choices["district"]))
+    if choices.get("commune"):
+        query = query.where(SubmissionPlace.commune == str(choices["commune"]))
+    if choices.get("enumerator"):
+        query = query.where(Submission.device_id.in_(devices_of(session, choices["enumerator"])))
+    state = choices.get("state")
+    if state == "deleted":
+        query = query.where(Submission.deleted.is_(True))
+    elif state == "corrected":
+        query = query.where(Submission.deleted.is_(False), Submission.revisions > 1)
+    elif state == "received":
+        query = query.where(Submission.deleted.is_(False), Submission.revisions == 1)
+    elif state:
+        query = query.where(false())
+    return query
+
+
+def _records(session: Session, query: Select) -> list[Record]:
+    """The records of a query over (Submission, SubmissionPlace), in its order, with their answers."""
+    rows = session.execute(query.add_columns(SubmissionRevision.answers)
+                           .join(SubmissionRevision, SubmissionRevision.op_id == Submission.head)).all()
     owners = enumerators_by_device(session)
-    rows = []
-    for head, answers, received_at in session.execute(query):
+    found = []
+    for head, place, answers in rows:
         if answers is None and head.deleted:
-            # a tombstone: its place is that of the revision before
+            # a tombstone: its answers are those of the revision before
             answers = session.scalar(select(SubmissionRevision.answers)
                                      .where(SubmissionRevision.submission_id == head.id,
                                             SubmissionRevision.answers.is_not(None))
                                      .order_by(SubmissionRevision.seq.desc()).limit(1))
-        district = find_value(answers, "district")
-        if not scope.sees_district(None if district is None else str(district)):
-            continue
-        commune = find_value(answers, "commune")
-        rows.append(Record(
+        found.append(Record(
             id=head.id, form_id=head.form_id, form_version=head.form_version, device_id=head.device_id,
             enumerator=owners.get(head.device_id), revisions=head.revisions, deleted=head.deleted,
-            received_at=received_at, answers=answers,
-            district=None if district is None else str(district),
-            commune=None if commune is None else str(commune), round=_round(find_value(answers, "round"))))
-    return rows
+            received_at=place.received_at, answers=answers, district=place.district, commune=place.commune,
+            round=place.round))
+    return found
 
 
-def matches(record: Record, choices: dict) -> bool:
-    """Whether a record passes every filter given (empty filters pass everything)."""
-    checks = {
-        "form": record.form_id, "version": record.form_version, "round": str(record.round),
-        "district": record.district, "commune": record.commune, "enumerator": record.enumerator,
-        "state": record.state,
-    }
-    return all(not choices.get(name) or str(checks[name]) == str(choices[name]) for name in FILTERS)
+def records(session: Session, scope: Scope, *, form_id: str | None = None,
+            submission_id: str | None = None) -> list[Record]:
+    """Every submission the scope may see (of one form, or one submission), oldest first."""
+    places.refresh(session)
+    query = in_scope(_joined(select(Submission, SubmissionPlace)), scope).order_by(Submission.seq)
+    if form_id is not None:
+        query = query.where(Submission.form_id == form_id)
+    if submission_id is not None:
+        query = query.where(Submission.id == submission_id)
+    return _records(session, query)
+
+
+def visible_ids(session: Session, scope: Scope, ids: list[str]) -> set[str]:
+    """Which of these submissions the scope may see."""
+    if not ids:
+        return set()
+    places.refresh(session)
+    query = in_scope(_joined(select(Submission.id)), scope).where(Submission.id.in_(ids))
+    return set(session.scalars(query))
 
 
 @dataclass
@@ -133,18 +161,37 @@ class Page:
     options: dict[str, list[str]]
 
 
+def _options(session: Session, scope: Scope, form_id: str) -> dict[str, list[str]]:
+    """The values each filter can take among the scope's submissions (of one form, when chosen)."""
+    base = in_scope(_joined(select(Submission.id)), scope)
+    if form_id:
+        base = base.where(Submission.form_id == form_id)
+    chosen = base.subquery()
+    columns = {"version": Submission.form_version, "round": SubmissionPlace.round,
+               "district": SubmissionPlace.district, "commune": SubmissionPlace.commune}
+    options = {}
+    for name, column in columns.items():
+        query = (_joined(select(column).distinct()).join(chosen, chosen.c.id == Submission.id)
+                 .where(column.is_not(None)))
+        options[name] = sorted(str(v) for v in session.scalars(query))
+    owners = enumerators_by_device(session)
+    devices = session.scalars(select(Submission.device_id).distinct()
+                              .join(chosen, chosen.c.id == Submission.id))
+    options["enumerator"] = sorted({owners[d] for d in devices if d in owners})
+    return options
+
+
 def page_of(session: Session, scope: Scope, choices: dict, *, page: int = 1,
             size: int = PAGE_SIZE) -> Page:
-    """The submissions matching ``choices``, newest first, one page of ``size``."""
-    every = records(session, scope, form_id=choices.get("form") or None)
-    options = {name: sorted({str(v) for v in values if v is not None}) for name, values in {
-        "version": [r.form_version for r in every], "round": [r.round for r in every],
-        "district": [r.district for r in every], "commune": [r.commune for r in every],
-        "enumerator": [r.enumerator for r in every]}.items()}
-    chosen = [r for r in reversed(every) if matches(r, choices)]
-    pages = max(1, math.ceil(len(chosen) / size))
+    """The submissions matching ``choices``, newest first, one page of ``size``: filtered, counted and
+    paged by the database."""
+    places.refresh(session)
+    query = filtered(session, in_scope(_joined(select(Submission, SubmissionPlace)), scope), choices)
+    total = session.scalar(query.with_only_columns(func.count(Submission.id)))
+    pages = max(1, math.ceil(total / size))
     page = min(max(1, page), pages)
-    return Page(chosen[(page - 1) * size:page * size], len(chosen), page, pages, options)
+    rows = _records(session, query.order_by(Submission.seq.desc()).offset((page - 1) * size).limit(size))
+    return Page(rows, total, page, pages, _options(session, scope, choices.get("form") or ""))
 
 
 def revisions_of(session: Session, submission_id: str) -> list[SubmissionRevision]:

@@ -3,6 +3,7 @@
 from server.models.assignments import Assignment
 from server.models.audit import AuditEntry
 from server.models.audit import record as audit
+from server.models.console import SubmissionPlace
 from server.models.forms import FORM_STATES
 from server.models.forms import Form
 from server.models.forms import FormAttachment
@@ -45,5 +46,5 @@ __all__ = [
     "AuditEntry", "Commune", "CoordinatorDistrict", "Counter", "Device", "District",
     "DistrictAgePopulation", "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
     "QuarantinedSubmission", "ROLES", "Respondent",
-    "Round", "Submission", "UnitList", "User", "audit", "next_seq", "utcnow",
+    "Round", "Submission", "SubmissionPlace", "UnitList", "User", "audit", "next_seq", "utcnow",
 ]

@@ -89,3 +89,5 @@ class ApiToken(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When this bearer token's use was last written to the audit log: at most one entry an hour.
+    use_logged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -268,7 +268,7 @@ def review():
 
     held = console_review.items(db.session, store(), current_scope())
     conflicts = engine.conflicts(store())
-    visible = {r.id for r in console_records.records(db.session, current_scope())}
+    visible = console_records.visible_ids(db.session, current_scope(), [c.submission_id for c in conflicts])
     return _render("review.html", "review", items=held,
                    conflicts=[c for c in conflicts if c.submission_id in visible])
 
