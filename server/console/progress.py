@@ -75,6 +75,41 @@ def set_quotas(session: Session, scope: Scope, username: str, year: int, quotas:
     return assignment_service.replace_assignments(session, username, year, entries, actor=actor)
 
 
+def visible_assignments(session: Session, scope: Scope, username: str, year: int | None) -> list[Assignment]:
+    """A user's assignments (of one round, or all) as the scope may read them: all of them for admins;
+    for a coordinator, an enumerator they manage and only the communes in their districts."""
+    if scope.is_admin:
+        return assignment_service.assignments_of(session, username, year)
+    check_enumerator(session, scope, username)
+    return [a for a in assignment_service.assignments_of(session, username, year)
+            if scope.sees_district(a.commune.district.code)]
+
+
+def replace_in_scope(session: Session, scope: Scope, username: str, year: int, entries: list[dict], *,
+                     actor: User) -> list[Assignment]:
+    """Replace a user's assignments of a round as the scope may: admins the whole of it; a coordinator
+    the communes in their districts (an entry elsewhere is refused; others' communes stay)."""
+    if scope.is_admin:
+        return assignment_service.replace_assignments(session, username, year, entries, actor=actor)
+    target = session.scalar(select(User).where(User.username == username))
+    if target is not None and target.role == "enumerator":
+        check_enumerator(session, scope, username)
+    # Communes that exist but lie in another district are refused here; mistakes in the body (unknown
+    # communes, a staff member, an unknown round) are left to the assignment service's checks.
+    allowed = {c.key for c in communes_in_scope(session, scope)}
+    known = set(session.scalars(select(Commune.key).join(UnitList).where(
+        UnitList.code == UNIT_LIST_2019, Commune.key.in_([e["commune"] for e in entries]))))
+    errors = [{"pointer": f"/communes/{i}/commune",
+               "detail": f"commune {e['commune']!r} is not in your districts"}
+              for i, e in enumerate(entries) if e["commune"] in known and e["commune"] not in allowed]
+    if errors:
+        raise ServerError("forbidden", "You may assign only communes of your districts.", errors=errors)
+    kept = [{"commune": a.commune.key, "quota": a.quota}
+            for a in assignment_service.assignments_of(session, username, year)
+            if not scope.sees_district(a.commune.district.code)]
+    return assignment_service.replace_assignments(session, username, year, kept + list(entries), actor=actor)
+
+
 @dataclass
 class Line:
     """One row of a progress table: who or where, the quota, and the interviews received."""

@@ -36,9 +36,20 @@ def _count(app, model):
         return db.session.scalar(select(func.count()).select_from(model))
 
 
+def _coordinator(app, accounts, districts=("916",)) -> dict:
+    """Headers of a new coordinator who looks after ``districts`` (916: Ninh Kiều, where 31117 is)."""
+    from server.console.scope import grant_districts
+
+    name, _, headers = accounts.user("coordinator")
+    with app.app_context():
+        grant_districts(db.session, name, list(districts))
+        db.session.commit()
+    return headers
+
+
 def test_replace_then_read_and_the_bucket_follows(app, client, accounts, enumerator):
     username, user_id = enumerator
-    coordinator = accounts.headers("coordinator")
+    coordinator = _coordinator(app, accounts)
     body = {"round": 2019, "communes": [{"commune": "31117", "quota": 40},
                                         {"commune": "916-an-cu", "quota": 20}]}
     response = client.put(_url(username), json=body, headers=coordinator)
@@ -78,7 +89,7 @@ def test_replace_then_read_and_the_bucket_follows(app, client, accounts, enumera
 
 def test_a_quota_change_is_sent_again(app, client, accounts, enumerator):
     username, user_id = enumerator
-    coordinator = accounts.headers("coordinator")
+    coordinator = _coordinator(app, accounts)
     client.put(_url(username), json={"round": 2019, "communes": [{"commune": "31117", "quota": 40}]},
                headers=coordinator)
     seq, _ = _bucket(app, user_id)["2019:31117"]
@@ -91,7 +102,7 @@ def test_a_quota_change_is_sent_again(app, client, accounts, enumerator):
 
 def test_mistakes_are_422_problems_pointing_at_each_and_write_nothing(app, client, accounts, enumerator):
     username, user_id = enumerator
-    coordinator = accounts.headers("coordinator")
+    coordinator = _coordinator(app, accounts)
     staff, _, _ = accounts.user("analyst")
     before = (_count(app, Assignment), _count(app, BucketChange), _count(app, AuditEntry))
     body = assert_problem(client.put(_url(username), json={"round": 2031, "communes": [
@@ -110,6 +121,54 @@ def test_mistakes_are_422_problems_pointing_at_each_and_write_nothing(app, clien
     assert_problem(client.get(_url(username) + "?round=soon", headers=coordinator), 422, "validation-failed")
     assert_problem(client.put(_url(username), json=[], headers=coordinator), 422, "validation-failed")
     assert (_count(app, Assignment), _count(app, BucketChange), _count(app, AuditEntry)) == before
+
+
+def test_a_coordinator_reads_and_writes_only_the_communes_of_their_districts(app, client, accounts,
+                                                                          enumerator):
+    username, _ = enumerator
+    admin = accounts.headers("admin")
+    mine, other = _coordinator(app, accounts, ("916",)), _coordinator(app, accounts, ("917",))
+    with app.app_context():
+        from server.models import Commune
+        from server.models import District
+        outside = db.session.scalar(select(Commune.key).join(District, Commune.district_id == District.id)
+                                    .where(District.code == "917").order_by(Commune.key))
+    both = {"round": 2019, "communes": [{"commune": "31117", "quota": 40}, {"commune": outside, "quota": 7}]}
+    assert client.put(_url(username), json=both, headers=admin).status_code == 200
+    # each coordinator reads only their district's commune of the enumerator's round
+    assert [a["commune"] for a in client.get(_url(username), headers=mine).get_json()["assignments"]] \
+        == ["31117"]
+    assert [a["commune"] for a in client.get(_url(username), headers=other).get_json()["assignments"]] \
+        == [outside]
+    # writing a commune of another district is refused and changes nothing
+    before = (_count(app, Assignment), _count(app, AuditEntry))
+    body = assert_problem(client.put(_url(username), json={"round": 2019, "communes": [
+        {"commune": "31117", "quota": 3}, {"commune": outside, "quota": 1}]}, headers=mine), 403, "forbidden")
+    assert [e["pointer"] for e in body["errors"]] == ["/communes/1/commune"]
+    assert (_count(app, Assignment), _count(app, AuditEntry)) == before
+    # replacing their part leaves the other district's commune as it was
+    done = client.put(_url(username), json={"round": 2019, "communes": [{"commune": "31117", "quota": 3}]},
+                      headers=mine)
+    assert done.status_code == 200
+    every = client.get(_url(username), headers=admin).get_json()["assignments"]
+    assert {a["commune"]: a["quota"] for a in every} == {"31117": 3, outside: 7}
+    # withdrawing all of theirs still leaves the other's
+    client.put(_url(username), json={"round": 2019, "communes": []}, headers=mine)
+    assert [a["commune"] for a in client.get(_url(username), headers=admin).get_json()["assignments"]] \
+        == [outside]
+
+
+def test_an_enumerator_assigned_only_elsewhere_is_not_found_for_a_coordinator(app, client, accounts,
+                                                                            enumerator):
+    username, _ = enumerator
+    admin = accounts.headers("admin")
+    assert client.put(_url(username), json={"round": 2019, "communes": [{"commune": "31117", "quota": 4}]},
+                      headers=admin).status_code == 200
+    stranger = _coordinator(app, accounts, ("917",))
+    assert_problem(client.get(_url(username), headers=stranger), 404, "not-found")
+    assert_problem(client.put(_url(username), json={"round": 2019, "communes": []}, headers=stranger),
+                   404, "not-found")
+    assert _count(app, Assignment) == 1
 
 
 @pytest.mark.parametrize("role", ["enumerator", "analyst", "planner"])
