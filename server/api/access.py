@@ -24,7 +24,9 @@ from flask import request
 from flask import session
 from flask import url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from server.accounts import token_use
 from server.extensions import db
 from server.models import ROLES
 from server.models import ApiToken
@@ -113,6 +115,8 @@ def _principal_from_request() -> Principal | None:
     now = utcnow()
     if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
         raise ApiError("token-invalid", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    if token_use.due(token, now):
+        _record_token_use(token, now)
     if token.device_id is not None:
         device = db.session.get(Device, token.device_id)
         user = device.user  # loaded now: the request reads it after the transaction ends
@@ -124,6 +128,17 @@ def _principal_from_request() -> Principal | None:
     if not user.active:
         raise ApiError("forbidden", "This account is disabled.")
     return Principal(user=user)
+
+
+def _record_token_use(token: ApiToken, now: dt.datetime) -> None:
+    # A writing request's own transaction already holds the write lock and commits before its view
+    # runs; a reading one writes on a connection of its own (a SQLite reader cannot become a writer).
+    if writing_request.get():
+        token_use.record_use(db.session, token, now=now, method=request.method, path=request.path)
+        return
+    with Session(db.engine.execution_options(ferry_write=True)) as writer:
+        if token_use.record_use(writer, token, now=now, method=request.method, path=request.path):
+            writer.commit()
 
 
 def _session_hash(secret: str) -> str:

@@ -104,6 +104,7 @@ def test_mistakes_are_422_problems_pointing_at_each_and_write_nothing(app, clien
     username, user_id = enumerator
     coordinator = _coordinator(app, accounts)
     staff, _, _ = accounts.user("analyst")
+    client.get(_url(username), headers=coordinator)  # the token's first use this hour is audited; now it is
     before = (_count(app, Assignment), _count(app, BucketChange), _count(app, AuditEntry))
     body = assert_problem(client.put(_url(username), json={"round": 2031, "communes": [
         {"commune": "31117", "quota": 5}, {"commune": "99999", "quota": 5},
@@ -140,7 +141,7 @@ def test_a_coordinator_reads_and_writes_only_the_communes_of_their_districts(app
         == ["31117"]
     assert [a["commune"] for a in client.get(_url(username), headers=other).get_json()["assignments"]] \
         == [outside]
-    # writing a commune of another district is refused and changes nothing
+    # writing a commune of another district is refused and changes nothing (the token's use is logged)
     before = (_count(app, Assignment), _count(app, AuditEntry))
     body = assert_problem(client.put(_url(username), json={"round": 2019, "communes": [
         {"commune": "31117", "quota": 3}, {"commune": outside, "quota": 1}]}, headers=mine), 403, "forbidden")

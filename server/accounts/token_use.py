@@ -1,0 +1,41 @@
+"""Bearer-token use in the audit log: one ``token.use`` entry per token per hour, not one per request.
+
+A device syncing every minute would otherwise write thousands of rows a day; the first use in each
+hour says the token is alive and who used it. A conditional UPDATE claims the hour, so two
+concurrent requests never both write the entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import or_
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from server.models import ApiToken
+from server.models import audit
+
+#: A token's use is written again once this long has passed since the last entry.
+INTERVAL = dt.timedelta(hours=1)
+
+
+def due(token: ApiToken, now: dt.datetime) -> bool:
+    """Whether this token's use should be written now (never written, or not within the interval)."""
+    return token.use_logged_at is None or token.use_logged_at <= now - INTERVAL
+
+
+def record_use(session: Session, token: ApiToken, *, now: dt.datetime, method: str, path: str) -> bool:
+    """Write a ``token.use`` entry if this token's hour is not yet claimed; return whether it did.
+
+    The caller commits ``session``.
+    """
+    claim = (update(ApiToken).where(ApiToken.id == token.id,
+                                    or_(ApiToken.use_logged_at.is_(None),
+                                        ApiToken.use_logged_at <= now - INTERVAL))
+             .values(use_logged_at=now).execution_options(synchronize_session=False))
+    if session.execute(claim).rowcount != 1:
+        return False
+    audit(session, "token.use", "api_token", token.id, user_id=token.user_id, device_id=token.device_id,
+          request=f"{method} {path}"[:200], via="device" if token.device_id else "user")
+    return True
