@@ -5,8 +5,8 @@ The QR code holds the web form's enrolment link, ``<server>/collect/#code=<code>
 never reaches a server log). The code exists only at creation: it is stored hashed, so the QR code
 is shown once, on the page that created it.
 
-Collect app users (OpenRosa) plug in beside these: ``server.accounts.app_users`` (create, listing,
-revoke, collect_settings, qr_png) once that branch is merged.
+ODK Collect app users are devices too: they are listed here with the app "collect", and revoking
+one revokes the app user (``server.console.app_users`` creates and reissues them).
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.accounts import app_users
 from server.accounts import users as accounts
 from server.console.scope import Scope
 from server.console.scope import check_enumerator
 from server.console.scope import visible_enumerators
+from server.models import AppUser
 from server.models import QuarantinedSubmission
 from server.models import User
 from server.models.errors import ServerError
@@ -72,7 +74,8 @@ def phones(session: Session, scope: Scope, *, now: dt.datetime, stale_days: floa
             continue
         seen = item["last_seen_at"] or item["enrolled_at"]
         rows.append(Phone(
-            device_id=item["device_id"], enumerator=item["enumerator"], label=item["label"], app="web",
+            device_id=item["device_id"], enumerator=item["enumerator"], label=item["label"],
+            app="collect" if item["app_user"] else "web",
             created_at=item["created_at"], enrolled_at=item["enrolled_at"], revoked_at=item["revoked_at"],
             last_seen_at=item["last_seen_at"], clock_skew_s=item["clock_skew_s"],
             waiting=waiting.get(item["device_id"], 0),
@@ -92,6 +95,12 @@ def create(session: Session, scope: Scope, username: str, label: str, *, lifetim
 def revoke(session: Session, scope: Scope, device_id: str, *, now: dt.datetime, actor: User) -> None:
     """Revoke a device of an enumerator the scope manages (others' devices are ``not-found``)."""
     device = device_service.get(device_id)
-    if device.user.username not in {u.username for u in visible_enumerators(session, scope)}:
+    managed = {u.username for u in visible_enumerators(session, scope)}
+    if device.user is None or device.user.username not in managed:
         raise ServerError("not-found", f"No device {device_id!r}.")
+    app_user = session.scalar(select(AppUser).where(AppUser.device_id == device.id))
+    if app_user is not None:
+        # an app user's device: revoke the app user too, so its token is refused and the list says so
+        app_users.revoke(session, app_user.name, actor=actor)
+        return
     device_service.revoke(device_id, now=now, actor=actor)

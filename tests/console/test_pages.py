@@ -19,7 +19,8 @@ from tests.web.conftest import csrf_token
 PAGES = ("/console/forms", "/console/phones", "/console/assignments", "/console/progress",
          "/console/submissions", "/console/review", "/console/exports", "/console/exports/awareness.csv")
 POSTS = ("/console/forms", "/console/forms/state", "/console/phones", "/console/assignments",
-         "/console/review/x", "/console/phones/x/revoke")
+         "/console/review/x", "/console/phones/x/revoke", "/console/phones/app-users",
+         "/console/phones/app-users/1/revoke", "/console/phones/app-users/1/reissue")
 
 
 def _file(path, name=None):

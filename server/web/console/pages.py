@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from server.api.access import page_access
 from server.collect.enrolment import enrolment_link
+from server.console import app_users as console_app_users
 from server.console import audit_log
 from server.console import exports
 from server.console import forms as console_forms
@@ -100,18 +101,22 @@ def form_state():
 
 # --- phones --------------------------------------------------------------------------------------
 
-def _phones_page(status: int = 200, **context):
+def phones_page(status: int = 200, **context):
+    """The phones page: devices, ODK Collect app users, and the forms to add either."""
     days = float(current_app.config["CONSOLE_STALE_DAYS"])
-    rows = console_phones.phones(db.session, current_scope(), now=utcnow(), stale_days=days)
+    scope = current_scope()
+    rows = console_phones.phones(db.session, scope, now=utcnow(), stale_days=days)
+    form_ids = list(dict.fromkeys(row.form_id for row in console_forms.version_rows(db.session)))
     return _render("phones.html", "phones", status, rows=rows, stale_days=days,
-                   enumerators=visible_enumerators(db.session, current_scope()), **context)
+                   enumerators=visible_enumerators(db.session, scope), form_ids=form_ids,
+                   app_users=console_app_users.listing(db.session, scope), **context)
 
 
 @bp.get("/phones")
 @page_access(*CONSOLE_ROLES)
 def phones():
     """Devices of the scope's enumerators: last contact, clock skew, app, what waits; unseen ones flagged."""
-    return _phones_page()
+    return phones_page()
 
 
 @bp.post("/phones")
@@ -125,7 +130,7 @@ def create_phone():
                                             lifetime=dt.timedelta(hours=hours), actor=_user())
     db.session.commit()
     link = enrolment_link(request.host_url, code)
-    return _phones_page(201, created={"user": username, "device_id": device_id, "code": code, "link": link,
+    return phones_page(201, created={"user": username, "device_id": device_id, "code": code, "link": link,
                                       "hours": hours, "qr": Markup(console_phones.qr_svg(link))})
 
 
