@@ -17,6 +17,7 @@ from server.api.access import page_access
 from server.collect.enrolment import enrolment_link
 from server.console import app_users as console_app_users
 from server.console import audit_log
+from server.console import conflicts as console_conflicts
 from server.console import exports
 from server.console import forms as console_forms
 from server.console import phones as console_phones
@@ -269,13 +270,9 @@ def _labelled(form, answers, issues=()) -> list[dict]:
 @page_access(*CONSOLE_ROLES)
 def review():
     """Held submissions with their reasons, and conflicts."""
-    from sync import engine
-
     held = console_review.items(db.session, store(), current_scope())
-    conflicts = engine.conflicts(store())
-    visible = console_records.visible_ids(db.session, current_scope(), [c.submission_id for c in conflicts])
     return _render("review.html", "review", items=held,
-                   conflicts=[c for c in conflicts if c.submission_id in visible])
+                   conflicts=console_conflicts.open_conflicts(db.session, store(), current_scope()))
 
 
 @bp.get("/review/<key>")
