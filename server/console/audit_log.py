@@ -19,6 +19,7 @@ PAGE_SIZE = 100
 FAMILIES = {
     "sign_in": ("user.login", "user.logout", "user.login_failed"),
     "exports": ("export.",),
+    "attachments": ("attachment.", "blob."),
     "reports": ("report.",),
     "roles": ("user.create", "role."),
     "devices": ("device.", "app_user."),

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from server.api.access import page_access
 from server.collect.enrolment import enrolment_link
 from server.console import app_users as console_app_users
+from server.console import attachments as console_attachments
 from server.console import audit_log
 from server.console import conflicts as console_conflicts
 from server.console import exports
@@ -239,7 +240,8 @@ def submission(submission_id: str):
     form = _form_of(record.form_id, record.form_version)
     history = console_records.revisions_of(db.session, submission_id)
     lines = _labelled(form, record.answers)
-    return _render("submission.html", "submissions", record=record, lines=lines, history=history)
+    return _render("submission.html", "submissions", record=record, lines=lines, history=history,
+                   attachments=console_attachments.of_record(db.session, record))
 
 
 def _labelled(form, answers, issues=()) -> list[dict]:
