@@ -54,10 +54,11 @@ class Phone:
 
 
 def qr_svg(text: str) -> str:
-    """``text`` as an inline SVG QR code (no external load, no script)."""
+    """``text`` as an inline SVG QR code (no external load, no script), sized by the page's CSS."""
     buffer = io.BytesIO()
+    # a viewBox instead of a fixed size: CSS then scales the whole code instead of cropping it
     segno.make(text, error="m").save(buffer, kind="svg", scale=6, border=4, xmldecl=False, svgns=True,
-                                     title="QR", dark="#000", light="#fff")
+                                     title="QR", dark="#000", light="#fff", omitsize=True)
     return buffer.getvalue().decode()
 
 

@@ -13,7 +13,9 @@ import subprocess
 import openpyxl
 import pytest
 
+from server.accounts import app_users
 from tests.conftest import shared_path
+from tests.console.test_conflicts import _concurrent
 from tests.live_server import live_server
 from tests.web.conftest import PASSWORD
 from tests.web.test_browser import ARGS
@@ -96,6 +98,21 @@ def test_a_coordinators_day_then_the_admins_audit(console, browser, tmp_path):
         assert decoded == f"{url}/collect/#code={code}"
         _shots(page, "phones")
 
+        # Phones: an ODK Collect app user whose settings QR code decodes to Collect's settings
+        page.select_option("#a-enum", "enum-a")
+        page.fill("#a-name", "Cái Khế Collect 1")
+        page.check("#a-form-awareness")
+        page.click("#new-app-user button[type=submit]")
+        payload = _decode_qr(page.locator("#collect-qr svg").screenshot(), tmp_path)
+        settings = app_users.read_settings_payload(payload)
+        server_url = settings["general"]["server_url"]
+        assert re.fullmatch(re.escape(url) + r"/v1/key/[A-Za-z0-9_-]{40,}/projects/1", server_url)
+        assert server_url == page.locator("#collect-url").inner_text().strip()
+        assert settings["general"]["form_update_mode"] == "match_exactly"
+        assert settings["general"]["autosend"] == "wifi_and_cellular" and settings["admin"] == {}
+        assert page.locator("#app-users tbody tr", has_text="Cái Khế Collect 1").count() == 1
+        _shots(page, "phones-app-user")
+
         # Assignments: a commune quota set on the page reaches the device through sync
         page.goto(f"{url}/console/assignments?enumerator=enum-a&round=2017")
         page.fill(f"#q-{commune}", "9")
@@ -141,6 +158,16 @@ def test_a_coordinators_day_then_the_admins_audit(console, browser, tmp_path):
         page.goto(f"{url}/console/submissions/{held['sub']}")
         assert "tuổi nhập nhầm" in page.locator("#revisions").inner_text()
 
+        # Conflicts: both sides in words, then keep ours with a note
+        _, key, _, _ = _concurrent(console)
+        page.goto(f"{url}/console/review")
+        page.locator(f'tr[data-conflict="{key}"] a', has_text="Xử lý").click()
+        assert "/profile/age" in page.locator("#differences").inner_text()
+        _shots(page, "conflict")
+        page.fill("#f-note", "hỏi lại người trả lời")
+        page.click('button[value="keep_ours"]')
+        assert page.locator("#outcome").count() == 1 and page.locator("#resolution").count() == 1
+
         # Exports: a form with repeats as XLSX, opened with openpyxl
         page.goto(f"{url}/console/exports")
         _shots(page, "exports")
@@ -156,8 +183,8 @@ def test_a_coordinators_day_then_the_admins_audit(console, browser, tmp_path):
         _sign_in(page, url, "c-admin")
         page.goto(f"{url}/console/audit?lang=en&user=coord-a")
         log = page.locator("#audit").inner_text()
-        for action in ("user.login", "form.import", "form.state", "device.create", "assignment.replace",
-                       "quarantine.correct", "export.raw"):
+        for action in ("user.login", "form.import", "form.state", "device.create", "app-user.create",
+                       "assignment.replace", "quarantine.correct", "conflict.keep_ours", "export.raw"):
             assert action in log, action
         _shots(page, "audit")
         context.close()
