@@ -60,10 +60,10 @@ def listing(session: Session, scope: Scope) -> list[AppUserRow]:
             for a in reversed(_visible(session, scope))]
 
 
-def find(session: Session, scope: Scope, app_user_id: int) -> AppUser:
-    """An app user the scope may see, else ``not-found``."""
+def find(session: Session, scope: Scope, app_user_id: int | str) -> AppUser:
+    """An app user the scope may see (by id, as a number or its text), else ``not-found``."""
     for candidate in _visible(session, scope):
-        if candidate.id == app_user_id:
+        if str(candidate.id) == str(app_user_id):
             return candidate
     raise ServerError("not-found", f"No app user {app_user_id} in your districts.")
 
@@ -83,12 +83,12 @@ def create(session: Session, scope: Scope, name: str, enumerator: str, form_ids:
     return _issued(app_user, token, public_url, project)
 
 
-def revoke(session: Session, scope: Scope, app_user_id: int, *, actor: User) -> AppUser:
+def revoke(session: Session, scope: Scope, app_user_id: int | str, *, actor: User) -> AppUser:
     """Revoke an app user the scope may see; its token gets 403 at once. Audited (``app-user.revoke``)."""
     return app_users.revoke(session, find(session, scope, app_user_id).name, actor=actor)
 
 
-def reissue(session: Session, scope: Scope, app_user_id: int, *, public_url: str, project: str,
+def reissue(session: Session, scope: Scope, app_user_id: int | str, *, public_url: str, project: str,
             actor: User, now: dt.datetime) -> Issued:
     """Revoke an app user and make a new one with its name, enumerator and forms: a new token and QR
     code for a phone whose code was lost. The old one keeps its history under a dated name."""

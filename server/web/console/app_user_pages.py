@@ -53,9 +53,9 @@ def create_app_user():
     return phones_page(201, issued=_shown(issued))
 
 
-@bp.post("/phones/app-users/<int:app_user_id>/revoke")
+@bp.post("/phones/app-users/<app_user_id>/revoke")
 @page_access(*CONSOLE_ROLES)
-def revoke_app_user(app_user_id: int):
+def revoke_app_user(app_user_id: str):
     """Revoke an app user: its token is refused at once; what it sent stays stored."""
     scope = current_scope()
     console_app_users.revoke(db.session, scope, app_user_id, actor=scope.user)
@@ -63,9 +63,9 @@ def revoke_app_user(app_user_id: int):
     return redirect(url_for("console.phones"), code=303)
 
 
-@bp.post("/phones/app-users/<int:app_user_id>/reissue")
+@bp.post("/phones/app-users/<app_user_id>/reissue")
 @page_access(*CONSOLE_ROLES)
-def reissue_app_user(app_user_id: int):
+def reissue_app_user(app_user_id: str):
     """Revoke an app user's token and make a new one (same name, enumerator, forms): a new QR code."""
     scope = current_scope()
     issued = console_app_users.reissue(db.session, scope, app_user_id, actor=scope.user, now=utcnow(),
