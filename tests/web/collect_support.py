@@ -44,6 +44,7 @@ PHOTO = xlsform([
     ("type", "name", "label::Tiếng Việt (vi)", "label::English (en)", "required"),
     ("text", "house", "Số nhà", "House number", "yes"),
     ("image", "photo", "Ảnh ngôi nhà", "Photo of the house", "yes"),
+    ("image", "paper", "Ảnh giấy tờ", "Photo of a paper", ""),
 ], choices=[("list_name", "name", "label::Tiếng Việt (vi)", "label::English (en)")],
     form_id="photo", version="2026.1", title="Ảnh hộ gia đình")
 

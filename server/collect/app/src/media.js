@@ -82,9 +82,8 @@ async function upload(file, token) {
   }
 }
 
-/** Upload every file not yet on the server; a refused file (type, size) is kept and reported, not retried. */
+/** Upload every file not yet on the server; a refused file (type, size) is kept and marked, not retried. */
 export async function uploadMedia(token) {
-  let refused = 0;
   for (const file of await all('media')) {
     if (file.uploaded || file.refused) continue;
     try {
@@ -93,8 +92,6 @@ export async function uploadMedia(token) {
     } catch (error) {
       if (!(error instanceof Refused) || [401, 403].includes(error.status)) throw error;
       await mark(file.sha256, { refused: error.code || String(error.status) });
-      refused += 1;
     }
   }
-  return refused;
 }

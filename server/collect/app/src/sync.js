@@ -234,7 +234,7 @@ export async function syncOnce(report = () => {}) {
     const remaining = (await all('outbox')).filter((entry) => !tooLarge.includes(entry.op.id)).length;
     if (remaining === 0 && !answer.pull.has_more) break;
   }
-  counts.files_refused = await uploadMedia(token);
+  await uploadMedia(token);
   await setState({ last_sync_at: nowText(), attempt: 0 });
   return counts;
 }
