@@ -523,7 +523,8 @@ def test_a_half_filled_interview_survives_an_offline_reload_as_a_draft_and_is_se
         open_form(page, "awareness")
         fill_awareness(page, {**FULL, "profile": first_half, "knowledge": {}, "risk": {}, "exposure": {}})
         deadline = time.monotonic() + 20
-        while not any("<age>34</age>" in d["xml"] for d in idb_drafts(page)) and time.monotonic() < deadline:
+        while (not any("<marital>married</marital>" in d["xml"] for d in idb_drafts(page))
+               and time.monotonic() < deadline):
             page.wait_for_timeout(250)
         assert len(idb_drafts(page)) == 1, "the half-filled interview is kept as one draft"
         page.reload()
