@@ -19,6 +19,7 @@ from sync.errors import NotFound
 from sync.errors import PayloadTooLarge
 from sync.errors import StoreUnavailable
 from sync.errors import WriteConflict
+from sync.instances import read_instance
 from sync.protocol import CREATED
 from sync.protocol import DUPLICATE
 from sync.protocol import NOT_PROCESSED
@@ -243,8 +244,9 @@ def revalidate_quarantined(store: Store, *, now: dt.datetime,
             current = next((q for q in store.quarantined() if q.key == item.key), None)
             if current is None:
                 continue  # resolved meanwhile by another coordinator
-            op = Operation.from_wire(json.loads(current.payload))
-            if submissions.check(store, op):
+            # An instance quarantined for an unknown version had no form to be read against: read it now.
+            op = read_instance(Operation.from_wire(json.loads(current.payload)), store)
+            if op.problems or submissions.check(store, op):
                 outcomes[item.key] = "still-quarantined"
                 continue
             submissions.write(store, current.device_id, op, now=current.received_at, seq=store.next_seq(),

@@ -14,7 +14,6 @@ from server.api.sync_edge import admitted
 from server.api.sync_edge import device_ref
 from server.api.sync_edge import json_request
 from server.api.sync_edge import json_response
-from server.collect.instances import read_instances
 from server.models import utcnow
 from server.sync import devices
 from server.sync.runtime import limits
@@ -22,6 +21,7 @@ from server.sync.runtime import store
 from sync import engine
 from sync.errors import DeviceMismatch
 from sync.errors import EnvelopeInvalid
+from sync.instances import read_instances
 from sync.protocol import PullRequest
 from sync.protocol import PushRequest
 

@@ -39,6 +39,15 @@ HOUSEHOLD = xlsform([
     ("sex", "female", "Nữ", "Female"), ("sex", "male", "Nam", "Male"),
 ], form_id="household", version="2026.1", title="Hộ gia đình")
 
+#: A form with a photo question: the photo travels as a blob (docs/protocol.md step 9), not in the XML.
+PHOTO = xlsform([
+    ("type", "name", "label::Tiếng Việt (vi)", "label::English (en)", "required"),
+    ("text", "house", "Số nhà", "House number", "yes"),
+    ("image", "photo", "Ảnh ngôi nhà", "Photo of the house", "yes"),
+    ("image", "paper", "Ảnh giấy tờ", "Photo of a paper", ""),
+], choices=[("list_name", "name", "label::Tiếng Việt (vi)", "label::English (en)")],
+    form_id="photo", version="2026.1", title="Ảnh hộ gia đình")
+
 
 def chromium_path() -> str:
     """Debian's chromium, or skip (fail under CI) saying why."""
@@ -106,7 +115,7 @@ class PushLog:
 
 
 def seed(app) -> None:
-    """Places, rounds, the built-in forms, the household form, an enumerator with two communes."""
+    """Places, rounds, the built-in forms, the household and photo forms, an enumerator with two communes."""
     from server.accounts import users as accounts
     from server.extensions import db
     from server.forms import registry as form_registry
@@ -117,8 +126,9 @@ def seed(app) -> None:
         reference.load_places(db.session)
         reference.ensure_rounds(db.session, app.config["ROUNDS"])
         form_registry.install_library(db.session)
-        version, _ = form_registry.import_xlsform(db.session, HOUSEHOLD, "household.xlsx")
-        form_registry.publish(db.session, version.form.form_id, version.version)
+        for book, name in ((HOUSEHOLD, "household.xlsx"), (PHOTO, "photo.xlsx")):
+            version, _ = form_registry.import_xlsform(db.session, book, name)
+            form_registry.publish(db.session, version.form.form_id, version.version)
         accounts.create_user(db.session, USERNAME, "correct horse battery", "enumerator")
         db.session.commit()
         assignments.replace_assignments(db.session, USERNAME, 2019, [
@@ -156,8 +166,8 @@ def type_number(page, label: str, value: int, *, nth: int = 0) -> None:
 
 
 def send(page) -> None:
-    """Press the form's Send button (ODK Web Forms saves only when every constraint holds)."""
-    page.locator(".odk-form .footer button").click()
+    """Press Ferry's Send under the form (the interview is queued only when every constraint holds)."""
+    page.get_by_test_id("send").click()
 
 
 def shoot(page, name: str) -> Path:

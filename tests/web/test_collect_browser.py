@@ -207,6 +207,10 @@ def test_an_offline_day_of_interviews_reaches_the_server_once(app, runner, site,
         send(page)
         age_message = question(page, label("age")).locator(".validation-message")
         assert "15 đến 80" in age_message.inner_text()
+        # Ferry's banner, in Vietnamese, names the question and gives the form's own message.
+        banner = page.get_by_test_id("form-problems").inner_text()
+        assert "1 câu hỏi cần sửa trước khi gửi" in banner and f"“{label('age')}”" in banner
+        assert "15 đến 80" in banner and "question" not in banner.lower()
         question(page, label("age")).scroll_into_view_if_needed()
         shoot(page, "form-constraint")
         assert page.locator(".screen-form").count() == 1, "an invalid interview must not be saved"
@@ -485,3 +489,133 @@ def test_413_halves_the_batch_and_a_new_epoch_re_pushes_the_archive_with_the_sam
     finally:
         context.close()
         server.stop()
+
+
+def idb_drafts(page) -> list[dict]:
+    """The drafts the phone holds: id and instance XML."""
+    return page.evaluate("""async () => await new Promise((resolve) => {
+        const open = indexedDB.open('ferry-collect');
+        open.onsuccess = () => { const all = open.result.transaction('drafts').objectStore('drafts').getAll();
+          all.onsuccess = () => resolve(all.result.map((d) => ({ id: d.id, xml: d.xml }))); };
+    })""")
+
+
+def test_a_half_filled_interview_survives_an_offline_reload_as_a_draft_and_is_sent_once(
+        app, runner, site, browser, tmp_path):
+    link = enrol_by_qr(app, runner, site, tmp_path)
+    context = browser.new_context(viewport=support.PHONE, locale="vi-VN", device_scale_factor=1)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    first_half = {k: FULL["profile"][k] for k in ("sex", "age", "marital")}
+    second_half = {k: v for k, v in FULL["profile"].items() if k not in first_half}
+    try:
+        page.goto(link)
+        page.wait_for_selector("button[data-form=awareness]", timeout=30_000)
+        page.evaluate("navigator.serviceWorker.ready")
+        page.reload()
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+        ready_offline(page)
+        context.set_offline(True)
+        page.wait_for_selector(".net.off")
+
+        # Half an interview, then the tab goes away (a reload with no network).
+        open_form(page, "awareness")
+        fill_awareness(page, {**FULL, "profile": first_half, "knowledge": {}, "risk": {}, "exposure": {}})
+        deadline = time.monotonic() + 20
+        while (not any("<marital>married</marital>" in d["xml"] for d in idb_drafts(page))
+               and time.monotonic() < deadline):
+            page.wait_for_timeout(250)
+        assert len(idb_drafts(page)) == 1, "the half-filled interview is kept as one draft"
+        page.reload()
+        draft = page.get_by_test_id("draft")
+        draft.wait_for(timeout=20_000)
+        assert "Phỏng vấn chưa xong (1)" in page.inner_text("body")
+        assert "0 phỏng vấn đang chờ gửi" in waiting(page), "a draft is not in the outbox"
+        shoot(page, "drafts")
+
+        # Reopened: the answers are there; finished and sent, the draft becomes one queued interview.
+        draft.locator("button[data-draft]").click()
+        page.wait_for_selector(".form-initialization-status.ready", state="attached", timeout=30_000)
+        assert question(page, label("sex")).locator('input[value="female"]').is_checked()
+        assert question(page, label("marital")).locator('input[value="married"]').is_checked()
+        assert question(page, label("age")).locator("input").input_value() == "34"
+        fill_awareness(page, {**FULL, "profile": second_half})
+        send(page)
+        page.wait_for_selector("text=1 phỏng vấn đang chờ gửi")
+        assert page.get_by_test_id("draft").count() == 0 and idb_drafts(page) == []
+
+        context.set_offline(False)
+        page.get_by_role("button", name="Đồng bộ").click()
+        page.get_by_test_id("sync").click()
+        page.wait_for_selector("text=0 phỏng vấn đang chờ gửi", timeout=30_000)
+        held = list(stored(app).values())
+        assert len(held) == 1 and held[0][0] == "awareness"
+        assert without_device_made(held[0][1]) == FULL
+        assert held[0][1]["start"], "the interview keeps the start time of its first opening"
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_a_photo_answer_is_uploaded_as_a_blob_linked_to_its_submission(app, runner, accounts, site, browser,
+                                                                       tmp_path):
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    from server.extensions import db
+    from server.models import Blob
+    from server.models.submissions import SubmissionRevision
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (11, 61, 46)).save(buffer, format="PNG")
+    photo = buffer.getvalue()
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (255, 212, 0)).save(buffer, format="GIF")
+    gif = buffer.getvalue()
+    link = enrol_by_qr(app, runner, site, tmp_path)
+    context = browser.new_context(viewport=support.PHONE, locale="vi-VN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(link)
+        page.wait_for_selector("button[data-form=photo]", timeout=30_000)
+        ready_offline(page)
+        context.set_offline(True)
+        open_form(page, "photo")
+        field = question(page, "Số nhà").locator("input")
+        field.fill("12A")
+        field.press("Tab")
+        question(page, "Ảnh ngôi nhà").locator('input[type=file]:not([capture])').set_input_files(
+            files=[{"name": "house.png", "mimeType": "image/png", "buffer": photo}])
+        page.wait_for_selector(".question-container img", timeout=10_000)  # ODK's preview of the photo
+        # A GIF, a type the server does not take (BLOB_CONTENT_TYPES): kept on the phone, and said.
+        question(page, "Ảnh giấy tờ").locator('input[type=file]:not([capture])').set_input_files(
+            files=[{"name": "paper.gif", "mimeType": "image/gif", "buffer": gif}])
+        send(page)
+        page.wait_for_selector("text=1 phỏng vấn đang chờ gửi")
+
+        context.set_offline(False)
+        page.get_by_role("button", name="Đồng bộ").click()
+        page.get_by_test_id("sync").click()
+        page.wait_for_selector("text=0 phỏng vấn đang chờ gửi", timeout=30_000)
+        page.wait_for_selector("text=Máy chủ không nhận 1 tệp", timeout=30_000)
+        sha, note = hashlib.sha256(photo).hexdigest(), hashlib.sha256(gif).hexdigest()
+        with app.app_context():
+            revision = db.session.query(SubmissionRevision).one()
+            blob = db.session.get(Blob, sha)
+            assert sorted(revision.blobs) == sorted([sha, note]), "the operation names its files by sha256"
+            assert db.session.get(Blob, note) is None
+            assert revision.answers["house"] == "12A" and revision.answers["photo"], revision.answers
+            assert blob is not None and blob.complete and blob.size == len(photo)
+            assert blob.content_type == "image/png"
+            db.session.remove()
+        download = app.test_client().get(f"/api/v1/blobs/{sha}", headers=accounts.headers("coordinator"))
+        assert download.status_code == 200 and download.data == photo
+        assert errors == []
+    finally:
+        context.close()
+

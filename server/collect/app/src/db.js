@@ -4,23 +4,32 @@
 //   sent    the sent archive: settled operations with their result (re-pushed after an epoch change)
 //   rows    what the pulls brought, keyed [bucket, key]: {bucket, key, v, d}
 //   files   the XForms and attachments of the form versions, keyed by URL, for days without network
-// Every change that must be atomic (settling a push, applying a page) is one IndexedDB transaction.
+//   drafts  interviews begun and not yet sent, keyed by a draft id: the instance XML as it stood, its files
+//   media   the files (photos, recordings) of queued and sent interviews, keyed by sha256, until uploaded
+// Every change that must be atomic (settling a push, applying a page, a draft becoming an operation) is
+// one IndexedDB transaction.
 const NAME = 'ferry-collect';
-const STORES = ['state', 'outbox', 'sent', 'rows', 'files'];
+const VERSION = 2;
 
 let opening = null;
 
 export function openDb() {
   opening ??= new Promise((resolve, reject) => {
-    const request = indexedDB.open(NAME, 1);
-    request.onupgradeneeded = () => {
+    const request = indexedDB.open(NAME, VERSION);
+    request.onupgradeneeded = (event) => {
       const db = request.result;
-      db.createObjectStore('state');
-      db.createObjectStore('outbox', { keyPath: 'n' });
-      db.createObjectStore('sent', { keyPath: 'n' });
-      const rows = db.createObjectStore('rows', { keyPath: ['bucket', 'key'] });
-      rows.createIndex('bucket', 'bucket');
-      db.createObjectStore('files');
+      if (event.oldVersion < 1) {
+        db.createObjectStore('state');
+        db.createObjectStore('outbox', { keyPath: 'n' });
+        db.createObjectStore('sent', { keyPath: 'n' });
+        const rows = db.createObjectStore('rows', { keyPath: ['bucket', 'key'] });
+        rows.createIndex('bucket', 'bucket');
+        db.createObjectStore('files');
+      }
+      if (event.oldVersion < 2) {
+        db.createObjectStore('drafts', { keyPath: 'id' });
+        db.createObjectStore('media', { keyPath: 'sha256' });
+      }
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
@@ -83,13 +92,18 @@ export async function putFile(url, value) {
   return transaction(['files'], ({ files }) => { files.put(value, url); });
 }
 
-/** Queue one operation: give it the next local order number, in the same transaction. */
-export async function enqueue(op) {
-  return transaction(['state', 'outbox'], async ({ state, outbox }) => {
-    const n = ((await done(state.get('next_n'))) || 0) + 1;
-    state.put(n, 'next_n');
+/**
+ * Queue one operation: give it the next local order number, keep its files, and drop the draft it was
+ * (if any), all in one transaction: an interview is a draft or queued, never both and never neither.
+ */
+export async function enqueue(op, { media = [], draftId = null } = {}) {
+  return transaction(['state', 'outbox', 'media', 'drafts'], async (stores) => {
+    const n = ((await done(stores.state.get('next_n'))) || 0) + 1;
+    stores.state.put(n, 'next_n');
     const queued = { ...op, n };
-    outbox.put({ n, op: queued, queued_at: new Date().toISOString() });
+    stores.outbox.put({ n, op: queued, queued_at: new Date().toISOString() });
+    for (const file of media) stores.media.put(file);
+    if (draftId) stores.drafts.delete(draftId);
     return queued;
   });
 }

@@ -6,6 +6,7 @@
 // - 409 epoch-changed moves the sent archive back into the outbox with its original order numbers;
 // - 401/403 stop without touching the outbox, and say why.
 import { all, enqueue, getState, setState, transaction } from './db.js';
+import { markMissing, mediaOf, uploadMedia } from './media.js';
 
 export const PROTOCOL = 1;
 const FINAL = new Set(['created', 'duplicate', 'quarantined', 'rejected', 'op-id-reused']);
@@ -90,10 +91,16 @@ export async function enrol(code, label) {
   return answer;
 }
 
-/** Queue a new interview: the ODK instance XML itself (the server maps it to answers; docs/protocol.md). */
-export async function queueInterview({ formId, version, xml, instanceId, at }) {
+/**
+ * Queue a new interview: the ODK instance XML itself (the server maps it to answers; docs/protocol.md),
+ * its files named by sha256 in `blobs` (uploaded after the push), and the draft it was dropped.
+ */
+export async function queueInterview({ formId, version, xml, instanceId, at, files = [], draftId = null }) {
   const sub = instanceId.replace(/^uuid:/i, '').toLowerCase();
-  return enqueue({ id: uuid(), kind: 'create', sub, form: formId, ver: version, at: at || nowText(), xml });
+  const media = await mediaOf(files);
+  const op = { id: uuid(), kind: 'create', sub, form: formId, ver: version, at: at || nowText(), xml };
+  if (media.length) op.blobs = [...new Set(media.map((file) => file.sha256))];
+  return enqueue(op, { media, draftId });
 }
 
 function pendingBatch(entries, size, maxBytes) {
@@ -217,6 +224,7 @@ export async function syncOnce(report = () => {}) {
     }
     const results = answer.push.results || [];
     await settle(results, answer.push.epoch);
+    await markMissing(results.flatMap((result) => result.missing_blobs || []));
     await applyPage(answer.pull);
     for (const result of results) counts[result.status] = (counts[result.status] || 0) + 1;
     await setState({ clock_skew_s: answer.push.skew_s, revoked: null });
@@ -226,6 +234,7 @@ export async function syncOnce(report = () => {}) {
     const remaining = (await all('outbox')).filter((entry) => !tooLarge.includes(entry.op.id)).length;
     if (remaining === 0 && !answer.pull.has_more) break;
   }
+  await uploadMedia(token);
   await setState({ last_sync_at: nowText(), attempt: 0 });
   return counts;
 }

@@ -4,7 +4,8 @@ The web form sends what ODK Web Forms produced, untouched; the answers come from
 OpenRosa submissions go through, so one interview gives the same answers whichever way it arrives.
 An instance that cannot be read, or that names another form, version or submission than its operation,
 makes the operation ``rejected`` (stored raw, like any malformed operation). An instance of a form
-version the server does not have is left for the engine, which quarantines it (``form-unknown``).
+version the server does not have is left for the engine, which quarantines it (``form-unknown``); when
+a coordinator revalidates it after the version is published, the engine reads it here then.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def _problem(op: Operation, pointer: str, detail: str) -> Operation:
     return dataclasses.replace(op, problems=(*op.problems, {"pointer": pointer, "detail": detail}))
 
 
-def _read(op: Operation, store: Store) -> Operation:
+def read_instance(op: Operation, store: Store) -> Operation:
+    """Return ``op`` with the answers of its instance XML, or with a problem; unchanged without XML."""
     if op.instance_xml is None or op.problems:
         return op
     with store.snapshot():
@@ -43,4 +45,4 @@ def read_instances(request: PushRequest, store: Store) -> PushRequest:
     """Return ``request`` with the answers of its instance-carrying operations read from their XML."""
     if not any(op.instance_xml is not None for op in request.ops):
         return request
-    return dataclasses.replace(request, ops=tuple(_read(op, store) for op in request.ops))
+    return dataclasses.replace(request, ops=tuple(read_instance(op, store) for op in request.ops))
