@@ -246,7 +246,8 @@ def full_report_tables(fmt: str):
 @bp.get("/reports/<page>.<fmt>")
 @page_access(*READERS)
 def download(page: str, fmt: str):
-    """A page's tables as CSV (one table: ``?part=``, default the first) or XLSX (one sheet each).
+    """A page's tables as CSV (one table: ``?part=``, default the first) or XLSX (one sheet each); the yearly
+    page also as a Word document (DOCX, ``?date=`` the day it bears).
 
     As the page shows them (its columns, labels, rounding and language), or with ``?codes=1`` the tidy
     tables behind them (codes, full-precision figures, the ``suppressed`` flag) for analysis.
