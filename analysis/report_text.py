@@ -277,8 +277,8 @@ TEXT = {
         'Risk model and people at risk',
     ),
     "risk_note": (
-        'Mô hình được ước lượng trên {n:,} người trả lời, kiểm định chéo {folds} phần theo xã.',
-        'Fitted on {n:,} respondents; {folds}-fold cross-validation grouped by commune.',
+        'Mô hình được ước lượng trên {n} người trả lời, kiểm định chéo {folds} phần theo xã.',
+        'Fitted on {n} respondents; {folds}-fold cross-validation grouped by commune.',
     ),
     "risk_none": (
         "Không ước lượng được mô hình (cần ít nhất 5 xã có phỏng vấn và cả người có lẫn không có nguy cơ).",
@@ -401,9 +401,9 @@ NOTES = {
                    "The difference-in-differences could not be estimated: {reason}."),
     "risk_failed": ("Không ước lượng được mô hình nguy cơ: {reason}.",
                     "The risk model could not be fitted: {reason}."),
-    "subsample": ("Mô hình nguy cơ được ước lượng trên một mẫu con ngẫu nhiên phân tầng gồm {n:,} trong "
-                  "{of:,} người trả lời.",
-                  "The risk model was fitted on a stratified random subsample of {n:,} of {of:,} "
+    "subsample": ("Mô hình nguy cơ được ước lượng trên một mẫu con ngẫu nhiên phân tầng gồm {n} trong "
+                  "{of} người trả lời.",
+                  "The risk model was fitted on a stratified random subsample of {n} of {of} "
                   "respondents."),
 }
 
@@ -437,4 +437,7 @@ def note(entry: dict, language: str) -> str:
     fields = {k: v for k, v in entry.items() if k != "code"}
     if "reason" in fields:
         fields["reason"] = REASONS.get(fields["reason"], _REASON_OTHER)[index]
+    # counts with the reader's thousands separator (vi 1.809, en 1,809)
+    fields = {k: f"{v:,}".replace(",", "." if index == 0 else ",") if isinstance(v, int) and not isinstance(
+        v, bool) else v for k, v in fields.items()}
     return vi_en[index].format(**fields)

@@ -23,6 +23,9 @@ def defaults(instance_path: str) -> dict:
         "ROUNDS": [2017, 2018, 2019, 2020],
         # Report cells from fewer respondents are withheld from planners.
         "REPORT_MIN_CELL": 10,
+        # The unit the DOCX reports go out under (letterhead, signer, recipients): None is the Department of
+        # Information and Communications (analysis.report_docx.DEFAULT_UNIT, whose shape an override takes).
+        "REPORT_UNIT": None,
         # Failed sign-ins (the /login page and /api/v1/auth/token together) allowed per client address
         # and per user name before 429 with Retry-After; successful ones do not count. Argon2 already
         # makes each guess slow; this stops a patient guesser. RATELIMIT_STORAGE_URI shares the counts

@@ -25,7 +25,12 @@ from server.api.body import attachment
 from server.extensions import db
 from server.reports import service as reports
 from server.reports.request import ReportRequest
+from server.reports.request import document_date
 from server.reports.request import parse
+from server.web import documents
+from server.web import tables
+from server.web.i18n import in_language
+from server.web.i18n import text
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
 
@@ -104,9 +109,19 @@ def channels():
 @bp.get("/yearly")
 @access(*READERS)
 def yearly():
-    """The 12 November report (``?round=``, ``?previous=``); ``?format=markdown&language=vi|en|both``."""
-    markdown = request.args.get("format") == "markdown"
-    data, req = _request("round", languages=("vi", "en", "both") if markdown else None, default_language="vi")
+    """The 12 November report (``?round=``, ``?previous=``); ``?format=markdown&language=vi|en|both``, or
+    ``?format=docx&language=vi|en`` (``&date=`` the day it bears): the yearly page's Word document."""
+    fmt = request.args.get("format")
+    markdown = fmt == "markdown"
+    languages = ("vi", "en", "both") if markdown else ("vi", "en") if fmt == "docx" else None
+    date = document_date(request.args.get("date")) if fmt == "docx" else None
+    data, req = _request("round", languages=languages, default_language="vi")
+    if fmt == "docx":
+        with in_language(req.language):
+            frames = tables.build("yearly", data, req, city=text("city"))
+            body = documents.yearly_docx(frames, req, date=date)
+        name = f"yearly-report-{req.round}-{req.language}.docx"
+        return Response(body, mimetype=documents.DOCX, headers={"Content-Disposition": attachment(name)})
     report = reports.yearly(data, req)
     if markdown:
         return Response(render_markdown(report, language=req.language), mimetype="text/markdown")
@@ -137,10 +152,29 @@ def gap_report_html():
     return Response(render_html(report, language=language), mimetype="text/html")
 
 
+def _docx(report, language: str, date) -> Response:
+    with in_language(language):
+        body = documents.full_docx(report, date=date)
+    return Response(body, mimetype=documents.DOCX, headers=_attachment(report, language, "docx"))
+
+
+@bp.get("/report.docx")
+@access(*READERS)
+def gap_report_docx():
+    """The awareness-gap report as a Word document in the administrative format (same parameters as the
+    HTML, and ``&date=`` the day it bears)."""
+    date = document_date(request.args.get("date"))
+    report, language = _gap_report()
+    return _docx(report, language, date)
+
+
 @bp.get("/report.json")
 @access(*READERS)
 def gap_report_json():
-    """The awareness-gap report's tables as JSON, with its caveats and build notes (same parameters)."""
+    """The awareness-gap report's tables as JSON, with its caveats and build notes (same parameters);
+    ``?format=docx`` gives the Word document (as ``report.docx``)."""
+    if request.args.get("format") == "docx":
+        return gap_report_docx()
     report, language = _gap_report()
     return {"year": report.year, "previous": report.previous, "min_cell": report.min_n, "k": report.k,
             "caveats": list(report.caveats),
@@ -148,22 +182,27 @@ def gap_report_json():
             "tables": {name: reports.records(table) for name, table in report.tables().items()}}
 
 
+def _codes() -> bool:
+    return request.args.get("codes") in ("1", "true")
+
+
 @bp.get("/report.xlsx")
 @access(*READERS)
 def gap_report_xlsx():
-    """The awareness-gap report's tables, one sheet each (same parameters as the HTML)."""
+    """The awareness-gap report's tables as its page shows them, one sheet each (same parameters as the
+    HTML); ``&codes=1`` the tidy tables (codes, full-precision figures)."""
     report, language = _gap_report()
     buffer = io.BytesIO()
-    write_xlsx(report, buffer, language=language)
+    write_xlsx(report, buffer, language=language, codes=_codes())
     return Response(buffer.getvalue(), mimetype=XLSX, headers=_attachment(report, language, "xlsx"))
 
 
 @bp.get("/report.zip")
 @access(*READERS)
 def gap_report_csv():
-    """The awareness-gap report's tables as a zip of CSV files (same parameters as the HTML)."""
+    """The awareness-gap report's tables as a zip of CSV files (same parameters and choice as the XLSX)."""
     report, language = _gap_report()
     buffer = io.BytesIO()
-    write_csv_zip(report, buffer, language=language)
+    write_csv_zip(report, buffer, language=language, codes=_codes())
     headers = _attachment(report, language, "zip")
     return Response(buffer.getvalue(), mimetype="application/zip", headers=headers)

@@ -1,4 +1,5 @@
-"""``flask --app server report ...``: report tables to CSV, XLSX or Markdown files, and the reindex."""
+"""``flask --app server report ...``: report tables to CSV, XLSX or Markdown files, the reports as Word
+documents (DOCX), and the reindex."""
 
 from __future__ import annotations
 
@@ -16,20 +17,36 @@ from analysis.report_tables import write_xlsx
 from analysis.yearly_report import render_markdown
 from server.cli.support import fail_on_api_error
 from server.extensions import db
+from server.models.errors import ServerError
 from server.reports import data as analysis_data
 from server.reports import service as reports
 from server.reports.request import SMALL_AREA_INDICATORS
 from server.reports.request import ReportRequest
+from server.reports.request import document_date
 from server.reports.request import parse
+from server.web import documents
+from server.web import tables as pages
+from server.web.i18n import in_language
+from server.web.i18n import text
 
 FORMATS = (".csv", ".xlsx", ".md")
 
 
-def _out_path(out: str) -> Path:
+def _out_path(out: str, formats=FORMATS, fmt: str | None = None) -> Path:
+    """The output file; its extension says the format, unless ``--format`` does (then they must agree)."""
     path = Path(out)
-    if path.suffix.lower() not in FORMATS:
-        raise click.ClickException(f"--out must end in {', '.join(FORMATS)} (the format), got {path.name!r}")
+    if fmt is not None and path.suffix.lower() != f".{fmt}":
+        raise click.ClickException(f"--out must end in .{fmt} for --format {fmt}, got {path.name!r}")
+    if path.suffix.lower() not in formats:
+        raise click.ClickException(f"--out must end in {', '.join(formats)} (the format), got {path.name!r}")
     return path
+
+
+def _date(value: str | None):
+    try:
+        return document_date(value)
+    except ServerError as exc:
+        raise click.ClickException(exc.detail) from None
 
 
 def _min_cell(value: int | None) -> int:
@@ -71,7 +88,11 @@ def _request(**args) -> tuple[reports.Data, ReportRequest]:
 
 
 _round = click.option("--round", "round_", type=int, required=True, help="The survey round (year).")
-_out = click.option("--out", required=True, help="Output file: .csv, .xlsx or .md.")
+_out = click.option("--out", "-o", "out", required=True, help="Output file: .csv, .xlsx or .md.")
+_date_option = click.option("--date", "date", default=None,
+                            help="DOCX: the day the document bears, YYYY-MM-DD (default today).")
+_number = click.option("--number", default=None,
+                       help="DOCX: the document's number (default blank, for the clerk who registers it).")
 _min = click.option("--min-cell", type=int, default=None,
                     help="Withhold figures from fewer respondents (default REPORT_MIN_CELL).")
 
@@ -89,21 +110,40 @@ def report_group():
 
 @report_group.command("yearly")
 @_round
-@_out
+@click.option("--out", "-o", "out", required=True, help="Output file: .csv, .xlsx, .md or .docx.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "md", "docx"]), default=None,
+              help="The format (default: the --out extension).")
 @_min
 @click.option("--previous", type=int, default=None, help="Round to compare with (default: the one before).")
-@click.option("--language", type=click.Choice(["vi", "en", "both"]), default="vi", help="Markdown language.")
+@click.option("--language", type=click.Choice(["vi", "en", "both"]), default="vi",
+              help="Language of the Markdown or the DOCX (vi or en).")
+@_date_option
+@_number
 @with_appcontext
 @fail_on_api_error
-def yearly_command(round_: int, out: str, min_cell: int | None, previous: int | None, language: str):
+def yearly_command(round_: int, out: str, fmt: str | None, min_cell: int | None, previous: int | None,
+                   language: str, date: str | None, number: str | None):
     """The 12 November report of a round: outreach and awareness per district, with change.
+
+    As a Word document in the administrative format (.docx), the same tables as the yearly page.
 
     Example:
 
     \b
         flask --app server report yearly --round 2019 --out report-2019.xlsx
+        flask --app server report yearly --round 2019 --format docx -o bao-cao-2019.docx
     """
-    path = _out_path(out)
+    path = _out_path(out, (*FORMATS, ".docx"), fmt)
+    if path.suffix.lower() == ".docx":
+        if language == "both":
+            raise click.ClickException("--language must be vi or en for a DOCX document.")
+        day = _date(date)
+        data, req = _request(round=round_, previous=previous, min_cell=min_cell)
+        with in_language(language):
+            frames = pages.build("yearly", data, req, city=text("city"))
+            path.write_bytes(documents.yearly_docx(frames, req, date=day, number=number))
+        click.echo(f"Wrote {path}.")
+        return
     report = reports.yearly(*_request(round=round_, previous=previous, min_cell=min_cell))
     if path.suffix.lower() == ".md":
         path.write_text(render_markdown(report, language=language), encoding="utf-8")
@@ -227,16 +267,51 @@ def html_command(round_: int, out: str, min_cell: int | None, previous: int | No
     click.echo(f"Wrote {path}.")
 
 
+@report_group.command("full")
+@_round
+@click.option("--out", "-o", "out", required=True, help="Output file: .docx or .html.")
+@click.option("--format", "fmt", type=click.Choice(["docx", "html"]), default=None,
+              help="The format (default: the --out extension).")
+@_min
+@_previous
+@_language
+@_date_option
+@_number
+@with_appcontext
+@fail_on_api_error
+def full_command(round_: int, out: str, fmt: str | None, min_cell: int | None, previous: int | None,
+                 language: str, date: str | None, number: str | None):
+    """The whole awareness-gap report as a Word document in the administrative format (or HTML).
+
+    Example:
+
+    \b
+        flask --app server report full --round 2019 --format docx -o bao-cao-day-du-2019.docx
+    """
+    path = _out_path(out, (".docx", ".html"), fmt)
+    day = _date(date)
+    report = _gap_report(round_, previous, min_cell)
+    if path.suffix.lower() == ".html":
+        path.write_text(render_html(report, language=language, date=day), encoding="utf-8")
+    else:
+        with in_language(language):
+            path.write_bytes(documents.full_docx(report, date=day, number=number))
+    click.echo(f"Wrote {path}.")
+
+
 @report_group.command("tables")
 @_round
 @click.option("--out", required=True, help="Output file: .xlsx (one sheet per table) or .zip (CSV files).")
 @_min
 @_previous
 @_language
+@click.option("--codes", is_flag=True, help="The tidy tables (codes, full-precision figures), for analysis.")
 @with_appcontext
 @fail_on_api_error
-def tables_command(round_: int, out: str, min_cell: int | None, previous: int | None, language: str):
-    """The awareness-gap report's tables: levels, groups, change, DiD, communes, risk, priorities, channels.
+def tables_command(round_: int, out: str, min_cell: int | None, previous: int | None, language: str,
+                   codes: bool):
+    """The awareness-gap report's tables as its page shows them: levels, groups, change, DiD, priorities,
+    channels, communes, risk, outreach (``--codes``: the tidy tables behind them).
 
     Example:
 
@@ -249,5 +324,5 @@ def tables_command(round_: int, out: str, min_cell: int | None, previous: int | 
         raise click.ClickException(f"--out must end in .xlsx or .zip, got {path.name!r}")
     report = _gap_report(round_, previous, min_cell)
     with open(path, "wb") as handle:
-        writers[path.suffix.lower()](report, handle, language=language)
-    click.echo(f"Wrote {len(report.tables())} tables to {path}.")
+        writers[path.suffix.lower()](report, handle, language=language, codes=codes)
+    click.echo(f"Wrote the tables of the {round_} report to {path}.")

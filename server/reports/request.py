@@ -13,6 +13,7 @@ round with respondents.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from marshmallow import EXCLUDE
@@ -139,3 +140,14 @@ def parse(data, args, *, min_cell: int, required=(), latest: bool = False, langu
                               errors=[{"pointer": "/previous", "detail": f"not before {round_}: {previous}"}])
     return ReportRequest(rounds=present, min_cell=values["min_cell"], round=round_, previous=previous, a=a,
                          b=b, level=values["level"], language=language, indicator=values["indicator"])
+
+
+def document_date(value) -> dt.date:
+    """The date a document bears: ``value`` (YYYY-MM-DD) or today when absent; ``validation-failed`` else."""
+    if value in (None, ""):
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ServerError("validation-failed", "date must be a day written YYYY-MM-DD.",
+                          errors=[{"pointer": "/date", "detail": f"not a date: {value}"}]) from None

@@ -8,6 +8,8 @@ Labels of indicators, groups, channels and activity types come from where they a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from flask import g
@@ -101,9 +103,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_yearly": ("Báo cáo gửi Sở Thông tin và Truyền thông trước ngày 12/11.",
                     "The report due to the Department of Information and Communications by 12 November."),
     "page_full": ("Toàn bộ báo cáo khoảng trống nhận thức trong một trang HTML (biểu đồ, bảng, phương pháp) "
-                  "để lưu hoặc gửi; bảng số liệu dạng XLSX hoặc CSV.",
+                  "để lưu hoặc gửi; văn bản Word theo thể thức hành chính; bảng số liệu dạng XLSX hoặc CSV.",
                   "The whole awareness-gap report as one HTML page (charts, tables, method) to save or send; "
-                  "its tables as XLSX or CSV."),
+                  "as a Word document in the administrative format; its tables as XLSX or CSV."),
     "districts_title": ("Chỉ số theo quận/huyện", "Indicators by district"),
     "groups_title": ("Chỉ số theo nhóm đối tượng, vòng {round}", "Indicators by target group, round {round}"),
     "change_title": ("Thay đổi từ vòng {a} đến vòng {b}", "Change from round {a} to round {b}"),
@@ -147,6 +149,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "yearly_outreach": ("Hoạt động truyền thông theo quận/huyện", "Outreach activities by district"),
     "yearly_types": ("Hoạt động theo loại hình", "Activities by type"),
     "yearly_awareness": ("Mức độ nhận thức và thay đổi", "Awareness and change"),
+    "yearly_intro": ("Thực hiện Kế hoạch số 136/KH-UBND ngày 05 tháng 9 năm 2017 của Ủy ban nhân dân thành "
+                     "phố về thông tin, tuyên truyền phòng, chống mua bán người, {unit} báo cáo kết quả "
+                     "truyền thông và mức độ nhận thức của người dân năm {year} như sau:",
+                     "Under Plan 136/KH-UBND of 5 September 2017 of the City People's Committee on "
+                     "information and communication against human trafficking, {unit} reports the "
+                     "outreach and the people's awareness in {year} as follows:"),
+    "docx": ("Văn bản Word (DOCX)", "Word document (DOCX)"),
     "activities": ("Số hoạt động", "Activities"),
     "activity_type": ("Loại hình", "Type"),
     "people_reached": ("Số người được tiếp cận", "People reached"),
@@ -197,6 +206,20 @@ def current_language() -> str:
         cookie = request.cookies.get(COOKIE)
         g.lang = asked if asked in LANGUAGES else cookie if cookie in LANGUAGES else DEFAULT
     return g.lang
+
+
+@contextmanager
+def in_language(language: str) -> Iterator[None]:
+    """Word and number what runs inside in ``language`` (a command writing a page's tables has no request)."""
+    saved = g.get("lang")
+    g.lang = language
+    try:
+        yield
+    finally:
+        if saved is None:
+            g.pop("lang", None)
+        else:
+            g.lang = saved
 
 
 def text(key: str, **values) -> str:

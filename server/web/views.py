@@ -39,6 +39,8 @@ from server.problems import ApiError
 from server.problems import status_of
 from server.reports import service as reports
 from server.reports.request import ReportRequest
+from server.reports.request import document_date
+from server.web import documents
 from server.web import tables
 from server.web.i18n import current_language
 from server.web.i18n import text
@@ -202,23 +204,41 @@ def full_report():
     return response
 
 
+def _docx(body: bytes, name: str) -> Response:
+    response = Response(body, mimetype=documents.DOCX)
+    response.headers["Content-Disposition"] = attachment(name)
+    return response
+
+
+@bp.get("/reports/full.docx")
+@page_access(*READERS)
+def full_report_docx():
+    """The full report as a Word document in the administrative format (``?date=`` the day it bears)."""
+    date = document_date(request.args.get("date"))
+    report = _gap_report()
+    return _docx(documents.full_docx(report, date=date),
+                 f"ferry-gap-report-{report.year}-{current_language()}.docx")
+
+
 @bp.get("/reports/full/tables.<fmt>")
 @page_access(*READERS)
 def full_report_tables(fmt: str):
-    """The full report's tables: one XLSX sheet each, or a zip of CSV files."""
+    """The full report's tables as the page shows them (``?codes=1``: codes and full figures): one XLSX
+    sheet each, or a zip of CSV files."""
     if fmt not in ("xlsx", "zip"):
         raise ApiError("not-found", f"No tables.{fmt}: formats xlsx and zip.")
     report = _gap_report()
     buffer = io.BytesIO()
     language = current_language()
+    codes = request.args.get("codes") in ("1", "true")
     if fmt == "xlsx":
-        write_xlsx(report, buffer, language=language)
+        write_xlsx(report, buffer, language=language, codes=codes)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        write_csv_zip(report, buffer, language=language)
+        write_csv_zip(report, buffer, language=language, codes=codes)
         mimetype = "application/zip"
     response = Response(buffer.getvalue(), mimetype=mimetype)
-    name = f"ferry-gap-report-{report.year}-{language}.{fmt}"
+    name = f"ferry-gap-report-{report.year}-{'codes' if codes else language}.{fmt}"
     response.headers["Content-Disposition"] = attachment(name)
     return response
 
@@ -226,19 +246,23 @@ def full_report_tables(fmt: str):
 @bp.get("/reports/<page>.<fmt>")
 @page_access(*READERS)
 def download(page: str, fmt: str):
-    """A page's tables as CSV (one table: ``?part=``, default the first) or XLSX (one sheet each).
+    """A page's tables as CSV (one table: ``?part=``, default the first) or XLSX (one sheet each); the yearly
+    page also as a Word document (DOCX, ``?date=`` the day it bears).
 
     As the page shows them (its columns, labels, rounding and language), or with ``?codes=1`` the tidy
     tables behind them (codes, full-precision figures, the ``suppressed`` flag) for analysis.
     """
-    if page not in tables.PAGES or fmt not in ("csv", "xlsx"):
+    if page not in tables.PAGES or fmt not in ("csv", "xlsx", "docx") or (fmt == "docx" and page != "yearly"):
         raise ApiError("not-found", f"No download {page}.{fmt}: pages are {', '.join(tables.PAGES)}; "
-                       "formats csv and xlsx.")
+                       "formats csv and xlsx, and docx for the yearly report.")
+    date = document_date(request.args.get("date")) if fmt == "docx" else None
     data, choices = _choices()
     frames = tables.build(page, data, choices, city=text("city"))
     if not frames:
         raise ApiError("not-found", "No survey data for this report yet.")
     stem = "-".join(["ferry", page, *(str(v) for v in tables.query(choices, page).values())])
+    if fmt == "docx":  # the 12 November report as a Word document, with the page's cells
+        return _docx(documents.yearly_docx(frames, choices, date=date), f"{stem}-{current_language()}.docx")
     if request.args.get("codes") in ("1", "true"):  # the analysts' choice: codes and full-precision figures
         stem += "-codes"
     else:  # what the page shows: its columns, labels, rounding and language

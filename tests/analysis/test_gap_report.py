@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -16,11 +17,21 @@ from analysis import population
 from analysis import tidy
 from analysis.errors import VariableInvalid
 from analysis.gap_report import build_gap_report
+from analysis.report_blocks import tables as block_tables
+from analysis.report_docx import dated as dated_line
+from analysis.report_docx import gap_report_docx
+from analysis.report_docx import letterhead
 from analysis.report_html import render_html
+from analysis.report_html import report_blocks
+from analysis.report_tables import shown_tables
 from analysis.report_tables import write_csv_zip
 from analysis.report_tables import write_xlsx
 from analysis.yearly_report import render_markdown
 from forms import library
+from tests.docx_reader import data_tables
+from tests.docx_reader import letterhead as docx_letterhead
+from tests.docx_reader import open_docx
+from tests.docx_reader import texts as docx_texts
 
 SMALL = "927"  # Thới Lai: one commune of 6 respondents, below the small-cell threshold of 10
 EDUCATION = ("none", "primary", "lower_secondary", "upper_secondary", "university")
@@ -215,7 +226,7 @@ def test_html_and_xlsx_withhold_the_small_cell(tiny):
     hidden = _levels_row(render_html(planner, language="en"), "Thới Lai", 2019)
     assert hidden[2:5] == ["–", "–", "–"]
     buffer = io.BytesIO()
-    write_xlsx(planner, buffer, language="vi")
+    write_xlsx(planner, buffer, language="vi", codes=True)
     book = load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)
     assert {"about", "levels", "groups", "change", "did", "small_areas", "priorities", "channels",
             "risk_model", "at_risk", "outreach_totals"} <= set(book.sheetnames)
@@ -226,7 +237,7 @@ def test_html_and_xlsx_withhold_the_small_cell(tiny):
             assert not any(isinstance(v, float) and abs(v - 0.42) < 1e-9 for v in row), name
     book.close()
     buffer = io.BytesIO()
-    write_xlsx(analyst, buffer, language="en")
+    write_xlsx(analyst, buffer, language="en", codes=True)
     book = load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)
     values = [v for row in book["levels"].iter_rows(values_only=True) for v in row]
     assert any(isinstance(v, float) and abs(v - 0.42) < 1e-9 for v in values)
@@ -236,7 +247,7 @@ def test_html_and_xlsx_withhold_the_small_cell(tiny):
 def test_csv_zip_has_one_file_per_table(tiny):
     _, planner = tiny
     buffer = io.BytesIO()
-    write_csv_zip(planner, buffer, language="en")
+    write_csv_zip(planner, buffer, language="en", codes=True)
     archive = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
     assert {"levels.csv", "channels.csv", "priorities.csv", "about.csv"} <= set(archive.namelist())
     assert archive.read("levels.csv").startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for Excel
@@ -335,3 +346,80 @@ def test_a_round_without_local_outreach_says_why_there_is_no_did_in_both_languag
     assert f"0 trong {sampled} xã/phường được khảo sát có hoạt động truyền thông tại chỗ" in vi
     for html in (en, vi):  # the exception's own words never reach the reader
         assert "must be a 0/1" not in html and "'reached'" not in html
+
+
+def _figures(table):
+    """The cells of a table that are figures (the same in both languages but for the separators)."""
+    figure = re.compile(r"^[-+–▲▼\d.,%\[\]; ]+$")
+    return [(i, j, cell) for i, row in enumerate(table.rows) for j, cell in enumerate(row)
+            if figure.match(cell)]
+
+
+def test_vietnamese_figures_use_vietnamese_separators_and_say_the_same_numbers(tiny):
+    analyst, _ = tiny
+    vi = block_tables(report_blocks(analyst, language="vi", figures=False))
+    en = block_tables(report_blocks(analyst, language="en", figures=False))
+    assert [t.name for t in vi] == [t.name for t in en]
+    swap = str.maketrans({",": ".", ".": ","})
+    compared = 0
+    for a, b in zip(vi, en, strict=True):
+        for (i, j, cell), (k, m, other) in zip(_figures(a), _figures(b), strict=True):
+            assert (i, j) == (k, m) and cell == other.translate(swap), (a.name, cell, other)
+            compared += "," in cell or "." in cell
+    assert compared > 20
+    outreach = next(t for t in vi if t.name == "outreach_totals")
+    assert any(re.fullmatch(r"\d{1,3}(\.\d{3})+", row[2]) for row in outreach.rows)  # e.g. 1.809 people
+    html = render_html(analyst, language="vi")
+    assert not re.search(r">[1-9]\d{0,2}(,\d{3})+<", html)  # no English thousands separator in a cell
+
+
+def test_spreadsheets_hold_the_pages_cells_and_codes_are_the_other_choice(tiny):
+    _, planner = tiny
+    page = [row for row in _page(render_html(planner, language="vi")).rows]
+    shown = shown_tables(planner, language="vi")
+    buffer = io.BytesIO()
+    write_xlsx(planner, buffer, language="vi")
+    book = load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)
+    try:
+        assert book.sheetnames == ["about", *shown]
+        sheets = [[["" if v is None else str(v) for v in row]
+                   for row in book[name].iter_rows(values_only=True)] for name in shown]
+    finally:
+        book.close()
+    # every sheet is a table of the page: its header row, then its rows
+    assert [row for sheet in sheets for row in sheet] == page
+    assert not any(isinstance(v, float) for sheet in sheets for row in sheet for v in row)
+    buffer = io.BytesIO()
+    write_csv_zip(planner, buffer, language="en")
+    archive = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    levels = pd.read_csv(io.BytesIO(archive.read("levels.csv")), dtype=str)
+    assert "District code" not in levels.columns and levels.iloc[0, 0] == "Ninh Kiều"
+
+
+def test_docx_reads_back_with_the_letterhead_and_the_pages_tables(tiny):
+    _, planner = tiny
+    day = dt.date(2026, 2, 5)
+    for language, motto, dated in (
+            ("vi", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Cần Thơ, ngày 05 tháng 02 năm 2026"),
+            ("en", "SOCIALIST REPUBLIC OF VIET NAM", "Cần Thơ, 5 February 2026")):
+        buffer = io.BytesIO()
+        gap_report_docx(planner, buffer, language=language, head=letterhead(
+            language, day, {"abbreviation": "STTTT", "number": "42"}))
+        document = open_docx(buffer.getvalue())
+        left, right = docx_letterhead(document)
+        assert right[0] == motto and right[-1] == dated
+        assert left[-1] == ("Số: 42/BC-STTTT" if language == "vi" else "No.: 42/BC-STTTT")
+        body = docx_texts(document)
+        assert body[body.index("BÁO CÁO" if language == "vi" else "REPORT") + 1].startswith(
+            "Khoảng trống nhận thức" if language == "vi" else "Awareness-gap report")
+        written = data_tables(document)
+        expected = block_tables(report_blocks(planner, language=language, figures=False))
+        assert [(t["caption"], t["header"], t["rows"]) for t in written] == [
+            (t.caption, list(t.header), [list(r) for r in t.rows]) for t in expected]
+        section = document.sections[0]
+        assert round(section.left_margin.cm) == 3 and round(section.page_width.cm) == 21
+        assert document.styles["Normal"].font.name == "Times New Roman"
+        signature = document.tables[-1].rows[0].cells[1].paragraphs[0].text
+        assert signature == ("GIÁM ĐỐC" if language == "vi" else "DIRECTOR")
+    assert dated_line("Cần Thơ", dt.date(2026, 11, 12), "vi") == "Cần Thơ, ngày 12 tháng 11 năm 2026"
+    assert dated_line("Cần Thơ", dt.date(2017, 9, 5), "vi") == "Cần Thơ, ngày 05 tháng 9 năm 2017"

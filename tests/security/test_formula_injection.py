@@ -63,8 +63,9 @@ def test_report_page_downloads():
 
 @pytest.fixture
 def hostile_report(monkeypatch):
-    monkeypatch.setattr(report_tables, "labelled_tables", lambda report, language: {"table": _frame()})
-    monkeypatch.setattr(report_tables, "_about", lambda report, lang: [["=title", "@note"]])
+    # the tables of either choice (as shown, or codes) and the about sheet, all hostile
+    monkeypatch.setattr(report_tables, "_tables", lambda report, lang, codes: (
+        {"table": _frame()}, [["=title", "@note"]]))
 
 
 def test_gap_report_xlsx_and_csv_zip(hostile_report):

@@ -12,6 +12,9 @@ from openpyxl import load_workbook
 from analysis.simulation import generate
 from server.extensions import db
 from server.models import Respondent
+from tests.docx_reader import data_tables
+from tests.docx_reader import letterhead
+from tests.docx_reader import open_docx
 from tests.server.conftest import ingest
 from tests.server.conftest import write
 
@@ -88,7 +91,7 @@ def test_gap_report_files(runner, store, season, tmp_path):
 
     xlsx = tmp_path / "tables.xlsx"
     result = runner.invoke(args=["report", "tables", "--round", "2018", "--out", str(xlsx), "--min-cell",
-                                 "1"])
+                                 "1", "--codes"])
     assert result.exit_code == 0, result.output
     book = load_workbook(xlsx, read_only=True)
     try:
@@ -96,6 +99,38 @@ def test_gap_report_files(runner, store, season, tmp_path):
         assert next(book["levels"].iter_rows(values_only=True))[0] == "Vòng"  # Vietnamese headers by default
     finally:
         book.close()
+    shown = tmp_path / "shown.xlsx"
+    result = runner.invoke(args=["report", "tables", "--round", "2018", "--out", str(shown), "--min-cell",
+                                 "1"])
+    assert result.exit_code == 0, result.output
+    book = load_workbook(shown, read_only=True)
+    try:  # the page's table: district names, rounded figures in Vietnamese format, no codes
+        header, first = list(book["levels"].iter_rows(values_only=True))[:2]
+        assert header[:2] == ("Quận/huyện", "Vòng khảo sát") and first[0] == "Ninh Kiều"
+        assert all(isinstance(v, str) for v in first) and "%" in first[2]
+    finally:
+        book.close()
+
+    document = tmp_path / "bao-cao.docx"
+    result = runner.invoke(args=["report", "full", "--round", "2018", "--format", "docx", "-o", str(document),
+                                 "--date", "2026-11-12", "--number", "15"])
+    assert result.exit_code == 0, result.output
+    written = open_docx(document.read_bytes())
+    left, right = letterhead(written)
+    assert left[-1] == "Số: 15/BC-STTTT" and right[-1] == "Cần Thơ, ngày 12 tháng 11 năm 2026"
+    assert data_tables(written)[0]["rows"][0][0] == "Ninh Kiều"
+    yearly = tmp_path / "yearly.docx"
+    result = runner.invoke(args=["report", "yearly", "--round", "2018", "--format", "docx", "-o", str(yearly),
+                                 "--language", "en", "--date", "2026-11-12"])
+    assert result.exit_code == 0, result.output
+    written = open_docx(yearly.read_bytes())
+    assert letterhead(written)[1][0] == "SOCIALIST REPUBLIC OF VIET NAM"
+    assert data_tables(written)[0]["header"][0] == "District"
+    result = runner.invoke(args=["report", "yearly", "--round", "2018", "--format", "docx", "-o",
+                                 str(tmp_path / "x.md")])
+    assert result.exit_code == 1 and ".docx" in result.output
+    result = runner.invoke(args=["report", "full", "--round", "2018", "-o", str(document), "--date", "12.11"])
+    assert result.exit_code == 1 and "YYYY-MM-DD" in result.output
     archive = tmp_path / "tables.zip"
     result = runner.invoke(args=["report", "tables", "--round", "2018", "--out", str(archive)])
     assert result.exit_code == 0, result.output

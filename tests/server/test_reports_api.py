@@ -9,11 +9,15 @@ import pytest
 from openpyxl import load_workbook
 
 from analysis.simulation import generate
+from tests.docx_reader import data_tables
+from tests.docx_reader import letterhead
+from tests.docx_reader import open_docx
 from tests.problem_shape import assert_problem
 from tests.server.conftest import ingest
 from tests.server.conftest import write
 
 API = "/api/v1/reports"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +164,7 @@ def test_gap_report_html_and_tables(app, client, accounts, stored):
     vi = client.get(f"{API}/report.html?round=2018", headers=analyst).get_data(as_text=True)
     assert '<html lang="vi">' in vi and "Danh sách tập trung" in vi
 
-    tables = client.get(f"{API}/report.xlsx?round=2018&language=en", headers=analyst)
+    tables = client.get(f"{API}/report.xlsx?round=2018&language=en&codes=1", headers=analyst)
     assert tables.status_code == 200 and "gap-report-2018-en.xlsx" in tables.headers["Content-Disposition"]
     assert all(v is not None for v in _levels_estimates(tables.data))
     archive = client.get(f"{API}/report.zip?round=2018&language=en", headers=analyst)
@@ -170,7 +174,7 @@ def test_gap_report_html_and_tables(app, client, accounts, stored):
     app.config["REPORT_MIN_CELL"] = 10**6  # every survey cell is small for planners
     planner = accounts.headers("planner")
     assert all(v is None for v in _levels_estimates(
-        client.get(f"{API}/report.xlsx?round=2018&language=en", headers=planner).data))
+        client.get(f"{API}/report.xlsx?round=2018&language=en&codes=1", headers=planner).data))
     withheld = client.get(f"{API}/report.html?round=2018&language=en", headers=planner).get_data(as_text=True)
     assert withheld.count("<svg") == 5
     assert "Figures from fewer than 1000000 respondents are withheld" in withheld
@@ -196,6 +200,38 @@ def test_gap_report_as_json_matches_the_other_endpoints(app, client, accounts, s
     planner = client.get(f"{API}/report.json?round=2018", headers=accounts.headers("planner")).get_json()
     assert planner["min_cell"] == 10**6
     assert all(r["estimate"] is None for r in planner["tables"]["levels"])
+
+
+def test_reports_as_word_documents(client, accounts, stored):
+    analyst = accounts.headers("analyst")
+    for language, motto, dated in (
+            ("vi", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Cần Thơ, ngày 12 tháng 11 năm 2026"),
+            ("en", "SOCIALIST REPUBLIC OF VIET NAM", "Cần Thơ, 12 November 2026")):
+        response = client.get(f"{API}/yearly?round=2018&format=docx&language={language}&date=2026-11-12",
+                              headers=analyst)
+        assert response.status_code == 200 and response.mimetype == DOCX
+        assert f"yearly-report-2018-{language}.docx" in response.headers["Content-Disposition"]
+        document = open_docx(response.data)
+        assert letterhead(document)[1][0] == motto and letterhead(document)[1][-1] == dated
+        tables = data_tables(document)
+        # one table per indicator after the two outreach tables; the city's row closes each
+        json = client.get(f"{API}/yearly?round=2018", headers=analyst).get_json()
+        city = [r for r in json["awareness"] if r["district_code"] == "all"]
+        shown = [t["rows"][-1] for t in tables[2:]]
+        assert len(shown) == len(city) >= 3
+        for row, figures in zip(shown, city, strict=True):
+            assert row[1].startswith(f"{round(100 * figures['estimate'])}%")
+            assert row[2] == f"{figures['n']:,}".replace(",", "." if language == "vi" else ",")
+    full = client.get(f"{API}/report.docx?round=2018&language=en", headers=analyst)
+    assert full.status_code == 200 and "gap-report-2018-en.docx" in full.headers["Content-Disposition"]
+    same = client.get(f"{API}/report.json?round=2018&language=en&format=docx", headers=analyst)
+    assert same.mimetype == DOCX
+    assert [t["rows"] for t in data_tables(open_docx(same.data))] == [
+        t["rows"] for t in data_tables(open_docx(full.data))]
+    assert_problem(client.get(f"{API}/yearly?round=2018&format=docx&language=both", headers=analyst), 422,
+                   "validation-failed")
+    assert_problem(client.get(f"{API}/report.docx?round=2018&date=tomorrow", headers=analyst), 422,
+                   "validation-failed")
 
 
 def test_gap_report_errors(client, accounts, store):
