@@ -164,17 +164,19 @@ def push(store: Store, device: DeviceRef, request: PushRequest, *, now: dt.datet
         raise EpochChanged("The server database was restored or replaced; re-push your sent archive.",
                            epoch=epoch)
     skew_s = clock_skew(request.sent_at, now)
-    results = batch.apply(store, device, list(request.ops), now=now, skew_s=skew_s, epoch=epoch)
-    if results is None:
-        results = _one_by_one(store, device, request.ops, now=now, skew_s=skew_s, epoch=epoch)
+    applied = batch.apply(store, device, list(request.ops), now=now, skew_s=skew_s, epoch=epoch)
+    results = applied.results if applied is not None else _one_by_one(store, device, request.ops, now=now,
+                                                                      skew_s=skew_s, epoch=epoch)
     if not any(r.status in (CREATED, QUARANTINED, REJECTED) for r in results):
         try:
             with store.transaction():
                 _note_ack(store, device, None, now=now, skew_s=skew_s, epoch=epoch)
         except (StoreUnavailable, WriteConflict):
             pass  # last-seen bookkeeping is advisory; the results above are what matters
-    with store.snapshot():
-        state = store.device_state(str(device.id))
+    state = applied.device if applied is not None else None
+    if state is None:  # the batch wrote no state (all duplicates, or one by one): read what is stored
+        with store.snapshot():
+            state = store.device_state(str(device.id))
     ack = {"op": state.last_op, "n": state.last_n} if state and state.last_op else None
     return PushResponse(epoch=epoch, server_time=format_time(now), results=tuple(results), skew_s=skew_s,
                         ack=ack)
