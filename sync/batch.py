@@ -72,7 +72,7 @@ def prepare(store: Store, ops: list[Operation]) -> tuple[list[Prepared], dict]:
     """Check each operation's answers and compute its analysis values, outside the write lock.
 
     Returns the prepared operations and the state of each form version they name (None: unknown),
-    which the write step checks again under the lock.
+    which the write step checks again under the lock. Inside a snapshot already open, it reads in that.
     """
     versions: dict = {}
     prepared = []
@@ -100,10 +100,9 @@ class Applied:
     device: DeviceState | None
 
 
-def apply(store: Store, device: DeviceRef, ops: list[Operation], *, now: dt.datetime, skew_s: int | None,
-          epoch: str) -> Applied | None:
-    """Apply ``ops`` in one transaction; return their results, or None to apply them one by one."""
-    prepared, states = prepare(store, ops)
+def apply(store: Store, device: DeviceRef, prepared: list[Prepared], states: dict, *, now: dt.datetime,
+          skew_s: int | None, epoch: str) -> Applied | None:
+    """Apply ``prepare()``d operations in one transaction; return their results, or None (one by one)."""
     try:
         with store.transaction():
             return _write(store, device, prepared, states, now=now, skew_s=skew_s, epoch=epoch)
