@@ -179,7 +179,7 @@ def respondent_record(form, answers) -> dict:
     answers = _answers(answers)
     layout = respondent_layout(form)
     flat = form.flatten(answers)
-    points = form.score(answers)
+    points = form.score(answers, flat)  # one walk of the document, not two (every push computes this)
     round_ = flat.get("round")
     try:
         round_ = int(round_) if round_ is not None else None

@@ -225,9 +225,12 @@ class Form:
         """Question name → value (repeats: name → list of values), for the analysis."""
         return flatten(self, answers)
 
-    def score(self, answers: dict) -> dict:
-        """Item name → points for every scoring item (None when unanswered)."""
-        return score(self, answers)
+    def score(self, answers: dict, flat: dict | None = None) -> dict:
+        """Item name → points for every scoring item (None when unanswered).
+
+        ``flat``: ``flatten(answers)`` when the caller has it already (ingestion does; it saves a walk).
+        """
+        return score(self, answers, flat)
 
     def walk(self):
         """Every question in document order, containers included."""

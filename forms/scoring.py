@@ -69,9 +69,10 @@ def scoring_items(form) -> list[ScoringItem]:
     return items
 
 
-def score(form, answers: dict) -> dict:
+def score(form, answers: dict, flat: dict | None = None) -> dict:
     """Item name → points (None when unanswered or not relevant) for one answer document."""
-    flat = form.flatten(answers)
+    if flat is None:
+        flat = form.flatten(answers)
     out = {}
     for item in form.scoring:
         value = flat.get(item.name)

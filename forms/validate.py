@@ -215,24 +215,27 @@ class CompiledForm:
             if key not in keys:
                 issues.append(self.issue("unknown-field", f"{pointer}/{_escape(key)}", name=key))
         variables = ctx.variables
+        # Every push validates every operation: the common path (a relevant, well-typed answer) builds
+        # no pointer and makes no call it can avoid; issues and the relevance map build theirs.
         for node in nodes:
             value = container.get(node.name)
-            ptr = f"{pointer}/{node.name}"
             if node.relevant is not None and not self._test(
                 node.relevant, ctx, xpath_string(value) if node.leaf else "", True
             ):
                 for name in node.names:
                     variables[name] = ""
+                ptr = f"{pointer}/{node.name}"
                 self._not_relevant(node, value, ptr, issues)
                 if relevance is not None:
                     _irrelevant(node, value, ptr, relevance)
                 continue
+            ptr = f"{pointer}/{node.name}" if relevance is not None or not node.leaf else None
             if relevance is not None:
                 relevance[ptr] = True
             if not node.leaf:
                 self._group_or_repeat(node, value, ptr, ctx, issues, relevance)
                 continue
-            if is_empty(value):
+            if value is None or value == "" or value == []:  # is_empty, inline
                 computed = ""
                 if node.calc is not None:
                     try:
@@ -246,24 +249,28 @@ class CompiledForm:
                 if computed == "":
                     if node.required or (node.required_expr is not None and self._test(
                             node.required_expr, ctx, "", False)):
-                        issues.append(self.issue("required", ptr, node.q.required_message))
+                        issues.append(self.issue("required", f"{pointer}/{node.name}",
+                                                 node.q.required_message))
                 elif node.constraint is not None and not self._test(node.constraint, ctx,
                                                                     computed, True):
                     # A question's constraint holds for a calculated value too.
-                    issues.append(self.issue("constraint", ptr, node.q.constraint_message))
+                    issues.append(self.issue("constraint", f"{pointer}/{node.name}",
+                                             node.q.constraint_message))
                 continue
             if node.is_note:
-                issues.append(self.issue("not-answerable", ptr))
+                issues.append(self.issue("not-answerable", f"{pointer}/{node.name}"))
                 continue
             text = node.check(value)
             if text is None:
-                issues.append(self.issue("type", ptr, expected=expected(node.type)))
+                issues.append(self.issue("type", f"{pointer}/{node.name}", expected=expected(node.type)))
                 continue
-            if node.choice_names is not None and not self._choices(node, value, text, ptr, ctx,
-                                                                   issues):
+            if node.choice_names is not None and not (
+                    node.filter is None and value.__class__ is str and value in node.choice_names
+            ) and not self._choices(node, value, text, f"{pointer}/{node.name}", ctx, issues):
                 continue
             if node.constraint is not None and not self._test(node.constraint, ctx, text, True):
-                issues.append(self.issue("constraint", ptr, node.q.constraint_message))
+                issues.append(self.issue("constraint", f"{pointer}/{node.name}",
+                                         node.q.constraint_message))
 
     def _choices(self, node: Node, value, text: str, ptr: str, ctx, issues) -> bool:
         selected = value if isinstance(value, list) else [value]

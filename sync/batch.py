@@ -72,12 +72,13 @@ def prepare(store: Store, ops: list[Operation]) -> tuple[list[Prepared], dict]:
     """Check each operation's answers and compute its analysis values, outside the write lock.
 
     Returns the prepared operations and the state of each form version they name (None: unknown),
-    which the write step checks again under the lock.
+    which the write step checks again under the lock. Inside a snapshot already open, it reads in that.
     """
     versions: dict = {}
     prepared = []
     with store.snapshot():
         for op in ops:
+            op.payload_hash  # noqa: B018 - computed (and cached) here, not under the write lock
             if op.problems or op.kind not in ("create", "correct"):
                 prepared.append(Prepared(op))
                 continue
@@ -91,10 +92,17 @@ def prepare(store: Store, ops: list[Operation]) -> tuple[list[Prepared], dict]:
     return prepared, {key: None if v is None else v.state for key, v in versions.items()}
 
 
-def apply(store: Store, device: DeviceRef, ops: list[Operation], *, now: dt.datetime, skew_s: int | None,
-          epoch: str) -> list[OpResult] | None:
-    """Apply ``ops`` in one transaction; return their results, or None to apply them one by one."""
-    prepared, states = prepare(store, ops)
+@dataclass(frozen=True)
+class Applied:
+    """A batch's results, and the device's state as its transaction committed it (None: none written)."""
+
+    results: list[OpResult]
+    device: DeviceState | None
+
+
+def apply(store: Store, device: DeviceRef, prepared: list[Prepared], states: dict, *, now: dt.datetime,
+          skew_s: int | None, epoch: str) -> Applied | None:
+    """Apply ``prepare()``d operations in one transaction; return their results, or None (one by one)."""
     try:
         with store.transaction():
             return _write(store, device, prepared, states, now=now, skew_s=skew_s, epoch=epoch)
@@ -114,12 +122,13 @@ def _fresh_count(prepared: list[Prepared], known: dict[str, OpRecord]) -> int:
 
 
 def _write(store: Store, device: DeviceRef, prepared: list[Prepared], states: dict, *, now: dt.datetime,
-           skew_s: int | None, epoch: str) -> list[OpResult]:
+           skew_s: int | None, epoch: str) -> Applied:
     device_id = str(device.id)
     known = store.find_ops([item.op.id for item in prepared])
     fresh = _fresh_count(prepared, known)
     if not fresh:
-        return [OpResult(item.op.id, DUPLICATE, {"original": known[item.op.id].result}) for item in prepared]
+        return Applied([OpResult(item.op.id, DUPLICATE, {"original": known[item.op.id].result})
+                        for item in prepared], None)
     seqs = iter(store.reserve_seqs(fresh))  # the write lock, held to commit, from here
     for (form_id, version), state in states.items():
         now_version = store.form_version(form_id, version)
@@ -177,7 +186,7 @@ def _write(store: Store, device: DeviceRef, prepared: list[Prepared], states: di
     batch.new_heads, batch.changed_heads = list(new_heads.values()), list(changed_heads.values())
     batch.device = state
     store.write_batch(batch)
-    return results
+    return Applied(results, state)
 
 
 def _plan(batch: WriteBatch, item: Prepared, head: SubmissionHead | None, device_id: str, *,

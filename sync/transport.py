@@ -108,49 +108,68 @@ def _pointer(path: list) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
+def _path_pointer(path) -> str:
+    # ``path`` is a linked (parent, key) pair: cheap to extend for every value, joined only for a problem.
+    keys = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    return _pointer(keys[::-1])
+
+
+def _fine_text(text: str, max_string: int) -> bool:
+    # ASCII (known in O(1)) encodes whatever it holds; only other text needs the full check.
+    return len(text) <= max_string and (("\x00" not in text) if text.isascii() else _valid_unicode(text))
+
+
 def value_problems(value, bounds: Bounds = BODY_BOUNDS, *, limit: int = 20) -> list[dict]:
     """Return ``[{pointer, detail}]`` for every place ``value`` breaks ``bounds`` (at most ``limit``).
 
     Checks, without recursion (so no input can exhaust the stack): nesting depth, string length
     (keys too), lone UTF-16 surrogates and U+0000 (JSON allows the escapes, the databases do not),
     integers outside 64 bits, non-finite numbers and the number of items in each list or object.
+    It runs on every operation of every push: a leaf that is plainly fine (short ASCII text, a 64-bit
+    integer) is passed over where it is found, and a value's path is built only when it has a problem.
     """
     problems: list[dict] = []
-    stack = [(value, [], 1)]
+    max_string, max_items, max_depth = bounds.max_string, bounds.max_items, bounds.max_depth
+    stack = [(value, None, 1)]
     while stack and len(problems) < limit:
         item, path, depth = stack.pop()
         if isinstance(item, str):
-            if len(item) > bounds.max_string:
-                problems.append({"pointer": _pointer(path),
-                                 "detail": f"longer than {bounds.max_string} characters"})
+            if len(item) > max_string:
+                problems.append({"pointer": _path_pointer(path),
+                                 "detail": f"longer than {max_string} characters"})
             elif not _valid_unicode(item):
-                problems.append({"pointer": _pointer(path),
+                problems.append({"pointer": _path_pointer(path),
                                  "detail": "not storable text (a lone surrogate or U+0000)"})
         elif isinstance(item, bool) or item is None:
             continue
         elif isinstance(item, int):
             if not INT64_MIN <= item <= INT64_MAX:
-                problems.append({"pointer": _pointer(path), "detail": "an integer beyond 64 bits"})
+                problems.append({"pointer": _path_pointer(path), "detail": "an integer beyond 64 bits"})
         elif isinstance(item, float):
             if item != item or item in (float("inf"), float("-inf")):
-                problems.append({"pointer": _pointer(path), "detail": "not a finite number"})
+                problems.append({"pointer": _path_pointer(path), "detail": "not a finite number"})
         elif isinstance(item, dict | list):
-            if depth > bounds.max_depth:
-                problems.append({"pointer": _pointer(path),
-                                 "detail": f"nested deeper than {bounds.max_depth}"})
+            if depth > max_depth:
+                problems.append({"pointer": _path_pointer(path),
+                                 "detail": f"nested deeper than {max_depth}"})
                 continue
-            if len(item) > bounds.max_items:
-                problems.append({"pointer": _pointer(path), "detail": f"more than {bounds.max_items} items"})
+            if len(item) > max_items:
+                problems.append({"pointer": _path_pointer(path), "detail": f"more than {max_items} items"})
                 continue
-            if isinstance(item, dict):
-                for key, child in item.items():
-                    if len(key) > bounds.max_string or not _valid_unicode(key):
-                        problems.append({"pointer": _pointer([*path, "<key>"]),
-                                         "detail": "a key that is too long or not valid Unicode"})
-                        continue
-                    stack.append((child, [*path, key], depth + 1))
-            else:
-                stack.extend((child, [*path, i], depth + 1) for i, child in enumerate(item))
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                if type(key) is str and not _fine_text(key, max_string):
+                    problems.append({"pointer": _path_pointer((path, "<key>")),
+                                     "detail": "a key that is too long or not valid Unicode"})
+                    continue
+                kind = type(child)
+                if (kind is str and child.isascii() and len(child) <= max_string and "\x00" not in child) or (
+                        kind is int and INT64_MIN <= child <= INT64_MAX) or child is None:
+                    continue
+                stack.append((child, (path, key), depth + 1))
     problems.reverse()  # the stack pops last-first; report in document order where it matters little
     return problems
 

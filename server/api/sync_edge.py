@@ -11,6 +11,7 @@ from flask import request
 
 from server.api.access import current_principal
 from server.extensions import db
+from server.models.database import reading
 from server.problems import ApiError
 from server.sync import devices
 from server.sync.runtime import limits
@@ -30,9 +31,10 @@ _GZIP_FROM = 512
 def device_ref() -> DeviceRef:
     """Return the calling device as the engine sees it."""
     device = current_principal().device
-    ref = DeviceRef(id=str(device.id), user_id=device.user_id, revoked=device.revoked_at is not None,
-                    peers=devices.peers(device))
-    db.session.commit()  # a POST's session holds SQLite's write lock from BEGIN: free it for the store
+    with reading():  # a look-up: the store writes on its own connection, under its own lock
+        ref = DeviceRef(id=str(device.id), user_id=device.user_id, revoked=device.revoked_at is not None,
+                        peers=devices.peers(device))
+        db.session.commit()
     return ref
 
 

@@ -164,6 +164,14 @@ _COMPILED: OrderedDict[str, forms.Form] = OrderedDict()
 _COMPILED_MAX = 64
 
 
+def compiled_form(content_hash: str) -> forms.Form | None:
+    """Return the form model compiled for ``content_hash`` if it is cached (no database read needed)."""
+    form = _COMPILED.get(content_hash)
+    if form is not None:
+        _COMPILED.move_to_end(content_hash)
+    return form
+
+
 def load_form(version: FormVersion) -> forms.Form:
     """Return the form model of a stored version, compiled once per content hash.
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from alembic.runtime.migration import MigrationContext
@@ -19,6 +21,22 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migra
 #: Whether the request being served may write. The HTTP layer sets it for each request
 #: (``server.api.access``); the SQLite BEGIN hook reads it, so this layer never looks at requests.
 writing_request: ContextVar[bool] = ContextVar("ferry_writing_request", default=False)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Begin the transactions opened inside as reads, even in a writing request.
+
+    For the look-ups a POST starts with (its caller's token, the device's peers): on SQLite they
+    would otherwise begin with ``BEGIN IMMEDIATE`` and queue behind every other worker's write.
+    Whoever uses it must end the transaction before writing (SQLite cannot turn a read into a write
+    once another connection has committed).
+    """
+    token = writing_request.set(False)
+    try:
+        yield
+    finally:
+        writing_request.reset(token)
 
 
 def normalise_url(url: str) -> str:

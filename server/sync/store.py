@@ -214,7 +214,8 @@ class SqlStore:
     # -- devices -------------------------------------------------------------------------------
     def device_state(self, device_id: str) -> DeviceState | None:
         """Return a device's sync state."""
-        row = self._session.get(DeviceSync, str(device_id))
+        table = DeviceSync.__table__  # Core, no ORM object: every push reads it
+        row = self._session.execute(select(table).where(table.c.device_id == str(device_id))).first()
         if row is None:
             return None
         return DeviceState(device_id=row.device_id, epoch=row.epoch, last_op=row.last_op,
@@ -414,14 +415,18 @@ class SqlStore:
     # -- what submissions are checked against ----------------------------------------------------
     def form_version(self, form_id: str, version: str) -> FormVersion | None:
         """Return a stored form version (any state) with its compiled validator, or None."""
-        # The definition and source are big and needed only when the compiled form is not cached:
-        # loading them for every op cost more than the rest of applying it.
-        row = self._session.scalar(select(FormVersionRow).join(FormRow).where(
-            FormRow.form_id == form_id, FormVersionRow.version == version)
-            .options(defer(FormVersionRow.definition), defer(FormVersionRow.source)))
-        if row is None:
+        # The definition is big and needed only when the compiled form is not cached: a push reads
+        # the state and content hash (twice: before and under the write lock), no ORM object.
+        found = self._session.execute(
+            select(FormVersionRow.id, FormVersionRow.state, FormVersionRow.content_hash).join(FormRow)
+            .where(FormRow.form_id == form_id, FormVersionRow.version == version)).first()
+        if found is None:
             return None
-        return StoredFormVersion(state=row.state, form=form_registry.load_form(row))
+        form = form_registry.compiled_form(found.content_hash)
+        if form is None:
+            row = self._session.get(FormVersionRow, found.id, options=[defer(FormVersionRow.source)])
+            form = form_registry.load_form(row)
+        return StoredFormVersion(state=found.state, form=form)
 
     def missing_blobs(self, hashes: Sequence[str]) -> list[str]:
         """Return those of ``hashes`` not completely uploaded, in the given order."""

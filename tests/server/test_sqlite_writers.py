@@ -1,6 +1,8 @@
 """SQLite: a request that reads and then writes survives a device push committing in between."""
 
+import sqlite3
 import threading
+import time
 
 import pytest
 from sqlalchemy import select
@@ -8,6 +10,7 @@ from sqlalchemy import text
 
 from server.extensions import db
 from server.models import User
+from sync.protocol import PROTOCOL
 from tests.conftest import backend
 
 
@@ -41,3 +44,28 @@ def test_read_then_write_request_is_not_doomed_by_a_concurrent_commit(app, accou
     assert errors == []
     with app.app_context():
         assert db.session.scalar(select(User.active).where(User.username == username)) is False
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="PostgreSQL locks rows, not the database")
+def test_a_pull_answers_while_another_worker_holds_the_write_lock(app, client, accounts):
+    """A POST's token check and device look-ups begin as reads: one that only reads never queues for the lock.
+
+    They began with BEGIN IMMEDIATE (a POST may write), so every push and pull waited behind whichever
+    worker was writing a batch, up to the busy timeout (10 s), before it even reached the store.
+    """
+    device_id, headers = accounts.device()
+    pull = {"protocol": PROTOCOL, "device_id": device_id}
+    assert client.post("/api/v1/sync/pull", json=pull, headers=headers).status_code == 200  # mints the epoch
+    with app.app_context():
+        path = db.engine.url.database
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another worker in the middle of writing a batch
+    try:
+        started = time.monotonic()
+        page = client.post("/api/v1/sync/pull", json=pull, headers=headers)
+        waited = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert page.status_code == 200, page.get_json()
+    assert waited < 5
