@@ -4,7 +4,8 @@ matches the status codes and schemas the description declares.
 
 The server is real (werkzeug on 127.0.0.1, the app's own database, seeded with places, the built-in forms,
 an enrolled device and a pushed submission); schemathesis loads the description over HTTP like any client.
-``FERRY_SCHEMATHESIS_EXAMPLES`` sets the examples per operation and mode (default 10: a few minutes on 2 cores).
+``FERRY_SCHEMATHESIS_EXAMPLES`` sets the examples per operation and mode (default 10: a few minutes on
+2 cores).
 """
 
 from __future__ import annotations
@@ -94,5 +95,6 @@ def test_schemathesis_finds_no_server_error_and_no_schema_break(app, client, acc
                 except Unsatisfiable:
                     pass  # nothing of this operation can be made invalid (no body, no declared parameter)
                 except Exception as failure:  # noqa: BLE001 - gather every operation's failure, then report
-                    failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}, {fixed}): {str(failure)[:3000]}")
+                    where = f"{operation.method.upper()} {operation.path} ({mode.value}, {fixed})"
+                    failures.append(f"{where}: {str(failure)[:3000]}")
     assert not failures, "\n\n".join(failures)
