@@ -124,7 +124,7 @@ def form_list(token: str, project_id: str):
         ids = {"token": token, "project_id": project_id, "form_id": version.form.form_id,
                "version": version.version}
         entries.append(documents.FormListEntry(
-            form_id=version.form.form_id, name=version.definition.get("title") or version.form.title,
+            form_id=version.form.form_id, name=version.title,
             version=version.version, md5=service.md5(service.xform_bytes(version)),
             download_url=_url("xform", **ids),
             manifest_url=_url("manifest", **ids) if version.attachments else None))
