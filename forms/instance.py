@@ -40,6 +40,9 @@ from forms.model import Question
 MAX_INSTANCE_BYTES = 5 * 1024 * 1024
 #: ODK's limit for meta/instanceID (openrosa-metadata: up to 249 characters).
 MAX_ID_CHARS = 249
+#: Deepest element nesting read. A form's groups and repeats nest a few levels; the readers below recurse
+#: once per level, so a document nested thousands deep must be refused before they run.
+MAX_DEPTH = 64
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -107,7 +110,7 @@ def _parse(xml: bytes | str) -> Element:
         raise InstanceInvalid(f"the instance XML is over {MAX_INSTANCE_BYTES} bytes",
                               limit=MAX_INSTANCE_BYTES)
     try:
-        return fromstring(bytes(xml), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = fromstring(bytes(xml), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as err:
         raise InstanceInvalid(f"the instance XML declares a DTD, an entity or an external reference "
                               f"({type(err).__name__}); these are refused") from None
@@ -115,6 +118,19 @@ def _parse(xml: bytes | str) -> Element:
         raise InstanceInvalid(f"the instance is not well-formed XML: {err}") from None
     except (ValueError, RecursionError) as err:
         raise InstanceInvalid(f"the instance XML could not be read: {err}") from None
+    if _depth(root) > MAX_DEPTH:
+        raise InstanceInvalid(f"the instance XML nests elements deeper than {MAX_DEPTH}", limit=MAX_DEPTH)
+    return root
+
+
+def _depth(root: Element) -> int:
+    """How deep elements nest under ``root`` (counted without recursion, whatever the depth)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
 
 
 def _text(element: Element | None) -> str | None:

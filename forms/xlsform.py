@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
 from pyxform.builder import create_survey_element_from_dict
 from pyxform.errors import PyXFormError
 from pyxform.xls2json import workbook_to_json
@@ -54,6 +55,7 @@ def load_xlsform(source: Source, *, attachments: dict[str, Any] | None = None,
     file_type = file_type or _sniff(data)
     if file_type in (".xlsx", ".xlsm"):
         _check_zip(data)
+        _count_rows_streaming(data)
     try:
         with warnings_module.catch_warnings():
             # openpyxl and xlrd warn about styles and extensions they skip; not our concern.
@@ -146,6 +148,40 @@ def _check_zip(data: bytes) -> None:
         )
     if not any(info.filename.startswith("xl/") for info in infos):
         raise XLSFormUnreadable("the zip file is not an Excel workbook")
+
+
+def _count_rows_streaming(data: bytes) -> None:
+    """Count the rows of the survey and choices sheets while reading them, row by row (openpyxl's
+    read-only mode), and stop at the first row past a limit: a sheet of a million rows is refused
+    before pyxform builds it in memory. The sheet's declared dimension is not trusted."""
+    limits = {"survey": MAX_SURVEY_ROWS, "choices": MAX_CHOICE_ROWS, "external_choices": MAX_CHOICE_ROWS}
+    try:
+        with warnings_module.catch_warnings():
+            warnings_module.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - a corrupt file is reported by the full read below, with its cause
+        return
+    try:
+        choices = 0
+        for sheet in book.worksheets:
+            name = sheet.title.strip().lower()
+            if name not in limits:
+                continue
+            rows = 0
+            for row in sheet.iter_rows(values_only=True):
+                if any(value not in (None, "") for value in row):
+                    rows += 1
+                    if name != "survey":
+                        choices += 1
+                    # the header row is not a form row (pyxform's count, which _check_rows applies)
+                    if name == "survey" and rows - 1 > MAX_SURVEY_ROWS:
+                        raise XLSFormTooLarge(f"the survey sheet has more than {MAX_SURVEY_ROWS} rows",
+                                              limit=MAX_SURVEY_ROWS)
+                    if name != "survey" and choices - 1 > MAX_CHOICE_ROWS:
+                        raise XLSFormTooLarge(f"the choices sheets have more than {MAX_CHOICE_ROWS} rows",
+                                              limit=MAX_CHOICE_ROWS)
+    finally:
+        book.close()
 
 
 def _check_rows(workbook) -> None:

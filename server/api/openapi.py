@@ -18,9 +18,14 @@ from flask import current_app
 from server.api import schemas
 from server.api.access import PUBLIC
 from server.api.access import access
+from server.api.console import AuditQuerySchema
+from server.api.console import ExportQuerySchema
+from server.api.console import ProgressQuerySchema
+from server.api.console import SubmissionsQuerySchema
 from server.api.devices import DeviceCreateSchema
 from server.api.devices import DeviceSchema
 from server.api.review import RevalidateSchema
+from server.reports.request import ReportArgsSchema
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -28,7 +33,7 @@ bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 SCHEMAS = {
     "tokens.create_token": (schemas.LoginSchema, schemas.TokenSchema, "201"),
     "users.add_user": (schemas.UserCreateSchema, schemas.UserSchema, "201"),
-    "forms.get_version": (None, schemas.FormVersionSchema, "200"),
+    "forms.get_version": (None, "FormDefinition", "200"),
     "forms.change_state": (schemas.FormStateSchema, schemas.FormVersionSchema, "200"),
     "forms.publish": (None, schemas.FormVersionSchema, "200"),
     "places.list_places": (None, schemas.UnitListSchema, "200"),
@@ -44,9 +49,31 @@ LISTS = {
     "devices.list_devices": ("devices", DeviceSchema),
     "assignments.list_assignments": ("assignments", schemas.AssignmentSchema),
 }
-#: query parameters parsed by a schema
-QUERIES = {"assignments.list_assignments": schemas.AssignmentsQuerySchema}
+#: query parameters parsed by a schema (described so that a client, and schemathesis, can send them)
+_REPORT_QUERY = ReportArgsSchema(exclude=("min_cell",))  # the threshold comes from the reader's role
+QUERIES = {
+    "assignments.list_assignments": schemas.AssignmentsQuerySchema,
+    "console_api.progress": ProgressQuerySchema, "console_api.submissions": SubmissionsQuerySchema,
+    "console_api.export": ExportQuerySchema, "console_api.audit": AuditQuerySchema,
+    **{f"reports.{name}": _REPORT_QUERY for name in (
+        "indicators", "groups", "change", "priorities", "small_areas", "channels", "yearly",
+        "gap_report_html", "gap_report_json", "gap_report_xlsx", "gap_report_csv")},
+}
 
+#: A form version as Ferry JSON (``forms.Form.to_json``): what devices and the web form render and check.
+FORM_DEFINITION = {
+    "type": "object",
+    "required": ["form_id", "version", "title", "languages", "questions", "choices", "content_hash"],
+    "properties": {
+        "format": {"type": "string"}, "form_id": {"type": "string"}, "version": {"type": "string"},
+        "title": {"type": "string"}, "languages": {"type": "array", "items": {"type": "string"}},
+        "default_language": {"type": "string"}, "root_name": {"type": "string"},
+        "attachments": {"type": "array", "items": {"type": "string"}},
+        "questions": {"type": "array", "items": {"type": "object"}},
+        "choices": {"type": "object"}, "xform": {"type": "string"},
+        "warnings": {"type": "array"}, "content_hash": {"type": "string"}, "scoring": {"type": "array"},
+    },
+}
 PROBLEM = {
     "type": "object", "required": ["type", "title", "status", "detail", "code", "errors"],
     "properties": {
@@ -76,8 +103,9 @@ def _operation(endpoint: str, view) -> dict:
         operation["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": body}}}
     if answer is not None:
+        schema = {"$ref": f"#/components/schemas/{answer}"} if isinstance(answer, str) else answer
         operation["responses"][status] = {"description": "OK",
-                                          "content": {"application/json": {"schema": answer}}}
+                                          "content": {"application/json": {"schema": schema}}}
     elif endpoint in LISTS:
         key, item = LISTS[endpoint]
         listing = {"type": "object", "properties": {key: {"type": "array", "items": item}}}
@@ -95,6 +123,7 @@ def build(app) -> dict:
     spec = APISpec(title="Ferry API", version="1", openapi_version="3.1.0", plugins=[MarshmallowPlugin()],
                    info={"description": "Offline-first field survey sync and reporting (docs/protocol.md)."})
     spec.components.schema("Problem", PROBLEM)
+    spec.components.schema("FormDefinition", FORM_DEFINITION)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     paths: dict[str, dict] = {}
     parameters: dict[str, list] = {}

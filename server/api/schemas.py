@@ -74,7 +74,7 @@ class FormAttachmentSchema(Schema):
 class FormVersionSchema(Schema):
     form_id = fields.Function(lambda v: v.form.form_id)
     version = fields.String()
-    title = fields.Function(lambda v: v.form.title)
+    title = fields.Function(lambda v: v.title)
     state = fields.String()
     content_hash = fields.String()
     languages = fields.Function(lambda v: v.definition.get("languages", []))

@@ -77,7 +77,7 @@ def version_rows(session: Session) -> list[VersionRow]:
                                    .order_by(Form.form_id, FormVersion.id.desc())):
         key = (version.form.form_id, version.version)
         rows.append(VersionRow(
-            form_id=version.form.form_id, title=version.form.title, version=version.version,
+            form_id=version.form.form_id, title=version.title, version=version.version,
             state=version.state, content_hash=version.content_hash, source_filename=version.source_filename,
             created_at=version.created_at, submissions=counts.get(key, 0), quarantined=held.get(key, 0),
             next_states=_allowed(version.state)))

@@ -102,7 +102,10 @@ def import_xlsform(session: Session, source: bytes, filename: str,
         content = bytes(attachments[name])
         version.attachments.append(FormAttachment(
             filename=name, content=content, sha256=hashlib.sha256(content).hexdigest()))
-    row.title = form.title
+    # A draft's title is its own until it opens: the form's title (lists, exports) follows the versions
+    # that collect data, so importing a draft never renames the versions already out.
+    if all(v.state == "draft" for v in row.versions):
+        row.title = form.title
     session.flush()
     audit(session, "form.import", "form_version", f"{form.form_id}@{form.version}",
           content_hash=form.content_hash, **_actor(actor))
@@ -134,6 +137,7 @@ def set_state(session: Session, form_id: str, version: str, state: str, *, actor
     before, row.state = row.state, state
     if state == "open" and row.published_at is None:
         row.published_at = utcnow()
+        row.form.title = row.title
     buckets.publish_form_version(session, row)
     audit(session, "form.state", "form_version", f"{form_id}@{version}", before=before, after=state,
           **_actor(actor))

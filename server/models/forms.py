@@ -66,6 +66,11 @@ class FormVersion(db.Model):
         back_populates="form_version", order_by="FormAttachment.filename"
     )
 
+    @property
+    def title(self) -> str:
+        """This version's own title (its settings sheet's), else the form's."""
+        return (self.definition or {}).get("title") or self.form.title
+
 
 class FormAttachment(db.Model):
     """A file a form version needs (a choices CSV such as the commune list), kept with the version."""

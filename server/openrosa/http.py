@@ -124,7 +124,7 @@ def form_list(token: str, project_id: str):
         ids = {"token": token, "project_id": project_id, "form_id": version.form.form_id,
                "version": version.version}
         entries.append(documents.FormListEntry(
-            form_id=version.form.form_id, name=version.definition.get("title") or version.form.title,
+            form_id=version.form.form_id, name=version.title,
             version=version.version, md5=service.md5(service.xform_bytes(version)),
             download_url=_url("xform", **ids),
             manifest_url=_url("manifest", **ids) if version.attachments else None))
@@ -200,9 +200,16 @@ def _multipart():
     mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
     if mimetype != "multipart/form-data":
         return MultiDict(), MultiDict()
-    _, form, files = FormDataParser(max_content_length=cap).parse(io.BytesIO(bytes(body)), mimetype,
-                                                                  len(body), options)
+    # Parts go to memory, not werkzeug's spooled temporary files: the whole body is in memory and capped
+    # already, and a truncated body (which werkzeug's parser drops silently) would leave its half-written
+    # temporary file open.
+    parser = FormDataParser(max_content_length=cap, stream_factory=_in_memory)
+    _, form, files = parser.parse(io.BytesIO(bytes(body)), mimetype, len(body), options)
     return form, files
+
+
+def _in_memory(*_args, **_kwargs) -> io.BytesIO:
+    return io.BytesIO()
 
 
 @bp.post("/submission")
@@ -224,7 +231,8 @@ def submission(token: str, project_id: str):
                                       content_type=f.mimetype or "application/octet-stream")
                        for name, f in files.items(multi=True) if name != "xml_submission_file"]
         finally:
-            for f in files.values():
+            # every part, not only the first of each name: parts sharing a name are each a spooled file
+            for _, f in files.items(multi=True):
                 f.close()
         receipt = service.submit(db.session, store(), caller, xml, uploads,
                                  collect_device_id=request.args.get("deviceID"),

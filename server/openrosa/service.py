@@ -320,9 +320,17 @@ def _add_attachments(session: Session, row: OpenRosaSubmission, xml: bytes, uplo
         if name in have or name not in referenced or not _SAFE_NAME.match(name) or name in (".", ".."):
             continue
         sha = hashlib.sha256(upload.data).hexdigest()
-        _store_blob(session, sha, upload.data, upload.content_type, now=now)
-        session.add(OpenRosaAttachment(submission=row, filename=name, sha256=sha, size=len(upload.data),
-                                       content_type=media_type(upload.content_type)[:100], received_at=now))
+        try:
+            with session.begin_nested():
+                _store_blob(session, sha, upload.data, upload.content_type, now=now)
+                session.add(OpenRosaAttachment(submission=row, filename=name, sha256=sha,
+                                               size=len(upload.data), received_at=now,
+                                               content_type=media_type(upload.content_type)[:100]))
+        except IntegrityError:
+            # A twin POST (Collect retrying while this one was in flight) stored this name first: its
+            # copy stays, as with any name already stored, and this request goes on.
+            have.add(name)
+            continue
         have.add(name)
         added.append(name)
     return added

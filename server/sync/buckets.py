@@ -79,7 +79,7 @@ def form_summary(version) -> dict:
     return {
         "form_id": form_id,
         "version": version.version,
-        "title": version.form.title,
+        "title": version.title,
         "state": version.state,
         "content_hash": version.content_hash,
         "url": url,
