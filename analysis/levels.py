@@ -36,9 +36,10 @@ from analysis._taylor import require_columns
 from analysis.errors import VariableInvalid
 from analysis.population import communes as census_communes
 from analysis.survey import Design
+from analysis.survey import PpsSizes
 from analysis.survey import PsuCounts
 
-__all__ = ["round_levels", "differences", "estimate", "report_design", "census_psus"]
+__all__ = ["round_levels", "differences", "estimate", "report_design", "census_psus", "census_pps"]
 
 #: Stand-in for "the census's communes per district, looked up from the ``strata`` column".
 CENSUS = "census"
@@ -51,6 +52,19 @@ def census_psus(column: str = "stratum", population=None) -> PsuCounts:
     """First-stage fpc of the field design: communes per district (``column`` holds the district code)."""
     places = census_communes() if population is None else population
     return PsuCounts(column, places.groupby("district_code").size().astype("float64").to_dict())
+
+
+def census_pps(column: str = "stratum", unit: str = "psu", population=None) -> PpsSizes:
+    """PPS first stage of the field design: every census commune's adults (15–79) per district.
+
+    ``column`` holds the district code and ``unit`` the commune key of each row (the communes are
+    drawn with probability proportional to their adults, as ``analysis.weights`` assumes).
+    """
+    places = census_communes() if population is None else population
+    sizes = {str(code): dict(zip(group["commune_key"].astype(str), group["adult_population"].astype(float),
+                                 strict=True))
+             for code, group in places.groupby("district_code")}
+    return PpsSizes(column, unit, sizes)
 
 
 def report_design(**overrides) -> dict:
