@@ -75,9 +75,12 @@ class PpsSizes:
     commune of the census, sampled or not), and ``unit`` names the column holding each row's PSU
     key in those maps (the commune, which a ``commune × round`` PSU column may not hold as such).
     The variance is Hartley & Rao's (1962) approximation for randomised systematic PPS, which
-    is how communes are drawn: R's ``svydesign(ids = ~psu, strata = ~stratum, fpc = ~pi,
-    pps = HR(psum), variance = "YG")`` for one stage (R's HR supports no second stage; with
-    ``second_stage`` each PSU's within term is weighted by its own pi_i, as f_h is for an fpc).
+    is how communes are drawn, in Yates–Grundy form: ``(1/(n-1)) sum_{i<j} (1 - pi_i - pi_j +
+    sum_U pi^2/n) (t_i - t_j)^2`` per stratum, for one stage the formula of R's ``svydesign(ids =
+    ~psu, strata = ~stratum, fpc = ~pi, pps = HR(psum), variance = "YG")`` (R's HR supports no
+    second stage; with ``second_stage`` each PSU's within term is weighted by its own pi_i, as f_h
+    is for an fpc: the between term computed from estimated PSU totals already holds 1 - pi_i of
+    each PSU's within variance).
     """
 
     column: str
@@ -143,8 +146,8 @@ class Design:
         Welch–Satterthwaite df of the domain's variance components (``Structure.effective_df``),
         rounded down; with one stage it is at most the domain's df. ``"satterthwaite-corrected"``:
         the same with the plug-in formula's downward bias removed (``effective_df(corrected=True)``).
-        Ferry's reports use ``"satterthwaite"`` with ``second_stage`` and the census fpc
-        (:func:`analysis.levels.report_design`); ``docs/analysis.md`` gives the measured coverage.
+        Ferry's reports use ``"satterthwaite"`` with ``second_stage`` and the census's PPS first
+        stage (:func:`analysis.levels.report_design`); ``docs/analysis.md`` gives the measured coverage.
     second_stage : bool
         With an ``fpc``: add the within-PSU (second-stage, people drawn with replacement) variance
         times the first-stage sampling fraction, as R's multistage estimator does

@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.change import change
 from analysis.errors import DesignInvalid
 from analysis.levels import census_pps
+from analysis.levels import report_design
+from analysis.levels import round_levels
 from analysis.population import communes as census_communes
 from analysis.survey import Design
 from analysis.survey import PpsSizes
@@ -136,3 +139,38 @@ def test_corrected_satterthwaite_removes_the_plug_in_bias():
     one = frame[frame["stratum"] == "a"].reset_index(drop=True)
     for rule in ("satterthwaite", "satterthwaite-corrected"):
         assert Design(one, weight="w", strata="stratum", psu="psu", df=rule).mean("y")["df"].item() == 3
+
+
+def test_report_levels_and_changes_use_the_census_pps_first_stage():
+    # three districts of the census, 2 to 4 of their communes, two rounds
+    rng = np.random.default_rng(7)
+    places = census_communes()
+    rows = []
+    for r in (2017, 2018):
+        for k, code in enumerate(sorted(places["district_code"].unique())[:3]):
+            for c in places.loc[places["district_code"] == code, "commune_key"].to_numpy()[: 2 + k]:
+                rows += [{"round": r, "stratum": code, "psu": c, "district_code": code,
+                          "weight": rng.uniform(50, 150), "knowledge": rng.random()} for _ in range(6)]
+    frame = pd.DataFrame(rows)
+    sizes = {code: dict(zip(g["commune_key"], g["adult_population"], strict=True))
+             for code, g in places.groupby("district_code")}
+    levels = round_levels(frame, indicators=["knowledge"], rounds=[2018]).set_index("district_code")
+    this = frame[frame["round"] == 2018].reset_index(drop=True)
+    w, y = this["weight"].to_numpy(), this["knowledge"].to_numpy()
+    for code, row in levels.drop(index="all").iterrows():
+        inside = (this["district_code"] == code).to_numpy()
+        mean = np.sum((w * y)[inside]) / w[inside].sum()
+        z = np.where(inside, w * (y - mean) / w[inside].sum(), 0.0)
+        assert row["se"] ** 2 == pytest.approx(_hartley_rao(this, z, sizes, second_stage=True), rel=1e-12)
+    mean = np.sum(w * y) / w.sum()
+    assert levels.loc["all", "se"] ** 2 == pytest.approx(
+        _hartley_rao(this, w * (y - mean) / w.sum(), sizes, second_stage=True), rel=1e-12)
+    # the pooled design of a change (strata district × round) looks the sizes up from the same columns
+    pooled = frame.assign(_stratum=frame["stratum"] + "|" + frame["round"].astype(str),
+                          _psu=frame["psu"] + "|" + frame["round"].astype(str))
+    out = change(pooled, y="knowledge", round="round", a=2017, b=2018, by="stratum",
+                 **report_design(strata="_stratum", psu="_psu")).set_index("stratum")
+    first = round_levels(frame, indicators=["knowledge"], rounds=[2017]).set_index("district_code")
+    for code in out.index:
+        both = levels.loc[code, "se"] ** 2 + first.loc[code, "se"] ** 2
+        assert out.loc[code, "se"] ** 2 == pytest.approx(both, rel=1e-10)
