@@ -94,7 +94,7 @@ class NeedParameters:
 
 # ----------------------------------------------------------------------------- estimates
 def _district_estimates(frame, params, design_kw):
-    """Design-based district figures with the reports' convention (census fpc, second stage,
+    """Design-based district figures with the reports' convention (census PPS first stage, second stage,
     Satterthwaite df: :func:`analysis.levels.report_design`), so a district's interval here is the
     one the levels table shows, and its ``_df`` tells the bootstrap how heavy its tails are."""
     first_stage = census_first_stage(design_kw["strata"], design_kw["psu"])
