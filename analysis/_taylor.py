@@ -55,7 +55,7 @@ class Structure:
     unique within a stratum, which is how field teams number communes.
     """
 
-    def __init__(self, frame, *, strata, psu, fpc, lonely_psu, second_stage=False):
+    def __init__(self, frame, *, strata, psu, fpc, lonely_psu, second_stage=False, pps=None):
         if lonely_psu not in LONELY_PSU_POLICIES:
             raise DesignInvalid(
                 f"lonely_psu must be one of {LONELY_PSU_POLICIES}, got {lonely_psu!r}",
@@ -87,12 +87,19 @@ class Structure:
         self.n_strata = int(self.stratum.max()) + 1 if n else 0
         self.n_psu = np.bincount(self.psu_stratum, minlength=self.n_strata)
         self.fraction = self._fractions(frame, fpc)
+        self.psu_pi = None
+        if pps is not None:
+            if fpc is not None:
+                raise DesignInvalid("give either fpc or pps, not both")
+            self._pps(*pps)
+        # the first stage's share of each PSU: f_h, or its own pi_i for a PPS first stage
+        psu_fraction = self.fraction[self.psu_stratum] if self.psu_pi is None else self.psu_pi
         self.lonely_psu = lonely_psu
         self.second_stage = bool(second_stage)
         if self.second_stage:
             size = np.bincount(self.psu, minlength=self.n_psu_total).astype("float64")
-            # f_h * m_i / (m_i - 1) per row; a PSU of one respondent has no within-PSU estimate (0)
-            within = np.where(size > 1, size / np.maximum(size - 1, 1), 0.0) * self.fraction[self.psu_stratum]
+            # f_h (pi_i) * m_i / (m_i - 1) per row; a PSU of one respondent has no within-PSU estimate (0)
+            within = np.where(size > 1, size / np.maximum(size - 1, 1), 0.0) * psu_fraction
             self._within_scale = within[self.psu]
         lonely = (self.n_psu == 1) & (self.fraction < 1)
         if lonely.any() and lonely_psu == "error":
@@ -108,6 +115,33 @@ class Structure:
             )
         self.lonely = lonely
         self.df = self.n_psu_total - self.n_strata
+
+    def _pps(self, size, total, sumsq):
+        """Inclusion probabilities of a PPS-without-replacement first stage (Hartley–Rao).
+
+        Per row: the PSU's size M_i, its stratum's total size M_h and sum of squared sizes. With n_h
+        PSUs drawn, ``pi_i = n_h M_i / M_h`` (capped at 1) and ``p2_h = sum_U pi^2 / n_h =
+        n_h sum M^2 / M_h^2``, the population term of Hartley & Rao's approximation.
+        """
+        arrays = [np.asarray(a, dtype="float64") for a in (size, total, sumsq)]
+        if any(np.isnan(a).any() or (a <= 0).any() for a in arrays):
+            raise DesignInvalid("PPS sizes must be positive and complete")
+        size, total, sumsq = arrays
+        psu_size = np.zeros(self.n_psu_total)
+        psu_size[self.psu] = size
+        stratum_total, stratum_sumsq = np.ones(self.n_strata), np.ones(self.n_strata)
+        stratum_total[self.stratum], stratum_sumsq[self.stratum] = total, sumsq
+        n_h = self.n_psu.astype("float64")
+        self.psu_pi = np.minimum(n_h[self.psu_stratum] * psu_size / stratum_total[self.psu_stratum], 1.0)
+        self.p2 = n_h * stratum_sumsq / stratum_total**2
+        # the mean pi of a stratum's sampled PSUs stands in for f_h where one number is needed
+        # (lonely PSUs: a stratum whose only PSU was certain has pi = 1)
+        self.fraction = self._mean_pi()
+
+    def _mean_pi(self):
+        """Mean inclusion probability of each stratum's sampled PSUs (PPS first stage)."""
+        total = np.bincount(self.psu_stratum, weights=self.psu_pi, minlength=self.n_strata)
+        return total / np.maximum(self.n_psu, 1)
 
     def _fractions(self, frame, fpc):
         """First-stage sampling fraction per stratum (0 when no fpc: with replacement).
@@ -158,7 +192,7 @@ class Structure:
             var = var + self._within_scale @ (within * within)
         return var
 
-    def effective_df(self, z: np.ndarray) -> np.ndarray:
+    def effective_df(self, z: np.ndarray, corrected: bool = False) -> np.ndarray:
         """Satterthwaite degrees of freedom of the variance of each column's total.
 
         The variance is a sum of independent components: each stratum's between-PSU term
@@ -166,7 +200,18 @@ class Structure:
         Welch–Satterthwaite: ``(sum c)^2 / sum(c^2 / df_c)``. With one stratum and no second stage
         it is n_h - 1; where the stable within-PSU terms dominate it approaches their many df.
         Components of a domain's zero scores are zero and count for nothing.
+
+        ``corrected``: the plug-in formula above squares *estimated* components, and a component
+        with d df has ``E[c_hat^2] = c^2 (d + 2) / d``: with 3 df per district that inflates the
+        denominator by 5/3 and pulls the df of a sum of several districts far down (a city total
+        of nine districts × 3 df got t(5) to t(33)). Estimating numerator and denominator without
+        that bias (``c^2/d`` by ``c_hat^2/(d+2)``, ``(sum c)^2`` by ``(sum c_hat)^2 - 2 sum
+        c_hat^2/(d+2)``) gives ``(sum c_hat)^2 / sum(c_hat^2 / (d + 2)) - 2``: still exactly d for a
+        single component, at least the smallest component's df, and close to the sum of the df when
+        the components are alike. (The downward bias of the plug-in df is known: Johnson & Rust
+        1992; von Davier, arXiv 2409.14606 and 2602.20912.)
         """
+        pad = 2.0 if corrected else 0.0
         centred, weights = self._centred(z)
         k = centred.shape[1]
         per_psu = centred**2 * weights[:, None]
@@ -176,7 +221,7 @@ class Structure:
         # a lonely PSU centred at the grand mean ("adjust") carries one df
         df_between = np.where(n_h > 1, n_h - 1, 1.0)
         num = between.sum(axis=0)
-        den = (between**2 / df_between[:, None]).sum(axis=0)
+        den = (between**2 / (df_between[:, None] + pad)).sum(axis=0)
         if self.second_stage:
             within = self._within_centred(z)
             rows = within**2 * self._within_scale[:, None]
@@ -184,9 +229,9 @@ class Structure:
                                    for j in range(k)])
             size = np.bincount(self.psu, minlength=self.n_psu_total).astype("float64")
             num = num + per.sum(axis=0)
-            den = den + (per**2 / np.maximum(size - 1, 1)[:, None]).sum(axis=0)
+            den = den + (per**2 / (np.maximum(size - 1, 1) + pad)[:, None]).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(den > 0, num**2 / den, np.nan)
+            return np.where(den > 0, num**2 / den - pad, np.nan)
 
     def _within_centred(self, z):
         """Rows of ``z`` centred at their PSU's mean (the second stage's residuals)."""
@@ -214,12 +259,22 @@ class Structure:
         n_h = self.n_psu.astype("float64")
         centred = totals - (sums / n_h[:, None])[self.psu_stratum]
         scale = np.where(n_h > 1, n_h / np.maximum(n_h - 1, 1), 0.0) * (1 - self.fraction)
+        if self.psu_pi is not None:
+            # Hartley & Rao's estimator, (1/(n-1)) sum_{i<j} (1 - pi_i - pi_j + p2) (t_i - t_j)^2, is
+            # diagonal in the centred totals: n/(n-1) sum_i (1 + p2 - P/n - pi_i) (t_i - tbar)^2,
+            # P the sum of the sample's pi (with pi = n/N it is the SRS fpc 1 - n/N); a PSU whose
+            # factor would be negative (two very large PSUs) counts for nothing
+            taken = self._mean_pi()[self.psu_stratum]
+            factor = np.maximum(1 + self.p2[self.psu_stratum] - taken - self.psu_pi, 0.0)
+            scale = np.where(n_h > 1, n_h / np.maximum(n_h - 1, 1), 0.0)[self.psu_stratum] * factor
+        else:
+            scale = scale[self.psu_stratum]
         if self.lonely.any() and self.lonely_psu == "adjust":
             # R's survey.lonely.psu="adjust": centre a singleton PSU at the mean of all
             # PSU totals instead of its own (undefined) stratum mean
             grand = totals.mean(axis=0)
             single = self.lonely[self.psu_stratum]
             centred[single] = totals[single] - grand
-            scale = np.where(self.lonely, 1 - self.fraction, scale)
+            scale = np.where(single, (1 - self.fraction)[self.psu_stratum], scale)
         # "certainty" (and fpc-certain strata): a singleton contributes nothing
-        return centred, scale[self.psu_stratum]
+        return centred, scale

@@ -83,6 +83,8 @@ from analysis._taylor import require_columns
 from analysis.disclosure import MIN_N
 from analysis.disclosure import suppress_small
 from analysis.errors import VariableInvalid
+from analysis.levels import census_first_stage
+from analysis.levels import report_design
 from analysis.population import communes as census_communes
 from analysis.small_area import _design_matrix
 from analysis.small_area import benchmark
@@ -157,11 +159,16 @@ def _direct(this, values, weight):
 
 
 def _targets(this, values, weight, strata, psu, lonely_psu):
-    """Design-based district estimates (domain means by district over the full design)."""
+    """Design-based district estimates (domain means by district over the full design).
+
+    The reports' design (:func:`analysis.levels.report_design`), as for the levels table; only the
+    point estimate is used, which no variance convention changes.
+    """
     frame = pd.DataFrame({"y": values.to_numpy(), weight: this[weight].to_numpy(),
                           "district_code": this["district_code"].to_numpy(),
                           strata: this[strata].to_numpy(), psu: this[psu].to_numpy()})
-    design = Design(frame, weight=weight, strata=strata, psu=psu, lonely_psu=lonely_psu)
+    design = Design(frame, **report_design(weight=weight, strata=strata, psu=psu, lonely_psu=lonely_psu,
+                                           fpc=census_first_stage(strata, psu)))
     est = design.mean("y", by="district_code")
     return est.set_index("district_code")["estimate"]
 
@@ -226,8 +233,9 @@ def commune_estimates(frame, *, year, indicator, weight="weight", strata="stratu
         One row per census commune (85): ``district_code, district_name, commune_key,
         commune_name, area, adult_population, n, source, direct, direct_se, direct_se_raw,
         synthetic, eblup, mse, rmse, gamma, shrinkage, benchmark_target, benchmark_adjustment,
-        mse_benchmarked, estimate, se, ci_low, ci_high``. ``.attrs``: ``indicator, year, method,
-        covariates, sigma2_u, coefficients, sampled, loglike``.
+        mse_benchmarked, estimate, se, ci_low, ci_high, df`` (``df`` the interval's t degrees of
+        freedom; NaN for sampled communes, whose interval uses the normal quantile). ``.attrs``:
+        ``indicator, year, method, covariates, sigma2_u, coefficients, sampled, loglike``.
 
     Raises
     ------
@@ -291,13 +299,16 @@ def commune_estimates(frame, *, year, indicator, weight="weight", strata="stratu
     m, p = x_s.shape
     var_a = (2 * m / inv.sum() ** 2) if method == "FH" else 2 / np.sum(inv**2)
     df = np.clip(2 * out["mse_benchmarked"] ** 2 / var_a, 2, max(m - p, 2))
+    # the interval's t degrees of freedom, kept so that a bootstrap can draw with the same tails
+    # (NaN where the interval uses the normal quantile)
+    out["df"] = np.where(is_s, np.nan, df)
     quantile = np.where(is_s, stats.norm.ppf(0.5 + level / 2), stats.t.ppf(0.5 + level / 2, df))
     out["ci_low"] = np.clip(out["estimate"] - quantile * out["se"], 0.0, 1.0)
     out["ci_high"] = np.clip(out["estimate"] + quantile * out["se"], 0.0, 1.0)
     columns = ["district_code", "district_name", "commune_key", "commune_name", "area", "adult_population",
                "n", "source", "direct", "direct_se", "direct_se_raw", "synthetic", "eblup", "mse", "rmse",
                "gamma", "shrinkage", "benchmark_target", "benchmark_adjustment", "mse_benchmarked",
-               "estimate", "se", "ci_low", "ci_high"]
+               "estimate", "se", "ci_low", "ci_high", "df"]
     result = out[columns].copy()
     result.attrs.update({"indicator": indicator, "year": year, "method": method, "covariates": covariates,
                          "sigma2_u": a, "coefficients": fit.attrs["coefficients"],

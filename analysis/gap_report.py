@@ -220,7 +220,7 @@ def _withhold_places(table, district_n, min_n):
 def _small_areas(places, district_n, min_n):
     keep = [c for c in places.columns if c in (
         "district_code", "commune_key", "commune_name", "area", "population", "n", "source")
-        or c.split("_")[0] in ("knowledge", "risk", "hotline")]
+        or (c.split("_")[0] in ("knowledge", "risk", "hotline") and not c.endswith("_df"))]
     return _withhold_places(places[keep].copy(), district_n, min_n)
 
 

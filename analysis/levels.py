@@ -11,10 +11,17 @@ respondents.
 
 The reports' design convention (:func:`report_design`, measured in ``docs/analysis.md``)
 ----------------------------------------------------------------------------------------
-* A first-stage finite population correction with the census's communes per district (about 4
-  of 9 are drawn), and the second stage's (people within communes) variance kept whole
-  (``second_stage=True``): R's ``svydesign(ids = ~psu + person, strata = ~stratum,
-  fpc = ~N_h + M, weights = ~weight)`` with M large.
+* The first stage as drawn: communes with probability proportional to their adults, without
+  replacement (about 4 of 9 per district), so Hartley & Rao's variance with every census
+  commune's size (:func:`census_pps`; each commune's own pi_i, where the equal-probability fpc
+  1 - n_h/N_h overstated the between-commune variance: seeds 0–49 of ``bench_recovery``, city
+  knowledge, mean se / empirical sd 1.13 with it, 1.07 with Hartley–Rao), and the second stage's
+  (people within communes) variance kept whole (``second_stage=True``), each commune's within
+  term weighted by its pi_i. For one stage it is the Yates–Grundy form of R's Hartley–Rao
+  approximation, ``svydesign(ids = ~psu, strata = ~stratum, fpc = ~pi, pps = HR(psum),
+  variance = "YG")`` (the formula of R's ``HRDcheck``; checked by hand, not run in R), which has
+  no second stage. The
+  equal-probability fpc (:func:`census_psus`, R's multistage ``fpc = ~N_h + M``) stays an option.
 * Degrees of freedom ``"satterthwaite"``: each domain's Welch–Satterthwaite df of its variance
   components (a stratum's between-commune term has n_h - 1 df, a commune's within term m_i - 1),
   so a district cell is neither given the round's t(27) nor held to t(3) when most of its
@@ -23,7 +30,8 @@ The reports' design convention (:func:`report_design`, measured in ``docs/analys
 * ``lonely_psu="adjust"``.
 Changes between rounds (:func:`differences`) combine the rounds' df by Welch. Pass
 ``df="design", fpc=None, second_stage=False`` for the whole design's df and the with-replacement
-variance.
+variance. ``df="satterthwaite-corrected"`` (the plug-in df's downward bias removed) was measured
+and not adopted: it lowered the district cells' coverage to 0.931–0.943 (``docs/analysis.md``).
 """
 
 from __future__ import annotations
@@ -36,12 +44,17 @@ from analysis._taylor import require_columns
 from analysis.errors import VariableInvalid
 from analysis.population import communes as census_communes
 from analysis.survey import Design
+from analysis.survey import PpsSizes
 from analysis.survey import PsuCounts
 
-__all__ = ["round_levels", "differences", "estimate", "report_design", "census_psus"]
+__all__ = ["round_levels", "differences", "estimate", "report_design", "census_psus", "census_pps",
+           "census_first_stage"]
 
 #: Stand-in for "the census's communes per district, looked up from the ``strata`` column".
 CENSUS = "census"
+
+#: Degrees-of-freedom rule of the reports' intervals (:class:`analysis.survey.Design` ``df``).
+REPORT_DF = "satterthwaite"
 
 #: Columns of a level table besides its keys.
 LEVEL_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
@@ -53,10 +66,30 @@ def census_psus(column: str = "stratum", population=None) -> PsuCounts:
     return PsuCounts(column, places.groupby("district_code").size().astype("float64").to_dict())
 
 
+def census_pps(column: str = "stratum", unit: str = "psu", population=None) -> PpsSizes:
+    """PPS first stage of the field design: every census commune's adults (15–79) per district.
+
+    ``column`` holds the district code and ``unit`` the commune key of each row (the communes are
+    drawn with probability proportional to their adults, as ``analysis.weights`` assumes).
+    """
+    places = census_communes() if population is None else population
+    sizes = {str(code): dict(zip(group["commune_key"].astype(str), group["adult_population"].astype(float),
+                                 strict=True))
+             for code, group in places.groupby("district_code")}
+    return PpsSizes(column, unit, sizes)
+
+
+def census_first_stage(district: str = "stratum", commune: str = "psu"):
+    """The reports' first-stage correction for a frame whose ``district`` column holds the district code
+    and ``commune`` column the commune key (the columns of ``analysis.weights``): the communes are drawn
+    with probability proportional to their adults, so Hartley–Rao's PPS correction (:func:`census_pps`)."""
+    return census_pps(district, commune)
+
+
 def report_design(**overrides) -> dict:
     """Keyword arguments of :class:`analysis.survey.Design` for the reports (see the module docstring)."""
     options = {"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust",
-               "df": "satterthwaite", "fpc": census_psus("stratum"), "second_stage": True}
+               "df": REPORT_DF, "fpc": census_first_stage(), "second_stage": True}
     options.update(overrides)
     return options
 
@@ -70,19 +103,19 @@ def estimate(design: Design, indicator: str, by=None, *, level=0.95) -> pd.DataF
 
 
 def round_levels(frame, *, indicators, rounds, weight="weight", strata="stratum", psu="psu", level=0.95,
-                 lonely_psu="adjust", columns=LEVEL_COLUMNS, df="satterthwaite", fpc=CENSUS,
+                 lonely_psu="adjust", columns=LEVEL_COLUMNS, df=REPORT_DF, fpc=CENSUS,
                  second_stage=True) -> pd.DataFrame:
     """Design-based levels per round × district (``stratum``) and for the city (``all``).
 
     Returns ``round, district_code, indicator`` and ``columns`` (default :data:`LEVEL_COLUMNS`; any
     of :data:`analysis.survey.STAT_COLUMNS`); one design per round. ``df``, ``fpc`` and
     ``second_stage`` as in :class:`analysis.survey.Design`; the default is the reports' convention
-    (:data:`CENSUS`: the census's communes per district, looked up from ``strata``).
+    (:data:`CENSUS`: the census's PPS first stage, :func:`census_first_stage` of ``strata`` and ``psu``).
     """
     columns = list(columns)
     require_columns(frame, ["round", weight, strata, psu, *indicators])
     if isinstance(fpc, str) and fpc == CENSUS:
-        fpc = census_psus(strata)
+        fpc = census_first_stage(strata, psu)
     rows = []
     for r in rounds:
         this = frame[frame["round"] == r].reset_index(drop=True)

@@ -19,8 +19,10 @@ For a place (district or commune) in survey round ``year``::
 
 Estimates
 ---------
-Districts: design-based means and proportions (:class:`analysis.survey.Design`, strata
-districts, PSUs communes). Communes: the benchmarked small-area estimates of
+Districts: design-based means and proportions with the reports' design
+(:func:`analysis.levels.report_design`: Hartley–Rao PPS first stage from the census, second stage
+kept, Satterthwaite df), so a district's interval here is the levels table's. Communes: the
+benchmarked small-area estimates of
 :func:`analysis.commune_estimates.commune_estimates` for every census commune: a Fay–Herriot EBLUP with
 census covariates where people were interviewed (``source`` ``small-area``), the model
 (synthetic) estimate where nobody was (``source`` ``model``), both benchmarked so that the
@@ -31,9 +33,11 @@ model. The reasons line says which kind of estimate a commune has.
 
 Uncertainty, tiers
 ------------------
-Parametric bootstrap: ``draws`` times, K and R are drawn for every place from normal
-distributions with their estimates and standard errors (truncated to [0, 1]); places are
-ranked by need in each draw. Reported: the need's 90% interval, median rank and 90% rank
+Parametric bootstrap: ``draws`` times, K and R are drawn for every place as its estimate plus its
+standard error times a t variate with the figure's ``_df`` (a district's Satterthwaite df, a
+commune model estimate's df; normal where there is none, as for sampled communes' EBLUPs), the
+same tails as the interval shown (truncated to [0, 1]); places are ranked by need in each draw.
+Reported: the need's 90% interval, median rank and 90% rank
 interval, and ``p_top_k`` = P(rank ≤ k). Tiers come from that distribution, not from the
 point order: ``highest`` if P(top k) ≥ 0.75, ``high`` if ≥ 0.25, ``medium`` if P(in the top
 half) ≥ 0.5, else ``lower``. Places in one tier should be treated as equals.
@@ -60,6 +64,8 @@ from analysis.disclosure import suppress_small
 from analysis.errors import VariableInvalid
 from analysis.groups import add_group_columns
 from analysis.groups import load_groups
+from analysis.levels import census_first_stage
+from analysis.levels import report_design
 from analysis.population import communes as census_communes
 from analysis.survey import Design
 
@@ -88,15 +94,21 @@ class NeedParameters:
 
 # ----------------------------------------------------------------------------- estimates
 def _district_estimates(frame, params, design_kw):
-    design = Design(frame, **design_kw)
+    """Design-based district figures with the reports' convention (census PPS first stage, second stage,
+    Satterthwaite df: :func:`analysis.levels.report_design`), so a district's interval here is the
+    one the levels table shows, and its ``_df`` tells the bootstrap how heavy its tails are."""
+    first_stage = census_first_stage(design_kw["strata"], design_kw["psu"])
+    design = Design(frame, **report_design(**design_kw, fpc=first_stage))
     out = None
     for name, column, method in (("knowledge", params.knowledge, "mean"), ("risk", params.risk, "proportion"),
                                  ("hotline", params.hotline, "proportion")):
-        est = getattr(design, method)(column, by="stratum", level=params.level)
-        part = est[["stratum", "estimate", "se", "ci_low", "ci_high", "n"]].rename(columns={
-            "estimate": name, "se": f"{name}_se", "ci_low": f"{name}_low", "ci_high": f"{name}_high"})
-        out = part if out is None else out.merge(part.drop(columns="n"), on="stratum")
-    return out.rename(columns={"stratum": "district_code"})
+        est = getattr(design, method)(column, by=design_kw["strata"], level=params.level)
+        part = est[[design_kw["strata"], "estimate", "se", "ci_low", "ci_high", "df", "n"]].rename(columns={
+            "estimate": name, "se": f"{name}_se", "ci_low": f"{name}_low", "ci_high": f"{name}_high",
+            "df": f"{name}_df"})
+        part[f"{name}_df"] = part[f"{name}_df"].astype("float64")
+        out = part if out is None else out.merge(part.drop(columns="n"), on=design_kw["strata"])
+    return out.rename(columns={design_kw["strata"]: "district_code"})
 
 
 def _commune_estimates(frame, year, params, design_kw, districts):
@@ -107,10 +119,10 @@ def _commune_estimates(frame, year, params, design_kw, districts):
         est = commune_estimates(frame, year=year, indicator=column, weight=design_kw["weight"],
                                 strata=design_kw["strata"], psu=design_kw["psu"], level=params.level,
                                 lonely_psu=design_kw["lonely_psu"], targets=targets[name])
-        part = est[["district_code", "commune_key", "estimate", "se", "ci_low", "ci_high", "direct",
+        part = est[["district_code", "commune_key", "estimate", "se", "ci_low", "ci_high", "df", "direct",
                     "shrinkage", "n", "source"]].rename(columns={
             "estimate": name, "se": f"{name}_se", "ci_low": f"{name}_low", "ci_high": f"{name}_high",
-            "direct": f"{name}_direct", "shrinkage": f"{name}_shrinkage"})
+            "df": f"{name}_df", "direct": f"{name}_direct", "shrinkage": f"{name}_shrinkage"})
         if out is None:
             out = part
         else:
@@ -255,11 +267,32 @@ def reasons(row, params) -> tuple[str, str]:
     return "; ".join(en), "; ".join(vi)
 
 
+def _draws(rng, places, name, shape):
+    """Bootstrap draws of figure ``name``: its estimate plus its se times a t(``<name>_df``) variate.
+
+    The reported interval of a place is ``estimate ± t(df) × se`` (a normal quantile where ``df`` is
+    missing or infinite, as for sampled communes' small-area estimates), so the draws have the same
+    tails: a district resting on a few communes is as uncertain in the ranking as in its interval.
+    The normal variates come first, as without ``df``; the chi-square ones after them.
+    """
+    z = rng.normal(size=shape)
+    se = places[f"{name}_se"].fillna(0).to_numpy()
+    column = f"{name}_df"
+    if column in places.columns:
+        df = places[column].astype("float64").to_numpy()
+        finite = np.isfinite(df) & (df > 0)
+        if finite.any():
+            chi2 = rng.chisquare(np.where(finite, df, 1.0), size=shape)
+            z = np.where(finite, z / np.sqrt(chi2 / np.where(finite, df, 1.0)), z)
+    return places[name].to_numpy() + se * z
+
+
 def rank_by_need(places, *, k, params=None, seed=0, level="commune") -> pd.DataFrame:
     """Need, its bootstrap distribution, P(top k), tiers and reasons for a place table.
 
     ``places`` has ``population, population_total, knowledge, knowledge_se, risk, risk_se,
-    reached_recent`` (e.g. from :func:`place_estimates`, or smoothed estimates in their place)
+    reached_recent`` (e.g. from :func:`place_estimates`, or smoothed estimates in their place),
+    optionally ``knowledge_df`` and ``risk_df`` (the draws' t df; missing: normal)
     and, for the reasons, ``area, n, source, hotline[_low/_high], knowledge_low/_high,
     risk_low/_high, activities_recent, last_outreach_year, year``.
     """
@@ -274,8 +307,8 @@ def rank_by_need(places, *, k, params=None, seed=0, level="commune") -> pd.DataF
     size = usable["population"].to_numpy() * discount
     rng = np.random.default_rng(seed)
     shape = (params.draws, len(usable))
-    kd = np.clip(rng.normal(usable["knowledge"], usable["knowledge_se"].fillna(0), size=shape), 0, 1)
-    rd = np.clip(rng.normal(usable["risk"], usable["risk_se"].fillna(0), size=shape), 0, 1)
+    kd = np.clip(_draws(rng, usable, "knowledge", shape), 0, 1)
+    rd = np.clip(_draws(rng, usable, "risk", shape), 0, 1)
     need_draws = size * (1 - kd) * rd
     # rank 1 = largest need; random jitter breaks exact ties fairly instead of by row order
     jitter = rng.random(shape) * 1e-9 * (1 + need_draws.max())

@@ -66,8 +66,46 @@ class PsuCounts:
         return values
 
 
+@dataclass(frozen=True, eq=False)
+class PpsSizes:
+    """A first stage drawn with probability proportional to size, without replacement (Hartley–Rao).
+
+    ``sizes`` maps each value of ``column`` (constant within a stratum: the district of a
+    ``district × round`` stratum) to ``{unit: size}`` for *every* PSU of its population (every
+    commune of the census, sampled or not), and ``unit`` names the column holding each row's PSU
+    key in those maps (the commune, which a ``commune × round`` PSU column may not hold as such).
+    The variance is Hartley & Rao's (1962) approximation for randomised systematic PPS, which
+    is how communes are drawn, in Yates–Grundy form: ``(1/(n-1)) sum_{i<j} (1 - pi_i - pi_j +
+    sum_U pi^2/n) (t_i - t_j)^2`` per stratum, for one stage the formula of R's ``svydesign(ids =
+    ~psu, strata = ~stratum, fpc = ~pi, pps = HR(psum), variance = "YG")`` (R's HR supports no
+    second stage; with ``second_stage`` each PSU's within term is weighted by its own pi_i, as f_h
+    is for an fpc: the between term computed from estimated PSU totals already holds 1 - pi_i of
+    each PSU's within variance).
+    """
+
+    column: str
+    unit: str
+    sizes: Mapping
+
+    def values(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: its PSU's size, its stratum's total size and sum of squared sizes."""
+        require_columns(frame, [self.column, self.unit])
+        keys = frame[self.column].astype(str).to_numpy()
+        units = frame[self.unit].astype(str).to_numpy()
+        table = {str(k): {str(u): float(v) for u, v in m.items()} for k, m in self.sizes.items()}
+        pairs = pd.DataFrame({"k": keys, "u": units}).drop_duplicates()
+        missing = [f"{k}/{u}" for k, u in pairs.itertuples(index=False) if u not in table.get(k, {})]
+        if missing:
+            raise DesignInvalid(f"no PPS size for {self.column}/{self.unit} {sorted(missing)[:10]}")
+        size = np.array([table[k][u] for k, u in zip(keys, units, strict=True)]) if len(keys) else np.zeros(0)
+        totals = {k: (sum(m.values()), sum(v * v for v in m.values())) for k, m in table.items()}
+        total = np.array([totals[k][0] for k in keys])
+        sumsq = np.array([totals[k][1] for k in keys])
+        return size, total, sumsq
+
+
 #: Rules for the degrees of freedom of an interval (see :class:`Design`).
-DF_RULES = ("design", "domain", "satterthwaite")
+DF_RULES = ("design", "domain", "satterthwaite", "satterthwaite-corrected")
 
 STAT_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "cv", "n", "n_weighted"]
 
@@ -93,21 +131,23 @@ class Design:
     psu : str, optional
         Column of primary sampling units (e.g. commune), nested in strata.
         None: each row is its own PSU.
-    fpc : str or PsuCounts, optional
+    fpc : str, PsuCounts or PpsSizes, optional
         Column of first-stage finite population corrections, constant within stratum:
         population number of PSUs in the stratum (values > 1) or sampling fraction (<= 1);
-        or a :class:`PsuCounts` that looks them up from another column.
+        or a :class:`PsuCounts` that looks them up from another column; or a :class:`PpsSizes`
+        for a first stage drawn with probability proportional to size (Hartley–Rao variance).
     lonely_psu : {"error", "adjust", "certainty"}
         Policy for strata with a single sampled PSU (see module docstring).
-    df : {"design", "domain", "satterthwaite"}
+    df : {"design", "domain", "satterthwaite", "satterthwaite-corrected"}
         Degrees of freedom of the intervals: ``"design"`` (R's ``degf`` of the whole design,
         Stata's ``subpop``: #PSU − #strata, for every domain); ``"domain"`` (R's ``svyby`` +
         ``svyciprop``, Korn & Graubard: the PSUs holding members of the domain minus their
         strata; for a domain that is one stratum of 4 PSUs, 3); ``"satterthwaite"``: the
         Welch–Satterthwaite df of the domain's variance components (``Structure.effective_df``),
-        rounded down; with one stage it is at most the domain's df. Ferry's reports use
-        ``"satterthwaite"`` with ``second_stage`` and the census fpc
-        (:func:`analysis.levels.report_design`); ``docs/analysis.md`` gives the measured coverage.
+        rounded down; with one stage it is at most the domain's df. ``"satterthwaite-corrected"``:
+        the same with the plug-in formula's downward bias removed (``effective_df(corrected=True)``).
+        Ferry's reports use ``"satterthwaite"`` with ``second_stage`` and the census's PPS first
+        stage (:func:`analysis.levels.report_design`); ``docs/analysis.md`` gives the measured coverage.
     second_stage : bool
         With an ``fpc``: add the within-PSU (second-stage, people drawn with replacement) variance
         times the first-stage sampling fraction, as R's multistage estimator does
@@ -125,6 +165,7 @@ class Design:
         if df not in DF_RULES:
             raise DesignInvalid(f"df must be one of {DF_RULES}, got {df!r}")
         self.df_rule = df
+        pps = fpc if isinstance(fpc, PpsSizes) else None
         fpc_column = fpc if isinstance(fpc, str) else None
         require_columns(frame, [c for c in (weight, strata, psu, fpc_column) if c is not None])
         if len(frame) == 0:
@@ -135,10 +176,10 @@ class Design:
         self.frame = frame.reset_index(drop=True)
         self.weight, self.strata, self.psu, self.fpc = weight, strata, psu, fpc
         self.w = w
-        fpc_values = fpc.values(self.frame) if isinstance(fpc, PsuCounts) else fpc
+        fpc_values = fpc.values(self.frame) if isinstance(fpc, PsuCounts) else (None if pps else fpc)
         self.structure = Structure(
             self.frame, strata=strata, psu=psu, fpc=fpc_values, lonely_psu=lonely_psu,
-            second_stage=second_stage,
+            second_stage=second_stage, pps=pps.values(self.frame) if pps else None,
         )
         self.df = self.structure.df
 
@@ -201,7 +242,7 @@ class Design:
         domain = self._domain_df(member)
         if self.df_rule == "domain" or z is None:
             return domain
-        effective = self.structure.effective_df(z)
+        effective = self.structure.effective_df(z, corrected=self.df_rule == "satterthwaite-corrected")
         # whole df only (an integer column; rounding down is the conservative side); a domain
         # whose variance is zero keeps its PSUs' count
         whole = np.maximum(np.floor(effective + 1e-9), 1)

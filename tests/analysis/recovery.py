@@ -46,6 +46,7 @@ import pandas as pd
 from analysis.change import did
 from analysis.gap_report import HEADLINE
 from analysis.gap_report import build_gap_report
+from analysis.levels import census_pps
 from analysis.levels import census_psus
 from analysis.levels import report_design
 from analysis.levels import round_levels
@@ -69,7 +70,10 @@ CONVENTIONS = {
     "domain df, fpc one-stage": {"df": "domain", "second_stage": False},
     "domain df, fpc two-stage": {"df": "domain"},
     "design df, fpc two-stage": {"df": "design"},
-    "Satterthwaite df, fpc two-stage (reports)": {},
+    "Satterthwaite df, fpc two-stage (issue 16 first pass)": {},
+    "corrected Satterthwaite df, fpc two-stage": {"df": "satterthwaite-corrected"},
+    "Satterthwaite df, Hartley-Rao two-stage (reports)": {"fpc": "pps"},
+    "corrected Satterthwaite df, Hartley-Rao two-stage": {"fpc": "pps", "df": "satterthwaite-corrected"},
 }
 
 _FORMS: dict = {}
@@ -189,11 +193,12 @@ def _pooled(frame, previous, year, reached):
 
 def convention_cells(season, frame, acts) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Levels and unadjusted DiDs under each of :data:`CONVENTIONS` (diagnostics)."""
-    census = census_psus("stratum")
+    first_stage = {"fpc": census_psus("stratum"), "pps": census_pps("stratum", "psu")}
     truth = level_truth(season)
     levels, dids = [], []
     for name, overrides in CONVENTIONS.items():
-        options = {"df": "satterthwaite", "fpc": census, "second_stage": True, **overrides}
+        options = {"df": "satterthwaite", "fpc": "fpc", "second_stage": True, **overrides}
+        options["fpc"] = first_stage.get(options["fpc"])
         table = round_levels(frame, indicators=list(HEADLINE), rounds=ROUNDS, **options)
         table = table.merge(truth, on=["round", "district_code", "indicator"], validate="one_to_one")
         table["level"] = np.where(table["district_code"] == "all", "city", "district")
@@ -204,8 +209,7 @@ def convention_cells(season, frame, acts) -> tuple[pd.DataFrame, pd.DataFrame]:
             if not reached:
                 continue
             pooled = _pooled(frame, previous, year, reached)
-            design = report_design(strata="_stratum", psu="_psu", **{
-                k: (census if k == "fpc" and v is not None else v) for k, v in options.items()})
+            design = report_design(strata="_stratum", psu="_psu", **options)
             effect = did(pooled, y="knowledge", round="round", treated="reached", pre=previous, post=year,
                          **design).effect.iloc[0]
             row = {"post": year, "estimate": effect.estimate, "se": effect.se, "ci_low": effect.ci_low,

@@ -26,6 +26,7 @@ from analysis.report_html import report_blocks
 from analysis.report_tables import shown_tables
 from analysis.report_tables import write_csv_zip
 from analysis.report_tables import write_xlsx
+from analysis.report_text import COLUMNS
 from analysis.yearly_report import render_markdown
 from forms import library
 from tests.docx_reader import data_tables
@@ -232,9 +233,14 @@ def test_html_and_xlsx_withhold_the_small_cell(tiny):
             "risk_model", "at_risk", "outreach_totals"} <= set(book.sheetnames)
     header = [c.value for c in next(book["levels"].iter_rows())]
     assert "Ước lượng" in header and "Tên chỉ số" in header
+    # a bootstrap share (a multiple of 1/2000) may be 0.42 by chance: it is not Thới Lai's figure
+    chance = COLUMNS["p_top_k"][0]
     for name in book.sheetnames:
-        for row in book[name].iter_rows(values_only=True):
-            assert not any(isinstance(v, float) and abs(v - 0.42) < 1e-9 for v in row), name
+        rows = list(book[name].iter_rows(values_only=True))
+        skip = {i for i, v in enumerate(rows[0] if rows else ()) if v == chance}
+        for row in rows:
+            assert not any(isinstance(v, float) and abs(v - 0.42) < 1e-9 for i, v in enumerate(row)
+                           if i not in skip), name
     book.close()
     buffer = io.BytesIO()
     write_xlsx(analyst, buffer, language="en", codes=True)

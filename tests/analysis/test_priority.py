@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from analysis import priority
 from analysis import tidy
 from analysis import weights
 from analysis.disclosure import suppress_small
 from analysis.errors import VariableInvalid
+from analysis.levels import round_levels
 from forms import library
 
 from .simulate import simulate
@@ -77,6 +79,30 @@ def test_identical_truth_gives_near_equal_probabilities_not_a_strict_order():
     assert ranked.loc["B", "tier"] == ranked.loc["C", "tier"] == "high"
     assert ranked.loc["E", "tier"] == "lower"
     assert ranked["p_top_k"].sum() == pytest.approx(2.0)
+
+
+def test_bootstrap_draws_with_the_tails_of_each_places_interval():
+    # knowledge 0.5 ± se 0.05 on t(3) for A, on the normal for B (no df) and C (df NaN); risk exact:
+    # the need's 90% interval is population × (1 − K) × risk at K's 5% and 95% quantiles
+    places = table(risk_se=[0.0, 0.0, 0.0], knowledge_df=[3.0, np.inf, np.nan])
+    out = priority.rank_by_need(places.assign(name=list("ABC")), k=1, params=priority.NeedParameters(
+        draws=40_000), seed=2).set_index("name")
+    for name, q in (("A", stats.t.ppf(0.95, 3)), ("B", stats.norm.ppf(0.95)), ("C", stats.norm.ppf(0.95))):
+        assert out.loc[name, "need_high"] == pytest.approx(1000 * (0.5 + q * 0.05) * 0.3, rel=0.01)
+        assert out.loc[name, "need_low"] == pytest.approx(1000 * (0.5 - q * 0.05) * 0.3, rel=0.01)
+
+
+def test_district_figures_are_the_levels_tables(form):
+    frame = planted(form)
+    places = priority.place_estimates(frame, year=2019, level="district").set_index("district_code")
+    levels = round_levels(frame, indicators=["knowledge", "hotline_aware"], rounds=[2019]).set_index(
+        ["district_code", "indicator"])
+    for name, indicator in (("knowledge", "knowledge"), ("hotline", "hotline_aware")):
+        for code, row in places.iterrows():
+            level = levels.loc[(code, indicator)]
+            assert row[f"{name}_se"] == pytest.approx(level["se"], rel=1e-12)
+            assert row[f"{name}_low"] == pytest.approx(level["ci_low"], rel=1e-12)
+            assert row[f"{name}_df"] == level["df"]
 
 
 def test_recent_outreach_discounts_need_by_at_most_half():

@@ -18,6 +18,7 @@ from analysis.levels import report_design
 from analysis.levels import round_levels
 from analysis.population import communes as census_communes
 from analysis.survey import Design
+from analysis.survey import PpsSizes
 from analysis.survey import PsuCounts
 
 
@@ -139,10 +140,10 @@ def test_satterthwaite_df_of_the_variance_components():
     assert 1 <= both <= 7 - 2
 
 
-def test_report_levels_use_the_census_fpc_and_satterthwaite_df():
+def test_levels_with_the_census_fpc_and_satterthwaite_df():
     frame, districts = _rounds()
-    levels = round_levels(frame, indicators=["knowledge", "hotline_aware"], rounds=[2018]).set_index(
-        ["district_code", "indicator"])
+    levels = round_levels(frame, indicators=["knowledge", "hotline_aware"], rounds=[2018],
+                          fpc=census_psus("stratum")).set_index(["district_code", "indicator"])
     # the same numbers as a Design with the report's options, and R's fpc = communes in the district
     this = frame[frame["round"] == 2018].reset_index(drop=True)
     counts = census_communes().groupby("district_code").size()
@@ -173,7 +174,8 @@ def test_report_levels_use_the_census_fpc_and_satterthwaite_df():
     plain = Design(this, weight="weight", strata="stratum", psu="psu", lonely_psu="adjust")
     assert old.loc[districts[0], "se"] == pytest.approx(
         plain.mean("knowledge", by="stratum")["se"].iloc[0], rel=1e-12)
-    assert report_design()["fpc"] == census_psus("stratum")
+    # the reports' first stage is the PPS draw (Hartley–Rao, tests/analysis/test_survey_pps.py)
+    assert isinstance(report_design()["fpc"], PpsSizes)
 
 
 def test_differences_combine_the_rounds_df_by_welch_or_by_sum():
@@ -203,9 +205,10 @@ def test_change_and_did_count_the_psus_of_their_own_rounds():
     effect = did(pooled, y="knowledge", round="round", treated="reached", pre=2017, post=2018,
                  **dict(kw, df="design")).effect
     assert effect["df"].item() == 3 * 9 - 9 + 1 - 4
-    # the reports' rule: the change's Satterthwaite df from the scores of round b minus round a
+    # Satterthwaite df of the change from the scores of round b minus round a (census fpc, by hand)
     sat = change(pooled, y="knowledge", round="round", a=2017, b=2018, by="stratum",
-                 **report_design(strata="_stratum", psu="_psu")).set_index("stratum")
+                 **report_design(strata="_stratum", psu="_psu", fpc=census_psus("stratum")))
+    sat = sat.set_index("stratum")
     counts = census_communes().groupby("district_code").size()
     with_n = pooled.assign(N=pooled["district_code"].map(counts).astype(float))
     w, y = pooled["weight"].to_numpy(), pooled["knowledge"].to_numpy()
