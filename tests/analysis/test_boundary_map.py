@@ -14,8 +14,8 @@ from analysis.population import communes
 from analysis.report_map import SHARE_COLOURS
 from analysis.report_map import TIER_COLOURS
 from analysis.report_map import legend_entries
-from tests.analysis.test_boundaries import CAPS
-from tests.analysis.test_boundaries import _places
+from tests.analysis.test_boundary_files import CAPS
+from tests.analysis.test_boundary_files import _places
 from tests.boundary_files import geojson
 
 TIERS = {"highest": "Highest", "high": "High", "medium": "Medium", "lower": "Lower"}
