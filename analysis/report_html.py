@@ -16,6 +16,9 @@ import pandas as pd
 
 from analysis import labels
 from analysis import report_charts as charts
+from analysis.boundaries import Boundaries
+from analysis.boundary_map import boundary_map
+from analysis.boundary_map import can_draw
 from analysis.gap_report import GapReport
 from analysis.population import communes as census_communes
 from analysis.report_estimates import HEADLINE
@@ -100,8 +103,13 @@ def _figure(svg, caption):
     return f"<figure>{svg}<figcaption class=\"note\">{escape(caption)}</figcaption></figure>"
 
 
-def render_html(report: GapReport, *, language="vi", date=None) -> str:
-    """The whole report as one HTML document in ``language`` (``"vi"`` or ``"en"``)."""
+def render_html(report: GapReport, *, language="vi", date=None, boundaries: Boundaries | None = None,
+                attribution: str = "") -> str:
+    """The whole report as one HTML document in ``language`` (``"vi"`` or ``"en"``).
+
+    With ``boundaries`` (and their ``attribution``, printed under the map) the tiers are drawn on them;
+    without, as a tile map.
+    """
     lang = labels.check_language(language)
     t = {key: pair[0 if lang == "vi" else 1] for key, pair in TEXT.items()} | {"lang": lang}
     date = date or dt.date.today()
@@ -187,11 +195,7 @@ def render_html(report: GapReport, *, language="vi", date=None) -> str:
                                 report.priorities["source"], strict=True)])
     parts.append(_figure(charts.focus_chart(focus, top=20, labels={**ind, "axis": t["p_top_k_axis"].format(
         k=report.k)}, title=t["focus"].format(k=report.k)), t["focus_caption"]))
-    tiers = {code: labels.tier(code, lang) for code in TIER_COLOURS}
-    title = t["map_tiers"].format(year=report.year)
-    tile_svg = tile_map(report.priorities, key="commune_key", value="tier", kind="tier", title=title,
-                        labels={"tiers": tiers, "missing": t["map_missing"], "value": str})
-    parts.append(_figure(tile_svg, t["map_note"]))
+    parts.append(_tier_map(report, t, lang, boundaries, attribution))
     parts.append(_priority_table(focus.head(20), t, lang, report, commune=True))
     district = report.district_priorities.assign(place_label=report.district_priorities["district_name"])
     parts.append(_priority_table(district, t, lang, report, commune=False))
@@ -215,6 +219,18 @@ def render_html(report: GapReport, *, language="vi", date=None) -> str:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(t['title'].format(year=report.year))}</title>\n<style>{_CSS}</style>\n</head>\n"
             f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n")
+
+
+def _tier_map(report, t, lang, boundaries, attribution):
+    map_labels = {"tiers": {code: labels.tier(code, lang) for code in TIER_COLOURS},
+                  "missing": t["map_missing"], "value": str, "model_only": t["map_model_only"]}
+    if can_draw(boundaries, "commune_key"):
+        svg = boundary_map(boundaries, report.priorities, key="commune_key", value="tier", kind="tier",
+                           title=t["bmap_tiers"].format(year=report.year), labels=map_labels)
+        return _figure(svg, t["bmap_note"].format(attribution=attribution))
+    svg = tile_map(report.priorities, key="commune_key", value="tier", kind="tier",
+                   title=t["map_tiers"].format(year=report.year), labels=map_labels)
+    return _figure(svg, t["map_note"])
 
 
 def _priority_table(frame, t, lang, report, *, commune):

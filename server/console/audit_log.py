@@ -26,6 +26,7 @@ FAMILIES = {
     "forms": ("form.",),
     "review": ("quarantine.", "conflict."),
     "assignments": ("assignment.",),
+    "places": ("boundaries.",),
 }
 
 

@@ -43,6 +43,7 @@ def current_scope():
 
 def init_app(app: Flask) -> None:
     """Register the console's pages."""
+    from server.web.console import boundaries  # noqa: F401 - the views register themselves on bp
     from server.web.console import pages  # noqa: F401 - the views register themselves on bp
 
     # Devices not heard from for this many days are flagged on the phones page.
