@@ -13,10 +13,10 @@ Polygons are kept as tuples: ``polygon = (outer_ring, *holes)``, ``ring = ((lon,
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from dataclasses import field
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import BoundariesInvalid
@@ -24,8 +24,8 @@ from analysis.errors import BoundariesTooLarge
 
 __all__ = ["CODE_PROPERTIES", "Boundaries", "Feature", "match_places", "read_geojson", "simplify_ring"]
 
-#: Properties a feature may name its place by, in the order they are looked for; ``ref:gso`` is the tag
-#: OpenStreetMap puts on Vietnamese administrative boundaries, ``commune_key`` Ferry's own key.
+#: Properties a feature may name its place by, in the order they are looked for; ``ref:gso`` is an
+#: OpenStreetMap-style reference tag for a GSO code, ``commune_key`` Ferry's own key.
 CODE_PROPERTIES = ("commune_code", "commune_key", "district_code", "ref:gso", "code")
 _LEVEL_OF = {"commune_code": "commune", "commune_key": "commune", "district_code": "district"}
 _MAX_ERRORS = 20
@@ -98,14 +98,20 @@ class _Reader:
         if len(self.errors) < _MAX_ERRORS:
             self.errors.append({"pointer": pointer, "detail": detail})
 
-    def position(self, value, pointer: str):
-        if not isinstance(value, list) or len(value) not in (2, 3) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-            self.fail(pointer, "A position is [longitude, latitude] in numbers.")
+    def position(self, value, ring_pointer: str, index: int):
+        # the pointer is built only for a problem: a file may hold 200,000 positions
+        if type(value) is not list or len(value) not in (2, 3) or not all(
+                type(v) in (int, float) for v in value):
+            self.fail(f"{ring_pointer}/{index}", "A position is [longitude, latitude] in numbers.")
             return None
-        lon, lat = float(value[0]), float(value[1])
-        if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-            self.fail(pointer, "Longitude must lie in [-180, 180] and latitude in [-90, 90] (WGS 84).")
+        try:
+            lon, lat = float(value[0]), float(value[1])
+        except OverflowError:  # a whole number of hundreds of digits
+            lon = lat = float("nan")
+        # comparisons are False for NaN, so this also refuses NaN (and ±inf, out of range)
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            self.fail(f"{ring_pointer}/{index}",
+                      "Longitude must lie in [-180, 180] and latitude in [-90, 90] (WGS 84).")
             return None
         return lon, lat
 
@@ -118,9 +124,12 @@ class _Reader:
             raise BoundariesTooLarge(f"The file has more than {self.max_coordinates:,} positions; "
                                      "simplify it first (e.g. mapshaper -simplify).",
                                      limit=self.max_coordinates)
-        points = [self.position(p, f"{pointer}/{i}") for i, p in enumerate(value)]
-        if any(p is None for p in points):
-            return None
+        points = []
+        for i, item in enumerate(value):
+            point = self.position(item, pointer, i)
+            if point is None:
+                return None
+            points.append(point)
         if points[0] != points[-1]:
             self.fail(pointer, "A linear ring must end where it starts (RFC 7946 §3.1.6).")
             return None
@@ -203,7 +212,8 @@ def match_places(features: list[Feature], places: pd.DataFrame, *,
     A code is a district's code, a commune's key, or a commune's GSO code that names one commune
     alone (31240 names two: use their keys, ``31240-town`` and ``31240-commune``). Unknown and
     ambiguous codes go to ``unknown``; places no feature names, to ``missing_*``. Rings are simplified
-    (:func:`simplify_ring`) by ``tolerance`` degrees, by default 1/5000 of the file's extent.
+    (:func:`simplify_ring`) by ``tolerance`` degrees, by default 1/1000 of the file's extent: under half a
+    pixel of the 400-unit-wide map, so what is stored is what can be seen.
     """
     districts = set(places["district_code"].astype(str))
     keys = set(places["commune_key"].astype(str))
@@ -212,7 +222,7 @@ def match_places(features: list[Feature], places: pd.DataFrame, *,
         if isinstance(code, str) and code:
             by_code.setdefault(code, []).append(str(key))
     if tolerance is None:
-        tolerance = _extent(features) / 5000
+        tolerance = _extent(features) / 1000
     out = Boundaries()
     for feature in features:
         level, target = _resolve(feature, districts, keys, by_code)
@@ -249,41 +259,37 @@ def _extent(features: list[Feature]) -> float:
     return max(max(xs) - min(xs), max(ys) - min(ys)) if xs else 0.0
 
 
-def _distance(p, a, b) -> float:
-    """Distance from point ``p`` to the segment ``a``–``b``."""
-    (px, py), (ax, ay), (bx, by) = p, a, b
-    dx, dy = bx - ax, by - ay
-    length = dx * dx + dy * dy
-    if length == 0:
-        return math.hypot(px - ax, py - ay)
-    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length))
-    return math.hypot(px - ax - t * dx, py - ay - t * dy)
-
-
 def simplify_ring(ring: tuple, tolerance: float) -> tuple:
     """Douglas–Peucker on a closed ring: the points within ``tolerance`` of the kept outline are dropped.
 
-    Iterative (a stack, not recursion: rings may have many thousand points). The ring is split at its
-    first point and the point farthest from it, so the two halves have distinct ends; a ring that would
-    fall below 4 positions is returned as it was.
+    Iterative (a stack, not recursion: rings may have many thousand points), each split's distances
+    computed at once with numpy. The ring is split at its first point and the point farthest from it, so
+    the two halves have distinct ends; a ring that would fall below 4 positions is returned as it was.
     """
     if tolerance <= 0 or len(ring) <= 4:
         return tuple(ring)
-    far = max(range(len(ring)), key=lambda i: math.hypot(ring[i][0] - ring[0][0], ring[i][1] - ring[0][1]))
-    keep = [False] * len(ring)
-    keep[0] = keep[-1] = keep[far] = True
-    stack = [(0, far), (far, len(ring) - 1)]
+    points = np.asarray(ring, dtype=float)
+    far = int(np.argmax(np.hypot(*(points - points[0]).T)))
+    keep = np.zeros(len(points), dtype=bool)
+    keep[[0, far, len(points) - 1]] = True
+    stack = [(0, far), (far, len(points) - 1)]
     while stack:
         first, last = stack.pop()
         if last - first < 2:
             continue
-        index, worst = first, -1.0
-        for i in range(first + 1, last):
-            d = _distance(ring[i], ring[first], ring[last])
-            if d > worst:
-                index, worst = i, d
-        if worst > tolerance:
+        start, direction = points[first], points[last] - points[first]
+        inner = points[first + 1:last] - start
+        length = float(direction @ direction)
+        if length > 0:
+            # distance to the segment, not the line: the foot of the perpendicular is clamped to its ends
+            along = np.clip(inner @ direction / length, 0.0, 1.0)
+            inner = inner - along[:, None] * direction
+        distances = np.hypot(inner[:, 0], inner[:, 1])
+        worst = int(np.argmax(distances))
+        if distances[worst] > tolerance:
+            index = first + 1 + worst
             keep[index] = True
             stack += [(first, index), (index, last)]
-    kept = tuple(p for p, k in zip(ring, keep, strict=True) if k)
-    return kept if len(kept) >= 4 else tuple(ring)
+    if keep.sum() < 4:
+        return tuple(ring)
+    return tuple((x, y) for x, y in points[keep].tolist())

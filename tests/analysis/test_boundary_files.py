@@ -81,6 +81,7 @@ def test_unknown_and_ambiguous_codes_are_reported_with_their_feature():
     (_file(_feature({"commune_code": "31117"})).replace(b"105.7", b"Infinity", 1), "Infinity"),
     (_file(_feature({"commune_code": "31117"})).replace(b"105.7", b"1e999", 1), "[-180, 180]"),
     (_file(_feature({"commune_code": "31117"})).replace(b"105.7", b"9" * 5000, 1), "not valid JSON"),
+    (_file(_feature({"commune_code": "31117"})).replace(b"105.7", b"9" * 400, 1), "[-180, 180]"),
     (_file(_feature({"commune_code": "31117"})).replace(b"105.7", b"200", 2), "[-180, 180]"),
     (_file(_feature({"commune_code": "31117"}, [SQUARE[0][:4]])), "end where it starts"),
     (_file(_feature({"commune_code": "31117"}, [SQUARE[0][:3]])), "at least 4"),
