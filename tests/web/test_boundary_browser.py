@@ -33,6 +33,8 @@ def test_the_boundary_map_at_phone_and_desktop_size(browser, server, boundaries_
     requests: list[str] = []
     context.on("request", lambda request: requests.append(request.url))
     page = context.new_page()
+    # the full report builds the whole analysis on request: past Playwright's 30 s on a busy shared machine
+    page.set_default_navigation_timeout(120_000)
     try:
         page.goto(server + "/login")
         _sign_in(page, "planner")
