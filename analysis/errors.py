@@ -85,3 +85,15 @@ class NotFitted(AnalysisError):
     """An estimator was used before ``fit``."""
 
     code = "not-fitted"
+
+
+class BoundariesInvalid(AnalysisError):
+    """A boundary file is not a GeoJSON FeatureCollection of polygons keyed by GSO codes."""
+
+    code = "boundaries-invalid"
+
+
+class BoundariesTooLarge(AnalysisError):
+    """A boundary file has more bytes or positions than the server accepts."""
+
+    code = "boundaries-too-large"

@@ -16,6 +16,9 @@ import pandas as pd
 
 from analysis import labels
 from analysis import report_charts as charts
+from analysis.boundaries import Boundaries
+from analysis.boundary_map import boundary_map
+from analysis.boundary_map import can_draw
 from analysis.gap_report import GapReport
 from analysis.population import communes as census_communes
 from analysis.report_blocks import Figure
@@ -115,21 +118,29 @@ def _html_block(block) -> str:
     return _html_table(block)
 
 
-def render_html(report: GapReport, *, language="vi", date=None) -> str:
-    """The whole report as one HTML document in ``language`` (``"vi"`` or ``"en"``)."""
+def render_html(report: GapReport, *, language="vi", date=None, boundaries: Boundaries | None = None,
+                attribution: str = "") -> str:
+    """The whole report as one HTML document in ``language`` (``"vi"`` or ``"en"``).
+
+    With ``boundaries`` (and their ``attribution``, printed under the map) the tiers are drawn on them;
+    without, as a tile map.
+    """
     lang = labels.check_language(language)
     title = TEXT["title"][0 if lang == "vi" else 1].format(year=report.year)
-    body = "\n".join(_html_block(block) for block in report_blocks(report, language=lang, date=date))
+    blocks = report_blocks(report, language=lang, date=date, boundaries=boundaries, attribution=attribution)
+    body = "\n".join(_html_block(block) for block in blocks)
     return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n"
             f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n")
 
 
-def report_blocks(report: GapReport, *, language="vi", date=None, figures=True) -> list:
+def report_blocks(report: GapReport, *, language="vi", date=None, figures=True,
+                  boundaries: Boundaries | None = None, attribution: str = "") -> list:
     """The whole report as blocks (:mod:`analysis.report_blocks`) in ``language``: what the HTML page, the
     DOCX document and the spreadsheets show. ``figures=False`` leaves the charts and the map out (drawing
-    them is most of the time; a document or a spreadsheet does not show them)."""
+    them is most of the time; a document or a spreadsheet does not show them). With ``boundaries`` the tiers
+    are drawn on them (their ``attribution`` under the map), without as a tile map."""
     lang = labels.check_language(language)
     t = {key: pair[0 if lang == "vi" else 1] for key, pair in TEXT.items()} | {"lang": lang}
     date = date or dt.date.today()
@@ -217,12 +228,7 @@ def report_blocks(report: GapReport, *, language="vi", date=None, figures=True) 
                                 report.priorities["source"], strict=True)])
     parts.append(Figure(draw.focus_chart(focus, top=20, labels={**ind, "axis": t["p_top_k_axis"].format(
         k=report.k)}, title=t["focus"].format(k=report.k)), t["focus_caption"]))
-    tiers = {code: labels.tier(code, lang) for code in TIER_COLOURS}
-    title = t["map_tiers"].format(year=report.year)
-    draw_map = tile_map if figures else _NO_CHARTS.tile_map
-    tile_svg = draw_map(report.priorities, key="commune_key", value="tier", kind="tier", title=title,
-                        labels={"tiers": tiers, "missing": t["map_missing"], "value": str})
-    parts.append(Figure(tile_svg, t["map_note"]))
+    parts.append(_tier_map(report, t, lang, boundaries, attribution, figures=figures))
     parts.append(_priority_table(focus.head(20), t, lang, report, commune=True))
     district = report.district_priorities.assign(place_label=report.district_priorities["district_name"])
     parts.append(_priority_table(district, t, lang, report, commune=False))
@@ -254,6 +260,20 @@ class _NoCharts:
 
 
 _NO_CHARTS = _NoCharts()
+
+
+def _tier_map(report, t, lang, boundaries, attribution, *, figures=True):
+    if not figures:
+        return Figure("", "")
+    map_labels = {"tiers": {code: labels.tier(code, lang) for code in TIER_COLOURS},
+                  "missing": t["map_missing"], "value": str, "model_only": t["map_model_only"]}
+    if can_draw(boundaries, "commune_key"):
+        svg = boundary_map(boundaries, report.priorities, key="commune_key", value="tier", kind="tier",
+                           title=t["bmap_tiers"].format(year=report.year), labels=map_labels)
+        return Figure(svg, t["bmap_note"].format(attribution=attribution))
+    svg = tile_map(report.priorities, key="commune_key", value="tier", kind="tier",
+                   title=t["map_tiers"].format(year=report.year), labels=map_labels)
+    return Figure(svg, t["map_note"])
 
 
 def _priority_table(frame, t, lang, report, *, commune):

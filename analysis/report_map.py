@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.population import communes as census_communes
 
-__all__ = ["TIER_COLOURS", "tile_map"]
+__all__ = ["TIER_COLOURS", "fill_of", "legend_entries", "legend_svg", "shown_text", "tile_map"]
 
 #: Tier → fill, the pages' tier colours (highest red to lower grey).
 TIER_COLOURS = {"highest": "#b3261e", "high": "#e07b00", "medium": "#d8b700", "lower": "#9aa3ad"}
@@ -40,6 +40,41 @@ def _legend_share(labels):
     return [*scale, (_MISSING, labels["missing"])]
 
 
+def legend_entries(kind: str, labels: dict) -> list[tuple[str, str]]:
+    """The legend of a map of ``kind`` (``"tier"`` or ``"share"``): (colour, text) pairs, top to bottom."""
+    if kind == "tier":
+        return [*((TIER_COLOURS[t], labels["tiers"][t]) for t in TIER_COLOURS), (_MISSING, labels["missing"])]
+    return _legend_share(labels)
+
+
+def is_missing(found) -> bool:
+    """Whether a looked-up value is absent (no row, or NaN)."""
+    return found is None or (not isinstance(found, str) and pd.isna(found))
+
+
+def fill_of(found, kind: str) -> str:
+    """The fill of a place whose value is ``found`` (None when it has none)."""
+    return TIER_COLOURS.get(found, _MISSING) if kind == "tier" else _share_colour(found)
+
+
+def shown_text(found, kind: str, labels: dict) -> str:
+    """The value as a place's ``<title>`` says it."""
+    if is_missing(found):
+        return labels["missing"]
+    return labels["tiers"].get(found, found) if kind == "tier" else labels["value"](found)
+
+
+def legend_svg(legend, top: float) -> str:
+    """The legend's swatches and texts from ``top`` down, 20 px a line (a swatch fill may be a pattern)."""
+    out = []
+    for i, (colour, text) in enumerate(legend):
+        ly = top + 20 * i
+        out.append(f'<rect x="0" y="{ly - 11}" width="14" height="14" fill="{colour}" stroke="#5b6470" '
+                   f'stroke-width="0.6"/>'
+                   f'<text x="20" y="{ly}" font-size="11" fill="#1b1f24">{escape(text)}</text>')
+    return "".join(out)
+
+
 def tile_map(values: pd.DataFrame, *, key: str, value: str, kind: str, labels: dict, title: str) -> str:
     """An SVG tile map of the census communes coloured by ``values[value]`` looked up by ``values[key]``.
 
@@ -53,11 +88,7 @@ def tile_map(values: pd.DataFrame, *, key: str, value: str, kind: str, labels: d
     rows_of_blocks = [blocks[i:i + _BLOCKS] for i in range(0, len(blocks), _BLOCKS)]
     heights = [_HEAD + ((max(len(g) for _, g in row) + _COLUMNS - 1) // _COLUMNS) * (_TILE + _GAP) + 12
                for row in rows_of_blocks]
-    if kind == "tier":
-        legend = [(TIER_COLOURS[t], labels["tiers"][t]) for t in TIER_COLOURS]
-        legend.append((_MISSING, labels["missing"]))
-    else:
-        legend = _legend_share(labels)
+    legend = legend_entries(kind, labels)
     width = _BLOCKS * _BLOCK_W
     legend_y = sum(heights) + 16
     height = legend_y + 20 * len(legend) + 4
@@ -72,12 +103,7 @@ def tile_map(values: pd.DataFrame, *, key: str, value: str, kind: str, labels: d
             out.append(f'<text x="{x0}" y="{y + 12}" font-size="11" fill="#1b1f24">{escape(name)}</text>')
             for i, place in enumerate(group.itertuples(index=False)):
                 found = lookup.get(str(getattr(place, key)))
-                missing = found is None or (not isinstance(found, str) and pd.isna(found))
-                colour = TIER_COLOURS.get(found, _MISSING) if kind == "tier" else _share_colour(found)
-                if missing:
-                    shown = labels["missing"]
-                else:
-                    shown = labels["tiers"].get(found, found) if kind == "tier" else labels["value"](found)
+                colour, shown = fill_of(found, kind), shown_text(found, kind, labels)
                 tx = x0 + (i % _COLUMNS) * (_TILE + _GAP)
                 ty = y + _HEAD + (i // _COLUMNS) * (_TILE + _GAP)
                 out.append(f'<rect class="tile" x="{tx}" y="{ty}" width="{_TILE}" height="{_TILE}" rx="2" '
@@ -85,10 +111,6 @@ def tile_map(values: pd.DataFrame, *, key: str, value: str, kind: str, labels: d
                            f'{escape(place.commune_name)} ({escape(name)}): {escape(str(shown))}'
                            f'</title></rect>')
         y += row_height
-    for i, (colour, text) in enumerate(legend):
-        ly = legend_y + 20 * i
-        out.append(f'<rect x="0" y="{ly - 11}" width="14" height="14" fill="{colour}" stroke="#5b6470" '
-                   f'stroke-width="0.6"/>'
-                   f'<text x="20" y="{ly}" font-size="11" fill="#1b1f24">{escape(text)}</text>')
+    out.append(legend_svg(legend, legend_y))
     out.append("</svg>")
     return "".join(out)

@@ -197,6 +197,18 @@ TEXT = {
         'không có số liệu',
         'no figure',
     ),
+    "map_model_only": (
+        'gạch chéo: chỉ ước tính từ mô hình (không có phỏng vấn)',
+        'hatched: model estimate only (no interviews)',
+    ),
+    "bmap_tiers": (
+        'Bản đồ: mức ưu tiên của các xã/phường, vòng {year}',
+        'Map: the communes\' tiers, round {year}',
+    ),
+    "bmap_note": (
+        'Ranh giới do quản trị viên nạp; màu trắng: không có số liệu. Nguồn ranh giới: {attribution}',
+        'Boundaries loaded by an administrator; white: no figure. Boundary data: {attribution}',
+    ),
     "focus_caption": (
         'Màu là nhóm ưu tiên; đường gạch ở 25% và 75% là ngưỡng của nhóm.',
         'Colour is the tier; the dashed lines at 25% and 75% are the tier thresholds.',

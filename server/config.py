@@ -19,6 +19,9 @@ def defaults(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         # Request bodies above this are refused with 413 before they are read.
         "MAX_CONTENT_LENGTH": 10 * MiB,
+        # Boundary files for the map (`places boundaries load`, the console): bytes and positions at most.
+        "BOUNDARY_MAX_BYTES": 5 * MiB,
+        "BOUNDARY_MAX_POSITIONS": 200_000,
         # Survey rounds created by `flask init`: the 2017 baseline and yearly follow-ups.
         "ROUNDS": [2017, 2018, 2019, 2020],
         # Report cells from fewer respondents are withheld from planners.

@@ -82,6 +82,7 @@ PACKAGE_STATUS: dict[str, int] = {
     "store-unavailable": 503,
     "write-conflict": 503,
     "sync-not-found": 404,
+    "boundaries-too-large": 413,
 }
 ROOT_STATUS: dict[type[Exception], int] = {FormError: 422, SyncError: 409, AnalysisError: 422}
 

@@ -23,6 +23,7 @@ from server.api.access import access
 from server.api.access import current_principal
 from server.api.body import attachment
 from server.extensions import db
+from server.reports import boundaries
 from server.reports import service as reports
 from server.reports.request import ReportRequest
 from server.reports.request import document_date
@@ -149,7 +150,8 @@ def _attachment(report, language: str, suffix: str) -> dict:
 def gap_report_html():
     """The awareness-gap report as one self-contained HTML page (``?round=&language=vi|en&previous=``)."""
     report, language = _gap_report()
-    return Response(render_html(report, language=language), mimetype="text/html")
+    return Response(render_html(report, language=language, **boundaries.report_args(db.session)),
+                    mimetype="text/html")
 
 
 def _docx(report, language: str, date) -> Response:

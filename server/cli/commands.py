@@ -14,6 +14,7 @@ from flask_migrate import upgrade
 from forms.errors import FormError
 from server.accounts import users as accounts
 from server.cli.app_users import app_user_group
+from server.cli.places import places_group
 from server.cli.report import report_group
 from server.cli.support import fail_on_api_error
 from server.collect import enrolment as collect_enrolment
@@ -353,16 +354,20 @@ def sync_devices_command():
 
 
 COMMANDS = (init_command, create_user_command, enroll_device_command, demo_command, forms_group, sync_group,
-            report_group, app_user_group)
+            report_group, app_user_group, places_group)
 
 
 def leaf_commands():
-    """Yield ``(invocation, command)`` for every command, subcommands of groups included."""
-    for command in COMMANDS:
+    """Yield ``(invocation, command)`` for every command, subcommands of groups (at any depth) included."""
+    def walk(prefix: str, command: click.Command):
+        invocation = f"{prefix} {command.name}".strip()
         if isinstance(command, click.Group):
             for sub in command.commands.values():
-                yield f"{command.name} {sub.name}", sub
-        yield command.name, command
+                yield from walk(invocation, sub)
+        yield invocation, command
+
+    for command in COMMANDS:
+        yield from walk("", command)
 
 
 def init_app(app: Flask) -> None:

@@ -18,6 +18,7 @@ from analysis.yearly_report import render_markdown
 from server.cli.support import fail_on_api_error
 from server.extensions import db
 from server.models.errors import ServerError
+from server.reports import boundaries
 from server.reports import data as analysis_data
 from server.reports import service as reports
 from server.reports.request import SMALL_AREA_INDICATORS
@@ -263,7 +264,8 @@ def html_command(round_: int, out: str, min_cell: int | None, previous: int | No
     if path.suffix.lower() not in (".html", ".htm"):
         raise click.ClickException(f"--out must end in .html, got {path.name!r}")
     report = _gap_report(round_, previous, min_cell)
-    path.write_text(render_html(report, language=language), encoding="utf-8")
+    path.write_text(render_html(report, language=language, **boundaries.report_args(db.session)),
+                    encoding="utf-8")
     click.echo(f"Wrote {path}.")
 
 

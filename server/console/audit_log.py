@@ -27,6 +27,7 @@ FAMILIES = {
     "forms": ("form.",),
     "review": ("quarantine.", "conflict."),
     "assignments": ("assignment.",),
+    "places": ("boundaries.",),
 }
 
 

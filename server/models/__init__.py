@@ -3,6 +3,7 @@
 from server.models.assignments import Assignment
 from server.models.audit import AuditEntry
 from server.models.audit import record as audit
+from server.models.boundaries import BoundarySet
 from server.models.console import SubmissionPlace
 from server.models.forms import FORM_STATES
 from server.models.forms import Form
@@ -43,7 +44,7 @@ __all__ = [
     "Blob", "BlobChunk", "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",
     "SubmissionRevision", "SyncOp",
     "ApiToken", "AppUser", "AppUserForm", "Assignment", "OpenRosaAttachment", "OpenRosaSubmission",
-    "AuditEntry", "Commune", "CoordinatorDistrict", "Counter", "Device", "District",
+    "AuditEntry", "BoundarySet", "Commune", "CoordinatorDistrict", "Counter", "Device", "District",
     "DistrictAgePopulation", "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
     "QuarantinedSubmission", "ROLES", "Respondent",
     "Round", "Submission", "SubmissionPlace", "UnitList", "User", "audit", "next_seq", "utcnow",

@@ -12,12 +12,15 @@ from functools import cache
 
 import pandas as pd
 
+from analysis.boundary_map import boundary_map
+from analysis.boundary_map import can_draw
 from analysis.population import communes
 from analysis.report_map import tile_map
 from analysis.report_tables import write_workbook
 from forms.values import formula_safe
 from server.problems import ApiError
 from server.reports import service as reports
+from server.reports.boundaries import LoadedMap
 from server.reports.request import ReportRequest
 from server.reports.request import parse
 
@@ -104,24 +107,43 @@ def build(page: str, data: reports.Data, choices: ReportRequest, *, city: str) -
     return {name: _named(frame, city) for name, frame in tables.items()}
 
 
-def tile_map_svg(page: str, frames: dict[str, pd.DataFrame], choices: ReportRequest, *, text) -> str:
+def map_svg(page: str, frames: dict[str, pd.DataFrame], choices: ReportRequest, *, text,
+            loaded: LoadedMap | None = None) -> str:
     """The page's map (priorities: tiers; districts: knowledge in the latest round), SVG; '' for others.
 
-    A tile map (one tile per commune, grouped by district: :func:`analysis.report_map.tile_map`).
+    A boundary map (:func:`analysis.boundary_map.boundary_map`) where an admin loaded boundaries that
+    can show the level, else a tile map (one tile per commune, grouped by district:
+    :func:`analysis.report_map.tile_map`).
     """
     labels = {"tiers": {t: text("tier_" + t) for t in ("highest", "high", "medium", "lower")},
-              "missing": text("map_missing"), "value": lambda v: f"{100 * v:.0f}%"}
+              "missing": text("map_missing"), "value": lambda v: f"{100 * v:.0f}%",
+              "model_only": text("map_model_only")}
+
+    def draw(values, *, key, value, kind, title, **title_args):
+        # boundary maps are titled "Map: …" (bmap_*), tile maps "Tile map: …" (map_*)
+        if can_draw(loaded and loaded.boundaries, key):
+            return boundary_map(loaded.boundaries, values, key=key, value=value, kind=kind, labels=labels,
+                                title=text("b" + title, **title_args))
+        return tile_map(values, key=key, value=value, kind=kind, labels=labels,
+                        title=text(title, **title_args))
+
     if page == "priorities" and "priorities" in frames:
         key = "commune_key" if choices.level == "commune" else "district_code"
-        return tile_map(frames["priorities"], key=key, value="tier", kind="tier", labels=labels,
-                        title=text("map_tiers", round=choices.round, level=text("level_" + choices.level)))
+        return draw(frames["priorities"], key=key, value="tier", kind="tier", title="map_tiers",
+                    round=choices.round, level=text("level_" + choices.level))
     if page == "districts" and "indicators" in frames:
         table = frames["indicators"]
         latest = table[(table["round"] == choices.rounds[-1]) & (table["indicator"] == "knowledge")
                        & (table["district_code"] != "all")]
-        return tile_map(latest, key="district_code", value="estimate", kind="share", labels=labels,
-                        title=text("map_knowledge", round=choices.rounds[-1]))
+        return draw(latest, key="district_code", value="estimate", kind="share", title="map_knowledge",
+                    round=choices.rounds[-1])
     return ""
+
+
+def draws_boundaries(page: str, choices: ReportRequest, loaded: LoadedMap | None) -> bool:
+    """Whether :func:`map_svg` draws ``page`` from the loaded boundaries (its caption says whose)."""
+    key = "commune_key" if page == "priorities" and choices.level == "commune" else "district_code"
+    return can_draw(loaded and loaded.boundaries, key)
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:

@@ -37,6 +37,7 @@ from server.models import audit
 from server.models.errors import ServerError
 from server.problems import ApiError
 from server.problems import status_of
+from server.reports import boundaries
 from server.reports import service as reports
 from server.reports.request import ReportRequest
 from server.reports.request import document_date
@@ -78,13 +79,16 @@ def _page(page: str):
     data, choices = _choices()
     frames = tables.build(page, data, choices, city=text("city"))
     # the map is our own SVG, built from escaped text: safe to put in the page as it is
-    tile_map = Markup(tables.tile_map_svg(page, frames, choices, text=text)) if frames else ""
+    loaded = boundaries.current(db.session) if page in ("priorities", "districts") else None
+    page_map = Markup(tables.map_svg(page, frames, choices, text=text, loaded=loaded)) if frames else ""
+    attribution = loaded.attribution if page_map and tables.draws_boundaries(page, choices, loaded) else None
     # who read which figures is part of the audit log (admins read it in the console)
     audit(db.session, "report.view", "report", page, user_id=current_principal().user.id,
           **tables.query(choices, page))
     db.session.commit()
     return render_template(f"reports/{page}.html", page=page, choices=choices, frames=frames,
-                           min_n=choices.min_cell, query=tables.query(choices, page), tile_map=tile_map)
+                           min_n=choices.min_cell, query=tables.query(choices, page), page_map=page_map,
+                           attribution=attribution)
 
 
 @bp.get("/")
@@ -196,7 +200,8 @@ def _gap_report():
 def full_report():
     """The whole awareness-gap report of a round as one self-contained HTML page, to save or send."""
     report = _gap_report()
-    response = Response(render_html(report, language=current_language()), mimetype="text/html")
+    html = render_html(report, language=current_language(), **boundaries.report_args(db.session))
+    response = Response(html, mimetype="text/html")
     # the page carries its own stylesheet and inline SVG charts, and nothing else
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "

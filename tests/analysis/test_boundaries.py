@@ -16,7 +16,7 @@ from analysis import population
 from analysis import weights
 
 MODULES = ("tidy", "scores", "weights", "groups", "risk", "priority", "yearly_report", "disclosure",
-           "population")
+           "population", "boundaries", "boundary_map")
 
 
 def test_new_modules_do_not_import_the_server_stack():

@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
     """Register the console's pages."""
     from server.web.console import app_user_pages  # noqa: F401 - the views register themselves on bp
     from server.web.console import attachment_pages  # noqa: F401 - the views register themselves on bp
+    from server.web.console import boundaries  # noqa: F401 - the views register themselves on bp
     from server.web.console import conflict_pages  # noqa: F401 - the views register themselves on bp
     from server.web.console import pages  # noqa: F401 - the views register themselves on bp
 

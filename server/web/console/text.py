@@ -187,6 +187,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "c_since": ("Từ ngày", "From"),
     "c_until": ("Đến ngày", "To"),
     "c_cli": ("dòng lệnh", "command line"),
+    "family_places": ("Ranh giới bản đồ", "Map boundaries"),
+    "c_boundaries": ("Ranh giới bản đồ", "Map boundaries"),
+    "c_b_lead": ("Bản đồ trong báo cáo vẽ theo ranh giới nạp ở đây (GeoJSON, mỗi vùng mang mã GSO của "
+                 "quận/huyện hoặc xã/phường); khi chưa nạp, bản đồ là bản đồ ô.",
+                 "The report maps are drawn from the boundaries loaded here (GeoJSON, each shape carrying "
+                 "the GSO code of its district or commune); until some are loaded, they are tile maps."),
+    "c_b_none": ("Chưa nạp ranh giới: bản đồ là bản đồ ô.", "No boundaries loaded: the maps are tile maps."),
+    "c_b_current": ("Đang dùng {source}, nạp lúc {at}: {districts} quận/huyện, {communes} xã/phường.",
+                    "In use: {source}, loaded {at}: {districts} districts, {communes} communes."),
+    "c_b_attribution": ("Nguồn và giấy phép", "Attribution and licence"),
+    "c_b_missing": ("Không có ranh giới cho: {places}", "No boundary for: {places}"),
+    "c_b_file": ("Tệp GeoJSON (tối đa {mb} MB)", "GeoJSON file (at most {mb} MB)"),
+    "c_b_attribution_help": ("Bắt buộc. Dữ liệu OpenStreetMap (ODbL): \"© OpenStreetMap contributors\".",
+                             "Required. OpenStreetMap data (ODbL): \"© OpenStreetMap contributors\"."),
+    "c_b_load": ("Nạp ranh giới", "Load boundaries"),
+    "c_b_clear": ("Gỡ ranh giới (quay lại bản đồ ô)", "Remove the boundaries (back to tile maps)"),
+    "c_b_loaded": ("Đã nạp ranh giới.", "Boundaries loaded."),
+    "c_b_cleared": ("Đã gỡ ranh giới.", "Boundaries removed."),
+    "c_b_failed": ("Không nạp được tệp ({code}):", "The file was not loaded ({code}):"),
 }
 
 i18n.TEXT.update(TEXT)
