@@ -176,8 +176,8 @@ def _did(frame, activities, year, previous, min_n, level):
     try:
         result = did(pooled, y="knowledge", round="round", treated="reached", pre=previous, post=year,
                      covariates=covariates, level=level,
-                     # the DiD keeps the equal-probability first-stage fpc: measured to cover (docs/analysis.md);
-                     # with Hartley-Rao its fast recovery check covered 7 of 10, under what it asks
+                     # the DiD keeps the equal-probability first-stage fpc, measured to cover
+                     # (docs/analysis.md); with Hartley-Rao its recovery check covered 7 of 10, under the bar
                      **report_design(strata="_stratum", psu="_psu", fpc=census_psus()))
     except AnalysisError as err:
         return (*empty, (), {"code": "did_failed", "reason": err.code})
