@@ -116,8 +116,13 @@ def write_workbook(tables: dict[str, pd.DataFrame], file, *, about=None) -> None
         sheet = book.create_sheet(name[:31])  # Excel's limit on sheet names
         sheet.append(text_cells(sheet, [str(c) for c in table.columns]))
         for row in table.astype("object").itertuples(index=False, name=None):
-            sheet.append(text_cells(sheet, [_cell(v) for v in row]))
+            append_row(sheet, row)
     book.save(file)
+
+
+def append_row(sheet, values) -> None:
+    """Append one row of values to a write-only sheet, as ``write_workbook`` writes its cells."""
+    sheet.append(text_cells(sheet, [_cell(v) for v in values]))
 
 
 def write_xlsx(report: GapReport, file, *, language="vi", codes=False) -> None:

@@ -7,6 +7,7 @@ from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import request
+from flask import stream_with_context
 from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
@@ -102,7 +103,7 @@ def export(form_id: str, fmt: str):
     body, mimetype, name = exports.export(db.session, _scope(), form_id, fmt, labels=args["labels"],
                                           include_private=args["private"], actor=current_principal().user)
     db.session.commit()
-    response = Response(body, mimetype=mimetype)
+    response = Response(stream_with_context(body), mimetype=mimetype)  # read while sent
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -1,20 +1,23 @@
 """Raw exports of any form's submissions (imported forms and the outreach log included): CSV in UTF-8
 with a BOM, so Excel reads Vietnamese, and XLSX; repeat groups as linked tables (``_parent`` names the
 row they belong to); choice codes or labels. Free text and attachments are left out unless an admin
-asks for them. The tables are written with the project's one workbook writer and CSV chunker
-(``server.reports.exports``), and the response streams the file.
+asks for them. Streamed with bounded memory: the submissions are read a page at a time
+(``server.console.records.pages_of_form``, the scope's SQL) and each page's rows written out before the
+next is read, as CSV lines (``server.reports.exports``' formula-safe writer) or rows of openpyxl's
+write-only sheets (``analysis.report_tables.append_row``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from collections.abc import Iterator
 
-import pandas as pd
-
+from analysis.report_tables import append_row
 from server.console.records import Record
 from server.reports import exports as writers
 
@@ -84,28 +87,37 @@ def _flat(answers: dict) -> dict:
     return out
 
 
-def tables(form, records: list[Record], *, labels: str = "codes", include_private: bool = False,
-           ) -> dict[str, pd.DataFrame]:
-    """The export's tables: one row per submission, and one table per repeat group."""
-    main_questions = list(_columns(form.questions, form, include_private=include_private))
-    head = ["_id", "_version", "_received", "_enumerator", "_state"]
-    rows = []
-    repeats = list(_repeats(form.questions))
-    repeat_rows: dict[str, list] = {r.name: [] for r in repeats}
-    repeat_columns = {r.name: list(_columns(r.children, form, include_private=include_private))
-                      for r in repeats}
-    for record in records:
-        flat = _flat(record.answers)
-        rows.append([record.id, record.form_version, record.received_at.isoformat(), record.enumerator,
-                     record.state] + [_cell(q, flat.get(q.name), form, labels) for q in main_questions])
-        _repeat_rows(record.id, flat, repeats, repeat_columns, repeat_rows, form, labels)
-    header = [label_of(q, form, labels) if labels != "codes" else q.name for q in main_questions]
-    out = {MAIN: pd.DataFrame(rows, columns=head + header)}
-    for repeat in repeats:
-        names = [label_of(q, form, labels) if labels != "codes" else q.name
-                 for q in repeat_columns[repeat.name]]
-        out[repeat.name] = pd.DataFrame(repeat_rows[repeat.name], columns=["_parent", "_index", *names])
-    return out
+class Shape:
+    """The export's tables of one form: their columns, and the rows a page of submissions gives each."""
+
+    def __init__(self, form, *, labels: str = "codes", include_private: bool = False):
+        self.form, self.labels = form, labels
+        self.main = list(_columns(form.questions, form, include_private=include_private))
+        self.repeats = list(_repeats(form.questions))
+        self.columns = {r.name: list(_columns(r.children, form, include_private=include_private))
+                        for r in self.repeats}
+
+    def _names(self, questions) -> list[str]:
+        return [label_of(q, self.form, self.labels) if self.labels != "codes" else q.name for q in questions]
+
+    def headers(self) -> dict[str, list[str]]:
+        """Each table's header: one row per submission, and one table per repeat group."""
+        out = {MAIN: ["_id", "_version", "_received", "_enumerator", "_state", *self._names(self.main)]}
+        for repeat in self.repeats:
+            out[repeat.name] = ["_parent", "_index", *self._names(self.columns[repeat.name])]
+        return out
+
+    def rows(self, records: list[Record]) -> dict[str, list[list]]:
+        """Each table's rows from these submissions."""
+        form, labels = self.form, self.labels
+        out: dict[str, list] = {MAIN: []} | {r.name: [] for r in self.repeats}
+        for record in records:
+            flat = _flat(record.answers)
+            head = [record.id, record.form_version, record.received_at.isoformat(), record.enumerator,
+                    record.state]
+            out[MAIN].append(head + [_cell(q, flat.get(q.name), form, labels) for q in self.main])
+            _repeat_rows(record.id, flat, self.repeats, self.columns, out, form, labels)
+        return out
 
 
 def _repeat_rows(parent: str, flat: dict, repeats, columns, out, form, labels) -> None:
@@ -125,10 +137,16 @@ def _repeat_rows(parent: str, flat: dict, repeats, columns, out, form, labels) -
                          columns, out, form, labels)
 
 
-def csv_bytes(table: pd.DataFrame) -> Iterator[bytes]:
-    """A table as CSV in UTF-8 with a byte-order mark (Excel then reads Vietnamese), in chunks."""
-    for chunk in writers.csv_chunks(table):
-        yield chunk.encode("utf-8")
+#: A fresh pass over the export's submissions, a page (a list of records) at a time.
+Pages = Callable[[], Iterator[list[Record]]]
+
+
+def csv_bytes(shape: Shape, pages: Pages, table: str) -> Iterator[bytes]:
+    """One table as CSV in UTF-8 with a byte-order mark (Excel then reads Vietnamese): the header, then
+    each page's rows as soon as the page is read."""
+    yield writers.csv_header(shape.headers()[table]).encode("utf-8")
+    for page in pages():
+        yield writers.csv_lines(shape.rows(page)[table]).encode("utf-8")
 
 
 class _Sink(io.RawIOBase):
@@ -149,28 +167,42 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def csv_zip(tables_: dict[str, pd.DataFrame], stem: str) -> Iterator[bytes]:
-    """Every table as its own CSV file in one zip, written and sent a piece at a time."""
+def csv_zip(shape: Shape, pages: Pages, stem: str) -> Iterator[bytes]:
+    """Every table as its own CSV file in one zip, written and sent a piece at a time; a zip member is
+    written whole before the next, so the submissions are read again for each table."""
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, table in tables_.items():
+        for name in shape.headers():
             with archive.open(f"{stem}-{name}.csv", "w") as member:
-                for chunk in csv_bytes(table):
+                for chunk in csv_bytes(shape, pages, name):
                     member.write(chunk)
                     yield sink.take()
     yield sink.take()
 
 
-def xlsx_chunks(tables_: dict[str, pd.DataFrame]) -> Iterator[bytes]:
-    """Every table as a sheet of one workbook (write-only mode, to a temporary file), in chunks."""
+def xlsx_chunks(shape: Shape, pages: Pages) -> Iterator[bytes]:
+    """Every table as a sheet of one workbook, in chunks: openpyxl's write-only sheets take each page's
+    rows as it is read (they keep them in files, not memory); the workbook is saved to a temporary file,
+    which is removed once sent or when the client goes away (the generator is closed)."""
+    from openpyxl import Workbook
+
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="ferry-raw-")
     os.close(handle)
     try:
-        writers.write_workbook({name[:31]: table for name, table in tables_.items()}, path)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return writers.file_chunks(path)
+        book = Workbook(write_only=True)
+        sheets = {}
+        for name, header in shape.headers().items():
+            sheets[name] = book.create_sheet(name[:31])  # Excel's limit on sheet names
+            append_row(sheets[name], header)
+        for page in pages():
+            for name, rows in shape.rows(page).items():
+                for row in rows:
+                    append_row(sheets[name], row)
+        book.save(path)
+        yield from writers.file_chunks(path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -180,10 +212,13 @@ def export(session, scope, form_id: str, fmt: str, *, labels: str = "codes", inc
            actor=None) -> tuple[Iterator[bytes], str, str]:
     """A form's submissions in the scope, every version, as (chunks, media type, file name); audited.
 
-    CSV is one file, or a zip of one file per table when the form has repeat groups.
+    CSV is one file, or a zip of one file per table when the form has repeat groups. Nothing is read
+    until the chunks are: the caller streams them inside the request's context
+    (``flask.stream_with_context``), since the submissions are read page by page as they are sent.
     """
     from server.console.forms import version_rows
-    from server.console.records import records
+    from server.console.records import count_of_form
+    from server.console.records import pages_of_form
     from server.forms import registry
     from server.models import audit
     from server.models.errors import ServerError
@@ -200,13 +235,17 @@ def export(session, scope, form_id: str, fmt: str, *, labels: str = "codes", inc
         raise ServerError("not-found", f"No form {form_id!r}.")
     # the newest version's questions and labels; answers of older versions fill the columns they share
     form = registry.load_form(registry.get_version(session, form_id, versions[0].version))
-    rows = records(session, scope, form_id=form_id)
-    found = tables(form, rows, labels=labels, include_private=include_private)
+    shape = Shape(form, labels=labels, include_private=include_private)
+    # counted before any row is read, so an export is audited even when the download is cut short
     audit(session, "export.raw", "form", form_id, user_id=actor.id if actor else None, cli=actor is None,
-          format=fmt, labels=labels, private=include_private, rows=len(rows))
+          format=fmt, labels=labels, private=include_private, rows=count_of_form(session, scope, form_id))
+
+    def pages() -> Iterator[list[Record]]:
+        return pages_of_form(session, scope, form_id)
+
     stem = f"{form_id}-{labels}"
     if fmt == "xlsx":
-        return xlsx_chunks(found), XLSX, f"{stem}.xlsx"
-    if len(found) == 1:
-        return csv_bytes(found[MAIN]), "text/csv; charset=utf-8", f"{stem}.csv"
-    return csv_zip(found, stem), "application/zip", f"{stem}-csv.zip"
+        return xlsx_chunks(shape, pages), XLSX, f"{stem}.xlsx"
+    if not shape.repeats:
+        return csv_bytes(shape, pages, MAIN), "text/csv; charset=utf-8", f"{stem}.csv"
+    return csv_zip(shape, pages, stem), "application/zip", f"{stem}-csv.zip"

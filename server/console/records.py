@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Select
+from sqlalchemy import and_
 from sqlalchemy import false
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,6 +34,8 @@ from server.models import User
 
 STATES = ("received", "corrected", "deleted")
 PAGE_SIZE = 50
+#: Submissions an export reads per statement: its memory is bounded by a page, not by the form.
+EXPORT_PAGE = 500
 FILTERS = ("form", "version", "round", "district", "commune", "enumerator", "state")
 
 
@@ -139,6 +144,38 @@ def records(session: Session, scope: Scope, *, form_id: str | None = None,
     if submission_id is not None:
         query = query.where(Submission.id == submission_id)
     return _records(session, query)
+
+
+def _of_form(scope: Scope, form_id: str) -> Select:
+    return in_scope(_joined(select(Submission, SubmissionPlace)), scope).where(Submission.form_id == form_id)
+
+
+def count_of_form(session: Session, scope: Scope, form_id: str) -> int:
+    """How many of a form's submissions the scope may see (place rows brought up to date first)."""
+    places.refresh(session)
+    return session.scalar(_of_form(scope, form_id).with_only_columns(func.count(Submission.id)))
+
+
+def pages_of_form(session: Session, scope: Scope, form_id: str, *,
+                  size: int = EXPORT_PAGE) -> Iterator[list[Record]]:
+    """A form's submissions the scope may see, first received first, ``size`` per statement.
+
+    Keyset pages on (first received, id), which a correction does not change: a submission revised
+    while an export runs is read once, where ``seq`` would move it behind the cursor and read it twice.
+    """
+    query = _of_form(scope, form_id).order_by(SubmissionPlace.received_at, Submission.id)
+    after = None
+    while True:
+        page = query
+        if after is not None:
+            page = page.where(or_(SubmissionPlace.received_at > after[0],
+                                  and_(SubmissionPlace.received_at == after[0], Submission.id > after[1])))
+        found = _records(session, page.limit(size))
+        if found:
+            yield found
+        if len(found) < size:
+            return
+        after = (found[-1].received_at, found[-1].id)
 
 
 def visible_ids(session: Session, scope: Scope, ids: list[str]) -> set[str]:

@@ -62,13 +62,22 @@ def csv_chunks(table: pd.DataFrame) -> Iterator[str]:
     The mark lets Excel on Windows read the file as UTF-8, so Vietnamese labels are not garbled; cells a
     spreadsheet would run as formulas are written as text.
     """
-    buffer = io.StringIO("\ufeff")
-    buffer.seek(0, io.SEEK_END)
-    csv.writer(buffer, lineterminator="\n").writerow([formula_safe(str(c)) for c in table.columns])
-    yield buffer.getvalue()
+    yield csv_header(table.columns)
     for start in range(0, len(table), _CHUNK):
         part = table.iloc[start:start + _CHUNK].astype("object").map(formula_safe)
         yield part.to_csv(index=False, header=False, lineterminator="\n")
+
+
+def csv_header(columns) -> str:
+    """A CSV file's first text: the byte-order mark and the header line, formula-safe."""
+    return "\ufeff" + csv_lines([[str(c) for c in columns]])
+
+
+def csv_lines(rows) -> str:
+    """CSV text of rows of values, each cell formula-safe (None is an empty cell)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([formula_safe(v) for v in row] for row in rows)
+    return buffer.getvalue()
 
 
 def xlsx_file(table: pd.DataFrame, *, sheet: str = "respondents") -> str:

@@ -10,6 +10,7 @@ from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import stream_with_context
 from flask import url_for
 from markupsafe import Markup
 
@@ -337,7 +338,7 @@ def export(form_id: str, fmt: str):
                                           labels=request.args.get("labels", "codes"),
                                           include_private=include_private, actor=_user())
     db.session.commit()
-    response = Response(body, mimetype=mimetype)
+    response = Response(stream_with_context(body), mimetype=mimetype)  # read while sent
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Ferry-Removed"] = "" if include_private else "free_text, attachments"
     return response
