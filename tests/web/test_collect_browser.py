@@ -4,8 +4,8 @@ One enumerator's day: enrol by the QR link, go offline, fill three awareness int
 the skip path, one with an age the constraint refuses and then corrected, a third) and a household
 interview with a repeat, reload with no network (app and interviews still there), come back online,
 sync; the server then holds each interview exactly once with the answers entered, and the same
-``respondents`` row the JSON sync protocol gives for the same interview. A second sync sends nothing;
-a sync while the server is down is retried later with nothing lost; a revoked device keeps its outbox.
+``respondents`` row the JSON sync protocol and OpenRosa (ODK Collect) give for the same interview. A second
+sync sends nothing; a sync while the server is down is retried later with nothing lost; a revoked device keeps its outbox.
 """
 
 from __future__ import annotations
@@ -265,6 +265,15 @@ def test_an_offline_day_of_interviews_reaches_the_server_once(app, runner, site,
         web_rows = respondent_rows(app, twins)
         json_rows = respondent_rows(app, twins.values())
         assert len(web_rows) == 3 and all(web_rows[sub] == json_rows[twin] for sub, twin in twins.items())
+        # ... and the same instances sent by ODK Collect over OpenRosa (a new instanceID each) give them too.
+        before = set(stored(app))
+        collect_twins(app, site, sent_instances(page, "awareness"))
+        openrosa_subs = set(stored(app)) - before
+        assert len(openrosa_subs) == 3
+        def rows_as_text(rows):
+            return sorted(json.dumps(row, sort_keys=True, default=str) for row in rows.values())
+
+        assert rows_as_text(respondent_rows(app, openrosa_subs)) == rows_as_text(web_rows)
 
         # A second sync sends nothing and stores nothing new.
         ledger = ledger_size(app)
@@ -273,7 +282,7 @@ def test_an_offline_day_of_interviews_reaches_the_server_once(app, runner, site,
         page.get_by_test_id("sync").click()
         page.wait_for_selector("text=Không có gì mới để gửi", timeout=20_000)
         assert syncs and ledger_size(app) == ledger, "a second sync must send no operation"
-        assert len(stored(app)) == 4 + 3
+        assert len(stored(app)) == 4 + 3 + 3, "the web interviews, their JSON twins and their Collect twins"
         page.get_by_role("button", name=re.compile("Hộp thư đi")).click()
         assert page.get_by_text("Đã nhận").count() == 4
         shoot(page, "outbox-sent")
@@ -304,6 +313,40 @@ def push_json_twins(app, server, web: dict) -> dict:
     counts = client.push()
     assert counts == {"created": 3}, counts
     return twins
+
+
+def sent_instances(page, form_id: str) -> list[str]:
+    """The instance XML of every operation of ``form_id`` in the phone's sent archive (IndexedDB)."""
+    return page.evaluate("""async (formId) => {
+        const db = await new Promise((ok, no) => {
+            const request = indexedDB.open('ferry-collect');
+            request.onsuccess = () => ok(request.result);
+            request.onerror = () => no(request.error);
+        });
+        const entries = await new Promise((ok, no) => {
+            const request = db.transaction('sent').objectStore('sent').getAll();
+            request.onsuccess = () => ok(request.result);
+            request.onerror = () => no(request.error);
+        });
+        db.close();
+        return entries.filter((entry) => entry.op.form === formId).map((entry) => entry.op.xml);
+    }""", form_id)
+
+
+def collect_twins(app, server, instances: list[str]) -> None:
+    """Send each instance as ODK Collect would (an app user over OpenRosa), under a new instanceID."""
+    import uuid
+
+    from tests.openrosa.collect import Collect
+    from tests.openrosa.conftest import make_app_user
+
+    phone = Collect(f"{server.url}/v1/key/{make_app_user(app, 'collect twin', ('awareness',))}/projects/1")
+    for xml in instances:
+        fresh = f"<instanceID>uuid:{uuid.uuid4()}</instanceID>"
+        renamed = re.sub(r"<instanceID>[^<]*</instanceID>", fresh, xml)
+        assert renamed != xml, "the instance names itself"
+        answers = phone.send(renamed.encode("utf-8"))
+        assert [a.status for a in answers] == [201], [(a.status, a.body[:300]) for a in answers]
 
 
 def test_server_down_during_a_sync_is_retried_and_a_revoked_device_keeps_its_outbox(
