@@ -5,7 +5,8 @@ the skip path, one with an age the constraint refuses and then corrected, a thir
 interview with a repeat, reload with no network (app and interviews still there), come back online,
 sync; the server then holds each interview exactly once with the answers entered, and the same
 ``respondents`` row the JSON sync protocol and OpenRosa (ODK Collect) give for the same interview. A second
-sync sends nothing; a sync while the server is down is retried later with nothing lost; a revoked device keeps its outbox.
+sync sends nothing; a sync while the server is down is retried later with nothing lost; a revoked device
+keeps its outbox.
 """
 
 from __future__ import annotations
