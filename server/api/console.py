@@ -1,5 +1,6 @@
 """The console's operations for API clients (coordinators in their districts, admins): progress against
-quotas, the submissions table, raw exports of any form, and the audit log (admins)."""
+quotas, the submissions table, raw exports of any form, Collect app users, conflicts and their decisions,
+and the audit log (admins)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,18 @@ from marshmallow import validate
 
 from server.api.access import access
 from server.api.access import current_principal
+from server.api.body import json_body
+from server.console import app_users as console_app_users
 from server.console import audit_log
+from server.console import conflicts as console_conflicts
 from server.console import exports
 from server.console import progress as console_progress
 from server.console import records
 from server.console.scope import scope_of
 from server.extensions import db
+from server.models import utcnow
 from server.models.errors import ServerError
+from server.sync.runtime import store
 
 bp = Blueprint("console_api", __name__, url_prefix="/api/v1/console")
 STAFF = ("admin", "coordinator")
@@ -54,6 +60,19 @@ class AuditQuerySchema(Schema):
     since = fields.Date(load_default=None)
     until = fields.Date(load_default=None)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
+
+
+class AppUserCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    enumerator = fields.String(required=True, validate=validate.Length(min=1, max=150))
+    forms = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
+                        validate=validate.Length(min=1, max=50))
+
+
+class ConflictDecisionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(console_conflicts.ACTIONS))
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    answers = fields.Dict(load_default=None)  # the merged answers, for "merge"
 
 
 def _scope():
@@ -119,3 +138,68 @@ def audit():
             "entries": [{"at": e.at.isoformat(), "user": who, "cli": e.actor_cli, "action": e.action,
                          "target_type": e.target_type, "target_id": e.target_id, "details": e.details}
                         for e, who in found.rows]}
+
+
+def _issued(issued) -> dict:
+    return {"name": issued.name, "enumerator": issued.enumerator, "forms": issued.forms,
+            "server_url": issued.server_url, "settings": issued.settings, "settings_payload": issued.payload}
+
+
+@bp.get("/app-users")
+@access(*STAFF)
+def list_app_users():
+    """ODK Collect app users of the enumerators in scope, with their forms and last contact."""
+    rows = console_app_users.listing(db.session, _scope())
+    return {"app_users": [{"id": r.id, "name": r.name, "enumerator": r.enumerator, "forms": r.forms,
+                           "created_at": r.created_at.isoformat(),
+                           "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+                           "last_seen_at": r.last_seen_at.isoformat() if r.last_seen_at else None}
+                          for r in rows]}
+
+
+@bp.post("/app-users")
+@access(*STAFF)
+def create_app_user():
+    """Create an app user for an enumerator in scope; its token and Collect settings are in this answer.
+
+    Ferry keeps only a hash of the token, so no later answer can repeat it."""
+    args = AppUserCreateSchema().load(json_body())
+    scope = _scope()
+    issued = console_app_users.create(db.session, scope, args["name"], args["enumerator"], args["forms"],
+                                      public_url=request.host_url, project=current_app.config["PROJECT_NAME"],
+                                      actor=scope.user)
+    db.session.commit()
+    return _issued(issued), 201
+
+
+@bp.post("/app-users/<app_user_id>/revoke")
+@access(*STAFF)
+def revoke_app_user(app_user_id: str):
+    """Revoke an app user: its token is refused at once (403); what it sent stays stored."""
+    scope = _scope()
+    revoked = console_app_users.revoke(db.session, scope, app_user_id, actor=scope.user)
+    db.session.commit()
+    return {"id": revoked.id, "name": revoked.name,
+            "revoked_at": revoked.revoked_at.isoformat() if revoked.revoked_at else None}
+
+
+@bp.get("/conflicts")
+@access(*STAFF)
+def list_conflicts():
+    """Open conflicts of submissions in scope: two revisions made without seeing each other."""
+    found = console_conflicts.open_conflicts(db.session, store(), _scope())
+    return {"conflicts": [{"key": c.key, "submission_id": c.submission_id, "kind": c.kind,
+                           "revisions": list(c.revisions), "created_at": c.created_at.isoformat()}
+                          for c in found]}
+
+
+@bp.post("/conflicts/<key>")
+@access(*STAFF)
+def decide_conflict(key: str):
+    """Keep theirs, keep ours, or merge (``answers``), with a note; audited. Answers the head afterwards."""
+    args = ConflictDecisionSchema().load(json_body())
+    scope = _scope()
+    head = console_conflicts.resolve(db.session, store(), scope, key, args["action"], actor=scope.user,
+                                     now=utcnow(), note=args["note"], answers=args["answers"])
+    db.session.commit()
+    return {"key": key, "action": args["action"], "head": head}

@@ -18,7 +18,9 @@ from flask import current_app
 from server.api import schemas
 from server.api.access import PUBLIC
 from server.api.access import access
+from server.api.console import AppUserCreateSchema
 from server.api.console import AuditQuerySchema
+from server.api.console import ConflictDecisionSchema
 from server.api.console import ExportQuerySchema
 from server.api.console import ProgressQuerySchema
 from server.api.console import SubmissionsQuerySchema
@@ -41,6 +43,8 @@ SCHEMAS = {
     "blobs.create_blob": (schemas.BlobCreateSchema, schemas.BlobSchema, "201"),
     "devices.create": (DeviceCreateSchema, None, "201"),
     "review.revalidate": (RevalidateSchema, None, "200"),
+    "console_api.create_app_user": (AppUserCreateSchema, None, "201"),
+    "console_api.decide_conflict": (ConflictDecisionSchema, None, "200"),
 }
 #: endpoint -> (the key of the list in the answer, the schema of each item)
 LISTS = {
