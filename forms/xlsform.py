@@ -154,34 +154,40 @@ def _count_rows_streaming(data: bytes) -> None:
     """Count the rows of the survey and choices sheets while reading them, row by row (openpyxl's
     read-only mode), and stop at the first row past a limit: a sheet of a million rows is refused
     before pyxform builds it in memory. The sheet's declared dimension is not trusted."""
-    limits = {"survey": MAX_SURVEY_ROWS, "choices": MAX_CHOICE_ROWS, "external_choices": MAX_CHOICE_ROWS}
-    try:
-        with warnings_module.catch_warnings():
-            warnings_module.simplefilter("ignore")
+    # read-only sheets parse lazily, so openpyxl's warnings (unknown extensions...) come while the rows
+    # are read; they say nothing about the row count and pyxform's full read reports what matters
+    with warnings_module.catch_warnings():
+        warnings_module.simplefilter("ignore")
+        try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - a corrupt file is reported by the full read below, with its cause
-        return
-    try:
-        choices = 0
-        for sheet in book.worksheets:
-            name = sheet.title.strip().lower()
-            if name not in limits:
-                continue
-            rows = 0
-            for row in sheet.iter_rows(values_only=True):
-                if any(value not in (None, "") for value in row):
-                    rows += 1
-                    if name != "survey":
-                        choices += 1
-                    # the header row is not a form row (pyxform's count, which _check_rows applies)
-                    if name == "survey" and rows - 1 > MAX_SURVEY_ROWS:
-                        raise XLSFormTooLarge(f"the survey sheet has more than {MAX_SURVEY_ROWS} rows",
-                                              limit=MAX_SURVEY_ROWS)
-                    if name != "survey" and choices - 1 > MAX_CHOICE_ROWS:
-                        raise XLSFormTooLarge(f"the choices sheets have more than {MAX_CHOICE_ROWS} rows",
-                                              limit=MAX_CHOICE_ROWS)
-    finally:
-        book.close()
+        except Exception:  # noqa: BLE001 - a corrupt file is reported by the full read below, with its cause
+            return
+        try:
+            _count_rows(book)
+        finally:
+            book.close()
+
+
+def _count_rows(book) -> None:
+    limits = {"survey": MAX_SURVEY_ROWS, "choices": MAX_CHOICE_ROWS, "external_choices": MAX_CHOICE_ROWS}
+    choices = 0
+    for sheet in book.worksheets:
+        name = sheet.title.strip().lower()
+        if name not in limits:
+            continue
+        rows = 0
+        for row in sheet.iter_rows(values_only=True):
+            if any(value not in (None, "") for value in row):
+                rows += 1
+                if name != "survey":
+                    choices += 1
+                # the header row is not a form row (pyxform's count, which _check_rows applies)
+                if name == "survey" and rows - 1 > MAX_SURVEY_ROWS:
+                    raise XLSFormTooLarge(f"the survey sheet has more than {MAX_SURVEY_ROWS} rows",
+                                          limit=MAX_SURVEY_ROWS)
+                if name != "survey" and choices - 1 > MAX_CHOICE_ROWS:
+                    raise XLSFormTooLarge(f"the choices sheets have more than {MAX_CHOICE_ROWS} rows",
+                                          limit=MAX_CHOICE_ROWS)
 
 
 def _check_rows(workbook) -> None:
