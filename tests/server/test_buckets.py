@@ -179,6 +179,8 @@ def _pull(store, device, cursor=None):
 
 def test_a_device_pulls_forms_places_its_assignments_and_settings(app, client, accounts, places):
     coordinator = accounts.headers("coordinator")
+    # communes in several districts: an admin assigns them (a coordinator only in their own districts)
+    admin = accounts.headers("admin")
     username, _, _ = accounts.user("enumerator")
     other, _, _ = accounts.user("enumerator")
     device_id, _ = accounts.device(username)
@@ -191,7 +193,7 @@ def test_a_device_pulls_forms_places_its_assignments_and_settings(app, client, a
     for name, communes in ((username, [{"commune": "31117", "quota": 40}, {"commune": "31120", "quota": 25}]),
                            (other, [{"commune": "31123", "quota": 30}])):
         response = client.put(f"/api/v1/users/{name}/assignments", json={"round": 2019, "communes": communes},
-                              headers=coordinator)
+                              headers=admin)
         assert response.status_code == 200, response.get_json()
 
     store = SqlStore(_engine(app))
@@ -214,7 +216,7 @@ def test_a_device_pulls_forms_places_its_assignments_and_settings(app, client, a
         client.put(f"/api/v1/forms/awareness/versions/{version}/state", json={"state": state},
                    headers=coordinator)
     client.put(f"/api/v1/users/{username}/assignments",
-               json={"round": 2019, "communes": [{"commune": "31117", "quota": 45}]}, headers=coordinator)
+               json={"round": 2019, "communes": [{"commune": "31117", "quota": 45}]}, headers=admin)
     later, cursor = _pull(store, ref, cursor)
     assert later == {"forms": {awareness: None},
                      f"assignments:{user_id}": {"2019:31117": {**seen[f"assignments:{user_id}"]["2019:31117"],
