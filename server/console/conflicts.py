@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from server.console.records import enumerators_by_device
 from server.console.records import revisions_of
 from server.console.records import visible_ids
+from server.console.review import decision_note
 from server.console.scope import Scope
 from server.models import SubmissionRevision
 from server.models import User
@@ -31,7 +32,6 @@ from sync.store import Conflict
 from sync.store import Store
 
 ACTIONS = ("keep_theirs", "keep_ours", "merge")
-_NOTE_MAX = 180
 
 
 @dataclass
@@ -102,14 +102,6 @@ def store_head(store: Store, submission_id: str) -> str:
         return store.submission(submission_id).head
 
 
-def _note(note: str) -> str:
-    note = " ".join((note or "").split())
-    if not note:
-        raise ServerError("validation-failed", "Write a note saying why.",
-                          errors=[{"pointer": "/note", "detail": "required"}])
-    return note[:_NOTE_MAX]
-
-
 def resolve(session: Session, store: Store, scope: Scope, key: str, action: str, *, actor: User,
             now: dt.datetime, note: str = "", answers: dict | None = None) -> str:
     """Decide a conflict; return the op id of the revision that is the head afterwards. The caller
@@ -118,7 +110,7 @@ def resolve(session: Session, store: Store, scope: Scope, key: str, action: str,
         raise ServerError("validation-failed", f"action must be one of {', '.join(ACTIONS)}.",
                           errors=[{"pointer": "/action", "detail": "unknown action"}])
     current = view(session, store, scope, key)
-    text = _note(note)
+    text = decision_note(note)
     if current.conflict.resolved_at is not None:
         raise ServerError("conflict", f"Conflict {key!r} was already decided.")
     # End this session's transaction: the store writes on its own connection (see review.act).

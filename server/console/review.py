@@ -130,7 +130,8 @@ def answer_lines(answers, issues: list[dict], prefix: str = "", *, language: str
     return loose + lines
 
 
-def _note(note: str) -> str:
+def decision_note(note: str) -> str:
+    """A reviewer's note, required, on one line and bounded: the reason kept beside a decision."""
     note = " ".join((note or "").split())
     if not note:
         raise ServerError("validation-failed", "Write a note saying why.",
@@ -151,18 +152,18 @@ def act(session: Session, store: Store, scope: Scope, key: str, action: str, *, 
     if action == "revalidate":
         outcome = engine.revalidate_quarantined(store, now=now, keys=[key]).get(key, "still-quarantined")
     elif action == "reject":
-        text = _note(note)
+        text = decision_note(note)
         _resolve(store, key, f"rejected: {text}", now)
         outcome = "rejected"
     elif action == "accept":
-        text = _note(note)
+        text = decision_note(note)
         if current.reason not in ACCEPTABLE_REASONS:
             raise ServerError("conflict", f"A payload held for {current.reason} cannot be stored as it is; "
                               "revalidate it after the fix, correct it, or reject it.")
         _store_as(store, current, Operation.from_wire(current.payload), f"accepted: {text}", now)
         outcome = "accepted"
     elif action == "correct":
-        text = _note(note)
+        text = decision_note(note)
         outcome = _correct(store, current, answers, text, actor, now)
     else:
         raise ServerError("validation-failed", f"action must be one of {', '.join(ACTIONS)}.")
