@@ -23,8 +23,9 @@ def json_body() -> dict:
     return body
 
 
-def attachment(filename: str) -> str:
-    """Return a ``Content-Disposition`` value that downloads as ``filename``, whatever its script.
+def attachment(filename: str, *, inline: bool = False) -> str:
+    """Return a ``Content-Disposition`` value that downloads as ``filename``, whatever its script
+    (``inline``: shown in the browser, under that name if saved).
 
     RFC 6266 / 5987, as werkzeug's ``send_file`` writes it: an ASCII ``filename`` for old clients and
     ``filename*=UTF-8''...`` (percent-encoded) with the real name, so a Vietnamese name never reaches a
@@ -40,4 +41,4 @@ def attachment(filename: str) -> str:
         options = {"filename": simple or "download", "filename*": "UTF-8''" + quote(name, safe="!#$&+^`|")}
     else:
         options = {"filename": name}
-    return dump_options_header("attachment", options)
+    return dump_options_header("inline" if inline else "attachment", options)

@@ -15,6 +15,7 @@ from marshmallow import validate
 
 from server.api.access import access
 from server.api.access import current_principal
+from server.api.body import attachment
 from server.api.body import json_body
 from server.console import app_users as console_app_users
 from server.console import audit_log
@@ -123,7 +124,7 @@ def export(form_id: str, fmt: str):
                                           include_private=args["private"], actor=current_principal().user)
     db.session.commit()
     response = Response(stream_with_context(body), mimetype=mimetype)  # read while sent
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = attachment(name)
     return response
 
 

@@ -21,6 +21,7 @@ from server.models.errors import ServerError
 from server.reports import boundaries
 from server.reports import data as analysis_data
 from server.reports import service as reports
+from server.reports.exports import csv_chunks
 from server.reports.request import SMALL_AREA_INDICATORS
 from server.reports.request import ReportRequest
 from server.reports.request import document_date
@@ -71,7 +72,7 @@ def write_tables(path: Path, tables: dict[str, pd.DataFrame], *, title: str) -> 
     """Write named tables: CSV (the first table; UTF-8 with BOM), XLSX (one sheet each) or Markdown."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        next(iter(tables.values())).to_csv(path, index=False, lineterminator="\n", encoding="utf-8-sig")
+        path.write_text("".join(csv_chunks(next(iter(tables.values())))), encoding="utf-8")
     elif suffix == ".xlsx":
         write_workbook(tables, path)
     else:

@@ -17,10 +17,10 @@ from analysis.boundary_map import can_draw
 from analysis.population import communes
 from analysis.report_map import tile_map
 from analysis.report_tables import write_workbook
-from forms.values import formula_safe
 from server.problems import ApiError
 from server.reports import service as reports
 from server.reports.boundaries import LoadedMap
+from server.reports.exports import csv_chunks
 from server.reports.request import ReportRequest
 from server.reports.request import parse
 
@@ -148,8 +148,7 @@ def draws_boundaries(page: str, choices: ReportRequest, loaded: LoadedMap | None
 
 def to_csv(frame: pd.DataFrame) -> bytes:
     """CSV in UTF-8 with a byte-order mark (Excel on Windows reads Vietnamese right); formulas as text."""
-    shown = frame.astype("object").map(formula_safe).rename(columns=lambda c: formula_safe(str(c)))
-    return shown.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    return "".join(csv_chunks(frame)).encode("utf-8")
 
 
 def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:

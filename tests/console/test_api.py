@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from server.accounts import users as accounts
 from server.api.access import issue_token
+from server.api.body import attachment
 from server.extensions import db
 from server.models import User
 
@@ -62,6 +63,8 @@ def test_progress_submissions_exports_and_audit_through_the_api(console, app):
     exported = client.get("/api/v1/console/exports/awareness.csv?labels=en", headers=coord_a)
     assert exported.status_code == 200 and exported.data.startswith("\ufeff".encode())
     assert pushed["sub"] in exported.data.decode("utf-8-sig")
+    # named by the one RFC 6266 helper, so an imported form's Vietnamese id downloads too (tests/security)
+    assert exported.headers["Content-Disposition"] == attachment("awareness-en.csv")
     private = client.get("/api/v1/console/exports/awareness.csv?private=true", headers=coord_a)
     assert private.status_code == 403
     assert client.get("/api/v1/console/exports/nothing.csv", headers=coord_a).status_code == 404

@@ -29,6 +29,8 @@ def test_attachment_header_values():
     header.encode("latin-1")  # what gunicorn (and HTTP/1.1) can carry
     assert 'filename="Khao sat Ninh Kieu' in header and _filename_star(header) == NAME
     assert "\r" not in attachment("a\r\nSet-Cookie: x=1.csv") and "\n" not in attachment("a\r\nb")
+    shown = attachment(NAME, inline=True)
+    assert shown.startswith("inline; ") and _filename_star(shown) == NAME
 
 
 def test_a_vietnamese_file_name_downloads_under_gunicorn(app, database_url, tmp_path, accounts):

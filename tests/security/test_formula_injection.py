@@ -61,6 +61,17 @@ def test_report_page_downloads():
     _assert_xlsx_safe(tables.to_xlsx({"t": _frame()}))
 
 
+def test_report_files_written_by_the_cli(tmp_path):
+    from server.cli.report import write_tables
+
+    write_tables(tmp_path / "t.csv", {"t": _frame()}, title="t")
+    text = (tmp_path / "t.csv").read_text(encoding="utf-8")
+    assert text.startswith("\ufeff")
+    _assert_csv_safe(text.removeprefix("\ufeff"))
+    write_tables(tmp_path / "t.xlsx", {"t": _frame()}, title="t")
+    _assert_xlsx_safe((tmp_path / "t.xlsx").read_bytes())
+
+
 @pytest.fixture
 def hostile_report(monkeypatch):
     # the tables of either choice (as shown, or codes) and the about sheet, all hostile

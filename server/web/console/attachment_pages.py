@@ -28,9 +28,7 @@ def _send(submission_id: str, sha256: str, *, inline: bool) -> Response:
                                           inline=inline)
     db.session.commit()
     response = Response(data, mimetype=item.content_type or "application/octet-stream")
-    disposition = content_disposition(item.name)
-    response.headers["Content-Disposition"] = disposition.replace("attachment", "inline", 1) if inline \
-        else disposition
+    response.headers["Content-Disposition"] = content_disposition(item.name, inline=inline)
     # whatever its bytes say, the file is never run as a page of this origin
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -15,6 +15,7 @@ from flask import url_for
 from markupsafe import Markup
 
 from server.api.access import page_access
+from server.api.body import attachment
 from server.collect.enrolment import enrolment_link
 from server.console import app_users as console_app_users
 from server.console import attachments as console_attachments
@@ -339,7 +340,7 @@ def export(form_id: str, fmt: str):
                                           include_private=include_private, actor=_user())
     db.session.commit()
     response = Response(stream_with_context(body), mimetype=mimetype)  # read while sent
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = attachment(name)
     response.headers["Ferry-Removed"] = "" if include_private else "free_text, attachments"
     return response
 
