@@ -28,6 +28,7 @@ from server.reports import service as reports
 from server.reports.request import ReportRequest
 from server.reports.request import document_date
 from server.reports.request import parse
+from server.reports.request import wants_codes
 from server.web import documents
 from server.web import tables
 from server.web.i18n import in_language
@@ -184,10 +185,6 @@ def gap_report_json():
             "tables": {name: reports.records(table) for name, table in report.tables().items()}}
 
 
-def _codes() -> bool:
-    return request.args.get("codes") in ("1", "true")
-
-
 @bp.get("/report.xlsx")
 @access(*READERS)
 def gap_report_xlsx():
@@ -195,7 +192,7 @@ def gap_report_xlsx():
     HTML); ``&codes=1`` the tidy tables (codes, full-precision figures)."""
     report, language = _gap_report()
     buffer = io.BytesIO()
-    write_xlsx(report, buffer, language=language, codes=_codes())
+    write_xlsx(report, buffer, language=language, codes=wants_codes(request.args))
     return Response(buffer.getvalue(), mimetype=XLSX, headers=_attachment(report, language, "xlsx"))
 
 
@@ -205,6 +202,6 @@ def gap_report_csv():
     """The awareness-gap report's tables as a zip of CSV files (same parameters and choice as the XLSX)."""
     report, language = _gap_report()
     buffer = io.BytesIO()
-    write_csv_zip(report, buffer, language=language, codes=_codes())
+    write_csv_zip(report, buffer, language=language, codes=wants_codes(request.args))
     headers = _attachment(report, language, "zip")
     return Response(buffer.getvalue(), mimetype="application/zip", headers=headers)

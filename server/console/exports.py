@@ -107,16 +107,19 @@ class Shape:
             out[repeat.name] = ["_parent", "_index", *self._names(self.columns[repeat.name])]
         return out
 
-    def rows(self, records: list[Record]) -> dict[str, list[list]]:
-        """Each table's rows from these submissions."""
+    def rows(self, records: list[Record], table: str | None = None) -> dict[str, list[list]]:
+        """Each table's rows from these submissions (only ``table``'s filled, when one is named: a CSV
+        zip reads the submissions once per table)."""
         form, labels = self.form, self.labels
         out: dict[str, list] = {MAIN: []} | {r.name: [] for r in self.repeats}
         for record in records:
             flat = _flat(record.answers)
-            head = [record.id, record.form_version, record.received_at.isoformat(), record.enumerator,
-                    record.state]
-            out[MAIN].append(head + [_cell(q, flat.get(q.name), form, labels) for q in self.main])
-            _repeat_rows(record.id, flat, self.repeats, self.columns, out, form, labels)
+            if table in (None, MAIN):
+                head = [record.id, record.form_version, record.received_at.isoformat(), record.enumerator,
+                        record.state]
+                out[MAIN].append(head + [_cell(q, flat.get(q.name), form, labels) for q in self.main])
+            if table != MAIN:
+                _repeat_rows(record.id, flat, self.repeats, self.columns, out, form, labels)
         return out
 
 
@@ -146,7 +149,7 @@ def csv_bytes(shape: Shape, pages: Pages, table: str) -> Iterator[bytes]:
     each page's rows as soon as the page is read."""
     yield writers.csv_header(shape.headers()[table]).encode("utf-8")
     for page in pages():
-        yield writers.csv_lines(shape.rows(page)[table]).encode("utf-8")
+        yield writers.csv_lines(shape.rows(page, table)[table]).encode("utf-8")
 
 
 class _Sink(io.RawIOBase):

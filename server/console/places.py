@@ -55,6 +55,15 @@ def stale_heads(session: Session, limit: int = BATCH) -> list[str]:
     return list(session.scalars(query))
 
 
+def last_answers(session: Session, submission_id: str):
+    """The answers of a submission's latest revision that has any: a tombstone's place and answers are
+    those of the revision it deleted."""
+    return session.scalar(select(SubmissionRevision.answers)
+                          .where(SubmissionRevision.submission_id == submission_id,
+                                 SubmissionRevision.answers.is_not(None))
+                          .order_by(SubmissionRevision.seq.desc()).limit(1))
+
+
 def place_rows(session: Session, ids: list[str]) -> list[dict]:
     """The place rows of these submissions, read from their head (a tombstone: the revision before)."""
     first = (select(SubmissionRevision.submission_id, func.min(SubmissionRevision.received_at).label("at"))
@@ -66,10 +75,7 @@ def place_rows(session: Session, ids: list[str]) -> list[dict]:
     rows = []
     for submission_id, seq, answers, received_at in session.execute(query):
         if answers is None:
-            answers = session.scalar(select(SubmissionRevision.answers)
-                                     .where(SubmissionRevision.submission_id == submission_id,
-                                            SubmissionRevision.answers.is_not(None))
-                                     .order_by(SubmissionRevision.seq.desc()).limit(1))
+            answers = last_answers(session, submission_id)
         rows.append({"submission_id": submission_id, "seq": seq,
                      "district": _text(find_value(answers, "district")),
                      "commune": _text(find_value(answers, "commune")),

@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.console import places
-from server.console.places import find_value as find_value
 from server.console.scope import Scope
 from server.models import Device
 from server.models import Submission
@@ -121,11 +120,7 @@ def _records(session: Session, query: Select) -> list[Record]:
     found = []
     for head, place, answers in rows:
         if answers is None and head.deleted:
-            # a tombstone: its answers are those of the revision before
-            answers = session.scalar(select(SubmissionRevision.answers)
-                                     .where(SubmissionRevision.submission_id == head.id,
-                                            SubmissionRevision.answers.is_not(None))
-                                     .order_by(SubmissionRevision.seq.desc()).limit(1))
+            answers = places.last_answers(session, head.id)
         found.append(Record(
             id=head.id, form_id=head.form_id, form_version=head.form_version, device_id=head.device_id,
             enumerator=owners.get(head.device_id), revisions=head.revisions, deleted=head.deleted,

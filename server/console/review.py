@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from server.console.records import find_value
+from server.console.places import find_value
 from server.console.scope import Scope
 from server.console.scope import visible_enumerators
 from server.models import Device

@@ -142,6 +142,12 @@ def parse(data, args, *, min_cell: int, required=(), latest: bool = False, langu
                          b=b, level=values["level"], language=language, indicator=values["indicator"])
 
 
+def wants_codes(args) -> bool:
+    """Whether a download asks for the analysts' tables (``codes=1``: codes and full-precision figures)
+    rather than the tables as the page shows them."""
+    return args.get("codes") in ("1", "true")
+
+
 def document_date(value) -> dt.date:
     """The date a document bears: ``value`` (YYYY-MM-DD) or today when absent; ``validation-failed`` else."""
     if value in (None, ""):

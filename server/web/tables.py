@@ -128,22 +128,25 @@ def map_svg(page: str, frames: dict[str, pd.DataFrame], choices: ReportRequest, 
                         title=text(title, **title_args))
 
     if page == "priorities" and "priorities" in frames:
-        key = "commune_key" if choices.level == "commune" else "district_code"
-        return draw(frames["priorities"], key=key, value="tier", kind="tier", title="map_tiers",
-                    round=choices.round, level=text("level_" + choices.level))
+        return draw(frames["priorities"], key=_map_key(page, choices), value="tier", kind="tier",
+                    title="map_tiers", round=choices.round, level=text("level_" + choices.level))
     if page == "districts" and "indicators" in frames:
         table = frames["indicators"]
         latest = table[(table["round"] == choices.rounds[-1]) & (table["indicator"] == "knowledge")
                        & (table["district_code"] != "all")]
-        return draw(latest, key="district_code", value="estimate", kind="share", title="map_knowledge",
-                    round=choices.rounds[-1])
+        return draw(latest, key=_map_key(page, choices), value="estimate", kind="share",
+                    title="map_knowledge", round=choices.rounds[-1])
     return ""
+
+
+def _map_key(page: str, choices: ReportRequest) -> str:
+    """The places a page's map shows: communes on the commune-level priorities, else districts."""
+    return "commune_key" if page == "priorities" and choices.level == "commune" else "district_code"
 
 
 def draws_boundaries(page: str, choices: ReportRequest, loaded: LoadedMap | None) -> bool:
     """Whether :func:`map_svg` draws ``page`` from the loaded boundaries (its caption says whose)."""
-    key = "commune_key" if page == "priorities" and choices.level == "commune" else "district_code"
-    return can_draw(loaded and loaded.boundaries, key)
+    return can_draw(loaded and loaded.boundaries, _map_key(page, choices))
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:

@@ -41,6 +41,7 @@ from server.reports import boundaries
 from server.reports import service as reports
 from server.reports.request import ReportRequest
 from server.reports.request import document_date
+from server.reports.request import wants_codes
 from server.web import documents
 from server.web import tables
 from server.web.i18n import current_language
@@ -235,7 +236,7 @@ def full_report_tables(fmt: str):
     report = _gap_report()
     buffer = io.BytesIO()
     language = current_language()
-    codes = request.args.get("codes") in ("1", "true")
+    codes = wants_codes(request.args)
     if fmt == "xlsx":
         write_xlsx(report, buffer, language=language, codes=codes)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -268,7 +269,7 @@ def download(page: str, fmt: str):
     stem = "-".join(["ferry", page, *(str(v) for v in tables.query(choices, page).values())])
     if fmt == "docx":  # the 12 November report as a Word document, with the page's cells
         return _docx(documents.yearly_docx(frames, choices, date=date), f"{stem}-{current_language()}.docx")
-    if request.args.get("codes") in ("1", "true"):  # the analysts' choice: codes and full-precision figures
+    if wants_codes(request.args):  # the analysts' choice: codes and full-precision figures
         stem += "-codes"
     else:  # what the page shows: its columns, labels, rounding and language
         frames = shown(frames, choices)
