@@ -66,7 +66,8 @@ def build(app, *, interviews: int = 1200, seed: int = 11) -> PlanSite:
         store = SqlStore(db.engine)
         ingest(store, season.interviews)
         for activity in season.activities:
-            write(store, activity.sub_id, activity.answers, form_id=activity.form_id, version=activity.version)
+            write(store, activity.sub_id, activity.answers, form_id=activity.form_id,
+                  version=activity.version)
         template = next(a for a in season.activities if a.answers.get("level") == "commune")
         answers = dict(template.answers, activity_date="2019-03-01", district="918",
                        communes=[REACHED])

@@ -39,6 +39,8 @@ def describe(session: Session, row: RoundPlan) -> dict:
     ids = {row.proposed_by_user_id, row.approved_by_user_id, *(c.enumerator_id for c in row.communes)}
     names = dict(session.execute(select(User.id, User.username).where(User.id.in_(ids - {None}))).all())
     frame = plan.frame.set_index(plan.frame["commune_key"].astype(str))
+    gains = {(str(r.measure), str(r.place)): (_value(r.before), _value(r.after))
+             for r in plan.gain.itertuples() if r.level == "commune"}
     communes = []
     for line in sorted(row.communes, key=lambda c: (c.commune.district.code, c.commune.name)):
         found = frame.loc[line.commune.key] if line.commune.key in frame.index else {}
@@ -49,11 +51,13 @@ def describe(session: Session, row: RoundPlan) -> dict:
             "reason": str(_value(found.get("reason")) or ""),
             "reason_vi": str(_value(found.get("reason_vi")) or ""),
             "tier": _value(found.get("tier")), "p_top_k": _value(found.get("p_top_k")),
-            "adults": _value(found.get("adults"))})
+            "adults": _value(found.get("adults")),
+            "width": gains.get(("width", line.commune.key), (None, None)),
+            "wrong_tier": gains.get(("wrong_tier", line.commune.key), (None, None))})
     districts = [{"district": str(r.district_code), "communes": int(r.communes),
                   "interviews": int(r.interviews)} for r in plan.districts.itertuples()]
-    gain = [{"measure": str(r.measure), "place": str(r.place), "before": _value(r.before),
-             "after": _value(r.after)} for r in plan.gain.itertuples()]
+    gain = [{"measure": str(r.measure), "place": str(r.place), "level": str(r.level),
+             "before": _value(r.before), "after": _value(r.after)} for r in plan.gain.itertuples()]
     return {"id": row.id, "year": row.year, "based_on": row.based_on, "status": row.status,
             "notes": row.notes,
             "proposed_by": names.get(row.proposed_by_user_id), "proposed_at": _when(row.proposed_at),

@@ -46,6 +46,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "c_plan_place": ("Nơi", "Place"),
     "c_plan_before": ("Trước (vòng trước)", "Before (last round)"),
     "c_plan_after": ("Sau (kế hoạch này)", "After (this plan)"),
+    "c_plan_width": ("Độ rộng khoảng tin cậy 95% (điểm %), trước → sau",
+                     "95% interval width (points), before → after"),
+    "c_plan_wrong": ("Khả năng xếp sai nhóm, trước → sau", "Chance of a wrong tier, before → after"),
+    "c_plan_city": ("Toàn thành phố", "City"),
+    "c_plan_gain_note": ("Ước tính gần đúng: trước là vòng trước (hoặc thiết kế cố định cùng số phỏng "
+                         "vấn), sau là kế hoạch này.",
+                         "Approximate: before is the last round (or the fixed design with the same "
+                         "interviews), after is this plan."),
     "c_plan_districts": ("Theo quận/huyện", "By district"),
     "c_plan_edit": ("Sửa kế hoạch", "Edit the plan"),
     "c_plan_forced": ("Xã bắt buộc chọn (mã xã, cách nhau bởi dấu cách)",
