@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
-from sqlalchemy import func
 from sqlalchemy import select
 
 from analysis import tidy
