@@ -85,16 +85,16 @@ def propose():
     return summary.describe(db.session, row), 201
 
 
-@bp.get("/<int:plan_id>")
+@bp.get("/<plan_id>")
 @access(*approval.READERS)
-def read(plan_id: int):
+def read(plan_id: str):
     """A plan: its communes with reasons, takes, inclusion probabilities and enumerators, and the gain."""
     return summary.describe(db.session, proposals.get(db.session, plan_id))
 
 
-@bp.patch("/<int:plan_id>")
+@bp.patch("/<plan_id>")
 @access(*approval.READERS)
-def edit(plan_id: int):
+def edit(plan_id: str):
     """Change a draft (budget, capacity, forced communes, takes, enumerators, notes); it is re-proposed
     with its recorded seed. A drawn commune cannot be dropped (take 0 is refused)."""
     choices = choices_of(PlanChoicesSchema().load(json_body()))
@@ -105,9 +105,9 @@ def edit(plan_id: int):
     return summary.describe(db.session, row)
 
 
-@bp.post("/<int:plan_id>/approve")
+@bp.post("/<plan_id>/approve")
 @access(*approval.READERS)
-def approve(plan_id: int):
+def approve(plan_id: str):
     """Approve a draft: it becomes the round's sample and the enumerators' assignments (sent by sync)."""
     row = approval.approve(db.session, plan_id, actor=current_principal().user)
     db.session.commit()

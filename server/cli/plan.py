@@ -55,7 +55,13 @@ def _show(document: dict, as_json: bool) -> None:
 @with_appcontext
 @fail_on_api_error
 def propose_command(year, interviews, communes, certain, seed, as_json):
-    """Propose a plan for a round from the stored data and store it as a draft."""
+    """Propose a plan for a round from the stored data and store it as a draft.
+
+    Example:
+
+    \b
+        flask --app server plan propose --round 2019 --communes 4 --certain 31171
+    """
     choices = proposals.Choices(interviews=interviews, communes=communes, certain=list(certain) or None)
     try:
         row = proposals.propose(db.session, year, actor=None, choices=choices, seed=seed,
@@ -72,7 +78,13 @@ def propose_command(year, interviews, communes, certain, seed, as_json):
 @with_appcontext
 @fail_on_api_error
 def show_command(plan_id, as_json):
-    """Show a plan: its communes with pi, take, enumerator and reason."""
+    """Show a plan: its communes with pi, take, enumerator and reason.
+
+    Example:
+
+    \b
+        flask --app server plan show 1 --json
+    """
     _show(summary.describe(db.session, proposals.get(db.session, plan_id)), as_json)
 
 
@@ -81,7 +93,13 @@ def show_command(plan_id, as_json):
 @with_appcontext
 @fail_on_api_error
 def approve_command(plan_id):
-    """Approve a draft: the round's sample and the enumerators' assignments (devices get them by sync)."""
+    """Approve a draft: the round's sample and the enumerators' assignments (devices get them by sync).
+
+    Example:
+
+    \b
+        flask --app server plan approve 1
+    """
     row = approval.approve(db.session, plan_id, actor=None)
     db.session.commit()
     _print(summary.describe(db.session, row))

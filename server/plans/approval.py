@@ -67,7 +67,7 @@ def check_approve(session: Session, user: User, row: RoundPlan) -> None:
                           + ", ".join(outside) + "); a planner or an admin approves it.")
 
 
-def approve(session: Session, plan_id: int, *, actor: User | None) -> RoundPlan:
+def approve(session: Session, plan_id: int | str, *, actor: User | None) -> RoundPlan:
     """Make a draft the round's sample: supersede the round's approved plan (audited), create the round if
     needed, and replace the round's assignments of every enumerator concerned by the plan's communes."""
     row = proposals.get(session, plan_id)

@@ -176,8 +176,11 @@ def propose(session: Session, year: int, *, actor: User | None, min_cell: int, c
     return row
 
 
-def get(session: Session, plan_id: int) -> RoundPlan:
-    """A stored plan, or ``not-found``."""
+def get(session: Session, plan_id: int | str) -> RoundPlan:
+    """A stored plan (by its id, or the id's text from a URL), or ``not-found``."""
+    if not str(plan_id).isdigit() or len(str(plan_id)) > 18:
+        raise ServerError("not-found", f"No round plan {plan_id!r}.")
+    plan_id = int(plan_id)
     row = session.scalar(select(RoundPlan).where(RoundPlan.id == plan_id).options(
         selectinload(RoundPlan.communes).selectinload(RoundPlanCommune.commune).selectinload(Commune.district)))
     if row is None:
@@ -218,7 +221,8 @@ def _check_takes(row: RoundPlan, takes: dict[str, int], certain: list[str]) -> l
     return errors
 
 
-def edit(session: Session, plan_id: int, choices: Choices, *, actor: User | None, min_cell: int) -> RoundPlan:
+def edit(session: Session, plan_id: int | str, choices: Choices, *, actor: User | None,
+         min_cell: int) -> RoundPlan:
     """Apply the planner's choices to a draft and propose it again with its recorded seed.
 
     Enumerators chosen for communes still in the sample are kept; a commune's take 0 is refused

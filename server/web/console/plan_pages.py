@@ -89,7 +89,7 @@ def propose_plan():
     return redirect(url_for("console.plan", plan_id=row.id), code=303)
 
 
-def _plan_page(plan_id: int, status: int = 200, **context):
+def _plan_page(plan_id: str, status: int = 200, **context):
     scope = _scope()
     row = proposals.get(db.session, plan_id)
     user = scope.user
@@ -104,9 +104,9 @@ def _plan_page(plan_id: int, status: int = 200, **context):
                            keep_drawn=proposals.KEEP_DRAWN, **context), status
 
 
-@bp.get("/plans/<int:plan_id>")
+@bp.get("/plans/<plan_id>")
 @page_access(*approval.READERS)
-def plan(plan_id: int):
+def plan(plan_id: str):
     """One plan: each commune's reason, take, inclusion probability and enumerator, the expected gain."""
     return _plan_page(plan_id, saved=request.args.get("saved"))
 
@@ -125,9 +125,9 @@ def _choices(form, user) -> proposals.Choices:
                              notes=form.get("notes", ""))
 
 
-@bp.post("/plans/<int:plan_id>")
+@bp.post("/plans/<plan_id>")
 @page_access(*approval.READERS)
-def edit_plan(plan_id: int):
+def edit_plan(plan_id: str):
     """Change the budget, capacity, forced communes, takes, enumerators or notes; the plan is re-proposed."""
     user = _scope().user
     choices = _choices(request.form, user)
@@ -143,9 +143,9 @@ def edit_plan(plan_id: int):
     return redirect(url_for("console.plan", plan_id=plan_id, saved="edit"), code=303)
 
 
-@bp.post("/plans/<int:plan_id>/approve")
+@bp.post("/plans/<plan_id>/approve")
 @page_access(*approval.READERS)
-def approve_plan(plan_id: int):
+def approve_plan(plan_id: str):
     """Approve the plan: the round's sample and the enumerators' assignments (their phones get them)."""
     try:
         approval.approve(db.session, plan_id, actor=_scope().user)
