@@ -59,6 +59,10 @@ def choices_of(args: dict) -> proposals.Choices:
                              notes=args.get("notes"))
 
 
+def _describe(row) -> dict:
+    return summary.describe(db.session, row, approval.reader_scope(db.session, current_principal().user))
+
+
 def _min_cell() -> int:
     return int(current_app.config["REPORT_MIN_CELL"])
 
@@ -82,14 +86,14 @@ def propose():
         row = proposals.edit(db.session, row.id, proposals.Choices(enumerators=args["enumerators"]),
                              actor=current_principal().user, min_cell=_min_cell())
     db.session.commit()
-    return summary.describe(db.session, row), 201
+    return _describe(row), 201
 
 
 @bp.get("/<plan_id>")
 @access(*approval.READERS)
 def read(plan_id: str):
     """A plan: its communes with reasons, takes, inclusion probabilities and enumerators, and the gain."""
-    return summary.describe(db.session, proposals.get(db.session, plan_id))
+    return _describe(proposals.get(db.session, plan_id))
 
 
 @bp.patch("/<plan_id>")
@@ -102,7 +106,7 @@ def edit(plan_id: str):
     approval.check_edit(db.session, user, proposals.get(db.session, plan_id), choices)
     row = proposals.edit(db.session, plan_id, choices, actor=user, min_cell=_min_cell())
     db.session.commit()
-    return summary.describe(db.session, row)
+    return _describe(row)
 
 
 @bp.post("/<plan_id>/approve")
@@ -111,4 +115,4 @@ def approve(plan_id: str):
     """Approve a draft: it becomes the round's sample and the enumerators' assignments (sent by sync)."""
     row = approval.approve(db.session, plan_id, actor=current_principal().user)
     db.session.commit()
-    return summary.describe(db.session, row)
+    return _describe(row)

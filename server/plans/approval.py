@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.console.scope import Scope
 from server.console.scope import scope_of
 from server.models import Assignment
 from server.models import Round
@@ -30,6 +31,11 @@ from server.sync import assignments as assignment_service
 
 PLANNERS = ("admin", "planner")
 READERS = ("admin", "planner", "coordinator")
+
+
+def reader_scope(session: Session, user: User) -> Scope:
+    """What a plan reader sees: planners every district (they have no console scope), others their scope."""
+    return Scope(user, None) if user.role == "planner" else scope_of(session, user)
 
 
 def _plan_districts(row: RoundPlan) -> set[str]:

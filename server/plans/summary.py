@@ -7,6 +7,7 @@ import math
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.console.scope import Scope
 from server.models import RoundPlan
 from server.models import User
 from server.plans import proposals
@@ -32,9 +33,11 @@ def _when(value):
     return value.isoformat() if value else None
 
 
-def describe(session: Session, row: RoundPlan) -> dict:
+def describe(session: Session, row: RoundPlan, scope: Scope | None = None) -> dict:
     """The plan: its parameters, the selected communes with reasons, takes, pi and enumerators, the
-    districts' interviews, and the expected gain (before and after, ``analysis.next_round.Plan.gain``)."""
+    districts' interviews, and the expected gain (before and after, ``analysis.next_round.Plan.gain``).
+
+    A coordinator's ``scope`` names the enumerators of their districts only, as the console does."""
     plan = proposals.restored(row)
     ids = {row.proposed_by_user_id, row.approved_by_user_id, *(c.enumerator_id for c in row.communes)}
     names = dict(session.execute(select(User.id, User.username).where(User.id.in_(ids - {None}))).all())
@@ -47,7 +50,8 @@ def describe(session: Session, row: RoundPlan) -> dict:
         communes.append({
             "commune": line.commune.key, "name": line.commune.name, "district": line.commune.district.code,
             "district_name": line.commune.district.name, "pi": line.pi, "certainty": line.certainty,
-            "take": line.take, "enumerator": names.get(line.enumerator_id),
+            "take": line.take, "enumerator": names.get(line.enumerator_id)
+            if scope is None or scope.sees_district(line.commune.district.code) else None,
             "reason": str(_value(found.get("reason")) or ""),
             "reason_vi": str(_value(found.get("reason_vi")) or ""),
             "tier": _value(found.get("tier")), "p_top_k": _value(found.get("p_top_k")),

@@ -18,13 +18,13 @@ from analysis.errors import AnalysisError
 from server.api.access import page_access
 from server.console import progress as console_progress
 from server.console.scope import Scope
-from server.console.scope import scope_of
 from server.console.scope import visible_enumerators
 from server.extensions import db
 from server.models.errors import ServerError
 from server.plans import approval
 from server.plans import proposals
 from server.plans import summary
+from server.plans.progress import plan_progress
 from server.problems import status_of
 from server.web.console import bp
 from server.web.console import plan_text  # noqa: F401 - merges the plan pages' strings into the page text
@@ -33,8 +33,7 @@ from server.web.console import plan_text  # noqa: F401 - merges the plan pages' 
 def _scope() -> Scope:
     """A planner reads every district (and has no console scope of their own); others their console scope."""
     if "scope" not in g:
-        user = g.principal.user
-        g.scope = Scope(user, None) if user.role == "planner" else scope_of(db.session, user)
+        g.scope = approval.reader_scope(db.session, g.principal.user)
     return g.scope
 
 
@@ -93,11 +92,13 @@ def _plan_page(plan_id: str, status: int = 200, **context):
     scope = _scope()
     row = proposals.get(db.session, plan_id)
     user = scope.user
+    received = ({line.key: line.received for line in plan_progress(db.session, scope, row.year)}
+                if row.status == "approved" else None)
     districts = {line.commune.district.code for line in row.communes}
     may_approve = row.status == "draft" and (user.role in approval.PLANNERS or (
         user.role == "coordinator" and districts <= set(scope.districts or ())))
     return render_template("console/plan.html", page="plans", scope=scope,
-                           plan=summary.describe(db.session, row),
+                           plan=summary.describe(db.session, row, scope), received=received,
                            may_design=row.status == "draft" and user.role in approval.PLANNERS,
                            may_staff=row.status == "draft", may_approve=may_approve,
                            enumerators=visible_enumerators(db.session, scope),

@@ -26,6 +26,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "plan_approved": ("đã duyệt", "approved"),
     "plan_superseded": ("đã thay thế", "superseded"),
     "c_plan_based_on": ("Dựa trên vòng {year}", "Based on round {year}"),
+    "c_plan_base": ("Dựa trên vòng", "Based on round"),
     "c_plan_no_base": ("Chưa có vòng nào có dữ liệu: mẫu theo thiết kế cố định (PPS theo số người "
                        "lớn).",
                        "No round has data yet: the fixed design's sample (PPS on adults)."),
