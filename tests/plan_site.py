@@ -35,7 +35,7 @@ def build(app, *, interviews: int = 1200, seed: int = 11) -> PlanSite:
     from server.models import reference
     from server.sync import assignments
     from server.sync.store import SqlStore
-    from tests.server.conftest import ingest
+    from tests.server.conftest import ingest_season
     from tests.server.conftest import write
 
     season = generate(seed=seed, interviews=interviews, rounds=(2017, 2018))
@@ -64,10 +64,7 @@ def build(app, *, interviews: int = 1200, seed: int = 11) -> PlanSite:
                                             [{"commune": c, "quota": 20} for c in sorted(communes)])
         db.session.commit()
         store = SqlStore(db.engine)
-        ingest(store, season.interviews)
-        for activity in season.activities:
-            write(store, activity.sub_id, activity.answers, form_id=activity.form_id,
-                  version=activity.version)
+        ingest_season(store, season)
         template = next(a for a in season.activities if a.answers.get("level") == "commune")
         answers = dict(template.answers, activity_date="2019-03-01", district="918",
                        communes=[REACHED])
