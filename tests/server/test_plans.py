@@ -3,6 +3,9 @@ into assignments that devices pull; who may do what; every refusal a documented 
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
@@ -167,3 +170,20 @@ def test_the_openapi_document_describes_the_plans():
     assert {"get", "patch"} <= set(document["paths"]["/api/v1/plans/{plan_id}"])
     assert "requestBody" in document["paths"]["/api/v1/plans/{plan_id}"]["patch"]
     assert "post" in document["paths"]["/api/v1/plans/{plan_id}/approve"]
+
+
+def test_the_cli_proposes_shows_and_approves(site):
+    runner = site.app.test_cli_runner()
+    proposed = runner.invoke(args=["plan", "propose", "--round", "2019", "--communes", "2", "--seed", "3"])
+    assert proposed.exit_code == 0, proposed.output
+    found = re.match(r"Plan (\d+) for 2019 \(draft\), based on 2018:", proposed.output)
+    assert found, proposed.output
+    plan_id = found.group(1)
+    plan = json.loads(runner.invoke(args=["plan", "show", plan_id, "--json"]).output)
+    assert plan["parameters"]["seed"] == 3 and all(d["communes"] <= 2 for d in plan["districts"])
+    approved = runner.invoke(args=["plan", "approve", plan_id])
+    assert approved.exit_code == 0 and "(approved)" in approved.output
+    expected = {(c["enumerator"], c["commune"]): c["take"] for c in plan["communes"]}
+    assert _assignments(site.app, 2019) == expected
+    again = runner.invoke(args=["plan", "approve", plan_id])
+    assert again.exit_code == 1 and "only a draft can change" in again.output
