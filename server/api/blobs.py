@@ -58,6 +58,7 @@ def create_blob():
     """Declare an attachment by sha256, size and type: 200 if the server has it, else 201 and the offset."""
     args = BlobCreateSchema().load(json_body())
     blob = blobs.start_upload(db.engine, args["sha256"], args["size"], args["content_type"],
+                              device_id=current_principal().device.id,
                               max_bytes=current_app.config["BLOB_MAX_BYTES"],
                               allowed_types=current_app.config["BLOB_CONTENT_TYPES"])
     if blob.complete:
@@ -69,8 +70,10 @@ def create_blob():
 @bp.route("/<sha256>", methods=["HEAD"])
 @access(DEVICE, *STAFF_READERS)
 def upload_offset(sha256: str):
-    """Tell how many bytes of an attachment the server has committed (where to resume)."""
-    blob = blobs.upload_state(db.session, sha256)
+    """Tell how many bytes of an attachment the server has committed (where to resume): a device hears of
+    its own upload, staff of the complete attachment."""
+    device = current_principal().device
+    blob = blobs.upload_state(db.session, sha256, device_id=device.id if device else None)
     return Response(status=200, headers=_offsets(blob))
 
 
@@ -81,6 +84,7 @@ def upload_chunk(sha256: str):
     limit = current_app.config["BLOB_CHUNK_BYTES"]
     offset = _upload_offset()
     blob = blobs.append_chunk(db.engine, sha256, offset, _chunk(limit),
+                              device_id=current_principal().device.id,
                               checksum=request.headers.get("Upload-Checksum"), max_chunk=limit)
     return Response(status=204, headers=_offsets(blob))
 

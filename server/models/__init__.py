@@ -30,6 +30,8 @@ from server.models.rounds import Round
 from server.models.scopes import CoordinatorDistrict
 from server.models.submissions import Blob
 from server.models.submissions import BlobChunk
+from server.models.submissions import BlobUpload
+from server.models.submissions import BlobUploadChunk
 from server.models.submissions import BucketChange
 from server.models.submissions import BucketHorizon
 from server.models.submissions import Counter
@@ -44,7 +46,8 @@ from server.models.submissions import next_seq
 from server.models.types import utcnow
 
 __all__ = [
-    "Blob", "BlobChunk", "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",
+    "Blob", "BlobChunk", "BlobUpload", "BlobUploadChunk",
+    "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",
     "SubmissionRevision", "SyncOp",
     "ApiToken", "AppUser", "AppUserForm", "Assignment", "OpenRosaAttachment", "OpenRosaSubmission",
     "AuditEntry", "BoundarySet", "Commune", "CoordinatorDistrict", "Counter", "Device", "District",

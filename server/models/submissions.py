@@ -8,12 +8,15 @@ and the ledger must outlive a deleted device.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import BigInteger
+from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -192,7 +195,11 @@ class BucketHorizon(db.Model):
 
 
 class Blob(db.Model):
-    """An attachment addressed by its sha256, uploaded in chunks that may resume after a drop."""
+    """An attachment addressed by its sha256, once its bytes have been checked against it.
+
+    Uploads in progress are each device's own (:class:`BlobUpload`); rows with ``complete`` false are
+    left only by servers before migration 0010 and are replaced by the first upload that completes.
+    """
 
     __tablename__ = "blobs"
 
@@ -206,10 +213,41 @@ class Blob(db.Model):
 
 
 class BlobChunk(db.Model):
-    """One committed chunk of a blob; chunks are joined when the blob is read."""
+    """One chunk of a complete blob; chunks are joined when the blob is read."""
 
     __tablename__ = "blob_chunks"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offset: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class BlobUpload(db.Model):
+    """One device's unfinished upload of an attachment, with its own declared size and bytes.
+
+    Per device, so that no device can block or spoil another's upload of the same file by declaring a
+    wrong size or sending wrong bytes first: only an upload whose bytes match the sha256 becomes the blob.
+    """
+
+    __tablename__ = "blob_uploads"
+    __table_args__ = (UniqueConstraint("sha256", "device_id", name="uq_blob_uploads_sha256_device_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100))
+    # Bytes committed so far: the device asks for this offset and resumes from it.
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class BlobUploadChunk(db.Model):
+    """One committed chunk of an upload in progress."""
+
+    __tablename__ = "blob_upload_chunks"
+
+    upload_id: Mapped[int] = mapped_column(ForeignKey("blob_uploads.id", ondelete="CASCADE"),
+                                           primary_key=True)
     offset: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Blob
 from server.models import BlobChunk
+from server.models import BlobUpload
+from server.models import BlobUploadChunk
 from server.sync.store import SqlStore
 from sync.store import DeviceRef
 from sync.testing.fakes import create_op
@@ -60,11 +62,20 @@ def upload(client, headers, data: bytes, start: int = 0, stop: int | None = None
 
 
 def stored(app, digest):
+    """(bytes received, complete, chunks) of the complete blob, else of its one upload in progress."""
     with app.app_context():
         blob = db.session.get(Blob, digest)
-        chunks = db.session.scalar(select(func.count()).select_from(BlobChunk)
-                                   .where(BlobChunk.sha256 == digest))
-        return (blob.received, blob.complete, chunks) if blob else None
+        if blob is not None and blob.complete:
+            chunks = db.session.scalar(select(func.count()).select_from(BlobChunk)
+                                       .where(BlobChunk.sha256 == digest))
+            return blob.received, True, chunks
+        uploads = db.session.scalars(select(BlobUpload).where(BlobUpload.sha256 == digest)).all()
+        if not uploads:
+            return None
+        [upload] = uploads
+        chunks = db.session.scalar(select(func.count()).select_from(BlobUploadChunk)
+                                   .where(BlobUploadChunk.upload_id == upload.id))
+        return upload.received, False, chunks
 
 
 def test_an_interrupted_upload_resumes_where_the_server_stopped(app, client, accounts, device):
@@ -178,8 +189,9 @@ def test_limits_on_size_type_and_chunks(app, client, device):
     assert declare(client, device, b"photo", content_type="image/JPEG; q=1").status_code == 201
     assert declare(client, device, b"report", content_type="application/pdf").status_code == 201
     with app.app_context():
-        assert db.session.get(Blob, sha(b"photo")).content_type == "image/jpeg"
-        assert db.session.scalar(select(func.count()).select_from(Blob)) == 3
+        photo = db.session.scalars(select(BlobUpload).where(BlobUpload.sha256 == sha(b"photo"))).one()
+        assert photo.content_type == "image/jpeg"
+        assert db.session.scalar(select(func.count()).select_from(BlobUpload)) == 3  # only the allowed
 
     data = os.urandom(50)
     declare(client, device, data)
@@ -284,3 +296,42 @@ def test_a_push_reports_a_blob_missing_until_its_upload_completes(app, client, d
     assert missing() == [digest]
     upload(client, device, data, start=2000)
     assert missing() == []
+
+
+def test_no_device_can_block_or_spoil_anothers_upload_of_the_same_file(app, client, accounts, device):
+    data = os.urandom(2500)
+    digest = sha(data)
+    squatter = accounts.device()[1]
+    # Another device declares the hash first with a wrong size, sends a byte, and stops there ...
+    assert declare(client, squatter, data, size=10).status_code == 201
+    assert send(client, squatter, digest, 0, b"x").status_code == 204
+    # ... and a third sends the right size but wrong bytes, and keeps at it.
+    liar = accounts.device()[1]
+    declare(client, liar, data)
+    wrong = os.urandom(len(data))
+    for offset in range(0, 2000, 1000):
+        assert send(client, liar, digest, offset, wrong[offset:offset + 1000]).status_code == 204
+    # The phone that has the photo uploads it from its own offset 0, unhindered, interleaved with the liar.
+    answer = declare(client, device, data)
+    assert answer.status_code == 201 and answer.get_json()["offset"] == 0
+    upload(client, device, data, stop=1000)
+    assert_problem(send(client, liar, digest, 2000, wrong[2000:]), 422, "blob-hash-mismatch")
+    upload(client, device, data, start=1000)
+    assert stored(app, digest) == (2500, True, 3)
+    assert client.get(f"{URL}/{digest}", headers=accounts.headers("admin")).data == data
+    # Now that the server has it, every device is done: a declaration answers complete, a chunk is refused.
+    assert declare(client, liar, data).get_json() == {"sha256": digest, "complete": True}
+    late = send(client, squatter, digest, 1, b"y")
+    assert assert_problem(late, 409, "upload-offset-mismatch")["offset"] == 2500
+    assert client.head(f"{URL}/{digest}", headers=squatter).headers["Upload-Offset"] == "2500"
+
+
+def test_a_device_that_redeclares_its_own_upload_with_another_size_starts_again(app, client, device):
+    data = os.urandom(1500)
+    digest = sha(data)
+    declare(client, device, data, size=1200)
+    upload(client, device, data, stop=1000)
+    assert declare(client, device, data).get_json()["offset"] == 0
+    assert stored(app, digest) == (0, False, 0)
+    upload(client, device, data)
+    assert stored(app, digest) == (1500, True, 2)
