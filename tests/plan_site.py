@@ -28,7 +28,7 @@ def build(app, *, interviews: int = 1200, seed: int = 11) -> PlanSite:
     district, ``coord-all`` for every district, ``enum-<district>``) and 2018 assignments."""
     from analysis.simulation import generate
     from server.accounts import users as accounts
-    from server.api.access import issue_token
+    from server.accounts.secrets import issue_token
     from server.console import scope as console_scope
     from server.extensions import db
     from server.forms import registry
