@@ -3,7 +3,7 @@ submissions that the estimators weight by the plan's recorded inclusion probabil
 
 Real parts: the server on a socket (tests/live_server.py), the planner's HTTP calls, each enumerator's
 device as the sync client with its SQLite outbox (sync/client), the answers made by the season generator
-(analysis.simulation) and moved to the planned communes, the report loader, the analysis package.
+(analysis.simulation, drawing the round from the plan), the report loader, the analysis package.
 """
 
 from __future__ import annotations
@@ -44,19 +44,13 @@ from tests.plan_site import build
 YEAR = 2019
 
 
-def _answers_for(plan: dict, seed: int = 23) -> dict[str, list[dict]]:
-    """Per planned commune, ``take`` generated interviews (refusals included) moved to that commune."""
-    pool = [i.answers for i in generate(seed=seed, interviews=sum(c["take"] for c in plan["communes"]) + 50,
-                                        rounds=(YEAR,)).interviews]
-    out, at = {}, 0
-    for line in plan["communes"]:
-        out[line["commune"]] = []
-        for answers in pool[at:at + line["take"]]:
-            moved = dict(answers)
-            if "profile" in moved:  # a refusal names no place: the form asks nothing after consent
-                moved["profile"] = dict(moved["profile"], district=line["district"], commune=line["commune"])
-            out[line["commune"]].append(moved)
-        at += line["take"]
+def _answers_for(frame: pd.DataFrame) -> dict[str, list[dict]]:
+    """The season generator's interviews of the planned round: at the plan's communes, ``take`` each
+    (refusals included), answered from each commune's own truth."""
+    season = generate(seed=23, interviews=1, rounds=(YEAR,), designs={YEAR: frame})
+    out: dict[str, list[dict]] = {}
+    for interview in season.interviews:
+        out.setdefault(interview.commune_key, []).append(interview.answers)
     return out
 
 
@@ -72,7 +66,9 @@ def test_an_approved_plan_reaches_the_phones_and_comes_back_weighted_by_its_reco
         approved = requests.post(f"{url}/api/v1/plans/{plan_id}/approve", headers=planner, timeout=60)
         assert approved.status_code == 200, approved.text
         plan = approved.json()
-        answers = _answers_for(plan)
+        with app.app_context():
+            answers = _answers_for(Plan.from_json(db.session.get(RoundPlan, plan_id).plan).frame)
+        assert {k: len(v) for k, v in answers.items()} == {c["commune"]: c["take"] for c in plan["communes"]}
         for enumerator in sorted({c["enumerator"] for c in plan["communes"]}):
             with app.app_context():
                 _, code = enroll_device(db.session, enumerator, "phone", dt.timedelta(hours=1))
