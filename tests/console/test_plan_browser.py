@@ -70,6 +70,12 @@ def test_a_planner_proposes_edits_and_approves_and_the_coordinator_sees_progress
         page.click("#save-plan")
         page.wait_for_url(re.compile(r".*saved=edit$"))
         assert len(_takes(page)) > len(takes)
+        code = site.districts[0]  # one district's team can visit one commune only
+        page.fill(f"#c-{code}", "1")
+        page.click("#save-plan")
+        page.wait_for_url(re.compile(r".*saved=edit$"))
+        assert page.locator(f'#plan-districts tr[data-district="{code}"] .sub').inner_text() == "(1)"
+        assert page.locator("#f-communes").input_value() == ""  # capacities now differ by district
 
         # a coordinator of one district may not approve a city-wide plan
         other = browser.new_context(locale="en-GB").new_page()

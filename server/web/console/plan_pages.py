@@ -121,9 +121,12 @@ def _choices(form, user) -> proposals.Choices:
     current = {name[8:]: _int(value) for name, value in form.items() if name.startswith("shown-t-")}
     changed = {key: (-1 if take is None else take) for key, take in takes.items() if take != current.get(key)}
     certain = [key.strip() for key in form.get("certain", "").replace(",", " ").split() if key.strip()]
+    shown = {name[8:]: form.get(name) for name in form if name.startswith("shown-c-")}
+    capacity = {code: _int(form.get(f"cap-{code}")) or 0 for code, value in shown.items()
+                if form.get(f"cap-{code}") != value}
     return proposals.Choices(interviews=_int(form.get("interviews")), communes=_int(form.get("communes")),
-                             certain=certain, takes=changed, enumerators=enumerators,
-                             notes=form.get("notes", ""))
+                             district_communes=capacity or None, certain=certain, takes=changed,
+                             enumerators=enumerators, notes=form.get("notes", ""))
 
 
 @bp.post("/plans/<plan_id>")
