@@ -70,6 +70,14 @@ class Structure:
             if frame[strata].isna().any():
                 raise DesignInvalid(f"strata column {strata!r} has missing values")
             self.stratum = pd.factorize(frame[strata], sort=True)[0].astype(np.intp)
+        certain = None
+        if pps is not None and len(pps) == 4:
+            pps, certain = tuple(pps[:3]), np.asarray(pps[3], dtype=bool)
+            if certain.any():
+                # certainty units (a planned round's forced or large communes, pi = 1) form their own
+                # stratum: no first-stage variance, and the stratum's drawn PSUs keep their own n_h
+                self.stratum = np.unique(self.stratum.astype(np.int64) * 2 + certain,
+                                         return_inverse=True)[1].reshape(-1).astype(np.intp)
         if psu is None:
             psu_key = np.arange(n)
         else:
@@ -91,7 +99,7 @@ class Structure:
         if pps is not None:
             if fpc is not None:
                 raise DesignInvalid("give either fpc or pps, not both")
-            self._pps(*pps)
+            self._pps(*pps, certain=certain)
         # the first stage's share of each PSU: f_h, or its own pi_i for a PPS first stage
         psu_fraction = self.fraction[self.psu_stratum] if self.psu_pi is None else self.psu_pi
         self.lonely_psu = lonely_psu
@@ -116,7 +124,7 @@ class Structure:
         self.lonely = lonely
         self.df = self.n_psu_total - self.n_strata
 
-    def _pps(self, size, total, sumsq):
+    def _pps(self, size, total, sumsq, certain=None):
         """Inclusion probabilities of a PPS-without-replacement first stage (Hartley–Rao).
 
         Per row: the PSU's size M_i, its stratum's total size M_h and sum of squared sizes. With n_h
@@ -133,6 +141,10 @@ class Structure:
         stratum_total[self.stratum], stratum_sumsq[self.stratum] = total, sumsq
         n_h = self.n_psu.astype("float64")
         self.psu_pi = np.minimum(n_h[self.psu_stratum] * psu_size / stratum_total[self.psu_stratum], 1.0)
+        self.psu_certain = np.zeros(self.n_psu_total, dtype=bool)
+        if certain is not None:
+            self.psu_certain[self.psu] = certain
+            self.psu_pi = np.where(self.psu_certain, 1.0, self.psu_pi)
         self.p2 = n_h * stratum_sumsq / stratum_total**2
         # the mean pi of a stratum's sampled PSUs stands in for f_h where one number is needed
         # (lonely PSUs: a stratum whose only PSU was certain has pi = 1)
@@ -266,6 +278,7 @@ class Structure:
             # factor would be negative (two very large PSUs) counts for nothing
             taken = self._mean_pi()[self.psu_stratum]
             factor = np.maximum(1 + self.p2[self.psu_stratum] - taken - self.psu_pi, 0.0)
+            factor = np.where(self.psu_certain, 0.0, factor)  # a certainty unit was not drawn
             scale = np.where(n_h > 1, n_h / np.maximum(n_h - 1, 1), 0.0)[self.psu_stratum] * factor
         else:
             scale = scale[self.psu_stratum]

@@ -86,22 +86,52 @@ class PpsSizes:
     column: str
     unit: str
     sizes: Mapping
+    #: Columns of a recorded design (``analysis.next_round.design_columns``): a row with all three
+    #: sizes uses them instead of ``sizes``, and ``pi_commune`` = 1 marks a certainty unit.
+    recorded: tuple = ("mos", "mos_total", "mos_sumsq", "pi_commune")
+
+    def _recorded(self, frame: pd.DataFrame) -> tuple[np.ndarray, list]:
+        """Rows with a recorded design, and the recorded size columns (empty when the frame has none)."""
+        columns = [c for c in self.recorded[:3] if c in frame.columns]
+        if len(columns) < 3:
+            return np.zeros(len(frame), dtype=bool), []
+        values = [frame[c].astype("float64").to_numpy(na_value=np.nan) for c in columns]
+        return np.logical_and.reduce([np.isfinite(v) for v in values]), values
 
     def values(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per row: its PSU's size, its stratum's total size and sum of squared sizes."""
+        """Per row: its PSU's size, its stratum's total size and sum of squared sizes (recorded first)."""
         require_columns(frame, [self.column, self.unit])
         keys = frame[self.column].astype(str).to_numpy()
         units = frame[self.unit].astype(str).to_numpy()
+        own, recorded = self._recorded(frame)
         table = {str(k): {str(u): float(v) for u, v in m.items()} for k, m in self.sizes.items()}
-        pairs = pd.DataFrame({"k": keys, "u": units}).drop_duplicates()
+        pairs = pd.DataFrame({"k": keys[~own], "u": units[~own]}).drop_duplicates()
         missing = [f"{k}/{u}" for k, u in pairs.itertuples(index=False) if u not in table.get(k, {})]
         if missing:
             raise DesignInvalid(f"no PPS size for {self.column}/{self.unit} {sorted(missing)[:10]}")
-        size = np.array([table[k][u] for k, u in zip(keys, units, strict=True)]) if len(keys) else np.zeros(0)
         totals = {k: (sum(m.values()), sum(v * v for v in m.values())) for k, m in table.items()}
-        total = np.array([totals[k][0] for k in keys])
-        sumsq = np.array([totals[k][1] for k in keys])
+        # one lookup per distinct (stratum, unit) pair, spread to the rows by integer codes
+        key_codes, key_values = pd.factorize(keys)
+        unit_codes, unit_values = pd.factorize(units)
+        pair = key_codes.astype(np.int64) * max(len(unit_values), 1) + unit_codes
+        distinct, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+        looked = np.full((len(distinct), 3), np.nan)
+        for j, row in enumerate(first):
+            k, u = keys[row], units[row]
+            if u in table.get(k, {}):  # a recorded row may be outside ``sizes``: it needs no lookup
+                looked[j] = (table[k][u], *totals[k])
+        size, total, sumsq = (looked[inverse.reshape(-1), c].copy() for c in range(3))
+        if own.any():
+            size[own], total[own], sumsq[own] = (v[own] for v in recorded)
         return size, total, sumsq
+
+    def certain(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per row: whether its PSU is a recorded certainty unit (``pi_commune`` = 1)."""
+        own, _ = self._recorded(frame)
+        if self.recorded[3] not in frame.columns:
+            return np.zeros(len(frame), dtype=bool)
+        pi = frame[self.recorded[3]].astype("float64").to_numpy(na_value=np.nan)
+        return own & (pi >= 1.0)
 
 
 #: Rules for the degrees of freedom of an interval (see :class:`Design`).
@@ -179,7 +209,8 @@ class Design:
         fpc_values = fpc.values(self.frame) if isinstance(fpc, PsuCounts) else (None if pps else fpc)
         self.structure = Structure(
             self.frame, strata=strata, psu=psu, fpc=fpc_values, lonely_psu=lonely_psu,
-            second_stage=second_stage, pps=pps.values(self.frame) if pps else None,
+            second_stage=second_stage,
+            pps=(*pps.values(self.frame), pps.certain(self.frame)) if pps else None,
         )
         self.df = self.structure.df
 

@@ -98,10 +98,29 @@ def weight_table(frame, *, population=None, counts=None, selection="pps", nonres
         base = m["M_h"] / (n_sel * m["attempted"])
     else:
         base = m["N_h"] * m["M_i"] / (n_sel * m["attempted"])
+    recorded = _recorded_pi(frame, m, round, psu)
+    if recorded is not None:
+        # a round drawn by a plan (analysis.next_round): its recorded inclusion probability, M_i / (pi_i ·
+        # attempted), which is the line above when pi_i = n_h M_i / M_h
+        base = base.where(recorded.isna(), m["M_i"] / (recorded * m["attempted"]))
     if nonresponse:
         base = base * (m["attempted"] / m["respondents"]) * (n_sel / m["n_h"])
     m["weight"] = base.astype("float64")
     return m[[round, stratum, psu, "M_h", "M_i", "N_h", "n_h", "attempted", "respondents", "weight"]]
+
+
+def _recorded_pi(frame, table, round, psu):
+    """Recorded first-stage pi of each (round, commune) of ``table`` (NaN where none; None without any)."""
+    if "pi_commune" not in frame.columns:
+        return None
+    pis = frame[[round, psu, "pi_commune"]].astype({psu: str}).dropna(subset=["pi_commune"])
+    pis = pis.drop_duplicates([round, psu])
+    if pis.empty:
+        return None
+    if ((pis["pi_commune"] <= 0) | (pis["pi_commune"] > 1)).any():
+        raise DesignInvalid("recorded inclusion probabilities (pi_commune) must lie in (0, 1]")
+    found = table[[round, psu]].merge(pis, on=[round, psu], how="left")
+    return pd.Series(found["pi_commune"].to_numpy(dtype="float64"), index=table.index)
 
 
 def design_weights(frame, *, population=None, counts=None, selection="pps", nonresponse=True,

@@ -65,6 +65,7 @@ SERVER_PROBLEMS: dict[str, tuple[int, str]] = {
     "chunk-checksum-mismatch": (460, "The chunk does not match its Upload-Checksum"),
     "blob-hash-mismatch": (422, "The uploaded bytes do not have the declared sha256"),
     "blob-incomplete": (409, "The attachment has not been completely uploaded yet"),
+    "plan-not-draft": (409, "The round plan is approved or superseded; only a draft can change"),
 }
 
 #: Status of each pure-package code; codes not listed take their root's default below.

@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis.errors import DesignInvalid
 
-__all__ = ["select_communes", "allocate", "weights"]
+__all__ = ["select_communes", "planned_communes", "allocate", "weights"]
 
 
 def _systematic(rng, sizes: np.ndarray, n: int) -> np.ndarray:
@@ -72,6 +72,29 @@ def select_communes(rng, frame: pd.DataFrame, n_per_district: int) -> pd.DataFra
     if out["commune_key"].duplicated().any():  # impossible when every pi < 1; guard the invariant
         raise DesignInvalid("systematic PPS drew a commune twice")
     return out
+
+
+def planned_communes(frame: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
+    """PSUs of a round drawn by a plan (``analysis.next_round`` ``Plan.frame``): its selected communes,
+    their recorded ``pi`` and ``certainty``, and ``take``, in the columns :func:`select_communes` gives."""
+    chosen = plan[plan["selected"].astype(bool)].copy()
+    chosen["commune_key"] = chosen["commune_key"].astype(str)
+    census = frame.assign(commune_key=frame["commune_key"].astype(str)).set_index("commune_key")
+    unknown = sorted(set(chosen["commune_key"]) - set(census.index))
+    if unknown:
+        raise DesignInvalid(f"the plan visits communes not in the census: {unknown[:5]}")
+    if (chosen["take"] < 1).any():
+        raise DesignInvalid("a visited commune of the plan has no interviews")
+    totals = frame.groupby(frame["district_code"].astype(str))["adult_population"].sum()
+    rows = census.loc[chosen["commune_key"]]
+    return pd.DataFrame({"district_code": rows["district_code"].astype(str).to_numpy(),
+                         "commune_key": chosen["commune_key"].to_numpy(),
+                         "commune": rows["index"].astype(int).to_numpy(),
+                         "M_i": rows["adult_population"].to_numpy(dtype="float64"),
+                         "M_h": rows["district_code"].astype(str).map(totals).to_numpy(dtype="float64"),
+                         "pi": chosen["pi"].to_numpy(dtype="float64"),
+                         "certainty": chosen["certainty"].astype(bool).to_numpy(),
+                         "take": chosen["take"].astype(int).to_numpy()})
 
 
 def allocate(total: int, parts: int) -> list[int]:

@@ -150,11 +150,15 @@ def _ids(rng, n: int) -> list[str]:
     return [str(uuid.UUID(bytes=bytes(row), version=4)) for row in raw]
 
 
-def _round(rng, params, places, realised, items, round_, attempts, form):
-    """Sample rows and answer documents of one round, in interview order."""
+def _round(rng, params, places, realised, items, round_, attempts, form, plan=None):
+    """Sample rows and answer documents of one round, in interview order (``plan``: a Plan.frame's draw)."""
     frame = places.communes
-    psus = design.select_communes(rng, frame, params.communes_per_district)
-    takes = design.allocate(attempts, len(psus))
+    if plan is None:
+        psus = design.select_communes(rng, frame, params.communes_per_district)
+        takes = design.allocate(attempts, len(psus))
+    else:
+        psus = design.planned_communes(frame, plan)
+        takes = psus["take"].astype(int).tolist()
     if min(takes) < 1:
         raise DesignInvalid(f"{attempts} interviews cannot cover {len(psus)} communes in round {round_}",
                             round=round_)
@@ -189,7 +193,7 @@ def _round(rng, params, places, realised, items, round_, attempts, form):
 
 
 def generate(seed: int = 2017, interviews: int = 8000, rounds=(2017, 2018, 2019, 2020),
-             params: Parameters | None = None) -> Season:
+             params: Parameters | None = None, designs=None) -> Season:
     """Generate a season (see the package docstring for the model and the design).
 
     Parameters
@@ -202,6 +206,11 @@ def generate(seed: int = 2017, interviews: int = 8000, rounds=(2017, 2018, 2019,
         Survey years, among 2017–2020 (the awareness form's ``round`` choices).
     params : Parameters, optional
         Model parameters; default ``Parameters()``.
+    designs : mapping of int to pandas.DataFrame, optional
+        ``{round: Plan.frame}`` (:mod:`analysis.next_round`): those rounds visit the plan's selected
+        communes with its takes (its recorded ``pi``) instead of the fixed design's draw. Everything
+        else (population, truth, outreach, the other rounds' samples) is the same as without it, so
+        a season can be drawn twice with the same truth and only that round's sample changed.
     """
     from forms import library
 
@@ -216,10 +225,13 @@ def generate(seed: int = 2017, interviews: int = 8000, rounds=(2017, 2018, 2019,
     places = census_places()
     realised = realise(np.random.default_rng([seed, 0]), params, places.communes)
     items = knowledge_items(form, params)
+    designs = {int(r): plan for r, plan in (designs or {}).items()}
+    if set(designs) - set(rounds):
+        raise DesignInvalid(f"designs given for rounds not generated: {sorted(set(designs) - set(rounds))}")
     parts, answers = [], []
     for round_, attempts in zip(rounds, design.allocate(interviews, len(rounds)), strict=True):
         people, docs = _round(np.random.default_rng([seed, 1, round_]), params, places, realised, items,
-                              round_, attempts, form)
+                              round_, attempts, form, designs.get(round_))
         parts.append(people)
         answers.extend(docs)
     sample = pd.concat(parts, ignore_index=True)

@@ -27,6 +27,7 @@ from server.console.scope import scope_of
 from server.extensions import db
 from server.models import utcnow
 from server.models.errors import ServerError
+from server.plans.progress import plan_progress
 from server.sync.runtime import store
 
 bp = Blueprint("console_api", __name__, url_prefix="/api/v1/console")
@@ -98,6 +99,9 @@ def progress():
     return {"round": year, "target": report.target, "received": report.received,
             "districts": _lines(report.districts), "communes": _lines(report.communes),
             "enumerators": _lines(report.enumerators),
+            "plan": [{"key": line.key, "name": line.name, "district": line.district, "take": line.take,
+                      "pi": line.pi, "enumerator": line.enumerator, "received": line.received}
+                     for line in plan_progress(db.session, _scope(), year)],
             "days": [{"day": day.isoformat(), "received": n, "cumulative": total}
                      for day, n, total in report.days]}
 

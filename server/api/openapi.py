@@ -26,6 +26,9 @@ from server.api.console import ProgressQuerySchema
 from server.api.console import SubmissionsQuerySchema
 from server.api.devices import DeviceCreateSchema
 from server.api.devices import DeviceSchema
+from server.api.plans import PlanChoicesSchema
+from server.api.plans import PlanProposeSchema
+from server.api.plans import PlanQuerySchema
 from server.api.review import RevalidateSchema
 from server.reports.request import ReportArgsSchema
 
@@ -45,6 +48,8 @@ SCHEMAS = {
     "review.revalidate": (RevalidateSchema, None, "200"),
     "console_api.create_app_user": (AppUserCreateSchema, None, "201"),
     "console_api.decide_conflict": (ConflictDecisionSchema, None, "200"),
+    "plans.propose": (PlanProposeSchema, None, "201"),
+    "plans.edit": (PlanChoicesSchema, None, "200"),
 }
 #: endpoint -> (the key of the list in the answer, the schema of each item)
 LISTS = {
@@ -59,6 +64,7 @@ QUERIES = {
     "assignments.list_assignments": schemas.AssignmentsQuerySchema,
     "console_api.progress": ProgressQuerySchema, "console_api.submissions": SubmissionsQuerySchema,
     "console_api.export": ExportQuerySchema, "console_api.audit": AuditQuerySchema,
+    "plans.list_plans": PlanQuerySchema,
     **{f"reports.{name}": _REPORT_QUERY for name in (
         "indicators", "groups", "change", "priorities", "small_areas", "channels", "yearly",
         "gap_report_html", "gap_report_json", "gap_report_xlsx", "gap_report_csv")},

@@ -15,6 +15,7 @@ from forms.errors import FormError
 from server.accounts import users as accounts
 from server.cli.app_users import app_user_group
 from server.cli.places import places_group
+from server.cli.plan import plan_group
 from server.cli.report import report_group
 from server.cli.support import fail_on_api_error
 from server.collect import enrolment as collect_enrolment
@@ -354,7 +355,7 @@ def sync_devices_command():
 
 
 COMMANDS = (init_command, create_user_command, enroll_device_command, demo_command, forms_group, sync_group,
-            report_group, app_user_group, places_group)
+            report_group, app_user_group, places_group, plan_group)
 
 
 def leaf_commands():

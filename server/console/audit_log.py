@@ -26,7 +26,7 @@ FAMILIES = {
     "tokens": ("token.",),
     "forms": ("form.",),
     "review": ("quarantine.", "conflict."),
-    "assignments": ("assignment.",),
+    "assignments": ("assignment.", "plan."),
     "places": ("boundaries.",),
 }
 

@@ -22,6 +22,9 @@ from server.models.places import Commune
 from server.models.places import District
 from server.models.places import DistrictAgePopulation
 from server.models.places import UnitList
+from server.models.plans import PLAN_STATUSES
+from server.models.plans import RoundPlan
+from server.models.plans import RoundPlanCommune
 from server.models.respondents import Respondent
 from server.models.rounds import Round
 from server.models.scopes import CoordinatorDistrict
@@ -49,6 +52,7 @@ __all__ = [
     "ApiToken", "AppUser", "AppUserForm", "Assignment", "OpenRosaAttachment", "OpenRosaSubmission",
     "AuditEntry", "BoundarySet", "Commune", "CoordinatorDistrict", "Counter", "Device", "District",
     "DistrictAgePopulation", "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
-    "QuarantinedSubmission", "ROLES", "Respondent",
-    "Round", "Submission", "SubmissionPlace", "UnitList", "User", "audit", "next_seq", "utcnow",
+    "PLAN_STATUSES", "QuarantinedSubmission", "ROLES", "Respondent",
+    "Round", "RoundPlan", "RoundPlanCommune", "Submission", "SubmissionPlace", "UnitList", "User", "audit",
+    "next_seq", "utcnow",
 ]

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from analysis import tidy
 from analysis.errors import AnalysisError
+from analysis.next_round import design_columns
 from analysis.respondent_rows import MISSING_CHOICE
 from analysis.respondent_rows import PROFILE_COLUMNS
 from analysis.respondent_rows import respondent_row
@@ -36,6 +37,7 @@ from server.models import Respondent
 from server.models import Submission
 from server.models import SubmissionRevision
 from server.models.errors import ServerError
+from server.plans.frames import approved_frames
 from sync.store import AnalysisRow
 
 log = logging.getLogger(__name__)
@@ -120,12 +122,15 @@ _VECTORS = ("points", "choices")
 
 
 def load_respondents(form_id: str, version: str | None = None, *, session: Session | None = None,
-                     places=None, weights: bool = True, signs_at_least: int = 3) -> pd.DataFrame:
+                     places=None, weights: bool = True, signs_at_least: int = 3, plans=None) -> pd.DataFrame:
     """The tidy respondent frame of a scored form (one version, or all), with design weights.
 
     Same columns as :func:`analysis.tidy.respondents` (plus ``form_version``); ``weight`` from
     :func:`analysis.weights.design_weights`, its nonresponse adjustment counting the refusals
-    whose commune is known. Raises ``not-found`` for an unknown form or version.
+    whose commune is known. The rounds drawn by an approved plan (``plans``: ``{year: Plan.frame}``,
+    default those stored) carry the plan's recorded design (:func:`analysis.next_round.design_columns`),
+    so the weights and every estimator use its inclusion probabilities. Raises ``not-found`` for an
+    unknown form or version.
     """
     if session is None:
         from server.extensions import db
@@ -154,6 +159,9 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
         frame.insert(1, "form_version", pd.Series(dtype="object"))
         return frame.assign(weight=pd.Series(dtype="float64")) if weights else frame
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    plans = approved_frames(session) if plans is None else plans
+    if plans and len(frame):
+        frame = design_columns(frame, plans)
     if weights and len(frame):
         keys = ["round", "district_code", "commune_key"]
         count_table = pd.concat(counts).groupby(keys, as_index=False).sum()

@@ -45,3 +45,10 @@ def ingest(store, interviews):
         write(store, interview.sub_id, interview.answers, version=interview.version)
 
 
+def ingest_season(store, season):
+    """Store a generated season's interviews and its outreach log."""
+    ingest(store, season.interviews)
+    for activity in season.activities:
+        write(store, activity.sub_id, activity.answers, form_id=activity.form_id, version=activity.version)
+
+

@@ -44,8 +44,7 @@ def seed(app, *, seed: int = 11, interviews: int = 1500) -> None:
     from server.forms import registry as form_registry
     from server.models import reference
     from server.sync.store import SqlStore
-    from tests.server.conftest import ingest
-    from tests.server.conftest import write
+    from tests.server.conftest import ingest_season
 
     season = generate(seed=seed, interviews=interviews, rounds=(2017, 2018))
     with app.app_context():
@@ -55,11 +54,7 @@ def seed(app, *, seed: int = 11, interviews: int = 1500) -> None:
         for role in ROLES:
             accounts.create_user(db.session, Site.username(role), PASSWORD, role)
         db.session.commit()
-        store = SqlStore(db.engine)
-        ingest(store, season.interviews)
-        for activity in season.activities:
-            write(store, activity.sub_id, activity.answers, form_id=activity.form_id,
-                  version=activity.version)
+        ingest_season(SqlStore(db.engine), season)
         db.session.remove()
 
 

@@ -33,6 +33,7 @@ from server.extensions import db
 from server.forms import registry
 from server.models import utcnow
 from server.models.errors import ServerError
+from server.plans.progress import plan_progress
 from server.problems import ApiError
 from server.sync.runtime import store
 from server.web.console import bp
@@ -206,7 +207,8 @@ def progress():
         from server.web.i18n import text
 
         chart = Markup(console_progress.chart_svg(report, title=text("c_chart")))
-    return _render("progress.html", "progress", report=report, chart=chart, year=year,
+    planned = plan_progress(db.session, current_scope(), year) if year else []
+    return _render("progress.html", "progress", report=report, chart=chart, year=year, planned=planned,
                    years=console_progress.rounds(db.session))
 
 

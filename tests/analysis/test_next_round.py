@@ -1,0 +1,218 @@
+"""The next round's plan: its inclusion probabilities, its draw, its JSON, and the weights it records."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.errors import DesignInvalid
+from analysis.levels import round_levels
+from analysis.next_round import DESIGN_COLUMNS
+from analysis.next_round import Plan
+from analysis.next_round import PlanParameters
+from analysis.next_round import design_columns
+from analysis.next_round import draw
+from analysis.next_round import inclusion
+from analysis.next_round import propose
+from analysis.population import communes as census_communes
+from analysis.survey import Design
+from analysis.survey import PpsSizes
+from analysis.weights import design_weights
+
+PLACES = census_communes()
+BUDGET = 2000
+
+
+def last_round(seed=0) -> pd.DataFrame:
+    """A stand-in for prioritise(level="commune"): every census commune with a P(top 10), a tier, n."""
+    rng = np.random.default_rng(seed)
+    p = np.round(rng.beta(0.4, 1.2, len(PLACES)), 4)
+    n = np.where(rng.random(len(PLACES)) < 0.45, rng.integers(30, 70, len(PLACES)), 0)
+    se = np.where(n > 0, 0.03, 0.06)
+    tier = np.where(p >= 0.75, "highest", np.where(p >= 0.25, "high", "lower"))
+    return pd.DataFrame({"district_code": PLACES["district_code"], "commune_key": PLACES["commune_key"],
+                         "p_top_k": p, "tier": tier, "n": n, "source": np.where(n > 0, "small-area", "model"),
+                         "knowledge": 0.55, "knowledge_se": se, "knowledge_low": 0.55 - 1.96 * se,
+                         "knowledge_high": 0.55 + 1.96 * se,
+                         "knowledge_shrinkage": np.where(n > 0, 0.6, np.nan)})
+
+
+@pytest.fixture(scope="module")
+def plan():
+    last = last_round()
+    reached = list(PLACES["commune_key"].iloc[[3, 20, 40]])
+    certain = [PLACES["commune_key"].iloc[50]]
+    return propose(last, year=2019, params=PlanParameters(interviews=BUDGET, seed=7), reached=reached,
+                   certain=certain)
+
+
+def test_the_plan_visits_each_district_its_capacity_with_the_budget(plan):
+    frame = plan.frame
+    assert len(frame) == len(PLACES) and set(frame["commune_key"]) == set(PLACES["commune_key"])
+    pi_sum = frame.groupby("district_code")["pi"].sum()
+    assert np.allclose(pi_sum, 4.0)  # sum of inclusion probabilities = n_h
+    assert (frame.groupby("district_code")["selected"].sum() == 4).all()
+    assert frame["take"].sum() == BUDGET
+    chosen = frame[frame["selected"]]
+    assert (chosen["take"] >= 15).all() and (frame.loc[~frame["selected"], "take"] == 0).all()
+    assert ((frame["pi"] > 0) & (frame["pi"] <= 1)).all()
+    assert frame["tilt"].max() / frame["tilt"].min() <= PlanParameters(interviews=1).max_tilt + 1e-12
+    assert (plan.districts["interviews"].sum() == BUDGET) and (plan.districts["communes"] == 4).all()
+    assert frame["reason"].str.len().min() > 0 and frame["reason_vi"].str.len().min() > 0
+
+
+def test_forced_communes_are_certainty_units(plan):
+    forced = plan.frame[plan.frame["commune_key"] == PLACES["commune_key"].iloc[50]].iloc[0]
+    assert forced["pi"] == 1.0 and forced["certainty"] and forced["selected"]
+    assert forced["reason"].startswith("chosen by the planner")
+
+
+def test_inclusion_probabilities_match_the_draws_frequencies(plan):
+    """2,000 draws of one district with tilted sizes and a forced unit: each commune's frequency is its pi."""
+    rows = plan.frame["district_code"] == plan.frame["district_code"].iloc[0]  # 13 communes
+    adults = plan.frame.loc[rows, "adults"].to_numpy()
+    size = plan.frame.loc[rows, "size"].to_numpy()
+    forced = np.zeros(len(size), dtype=bool)
+    forced[5] = True
+    pi, certain = inclusion(size, 5, forced)
+    assert certain[5] and pi.sum() == pytest.approx(5.0) and (pi[~certain] < 1).all()
+    rng = np.random.default_rng(11)
+    draws = 2000
+    counts = np.zeros(len(size))
+    for _ in range(draws):
+        selected = draw(rng, size, pi, certain)
+        assert selected.sum() == 5
+        counts += selected
+    freq = counts / draws
+    se = np.sqrt(pi * (1 - pi) / draws)
+    assert np.all(np.abs(freq - pi) <= 4 * se + 1e-12), np.c_[freq, pi]
+    # an unequal-probability draw: the tilt moved some pi well away from adults' n M_i / M_h
+    plain = 5 * adults / adults.sum()
+    assert np.abs(pi[~certain] - plain[~certain]).max() > 0.05
+
+
+def test_the_horvitz_thompson_totals_of_the_recorded_pi_are_the_districts_adults(plan):
+    frame = plan.frame
+    adults = frame["adults"] / frame["pi"]
+    # in expectation exactly: sum over communes of pi_i · M_i / pi_i
+    expected = (frame["pi"] * adults).groupby(frame["district_code"]).sum()
+    assert np.allclose(expected, frame.groupby("district_code")["adults"].sum())
+    # and the draws' mean total converges to it (500 draws of the same design)
+    rng = np.random.default_rng(5)
+    rows = frame["district_code"] == frame["district_code"].iloc[0]
+    size, pi, certain = (frame.loc[rows, c].to_numpy() for c in ("size", "pi", "certainty"))
+    totals = [adults[rows].to_numpy()[draw(rng, size, pi, certain)].sum() for _ in range(500)]
+    m_h = frame.loc[rows, "adults"].sum()
+    assert abs(np.mean(totals) - m_h) < 4 * np.std(totals) / np.sqrt(500)
+
+
+def _respondents(plan, refusals=0):
+    """Respondent rows of a plan's visited communes (the take minus ``refusals`` each)."""
+    rows = []
+    chosen = plan.frame[plan.frame["selected"]]
+    for r in chosen.itertuples():
+        for j in range(int(r.take) - refusals):
+            rows.append({"round": plan.year, "district_code": r.district_code, "commune_key": r.commune_key,
+                         "stratum": r.district_code, "psu": r.commune_key, "y": float((j * 7919) % 13) / 13})
+    counts = chosen.assign(round=plan.year, attempted=chosen["take"])
+    counts = counts[["round", "district_code", "commune_key", "attempted"]]
+    return pd.DataFrame(rows), counts
+
+
+def test_weights_from_recorded_pi(plan):
+    frame, counts = _respondents(plan, refusals=3)
+    weighted = design_weights(design_columns(frame, {plan.year: plan.frame}), counts=counts)
+    chosen = plan.frame[plan.frame["selected"]].set_index("commune_key")
+    per = weighted.groupby("commune_key")["weight"].agg(["sum", "nunique"])
+    # M_i / (pi_i · attempted) for each approached person, carried by the respondents: M_i / pi_i per commune
+    assert (per["nunique"] == 1).all()
+    assert np.allclose(per["sum"], (chosen["adults"] / chosen["pi"]).loc[per.index])
+    # without a last round the plan is the fixed design: every weight adds up to the district's adults exactly
+    fixed = propose(None, year=2019, params=PlanParameters(interviews=BUDGET, seed=1))
+    assert (fixed.frame["tilt"] == 1).all()
+    frame, counts = _respondents(fixed)
+    weighted = design_weights(design_columns(frame, {2019: fixed.frame}), counts=counts)
+    sums = weighted.groupby("district_code")["weight"].sum()
+    assert np.allclose(sums, PLACES.groupby("district_code")["adult_population"].sum().loc[sums.index])
+    assert np.allclose(weighted["weight"], design_weights(frame, counts=counts)["weight"])
+
+
+def test_design_columns_change_nothing_on_rounds_of_the_fixed_design(plan):
+    frame, counts = _respondents(plan)
+    fixed_round = frame.assign(round=2018)
+    both = design_columns(fixed_round, {2019: plan.frame})
+    assert both[DESIGN_COLUMNS].isna().all().all()
+    before = design_weights(fixed_round, counts=counts.assign(round=2018))
+    after = design_weights(both, counts=counts.assign(round=2018))
+    assert np.array_equal(before["weight"], after["weight"])
+    pd.testing.assert_frame_equal(round_levels(before, indicators=["y"], rounds=[2018]),
+                                  round_levels(after, indicators=["y"], rounds=[2018]))
+
+
+def test_certainty_units_contribute_no_first_stage_variance(plan):
+    frame, counts = _respondents(plan)
+    weighted = design_weights(design_columns(frame, {plan.year: plan.frame}), counts=counts)
+    certain = plan.frame.loc[plan.frame["certainty"], "commune_key"]
+    drawn = plan.frame.loc[plan.frame["selected"] & ~plan.frame["certainty"], "commune_key"]
+    kw = {"weight": "weight", "strata": "stratum", "psu": "psu", "fpc": PpsSizes("stratum", "psu", {}),
+          "second_stage": True, "lonely_psu": "adjust"}
+
+    def var(shift_in):
+        shift = np.where(weighted["commune_key"].isin(shift_in), 5.0, 0.0)
+        shifted = weighted.assign(y=weighted["y"] + shift)
+        return Design(shifted, **kw).total("y")["se"].iloc[0]
+
+    base = var([])
+    assert var(list(certain)) == pytest.approx(base, rel=1e-9)  # its total is known: no between term
+    assert var([drawn.iloc[0]]) > 1.5 * base                    # a drawn commune's total is not
+
+
+def test_plan_json_round_trips_exactly(plan):
+    text = json.dumps(plan.to_json(), allow_nan=False)  # strict JSON: NaN stored as null
+    back = Plan.from_json(json.loads(text))
+    assert back.year == plan.year and back.params == plan.params
+    for name in ("frame", "districts", "gain"):
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(plan, name))
+    per_district = PlanParameters(interviews=10, communes={"916": 3, "917": 2})
+    assert PlanParameters.from_json(json.loads(json.dumps(per_district.to_json()))) == per_district
+
+
+def test_the_gain_table_has_before_and_after_for_communes_districts_and_city(plan):
+    gain = plan.gain
+    chosen = set(plan.frame.loc[plan.frame["selected"], "commune_key"])
+    communes = gain[gain["level"] == "commune"]
+    assert set(communes["place"]) == chosen and set(communes["measure"]) == {"width", "wrong_tier"}
+    assert set(gain.loc[gain["level"] == "district", "place"]) == set(PLACES["district_code"].astype(str))
+    assert (gain["level"] == "city").sum() == 1
+    widths = gain[gain["measure"] == "width"]
+    assert (widths[["before", "after"]] > 0).all().all()
+    wrong = communes[communes["measure"] == "wrong_tier"]
+    assert ((wrong["after"] >= 0) & (wrong["after"] <= wrong["before"] + 1e-9)).all()
+
+
+def test_impossible_requests_are_domain_errors():
+    last = last_round()
+    with pytest.raises(DesignInvalid, match="at least 15"):
+        propose(last, year=2019, params=PlanParameters(interviews=36 * 15 - 1))
+    district = PLACES[PLACES["district_code"] == "917"]["commune_key"].tolist()
+    with pytest.raises(DesignInvalid, match="forced"):
+        propose(last, year=2019, params=PlanParameters(interviews=BUDGET), certain=district[:5])
+    with pytest.raises(DesignInvalid, match="census"):
+        propose(last, year=2019, params=PlanParameters(interviews=BUDGET), certain=["nowhere"])
+    with pytest.raises(DesignInvalid, match="capacity"):
+        propose(last, year=2019, params=PlanParameters(interviews=BUDGET, communes={"916": 3}))
+
+
+def test_a_planners_takes_replace_the_proposals():
+    base = propose(last_round(), year=2019, params=PlanParameters(interviews=BUDGET, seed=2))
+    key = base.frame.loc[base.frame["selected"], "commune_key"].iloc[0]
+    params = PlanParameters(interviews=BUDGET, seed=2)
+    edited = propose(last_round(), year=2019, params=params, takes={key: 90})
+    assert edited.frame.set_index("commune_key").loc[key, "take"] == 90
+    assert edited.frame["take"].sum() == BUDGET
+    unvisited = base.frame.loc[~base.frame["selected"], "commune_key"].iloc[0]
+    with pytest.raises(DesignInvalid, match="does not visit"):
+        propose(last_round(), year=2019, params=params, takes={unvisited: 30})

@@ -1,0 +1,142 @@
+"""Benchmark: the next round planned from the last one's uncertainty against the fixed design.
+
+Run: python tests/bench/bench_next_round.py [--seeds 50] [--first-seed 0] [--interviews 6000]
+     [--max-tilt 3] [--tilt-uncertain 1.5] [--tilt-top 1] [--tilt-model 0.25] [--tilt-reached 1]
+     [--take-tilt 0.5]
+
+For each seed (``tests/analysis/planned.py`` has the path): a season of 2017–2019 (``--interviews``
+over the three rounds: 2,000 a round, 36 communes, about 55 approached per commune), the 2018 round
+ranked (need on knowledge alone, k = 10), the 2019 round planned from it
+(:func:`analysis.next_round.propose` with the tuning flags; ``reached`` = communes with 2019 outreach),
+then 2019 drawn twice from the same population: the fixed design and the plan, same interviews, same
+visits per district. Both go through the reports' own code (``build_gap_report`` of 2019, previous 2018).
+
+Printed, with a ``BENCH`` line each (``ratio`` = planned / fixed; ``value`` the planned figure,
+``baseline`` the fixed one):
+
+* ``true_top_in_highest``: share of the truly ten most-in-need communes that the 2019 tiers put in
+  ``highest`` (higher is better);
+* mean 95% interval width of the decisions: the communes whose tier was uncertain in 2018 (P(top 10)
+  in [0.1, 0.9]), the DiD of newly reached communes (2018→2019, unadjusted), district knowledge, city
+  knowledge (lower is better).
+
+Coverage of the planned round's 95% intervals (district and city × the three headline indicators, target
+groups × round, the uncertain communes), each with its ``n`` and judged within 0.95 ± max(2 points,
+2 Monte Carlo SEs) as ``tests/bench/bench_recovery.py`` judges (seeds as clusters); the fixed design's
+coverage is printed beside it. Exit code 1 if the benchmark could not run, 2 if a planned coverage lies
+outside its band. About 8 s a seed on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+
+def _compare(name, planned, fixed, unit, n, lines, benches, better):
+    ratio = planned / fixed if fixed else float("nan")
+    lines.append(f"{name}: planned {planned:.4f}, fixed {fixed:.4f}, ratio {ratio:.3f} "
+                 f"({better} is better; n {n})")
+    benches.append("BENCH " + json.dumps({"name": f"analysis.next_round.{name}", "value": round(planned, 4),
+                                          "unit": unit, "target": round(fixed, 4), "ratio": round(ratio, 4),
+                                          "n": int(n), "baseline": round(fixed, 4), "better": better}))
+
+
+def report(tables, seeds, seconds) -> tuple[list[str], bool]:
+    """Printed lines and BENCH lines of a run, and whether every planned coverage lies in its band."""
+    from tests.bench.bench_recovery import band
+
+    lines = [f"next round, planned vs fixed design: {seeds} seeds, {seconds:.0f} s"]
+    benches = []
+    communes, cells, did = tables["communes"], tables["cells"], tables["did"]
+    by = {d: communes[communes["design"] == d] for d in ("fixed", "planned")}
+    share = {d: float(t.loc[t["true_top"], "tier"].eq("highest").mean()) for d, t in by.items()}
+    _compare("true_top_in_highest", share["planned"], share["fixed"], "share",
+             int(by["planned"]["true_top"].sum()), lines, benches, "higher")
+    either = {d: float(t.loc[t["true_top"], "tier"].isin(["highest", "high"]).mean()) for d, t in by.items()}
+    lines.append(f"  (true top 10 in highest or high: planned {either['planned']:.3f}, "
+                 f"fixed {either['fixed']:.3f})")
+    width = {d: float(t.loc[t["uncertain"], "width"].mean()) for d, t in by.items()}
+    _compare("uncertain_communes.width", width["planned"], width["fixed"], "score",
+             int(by["planned"]["uncertain"].sum()), lines, benches, "lower")
+    if len(did):
+        w = did.groupby("design")["width"].mean()
+        _compare("did_reached.width", float(w["planned"]), float(w["fixed"]), "score",
+                 int((did["design"] == "planned").sum()), lines, benches, "lower")
+    knowledge = cells[cells["indicator"] == "knowledge"]
+    for level in ("district", "city"):
+        part = knowledge[knowledge["level"] == level]
+        w = (part["ci_high"] - part["ci_low"]).groupby(part["design"]).mean()
+        _compare(f"{level}_knowledge.width", float(w["planned"]), float(w["fixed"]), "score",
+                 int((part["design"] == "planned").sum()), lines, benches, "lower")
+    ok = True
+    coverage = [(f"{level}.{indicator}", cells[(cells["level"] == level) & (cells["indicator"] == indicator)])
+                for level in ("district", "city", "group") for indicator in tables["headline"]]
+    coverage.append(("uncertain_communes.knowledge", communes[communes["uncertain"]]))
+    if len(did):
+        coverage.append(("did_reached.effect", did))
+    for name, part in coverage:
+        planned = part[part["design"] == "planned"]
+        fixed = part[part["design"] == "fixed"]
+        figures = band(planned["covered"].astype(bool), planned["seed"])
+        fixed_cov = float(fixed["covered"].mean()) if len(fixed) else float("nan")
+        ok &= figures["within"]
+        outside = "" if figures["within"] else ", OUTSIDE"
+        lines.append(f"coverage {name}: planned {figures['value']:.3f} of {figures['n']} "
+                     f"(MC se {figures['mc_se']:.3f}, "
+                     f"band {figures['low']:.3f}–{figures['high']:.3f}{outside});"
+                     f" fixed {fixed_cov:.3f}")
+        benches.append("BENCH " + json.dumps({
+            "name": f"analysis.next_round.coverage.{name}", "value": figures["value"], "unit": "share",
+            "target": 0.95, "ratio": round(figures["value"] / 0.95, 4), "n": figures["n"],
+            "mc_se": figures["mc_se"],
+            "band": [figures["low"], figures["high"]], "within": figures["within"],
+            "baseline": round(fixed_cov, 4)}))
+    plan = tables["plan"]
+    chosen = plan[plan["selected"]]
+    lines.append(f"plans: tilt of visited communes {chosen['tilt'].mean():.2f} on average, "
+                 f"certainty units {chosen['certainty'].mean():.3f} of visits, "
+                 f"takes {int(chosen['take'].min())}–{int(chosen['take'].max())}")
+    return lines + benches, ok
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=50)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--interviews", type=int, default=6000)
+    tuning = {"max_tilt": None, "tilt_uncertain": None, "tilt_top": None, "tilt_model": None,
+              "tilt_reached": None, "take_tilt": None}
+    for name in tuning:
+        parser.add_argument("--" + name.replace("_", "-"), type=float, default=None)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    try:
+        from tests.analysis.planned import run
+
+        chosen = {k: getattr(args, k) for k in tuning if getattr(args, k) is not None}
+        start = time.perf_counter()
+        tables = run(range(args.first_seed, args.first_seed + args.seeds), args.interviews, chosen)
+        tables["headline"] = ["knowledge", "aware_signs_3", "hotline_aware"]
+        seconds = time.perf_counter() - start
+        lines, ok = report(tables, args.seeds, seconds)
+    except Exception as err:  # noqa: BLE001 - the benchmark reports, it does not judge
+        import traceback
+
+        traceback.print_exc()
+        print(f"could not run: {err!r}", file=sys.stderr)
+        return 1
+    if chosen:
+        lines.insert(1, f"tuning: {chosen}")
+    print("\n".join(lines))
+    return 0 if ok else 2
+
+
+if __name__ == "__main__":
+    pd.set_option("display.width", 200)
+    sys.exit(main())
