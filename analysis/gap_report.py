@@ -95,6 +95,11 @@ class GapReport:
     #: What the build had to leave out or simplify: ``{"code": ..., **fields}`` (words in report_text).
     notes: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    #: Each round's design ({round: description}, :mod:`analysis.report_plans`), given by the caller.
+    designs: dict = field(default_factory=dict)
+    #: The approved outreach plan of ``year`` against what was done
+    #: (:class:`analysis.report_plans.OutreachReview`); None: not given.
+    outreach_review: object = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, in reading order (the XLSX sheets and CSV files)."""
