@@ -26,6 +26,8 @@ from server.api.console import ProgressQuerySchema
 from server.api.console import SubmissionsQuerySchema
 from server.api.devices import DeviceCreateSchema
 from server.api.devices import DeviceSchema
+from server.api.outreach_plans import ProposeSchema
+from server.api.outreach_plans import RowSchema
 from server.api.review import RevalidateSchema
 from server.reports.request import ReportArgsSchema
 
@@ -45,6 +47,10 @@ SCHEMAS = {
     "review.revalidate": (RevalidateSchema, None, "200"),
     "console_api.create_app_user": (AppUserCreateSchema, None, "201"),
     "console_api.decide_conflict": (ConflictDecisionSchema, None, "200"),
+    "outreach_plans.propose": (ProposeSchema, None, "201"),
+    "outreach_plans.add_row": (RowSchema, None, "201"),
+    "outreach_plans.change_row": (RowSchema, None, "200"),
+    "outreach_plans.delete_row": (None, None, "204"),
 }
 #: endpoint -> (the key of the list in the answer, the schema of each item)
 LISTS = {
