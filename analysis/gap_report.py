@@ -108,7 +108,13 @@ class GapReport:
                 "risk_model": self.risk, "risk_calibration": self.risk_calibration, "at_risk": self.at_risk,
                 "priorities": self.priorities, "district_priorities": self.district_priorities,
                 "channels": self.channels, "outreach": self.yearly.outreach,
-                "outreach_totals": self.yearly.outreach_totals, "yearly": self.yearly.awareness}
+                "outreach_totals": self.yearly.outreach_totals, "yearly": self.yearly.awareness,
+                **self._plan_tables()}
+
+    def _plan_tables(self) -> dict[str, pd.DataFrame]:
+        """The approved outreach plan against what was done, when the caller gave one."""
+        review = self.outreach_review
+        return {} if review is None or review.comparison is None else {"outreach_plan": review.comparison}
 
 
 class _Clock:

@@ -228,6 +228,17 @@ def test_the_report_states_each_rounds_design_and_the_plan_against_what_was_done
     (row,) = [r for r in table["rows"] if r[2] == "có"]
     # one mobile-team session in the planned commune, 300 people, rural people not named (general public)
     assert row[1] == "Đội thông tin lưu động" and row[4:] == ["1/1", "1", "300", "–"]
+    # the spreadsheets hold the same table, as shown and as codes
+    from openpyxl import load_workbook
+
+    from analysis.report_tables import write_xlsx
+
+    for codes, first_row in ((False, ["Quận/huyện", "Kênh", "Trong kế hoạch"]), (True, ["Mã quận/huyện"])):
+        buffer = io.BytesIO()
+        write_xlsx(report, buffer, language="vi", codes=codes)
+        sheet = load_workbook(buffer)["outreach_plan"]
+        header = [c.value for c in sheet[1]]
+        assert header[:len(first_row)] == first_row and sheet.max_row == 1 + len(review.comparison)
     # without a plan the section says so
     html = render_html(dataclasses.replace(report, outreach_review=OutreachReview(2019)), language="vi")
     assert "Không có kế hoạch truyền thông nào được duyệt cho năm 2019." in html
