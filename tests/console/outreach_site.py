@@ -3,18 +3,9 @@ one user per role, a coordinator of one district and one of every district."""
 
 from __future__ import annotations
 
-import shutil
-
-import sqlalchemy as sa
-
-from server.api.access import issue_token
-from tests.conftest import backend
-from tests.conftest import create_postgres_database
-from tests.conftest import drop_postgres_database
-from tests.conftest import make_app
-from tests.conftest import migrate_to_head
-from tests.web.conftest import MIN_CELL
-from tests.web.conftest import seed
+from tests.console.test_api import _bearer as bearer  # noqa: F401 - the tests' bearer headers
+from tests.web.conftest import drop_seeded as drop_site  # noqa: F401 - the fixtures' teardown
+from tests.web.conftest import seeded_app
 
 ONE_DISTRICT = "925"  # Cờ Đỏ: rural communes
 ALL_DISTRICTS = ("916", "917", "918", "919", "923", "924", "925", "926", "927")
@@ -22,16 +13,7 @@ ALL_DISTRICTS = ("916", "917", "918", "919", "923", "924", "925", "926", "927")
 
 def make_site(migrated_database, folder):
     """The seeded app and its database URL (drop it with :func:`drop_site`)."""
-    if backend() == "postgresql":
-        url = create_postgres_database("ferry_outreach")
-    else:
-        path = folder / "ferry.sqlite"
-        shutil.copyfile(sa.make_url(migrated_database).database, path)
-        url = f"sqlite:///{path}"
-    app = make_app(url, folder / "instance", ROUNDS=[2017, 2018], REPORT_MIN_CELL=MIN_CELL)
-    if backend() == "postgresql":
-        migrate_to_head(app)
-    seed(app)
+    app, url = seeded_app(migrated_database, folder, "ferry_outreach")
     from server.accounts import users as accounts
     from server.console import scope
     from server.extensions import db
@@ -43,24 +25,3 @@ def make_site(migrated_database, folder):
         scope.grant_districts(db.session, "coord-all", list(ALL_DISTRICTS))
         db.session.commit()
     return app, url
-
-
-def drop_site(app, url) -> None:
-    from server.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if backend() == "postgresql":
-        drop_postgres_database(url)
-
-
-def bearer(app, username: str) -> dict:
-    from server.extensions import db
-    from server.models import User
-
-    with app.app_context():
-        user = db.session.query(User).filter_by(username=username).one()
-        secret, _ = issue_token(user=user)
-        db.session.commit()
-    return {"Authorization": f"Bearer {secret}"}

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.console import test_browser as console_browser
 from tests.console.outreach_site import ONE_DISTRICT
 from tests.console.outreach_site import drop_site
 from tests.console.outreach_site import make_site
@@ -15,8 +16,8 @@ from tests.console.test_browser import _shots
 from tests.live_server import live_server
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import sign_in
-from tests.web.test_browser import ARGS
-from tests.web.test_browser import _chromium
+
+browser = console_browser.browser  # the console's fixture: chromium, launched per test
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +25,6 @@ def site(migrated_database, tmp_path_factory):
     app, url = make_site(migrated_database, tmp_path_factory.mktemp("outreach-browser"))
     yield app
     drop_site(app, url)
-
-
-@pytest.fixture
-def browser():
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _sign_in(page, url: str, username: str, lang: str) -> None:

@@ -15,6 +15,7 @@ from analysis.errors import AnalysisError
 from analysis.groups import load_groups
 from analysis.outreach_plan import CHANNEL_ACTIVITIES
 from analysis.population import communes as census_communes
+from analysis.report_plans import ROLES as ROLE_WORDS
 from server.api.access import page_access
 from server.console import outreach_plans as service
 from server.extensions import db
@@ -55,8 +56,6 @@ i18n.TEXT.update({
     "c_o_refused": ("Không thực hiện được ({code}):", "Not done ({code}):"),
     "c_o_rows": ("{n} dòng", "{n} rows"),
 })
-ROLE_WORDS = {"planner": ("cán bộ kế hoạch", "a planner"), "coordinator": ("điều phối viên", "a coordinator"),
-              "admin": ("quản trị viên", "an administrator")}
 
 
 def _scope():
