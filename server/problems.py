@@ -24,6 +24,7 @@ from analysis.errors import AnalysisError
 from forms.errors import FormError
 from server.extensions import db
 from server.models.errors import ServerError
+from sync.errors import HTTP_STATUS as SYNC_HTTP_STATUS
 from sync.errors import SyncError
 from sync.transport import BODY_BOUNDS
 from sync.transport import value_problems
@@ -73,16 +74,7 @@ PACKAGE_STATUS: dict[str, int] = {
     "form-unknown": 404,
     "version-conflict": 409,
     "state-invalid": 409,
-    "envelope-invalid": 400,
-    "cursor-invalid": 400,
-    "protocol-unsupported": 426,
-    "payload-too-large": 413,
-    "device-mismatch": 403,
-    "device-revoked": 403,
-    "epoch-changed": 409,
-    "store-unavailable": 503,
-    "write-conflict": 503,
-    "sync-not-found": 404,
+    **SYNC_HTTP_STATUS,  # the sync protocol's codes: their statuses are part of the wire protocol
     "boundaries-too-large": 413,
 }
 ROOT_STATUS: dict[type[Exception], int] = {FormError: 422, SyncError: 409, AnalysisError: 422}

@@ -1,7 +1,9 @@
 """The one root exception of the sync package and its stable codes.
 
 Each subclass's first docstring line is its problem title (see ``server/problems.py``). The HTTP
-status of each code is decided by the server; the intended one is noted in ``docs/problems.md``.
+status of each protocol code is part of the wire protocol (``docs/protocol.md``), so it is written once
+here, in :data:`HTTP_STATUS`: the server answers with it and the device client's in-process transport
+imitates it.
 """
 
 from __future__ import annotations
@@ -90,3 +92,18 @@ class ServerRefused(SyncError):
     """The server refused a device client request; the outbox is kept."""
 
     code = "server-refused"
+
+
+#: The HTTP status each protocol code is answered with (the server's ``server/problems.py`` reads it).
+HTTP_STATUS: dict[str, int] = {
+    EnvelopeInvalid.code: 400,
+    CursorInvalid.code: 400,
+    ProtocolUnsupported.code: 426,
+    PayloadTooLarge.code: 413,
+    DeviceMismatch.code: 403,
+    DeviceRevoked.code: 403,
+    EpochChanged.code: 409,
+    StoreUnavailable.code: 503,
+    WriteConflict.code: 503,
+    NotFound.code: 404,
+}

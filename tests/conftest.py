@@ -197,11 +197,13 @@ class Accounts:
     def user(self, role: str, username: str | None = None, password: str = "correct horse battery"):
         """Create a user with ``role``; return ``(username, password, headers)``."""
         from server.accounts import users as accounts
-        from server.api.access import issue_token
+        from server.accounts.secrets import issue_token
         from server.extensions import db
+        from server.models.database import writing
 
         username = username or f"{role}-{uuid.uuid4().hex[:6]}"
-        with self.app.app_context():
+        # a live server may commit between the name check and the insert: take the write lock first
+        with self.app.app_context(), writing():
             user = accounts.create_user(db.session, username, password, role)
             secret, _ = issue_token(user=user)
             db.session.commit()
@@ -216,11 +218,12 @@ class Accounts:
         import datetime as dt
 
         from server.accounts import users as accounts
-        from server.api.access import issue_token
+        from server.accounts.secrets import issue_token
         from server.extensions import db
+        from server.models.database import writing
 
         username = username or self.user("enumerator")[0]
-        with self.app.app_context():
+        with self.app.app_context(), writing():
             device, _ = accounts.enroll_device(db.session, username, "test phone", dt.timedelta(hours=1))
             secret, _ = issue_token(device=device)
             db.session.commit()

@@ -50,6 +50,14 @@ def is_http_layer(path: str) -> bool:
             or path == "server/problems.py")
 
 
+def is_service(path: str) -> bool:
+    """A module of server/ below the edges: not the HTTP, page or CLI layers, the factory or wsgi.
+    Services are what the edges call, so they never import an edge (the CLI may render a page's document)."""
+    parts = path.split("/")
+    return (parts[0] == "server" and not is_http_layer(path) and parts[1] != "cli"
+            and path not in ("server/__init__.py", "server/wsgi.py"))
+
+
 def violations(sources: dict[str, str]) -> list[str]:
     """Return every broken rule in ``sources`` (repository path -> Python source)."""
     broken = []
@@ -72,6 +80,8 @@ def violations(sources: dict[str, str]) -> list[str]:
             if package == "server" and not is_http_layer(path):
                 if (module, name) in REQUEST_OBJECTS or (root, name) in REQUEST_OBJECTS:
                     broken.append(f"{path}: only the HTTP and page layers import {module}.{name}")
+                if is_service(path) and module.split(".")[:2] in (["server", "api"], ["server", "web"]):
+                    broken.append(f"{path}: services never import the HTTP or page layers ({module})")
     for path in sources:
         parts = path.split("/")
         if parts[0] == "server" and len(parts) == 2 and parts[1] not in SERVER_ROOT:
@@ -107,6 +117,8 @@ def test_the_house_keeps_its_rules():
     ("server/models/x.py", "from flask import has_request_context", "only the HTTP and page layers"),
     ("server/x.py", "import os", "server/'s root holds only"),
     ("server/sync/x.py", "from .store import SqlStore", "relative import"),
+    ("server/sync/devices.py", "from server.api.access import hash_secret", "services never import"),
+    ("server/reports/x.py", "from server.web import tables", "services never import"),
 ])
 def test_each_rule_can_fail(path, source, rule):
     broken = violations({path: source})
@@ -121,6 +133,8 @@ def test_each_rule_can_fail(path, source, rule):
     ("server/openrosa/http.py", "from flask import request"),
     ("server/sync/x.py", "from flask import current_app"),
     ("server/problems.py", "from flask import request"),
+    ("server/cli/report.py", "from server.web import documents"),
+    ("server/api/x.py", "from server.accounts.secrets import hash_secret"),
 ])
 def test_what_the_rules_allow(path, source):
     assert violations({path: source}) == []

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
 
-from server.api.access import hash_secret
+from server.accounts.secrets import hash_secret
 from server.models import AppUser
 from server.models import AppUserForm
 from server.models import Device

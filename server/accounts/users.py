@@ -8,10 +8,10 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.access import check_password
-from server.api.access import hash_password
-from server.api.access import hash_secret
-from server.api.access import issue_token
+from server.accounts.secrets import check_password
+from server.accounts.secrets import hash_password
+from server.accounts.secrets import hash_secret
+from server.accounts.secrets import issue_token
 from server.models import ROLES
 from server.models import Device
 from server.models import EnrolmentCode

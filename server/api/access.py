@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import secrets
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError
-from argon2.exceptions import VerificationError
 from flask import Flask
 from flask import g
 from flask import redirect
@@ -28,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts import token_use
+from server.accounts.secrets import hash_secret
 from server.extensions import db
 from server.models import ROLES
 from server.models import ApiToken
@@ -53,11 +50,6 @@ SESSION = "session"
 _SESSION_TOKEN = "token"
 LOGIN_ENDPOINT = "web.login"
 
-_hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps the timing of both failures alike.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
 @dataclass(frozen=True)
 class Principal:
     """The caller of a request: a user, or a device acting for its enumerator."""
@@ -71,38 +63,6 @@ class Principal:
         if self.device is not None:
             return frozenset({AUTHENTICATED, DEVICE})
         return frozenset({AUTHENTICATED, self.user.role})
-
-
-def hash_password(password: str) -> str:
-    """Return an argon2id hash of ``password``."""
-    return _hasher.hash(password)
-
-
-def check_password(user: User | None, password: str) -> bool:
-    """Return whether ``password`` is ``user``'s, spending the same time when there is no user."""
-    try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def hash_secret(secret: str) -> str:
-    """Return the SHA-256 of a high-entropy secret (token or enrolment code) as stored."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def issue_token(*, user: User | None = None, device: Device | None = None,
-                lifetime: dt.timedelta | None = None) -> tuple[str, ApiToken]:
-    """Create a bearer token for a user or a device; return the secret (shown once) and its row."""
-    secret = "fy_" + secrets.token_urlsafe(32)
-    row = ApiToken(
-        token_hash=hash_secret(secret),
-        user_id=user.id if user else None,
-        device_id=device.id if device else None,
-        expires_at=utcnow() + lifetime if lifetime else None,
-    )
-    db.session.add(row)
-    return secret, row
 
 
 def _principal_from_request() -> Principal | None:

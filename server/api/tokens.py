@@ -9,12 +9,12 @@ from flask import current_app
 from flask import request
 from sqlalchemy import select
 
+from server.accounts.secrets import hash_secret
 from server.accounts.users import log_in
 from server.api.access import AUTHENTICATED
 from server.api.access import PUBLIC
 from server.api.access import access
 from server.api.access import current_principal
-from server.api.access import hash_secret
 from server.api.body import json_body
 from server.api.schemas import LoginSchema
 from server.api.schemas import TokenSchema

@@ -39,6 +39,21 @@ def reading() -> Iterator[None]:
         writing_request.reset(token)
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """Begin the transactions opened inside as writers (``BEGIN IMMEDIATE`` on SQLite), outside a request.
+
+    For code that reads then writes while a server may be committing on the same database (a test's
+    set-up beside a live server): a plain read snapshot fails at once when it tries to write after
+    another connection has committed.
+    """
+    token = writing_request.set(True)
+    try:
+        yield
+    finally:
+        writing_request.reset(token)
+
+
 def normalise_url(url: str) -> str:
     """Return ``url`` with the psycopg 3 driver named, so plain ``postgresql://`` URLs work."""
     for prefix in ("postgresql://", "postgres://"):

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
+from server.accounts.secrets import hash_secret
+from server.accounts.secrets import issue_token
 from server.accounts.users import normalise_code
-from server.api.access import hash_secret
-from server.api.access import issue_token
 from server.extensions import db
 from server.models import ApiToken
 from server.models import AppUser

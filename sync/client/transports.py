@@ -13,6 +13,7 @@ from dataclasses import field
 from typing import Protocol
 
 from sync import engine
+from sync.errors import HTTP_STATUS
 from sync.errors import NotFound
 from sync.errors import SyncError
 from sync.errors import TransportFailed
@@ -28,21 +29,6 @@ from sync.transport import decode_json
 from sync.transport import deflate
 from sync.transport import encode_json
 from sync.transport import inflate_capped
-
-#: The statuses the real server gives these codes, so the in-process transport answers like it.
-#: The server owns the mapping (``server/problems.py``); a server test checks that they agree.
-HTTP_STATUS: dict[str, int] = {
-    "envelope-invalid": 400,
-    "cursor-invalid": 400,
-    "protocol-unsupported": 426,
-    "payload-too-large": 413,
-    "device-mismatch": 403,
-    "device-revoked": 403,
-    "epoch-changed": 409,
-    "store-unavailable": 503,
-    "write-conflict": 503,
-    "sync-not-found": 404,
-}
 
 ENROL_PATH = "/api/v1/devices/enroll"
 PUSH_PATH = "/api/v1/sync/push"

@@ -45,7 +45,7 @@ def prepare(database_url: str, instance: str) -> list[tuple[str, str]]:
     """Create the schema, the forms and ``DEVICES`` enrolled devices; return (device_id, token) pairs."""
     from server import create_app
     from server.accounts import users as accounts
-    from server.api.access import issue_token
+    from server.accounts.secrets import issue_token
     from server.cli.commands import initialise
     from server.extensions import db
 

@@ -80,7 +80,7 @@ class Server:
 
     def staff(self, role: str) -> tuple[str, dict]:
         from server.accounts import users
-        from server.api.access import issue_token
+        from server.accounts.secrets import issue_token
         from server.extensions import db
 
         with self.app.app_context():
@@ -105,18 +105,19 @@ class Server:
         from server.extensions import db
         from server.models import Commune
 
-        coordinator = self.staff("coordinator")[1]
+        # an admin: coordinators are held to their own districts, and this one is new
+        admin = self.staff("admin")[1]
         enumerator, _ = self.staff("enumerator")
         if district is not None:
             with self.app.app_context():
                 communes = [c.key for c in db.session.query(Commune).all() if c.district.code == district]
             body = json.dumps({"round": 2019, "communes": [{"commune": c, "quota": 20} for c in communes]})
             status, *_ = _wire("PUT", f"{self.url}/api/v1/users/{enumerator}/assignments", body.encode(),
-                               {"Content-Type": "application/json", **coordinator})
+                               {"Content-Type": "application/json", **admin})
             assert status == 200, status
         status, _, data, _ = _wire("POST", f"{self.url}/api/v1/devices",
                                    json.dumps({"username": enumerator}).encode(),
-                                   {"Content-Type": "application/json", **coordinator})
+                                   {"Content-Type": "application/json", **admin})
         assert status == 201, data
         return enumerator, json.loads(data)["device_id"], json.loads(data)["enrolment_code"]
 

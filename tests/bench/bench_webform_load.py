@@ -114,7 +114,7 @@ def main() -> int:
         from werkzeug.serving import make_server
 
         from server.collect.views import BUILD
-        from tests.web.collect_support import ARGS
+        from tests.browsers import ARGS
         from tests.web.collect_support import chromium_path
 
         if not (BUILD / "index.html").is_file():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.accounts import users as accounts
-from server.api.access import issue_token
+from server.accounts.secrets import issue_token
 from server.api.body import attachment
 from server.extensions import db
 from server.models import User

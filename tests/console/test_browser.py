@@ -14,27 +14,21 @@ import openpyxl
 import pytest
 
 from server.accounts import app_users
+from tests.browsers import launched
 from tests.conftest import shared_path
 from tests.console.test_conflicts import _concurrent
 from tests.live_server import live_server
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import ARGS
 from tests.web.test_browser import MIN_PNG_BYTES
 from tests.web.test_browser import SCREENSHOTS
-from tests.web.test_browser import _chromium
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=ARGS)
+    with launched("the console's browser tests") as chromium:
         yield chromium
-        chromium.close()
 
 
 def _shots(page, name: str) -> None:

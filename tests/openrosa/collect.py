@@ -46,6 +46,7 @@ class Collect:
     server_url: str
     device_id: str = field(default_factory=lambda: "collect:" + uuid.uuid4().hex[:16])
     log: list[tuple[str, str, int, int]] = field(default_factory=list)  # method, path, status, bytes
+    timeout: float = 60.0  # seconds to wait for an answer, as Collect's own socket timeout
 
     def _headers(self) -> dict[str, str]:
         # Collect formats Date with "E, dd MMM yyyy hh:mm:ss zz": 12-hour clock, not quite RFC 1123.
@@ -57,7 +58,7 @@ class Collect:
                 *, chunked: bool = False) -> Answer:
         """Send one request; ``chunked`` sends the body with Transfer-Encoding: chunked."""
         parts = urlsplit(url)
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         all_headers = {**self._headers(), **(headers or {})}
         try:

@@ -119,7 +119,8 @@ def test_an_answer_lost_after_the_commit_is_retried_and_stored_once(app, token, 
         return middleware
 
     with live_server(app, wrap=lose_first_post_answer) as url:
-        phone = Collect(f"{url}/v1/key/{token}/projects/1")
+        # the lost answer never comes: the phone gives up after its timeout (shorter than Collect's 60 s)
+        phone = Collect(f"{url}/v1/key/{token}/projects/1", timeout=10)
         [xml] = filled(phone, "awareness", [AWARE])
         with pytest.raises((ConnectionError, OSError)):
             phone.send(xml)

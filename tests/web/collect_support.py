@@ -9,7 +9,6 @@ import gzip
 import io
 import json
 import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -17,10 +16,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from server.collect.views import BUILD
+from tests import browsers
 from tests.xlsform_builder import xlsform
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 PHONE = {"width": 360, "height": 640}
 SCREENSHOTS = Path(os.environ.get("FERRY_SCREENSHOT_DIR") or Path(__file__).parent / "screenshots")
 USERNAME = "lan"
@@ -51,12 +49,7 @@ PHOTO = xlsform([
 
 def chromium_path() -> str:
     """Debian's chromium, or skip (fail under CI) saying why."""
-    path = shutil.which(CHROMIUM)
-    if path is None:
-        reason = f"{CHROMIUM} is not installed (Debian package 'chromium'): the web form cannot be tested"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " and CI must run these tests")
-        pytest.skip(reason)
+    path = browsers.chromium_path("the web form's tests")
     if not (BUILD / "index.html").is_file():
         reason = "the web form is not built (make collect: npm ci and vite build)"
         if os.environ.get("CI") == "true":

@@ -11,44 +11,26 @@ import csv
 import io
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.browsers import launched
 from tests.live_server import live_server
 from tests.web.conftest import MIN_CELL
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import Site
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 SCREENSHOTS = Path(os.environ.get("FERRY_SCREENSHOT_DIR") or Path(__file__).parent / "screenshots")
 #: A full-page PNG of a report page is far larger than this; a blank or failed capture is not.
 MIN_PNG_BYTES = 20_000
 
 
-def _chromium() -> str:
-    path = shutil.which(CHROMIUM)
-    if path is None:
-        reason = (f"{CHROMIUM} is not installed (Debian package 'chromium'; .ci/run installs it): "
-                  "the browser tests of the /reports/ pages cannot run")
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " and CI must run them")
-        pytest.skip(reason)
-    return path
-
-
 @pytest.fixture(scope="module")
 def browser():
     """Headless chromium, launched once for the module."""
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=ARGS)
+    with launched("the browser tests of the /reports/ pages") as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -227,12 +209,12 @@ def test_a_wrong_password_says_so(visit, server):
 
 
 def test_without_chromium_the_tests_skip_but_ci_fails(monkeypatch):
-    import tests.web.test_browser as module
+    import tests.browsers as module
 
     monkeypatch.setattr(module, "CHROMIUM", "/nonexistent/chromium")
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="is not installed"):
-        module._chromium()
+        module.chromium_path()
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must run them"):
-        module._chromium()
+        module.chromium_path()
