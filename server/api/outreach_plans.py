@@ -16,6 +16,7 @@ from server.api.access import access
 from server.api.access import current_principal
 from server.api.body import json_body
 from server.console import outreach_plans as service
+from server.console.outreach_plans import number
 from server.extensions import db
 from server.models.errors import ServerError
 from server.reports import plans as report_plans
@@ -86,54 +87,60 @@ def propose():
     return _view(found), 201
 
 
-@bp.get("/<int:year>")
+@bp.get("/<year>")
 @access(*service.PLAN_ROLES)
-def get_plan(year: int):
+def get_plan(year: str):
     """The plan of ``year`` with the rows of the caller's districts."""
+    year = number(year)
     return _view(service.view(db.session, _scope(), year))
 
 
-@bp.post("/<int:year>/rows")
+@bp.post("/<year>/rows")
 @access(*service.PLAN_ROLES)
-def add_row(year: int):
+def add_row(year: str):
     """Add a row (district, target group, channel, communes) to a draft plan."""
+    year = number(year)
     row = service.save_row(db.session, _scope(), year, _fields(json_body()), actor=current_principal().user)
     db.session.commit()
     return _row(row), 201
 
 
-@bp.put("/<int:year>/rows/<int:row_id>")
+@bp.put("/<year>/rows/<row_id>")
 @access(*service.PLAN_ROLES)
-def change_row(year: int, row_id: int):
+def change_row(year: str, row_id: str):
     """Change a row of a draft plan in one of the caller's districts."""
+    year, row_id = number(year), number(row_id)
     row = service.save_row(db.session, _scope(), year, _fields(json_body()), actor=current_principal().user,
                            row_id=row_id)
     db.session.commit()
     return _row(row)
 
 
-@bp.delete("/<int:year>/rows/<int:row_id>")
+@bp.delete("/<year>/rows/<row_id>")
 @access(*service.PLAN_ROLES)
-def delete_row(year: int, row_id: int):
+def delete_row(year: str, row_id: str):
     """Remove a row of a draft plan in one of the caller's districts."""
+    year, row_id = number(year), number(row_id)
     service.delete_row(db.session, _scope(), year, row_id, actor=current_principal().user)
     db.session.commit()
     return "", 204
 
 
-@bp.post("/<int:year>/approve")
+@bp.post("/<year>/approve")
 @access(*service.PLAN_ROLES)
-def approve(year: int):
+def approve(year: str):
     """Approve the draft plan of ``year``: it is frozen and the next report compares it with what was done."""
+    year = number(year)
     found = service.approve(db.session, _scope(), year, actor=current_principal().user)
     db.session.commit()
     return _view(found)
 
 
-@bp.get("/<int:year>/comparison")
+@bp.get("/<year>/comparison")
 @access(*service.PLAN_ROLES)
-def comparison(year: int):
+def comparison(year: str):
     """The approved plan of ``year`` beside the activities logged that year, per district × channel."""
+    year = number(year)
     scope = _scope()
     review = report_plans.outreach_review(report_plans.approved_outreach(db.session),
                                           reports.load_activities(db.session), year)

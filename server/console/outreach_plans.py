@@ -45,6 +45,14 @@ class PlanView:
     rows: list[OutreachPlanRow]
 
 
+def number(text: str) -> int:
+    """A year or row id from a path: digits only, and small enough for the database's integers; anything
+    else names no plan (``not-found``)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise ServerError("not-found", f"No outreach plan or row {text!r}.")
+    return int(text)
+
+
 def plan_scope(session: Session, user: User) -> Scope:
     """Planners and admins see every district; coordinators theirs (the console's rule)."""
     if user.role == "planner":

@@ -114,6 +114,8 @@ def test_an_approved_plan_is_frozen(site, heads):
                    _propose(client, planner, 2022, 2018)):
         assert_problem(answer, 409, "outreach-plan-approved")
     assert_problem(client.get(f"{BASE}/2031", headers=planner), 404, "not-found")
+    for name in ("abc", "10000000000000000000", "٢٠٢٢"):  # not a year the database could hold, or not digits
+        assert_problem(client.get(f"{BASE}/{name}", headers=planner), 404, "not-found")
     assert_problem(client.post(BASE, json={"year": 10**12, "round": 2018}, headers=planner), 422,
                    "validation-failed")
 

@@ -18,6 +18,7 @@ from analysis.population import communes as census_communes
 from analysis.report_plans import ROLES as ROLE_WORDS
 from server.api.access import page_access
 from server.console import outreach_plans as service
+from server.console.outreach_plans import number
 from server.extensions import db
 from server.models.errors import ServerError
 from server.problems import status_of
@@ -128,11 +129,12 @@ def _plan_page(year: int, problem=None, status=200):
                    problem=problem)
 
 
-@bp.get("/outreach-plans/<int:year>")
+@bp.get("/outreach-plans/<year>")
 @page_access(*service.PLAN_ROLES)
-def outreach_plan(year: int):
+def outreach_plan(year: str):
     """A year's plan: its rows in the caller's districts, editable while a draft; planned and done once
     approved."""
+    year = number(year)
     return _plan_page(year)
 
 
@@ -158,31 +160,35 @@ def _act(year: int, action):
     return redirect(url_for("console.outreach_plan", year=year), code=303)
 
 
-@bp.post("/outreach-plans/<int:year>/rows")
+@bp.post("/outreach-plans/<year>/rows")
 @page_access(*service.PLAN_ROLES)
-def add_outreach_row(year: int):
+def add_outreach_row(year: str):
     """Add a row to a draft plan."""
+    year = number(year)
     return _act(year, lambda: service.save_row(db.session, _scope(), year, _row_fields(),
                                                actor=g.principal.user))
 
 
-@bp.post("/outreach-plans/<int:year>/rows/<int:row_id>")
+@bp.post("/outreach-plans/<year>/rows/<row_id>")
 @page_access(*service.PLAN_ROLES)
-def change_outreach_row(year: int, row_id: int):
+def change_outreach_row(year: str, row_id: str):
     """Change a row of a draft plan."""
+    year, row_id = number(year), number(row_id)
     return _act(year, lambda: service.save_row(db.session, _scope(), year, _row_fields(),
                                                actor=g.principal.user, row_id=row_id))
 
 
-@bp.post("/outreach-plans/<int:year>/rows/<int:row_id>/delete")
+@bp.post("/outreach-plans/<year>/rows/<row_id>/delete")
 @page_access(*service.PLAN_ROLES)
-def delete_outreach_row(year: int, row_id: int):
+def delete_outreach_row(year: str, row_id: str):
     """Remove a row from a draft plan."""
+    year, row_id = number(year), number(row_id)
     return _act(year, lambda: service.delete_row(db.session, _scope(), year, row_id, actor=g.principal.user))
 
 
-@bp.post("/outreach-plans/<int:year>/approve")
+@bp.post("/outreach-plans/<year>/approve")
 @page_access(*service.PLAN_ROLES)
-def approve_outreach_plan(year: int):
+def approve_outreach_plan(year: str):
     """Approve a draft plan: it is frozen, and the report of its year compares it with what was done."""
+    year = number(year)
     return _act(year, lambda: service.approve(db.session, _scope(), year, actor=g.principal.user))
