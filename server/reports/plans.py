@@ -27,7 +27,7 @@ WHERE p.status = 'approved'
 _COUNT_COMMUNES = "(SELECT count(*) FROM round_plan_communes c WHERE c.round_plan_id = p.id)"
 
 
-def _approved_round_plans(session: Session) -> dict[int, dict]:
+def approved_round_plans(session: Session) -> dict[int, dict]:
     """Approved sample plans by year, read only where the round plans' tables exist."""
     tables = set(sa.inspect(session.connection()).get_table_names())  # in the session: one lock
     if "round_plans" not in tables:
@@ -41,10 +41,12 @@ def _approved_round_plans(session: Session) -> dict[int, dict]:
     return found
 
 
-def round_designs(session: Session, respondents: pd.DataFrame) -> dict[int, dict]:
-    """Each round's design: the approved sample plan's record, else the fixed design the respondents show."""
+def round_designs(round_plans: dict[int, dict], respondents: pd.DataFrame) -> dict[int, dict]:
+    """Each round's design: the approved sample plan's record (:func:`approved_round_plans`), else the fixed
+    design the respondents show."""
     designs = fixed_designs(respondents) if len(respondents) else {}
-    for year, planned in _approved_round_plans(session).items():
+    for year, planned in round_plans.items():
+        planned = dict(planned)
         if planned["communes"] is None and year in designs:
             planned["communes"] = int(respondents.loc[respondents["round"] == year, "commune_key"].nunique())
         designs[year] = planned

@@ -54,8 +54,8 @@ class Data:
     respondents: pd.DataFrame
     activities: pd.DataFrame
     rounds: list[int]
-    #: each round's design and the approved outreach plans (:mod:`server.reports.plans`), for the full report
-    designs: dict = dataclasses.field(default_factory=dict)
+    #: approved sample plans and outreach plans by year (:mod:`server.reports.plans`), for the full report
+    round_plans: dict = dataclasses.field(default_factory=dict)
     outreach_plans: dict = dataclasses.field(default_factory=dict)
 
 
@@ -71,7 +71,7 @@ def load(session: Session, rounds, *, missing_ok: bool = False) -> Data:
         if exc.code != "not-found" or not missing_ok:
             raise
         return Data(pd.DataFrame({"round": []}), pd.DataFrame(), rounds)
-    return Data(frame, load_activities(session), rounds, designs=plans.round_designs(session, frame),
+    return Data(frame, load_activities(session), rounds, round_plans=plans.approved_round_plans(session),
                 outreach_plans=plans.approved_outreach(session))
 
 
@@ -176,6 +176,7 @@ def gap_report(data: Data, req: ReportRequest) -> GapReport:
     changes and the DiD since ``req.previous`` (None: none)."""
     report = build_gap_report(data.respondents, data.activities, year=req.round, previous=req.previous,
                               min_n=req.min_cell)
-    report.designs = {r: d for r, d in data.designs.items() if r <= req.round}
+    shown = data.respondents[data.respondents["round"] <= req.round]
+    report.designs = plans.round_designs({r: p for r, p in data.round_plans.items() if r <= req.round}, shown)
     report.outreach_review = plans.outreach_review(data.outreach_plans, data.activities, req.round)
     return report
