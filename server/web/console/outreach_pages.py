@@ -16,6 +16,7 @@ from analysis.groups import load_groups
 from analysis.outreach_plan import CHANNEL_ACTIVITIES
 from analysis.population import communes as census_communes
 from analysis.report_plans import ROLES as ROLE_WORDS
+from analysis.report_plans import TEXT as PLAN_TEXT
 from server.api.access import page_access
 from server.console import outreach_plans as service
 from server.console.outreach_plans import number
@@ -41,7 +42,6 @@ i18n.TEXT.update({
     "c_o_status_approved": ("đã duyệt", "approved"),
     "c_o_approved": ("Đã được {role} duyệt ngày {date}.", "Approved on {date} by {role}."),
     "c_o_group": ("Nhóm đối tượng", "Target group"),
-    "c_o_channel": ("Kênh", "Channel"),
     "c_o_communes": ("Xã/phường (mã, cách nhau bởi dấu phẩy)", "Communes (codes, comma-separated)"),
     "c_o_reason": ("Lý do", "Reason"),
     "c_o_note": ("Ghi chú (thay lý do)", "Note (replaces the reason)"),
@@ -50,12 +50,11 @@ i18n.TEXT.update({
     "c_o_add": ("Thêm dòng", "Add a row"),
     "c_o_approve": ("Duyệt kế hoạch", "Approve the plan"),
     "c_o_compare": ("Kế hoạch và thực hiện", "Planned and done"),
-    "c_o_planned": ("Trong kế hoạch", "Planned"),
-    "c_o_activities": ("Hoạt động", "Activities"),
-    "c_o_reached": ("Người được tiếp cận", "People reached"),
-    "c_o_communes_reached": ("Xã/phường đã đến / dự kiến", "Communes reached / planned"),
     "c_o_refused": ("Không thực hiện được ({code}):", "Not done ({code}):"),
     "c_o_rows": ("{n} dòng", "{n} rows"),
+    # the words the report's plan-versus-done table uses, said once (analysis.report_plans)
+    **{f"c_op_{key}": PLAN_TEXT[key] for key in ("channel", "planned_col", "activities", "people_reached",
+                                                 "communes")},
 })
 
 
