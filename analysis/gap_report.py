@@ -95,6 +95,11 @@ class GapReport:
     #: What the build had to leave out or simplify: ``{"code": ..., **fields}`` (words in report_text).
     notes: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    #: Each round's design ({round: description}, :mod:`analysis.report_plans`), given by the caller.
+    designs: dict = field(default_factory=dict)
+    #: The approved outreach plan of ``year`` against what was done
+    #: (:class:`analysis.report_plans.OutreachReview`); None: not given.
+    outreach_review: object = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, in reading order (the XLSX sheets and CSV files)."""
@@ -103,7 +108,13 @@ class GapReport:
                 "risk_model": self.risk, "risk_calibration": self.risk_calibration, "at_risk": self.at_risk,
                 "priorities": self.priorities, "district_priorities": self.district_priorities,
                 "channels": self.channels, "outreach": self.yearly.outreach,
-                "outreach_totals": self.yearly.outreach_totals, "yearly": self.yearly.awareness}
+                "outreach_totals": self.yearly.outreach_totals, "yearly": self.yearly.awareness,
+                **self._plan_tables()}
+
+    def _plan_tables(self) -> dict[str, pd.DataFrame]:
+        """The approved outreach plan against what was done, when the caller gave one."""
+        review = self.outreach_review
+        return {} if review is None or review.comparison is None else {"outreach_plan": review.comparison}
 
 
 class _Clock:

@@ -30,6 +30,7 @@ from analysis.report_blocks import number
 from analysis.report_estimates import HEADLINE
 from analysis.report_map import TIER_COLOURS
 from analysis.report_map import tile_map
+from analysis.report_plans import plan_sections
 from analysis.report_text import TEXT
 from analysis.report_text import note
 
@@ -249,6 +250,7 @@ def report_blocks(report: GapReport, *, language="vi", date=None, figures=True,
     parts += _small_area_section(report, t, lang, names)
     parts += _risk_section(report, t, names)
     parts += _outreach_section(report, t, lang)
+    parts += plan_sections(report.designs, report.outreach_review, language=lang, first=8)
     return [p for p in parts if not isinstance(p, Figure) or p.svg]
 
 

@@ -49,6 +49,7 @@ SERVER_PROBLEMS: dict[str, tuple[int, str]] = {
     "method-not-allowed": (405, "Method not allowed on this resource"),
     "not-acceptable": (406, "No acceptable representation"),
     "conflict": (409, "Conflicts with the current state"),
+    "outreach-plan-approved": (409, "The outreach plan is approved and cannot change"),
     "payload-too-large": (413, "The request body is too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "validation-failed": (422, "The request body did not pass validation"),

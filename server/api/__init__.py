@@ -10,6 +10,7 @@ from server.api import exports
 from server.api import forms
 from server.api import health
 from server.api import openapi
+from server.api import outreach_plans
 from server.api import places
 from server.api import plans
 from server.api import reports
@@ -21,7 +22,7 @@ from server.openrosa import http as openrosa
 
 BLUEPRINTS = (health.bp, places.bp, tokens.bp, users.bp, forms.bp, sync.bp, devices.bp, review.bp,
               assignments.bp, blobs.bp, exports.bp, reports.bp, openapi.bp, openrosa.bp,
-              console.bp, plans.bp)
+              console.bp, plans.bp, outreach_plans.bp)
 
 
 #: A page the API serves (the self-contained report) carries its stylesheet and inline SVG, nothing else.

@@ -26,6 +26,8 @@ from server.api.console import ProgressQuerySchema
 from server.api.console import SubmissionsQuerySchema
 from server.api.devices import DeviceCreateSchema
 from server.api.devices import DeviceSchema
+from server.api.outreach_plans import ProposeSchema
+from server.api.outreach_plans import RowSchema
 from server.api.plans import PlanChoicesSchema
 from server.api.plans import PlanProposeSchema
 from server.api.plans import PlanQuerySchema
@@ -50,6 +52,10 @@ SCHEMAS = {
     "console_api.decide_conflict": (ConflictDecisionSchema, None, "200"),
     "plans.propose": (PlanProposeSchema, None, "201"),
     "plans.edit": (PlanChoicesSchema, None, "200"),
+    "outreach_plans.propose": (ProposeSchema, None, "201"),
+    "outreach_plans.add_row": (RowSchema, None, "201"),
+    "outreach_plans.change_row": (RowSchema, None, "200"),
+    "outreach_plans.delete_row": (None, None, "204"),
 }
 #: endpoint -> (the key of the list in the answer, the schema of each item)
 LISTS = {

@@ -13,6 +13,8 @@ from server.models.openrosa import AppUser
 from server.models.openrosa import AppUserForm
 from server.models.openrosa import OpenRosaAttachment
 from server.models.openrosa import OpenRosaSubmission
+from server.models.outreach import OutreachPlan
+from server.models.outreach import OutreachPlanRow
 from server.models.people import ROLES
 from server.models.people import ApiToken
 from server.models.people import Device
@@ -50,6 +52,7 @@ __all__ = [
     "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",
     "SubmissionRevision", "SyncOp",
     "ApiToken", "AppUser", "AppUserForm", "Assignment", "OpenRosaAttachment", "OpenRosaSubmission",
+    "OutreachPlan", "OutreachPlanRow",
     "AuditEntry", "BoundarySet", "Commune", "CoordinatorDistrict", "Counter", "Device", "District",
     "DistrictAgePopulation", "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
     "PLAN_STATUSES", "QuarantinedSubmission", "ROLES", "Respondent",

@@ -39,6 +39,7 @@ from server.models import FormVersion
 from server.models import Submission
 from server.models import SubmissionRevision
 from server.models.errors import ServerError
+from server.reports import plans
 from server.reports.data import load_respondents
 from server.reports.request import ReportRequest
 
@@ -53,6 +54,9 @@ class Data:
     respondents: pd.DataFrame
     activities: pd.DataFrame
     rounds: list[int]
+    #: approved sample plans and outreach plans by year (:mod:`server.reports.plans`), for the full report
+    round_plans: dict = dataclasses.field(default_factory=dict)
+    outreach_plans: dict = dataclasses.field(default_factory=dict)
 
 
 def load(session: Session, rounds, *, missing_ok: bool = False) -> Data:
@@ -67,7 +71,8 @@ def load(session: Session, rounds, *, missing_ok: bool = False) -> Data:
         if exc.code != "not-found" or not missing_ok:
             raise
         return Data(pd.DataFrame({"round": []}), pd.DataFrame(), rounds)
-    return Data(frame, load_activities(session), rounds)
+    return Data(frame, load_activities(session), rounds, round_plans=plans.approved_round_plans(session),
+                outreach_plans=plans.approved_outreach(session))
 
 
 def load_activities(session: Session) -> pd.DataFrame:
@@ -169,5 +174,9 @@ def records(frame: pd.DataFrame) -> list[dict]:
 def gap_report(data: Data, req: ReportRequest) -> GapReport:
     """The whole awareness-gap report of ``req.round`` (:func:`analysis.gap_report.build_gap_report`);
     changes and the DiD since ``req.previous`` (None: none)."""
-    return build_gap_report(data.respondents, data.activities, year=req.round, previous=req.previous,
-                            min_n=req.min_cell)
+    report = build_gap_report(data.respondents, data.activities, year=req.round, previous=req.previous,
+                              min_n=req.min_cell)
+    shown = data.respondents[data.respondents["round"] <= req.round]
+    report.designs = plans.round_designs({r: p for r, p in data.round_plans.items() if r <= req.round}, shown)
+    report.outreach_review = plans.outreach_review(data.outreach_plans, data.activities, req.round)
+    return report

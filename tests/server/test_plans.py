@@ -3,6 +3,7 @@ into assignments that devices pull; who may do what; every refusal a documented 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -103,6 +104,13 @@ def test_approval_makes_the_assignments_and_a_second_approval_supersedes(site, c
         keys = set(db.session.scalars(select(BucketChange.key).where(
             BucketChange.bucket == f"assignments:{user_id}", BucketChange.data.is_not(None))))
     assert assignment_key(2019, plan["communes"][0]["commune"]) in keys
+    with site.app.app_context():  # the report's design line for the round is read from the approved plan
+        from server.reports.plans import approved_round_plans
+
+        designs = approved_round_plans(db.session)
+    today = dt.datetime.now(dt.UTC).date()
+    assert designs == {2019: {"kind": "planned", "approved_on": today, "role": "planner",
+                              "communes": len(plan["communes"])}}
     assert_problem(client.patch(f"/api/v1/plans/{plan['id']}", json={"communes": 3},
                                 headers=site.headers["p-planner"]), 409, "plan-not-draft")
 

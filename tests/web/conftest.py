@@ -58,12 +58,11 @@ def seed(app, *, seed: int = 11, interviews: int = 1500) -> None:
         db.session.remove()
 
 
-@pytest.fixture(scope="session")
-def site(migrated_database, tmp_path_factory):
-    """An app with the seeded season, on its own database (a copy of the template, or a new PG one)."""
-    folder = tmp_path_factory.mktemp("web-site")
+def seeded_app(migrated_database, folder, prefix: str = "ferry_web"):
+    """An app with the seeded season on its own database (a copy of the template, or a new PG one named
+    from ``prefix``); return it with the database URL."""
     if backend() == "postgresql":
-        url = create_postgres_database("ferry_web")
+        url = create_postgres_database(prefix)
     else:
         path = folder / "ferry.sqlite"
         shutil.copyfile(sa.make_url(migrated_database).database, path)
@@ -72,7 +71,19 @@ def site(migrated_database, tmp_path_factory):
     if backend() == "postgresql":
         migrate_to_head(app)
     seed(app)
+    return app, url
+
+
+@pytest.fixture(scope="session")
+def site(migrated_database, tmp_path_factory):
+    """An app with the seeded season, on its own database (a copy of the template, or a new PG one)."""
+    app, url = seeded_app(migrated_database, tmp_path_factory.mktemp("web-site"))
     yield Site(app)
+    drop_seeded(app, url)
+
+
+def drop_seeded(app, url) -> None:
+    """Close :func:`seeded_app`'s connections and drop its PostgreSQL database."""
     from server.extensions import db
 
     with app.app_context():

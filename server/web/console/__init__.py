@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     from server.web.console import attachment_pages  # noqa: F401 - the views register themselves on bp
     from server.web.console import boundaries  # noqa: F401 - the views register themselves on bp
     from server.web.console import conflict_pages  # noqa: F401 - the views register themselves on bp
+    from server.web.console import outreach_pages  # noqa: F401 - the views register themselves on bp
     from server.web.console import pages  # noqa: F401 - the views register themselves on bp
     from server.web.console import plan_pages  # noqa: F401 - the views register themselves on bp
 

@@ -1,0 +1,64 @@
+"""What the report says about plans: each round's design, and the approved outreach plan beside what was done.
+
+A round drawn from an approved sample plan (``server.plans``) is described from that plan: when it was
+approved, by whom (their role) and how many communes it selected. Every other round is described by the
+fixed design its respondents show (:func:`analysis.report_plans.fixed_designs`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis import tidy
+from analysis.outreach_plan import compare_outreach
+from analysis.report_plans import OutreachReview
+from analysis.report_plans import fixed_designs
+from server.models import OutreachPlan
+from server.models import User
+from server.models.plans import RoundPlan
+from server.models.plans import RoundPlanCommune
+
+
+def approved_round_plans(session: Session) -> dict[int, dict]:
+    """Approved sample plans by year: when, by whom (their role), how many communes they selected."""
+    rows = session.execute(
+        select(RoundPlan.year, RoundPlan.approved_at, User.role, func.count(RoundPlanCommune.id))
+        .join(User, User.id == RoundPlan.approved_by_user_id, isouter=True)
+        .join(RoundPlanCommune, RoundPlanCommune.round_plan_id == RoundPlan.id, isouter=True)
+        .where(RoundPlan.status == "approved")
+        .group_by(RoundPlan.id, RoundPlan.year, RoundPlan.approved_at, User.role))
+    return {int(year): {"kind": "planned", "approved_on": approved_at.date(), "role": role, "communes": count}
+            for year, approved_at, role, count in rows}
+
+
+def round_designs(round_plans: dict[int, dict], respondents: pd.DataFrame) -> dict[int, dict]:
+    """Each round's design: the approved sample plan's record (:func:`approved_round_plans`), else the fixed
+    design the respondents show."""
+    designs = fixed_designs(respondents) if len(respondents) else {}
+    designs.update(round_plans)
+    return designs
+
+
+def approved_outreach(session: Session) -> dict[int, tuple]:
+    """Approved outreach plans by year: (rows as a frame, approved on, the approver's role)."""
+    found = {}
+    for plan in session.scalars(select(OutreachPlan).where(OutreachPlan.status == "approved")):
+        frame = pd.DataFrame([{"district_code": r.district_code, "group": r.target_group,
+                               "channel": r.channel, "communes": tuple(r.communes)} for r in plan.rows],
+                             columns=["district_code", "group", "channel", "communes"])
+        found[plan.year] = (frame, plan.approved_at.date(), plan.approved_role)
+    return found
+
+
+def outreach_review(plans: dict[int, tuple], activities: pd.DataFrame, year: int) -> OutreachReview:
+    """The approved outreach plan of ``year`` beside that year's activities (no plan: the review says so)."""
+    if year not in plans:
+        return OutreachReview(year)
+    frame, approved_on, role = plans[year]
+    if activities.empty:
+        activities = tidy.activities(pd.DataFrame({"submission_id": [], "answers": []}))
+    return OutreachReview(year, compare_outreach(frame, activities, year=year), approved_on=approved_on,
+                          approved_by=role)
