@@ -16,16 +16,17 @@ again), ``[model]`` marks communes without interviews (or fewer than ``min_n``) 
 ``[reached]`` communes newly reached by outreach since that round (their change is to be measured).
 Every tilt lies in [1, max_tilt], so the largest over the smallest is at most ``max_tilt``: the
 weights M_i / (pi_i m_i) of a district vary by at most that factor times the takes' spread, which
-bounds the loss on district and city figures. pi_i = n' x_i / X' (n' visits left after the certainty
-units, X' the rest's total size); a commune with n' x_i ≥ X' is peeled off as a certainty unit first
-(repeated), as ``select_communes`` does, so every drawn pi < 1. Without a last round (empty
-``communes``) every tilt is 1: the fixed design's PPS on adults.
+bounds the loss on district and city figures; the default cap of 2 is measured (``docs/analysis.md``:
+with 3, Hartley–Rao's variance fell short and district intervals lost coverage). pi_i = n' x_i / X'
+(n' visits left after the certainty units, X' the rest's total size); a commune with n' x_i ≥ X' is
+peeled off as a certainty unit first (repeated), as ``select_communes`` does, so every drawn pi < 1.
+Without a last round (empty ``communes``) every tilt is 1: the fixed design's PPS on adults.
 
 Takes: each district keeps the fixed design's share of the budget (its visits × the budget over all
-visits), split among its visited communes in proportion to ``1 + take_tilt · min(1, 4p(1−p) + p)`` (more where
-the tier is uncertain), each at least ``min_take``, rounded by largest remainders so the takes add up
-to the budget exactly. A planner's ``takes`` replace the proposal's for those communes, and the rest
-of the budget is spread over the others.
+visits), split among its visited communes in proportion to ``1 + take_tilt · min(1, 4p(1−p) + p)`` (more
+where the tier is uncertain or the commune likely in the top), each at least ``min_take``, rounded by
+largest remainders so the takes add up to the budget exactly. A planner's ``takes`` replace the
+proposal's for those communes, and the rest of the budget is spread over the others.
 
 Estimation: unchanged. :func:`design_columns` records pi_commune and the measure of size (mos, the
 district's mos_total and mos_sumsq over its PPS-drawn communes) on the respondents of a planned
