@@ -499,7 +499,7 @@ def design_columns(frame: pd.DataFrame, plans: Mapping[int, pd.DataFrame], *, ro
     rounds = pd.to_numeric(out[round], errors="coerce").to_numpy()
     keys = out[commune].astype(str).to_numpy()
     for year, plan in plans.items():
-        table = recorded_design(plan)
+        table = recorded_design(getattr(plan, "frame", plan))  # a Plan or its frame
         rows = np.flatnonzero(rounds == int(year))
         if not len(rows):
             continue

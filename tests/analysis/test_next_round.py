@@ -125,6 +125,8 @@ def _respondents(plan, refusals=0):
 def test_weights_from_recorded_pi(plan):
     frame, counts = _respondents(plan, refusals=3)
     weighted = design_weights(design_columns(frame, {plan.year: plan.frame}), counts=counts)
+    assert np.array_equal(design_columns(frame, {plan.year: plan})[DESIGN_COLUMNS].to_numpy(),
+                          weighted[DESIGN_COLUMNS].to_numpy())  # a Plan itself is read as its frame
     chosen = plan.frame[plan.frame["selected"]].set_index("commune_key")
     per = weighted.groupby("commune_key")["weight"].agg(["sum", "nunique"])
     # M_i / (pi_i · attempted) for each approached person, carried by the respondents: M_i / pi_i per commune
