@@ -82,7 +82,10 @@ def census_pps(column: str = "stratum", unit: str = "psu", population=None) -> P
 def census_first_stage(district: str = "stratum", commune: str = "psu"):
     """The reports' first-stage correction for a frame whose ``district`` column holds the district code
     and ``commune`` column the commune key (the columns of ``analysis.weights``): the communes are drawn
-    with probability proportional to their adults, so Hartley–Rao's PPS correction (:func:`census_pps`)."""
+    with probability proportional to their adults, so Hartley–Rao's PPS correction (:func:`census_pps`).
+    Rows of a round drawn by a plan carry their recorded sizes (``mos``, ``mos_total``, ``mos_sumsq``,
+    ``pi_commune``: :func:`analysis.next_round.design_columns`), which :class:`analysis.survey.PpsSizes`
+    uses instead."""
     return census_pps(district, commune)
 
 

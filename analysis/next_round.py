@@ -16,16 +16,17 @@ again), ``[model]`` marks communes without interviews (or fewer than ``min_n``) 
 ``[reached]`` communes newly reached by outreach since that round (their change is to be measured).
 Every tilt lies in [1, max_tilt], so the largest over the smallest is at most ``max_tilt``: the
 weights M_i / (pi_i m_i) of a district vary by at most that factor times the takes' spread, which
-bounds the loss on district and city figures. pi_i = n' x_i / X' (n' visits left after the certainty
-units, X' the rest's total size); a commune with n' x_i ≥ X' is peeled off as a certainty unit first
-(repeated), as ``select_communes`` does, so every drawn pi < 1. Without a last round (empty
-``communes``) every tilt is 1: the fixed design's PPS on adults.
+bounds the loss on district and city figures; the default cap of 2 is measured (``docs/analysis.md``:
+with 3, Hartley–Rao's variance fell short and district intervals lost coverage). pi_i = n' x_i / X'
+(n' visits left after the certainty units, X' the rest's total size); a commune with n' x_i ≥ X' is
+peeled off as a certainty unit first (repeated), as ``select_communes`` does, so every drawn pi < 1.
+Without a last round (empty ``communes``) every tilt is 1: the fixed design's PPS on adults.
 
 Takes: each district keeps the fixed design's share of the budget (its visits × the budget over all
-visits), split among its visited communes in proportion to ``1 + take_tilt · 4p(1−p)`` (more where
-the tier is uncertain), each at least ``min_take``, rounded by largest remainders so the takes add up
-to the budget exactly. A planner's ``takes`` replace the proposal's for those communes, and the rest
-of the budget is spread over the others.
+visits), split among its visited communes in proportion to ``1 + take_tilt · min(1, 4p(1−p) + p)`` (more
+where the tier is uncertain or the commune likely in the top), each at least ``min_take``, rounded by
+largest remainders so the takes add up to the budget exactly. A planner's ``takes`` replace the
+proposal's for those communes, and the rest of the budget is spread over the others.
 
 Estimation: unchanged. :func:`design_columns` records pi_commune and the measure of size (mos, the
 district's mos_total and mos_sumsq over its PPS-drawn communes) on the respondents of a planned
@@ -95,8 +96,12 @@ class PlanParameters:
     tilt_model: a_m, for a commune with no interviews (or fewer than ``min_n``) last round.
     tilt_reached: a_r, for a commune newly reached by outreach (its change is to be measured).
     max_tilt: cap of the tilt (tilts lie in [1, max_tilt]: the largest over the smallest is at most this).
-    take_tilt: how much more a visited commune's take grows with 4p(1−p) (0: equal takes in a district).
+    take_tilt: how much more a visited commune's take grows with its stake min(1, 4p(1−p) + p): an uncertain
+        tier or a likely top commune (0: equal takes in a district).
     min_n: interviews below which last round's commune estimate counts as model-only.
+    certain_top: communes with a last-round P(top k) at least this are visited with certainty (a certainty
+        stratum: their tier is nearly settled, and unmeasured it would become uncertain again), at most the
+        district's visits minus one so the rest is still drawn; None: none.
     """
 
     interviews: int
@@ -108,9 +113,10 @@ class PlanParameters:
     tilt_top: float = 1.0
     tilt_model: float = 0.25
     tilt_reached: float = 1.0
-    max_tilt: float = 3.0
-    take_tilt: float = 0.5
+    max_tilt: float = 2.0
+    take_tilt: float = 1.0
     min_n: int = 10
+    certain_top: float | None = None
 
     def visits(self, district: str, available: int) -> int:
         """n_h of a district (its capacity, at most its communes)."""
@@ -197,6 +203,8 @@ PHRASES = {
     "uncertain": ("tier uncertain (P(top {k}) = {p})", "chưa chắc thuộc nhóm nào (P(top {k}) = {p})"),
     "top": ("likely in the top {k} (P = {p}): kept measured",
             "có thể thuộc top {k} (P = {p}): cần tiếp tục đo"),
+    "top_certain": ("likely in the top {k} (P = {p}): always visited, so its tier stays measured",
+                    "có thể thuộc top {k} (P = {p}): luôn được khảo sát để tiếp tục đo"),
     "model": ("no interviews last round: model estimate only",
               "vòng trước không có phỏng vấn: chỉ có ước lượng theo mô hình"),
     "reached": ("newly reached by outreach: its change is to be measured",
@@ -216,7 +224,9 @@ def _reason(row, k: int, reached: bool, forced: bool) -> tuple[str, str]:
         p = row["p_top_k"]
         fields = {"k": k, "p": f"{p:.2f}" if np.isfinite(p) else "", "tilt": f"{row['tilt']:.1f}",
                   "pi": f"{row['pi']:.2f}"}
-        if np.isfinite(p) and 4 * p * (1 - p) >= 0.5:
+        if row["_top"]:
+            parts.append(PHRASES["top_certain"])
+        elif np.isfinite(p) and 4 * p * (1 - p) >= 0.5:
             parts.append(PHRASES["uncertain"])
         elif np.isfinite(p) and p > 0.5:
             parts.append(PHRASES["top"])
@@ -224,8 +234,9 @@ def _reason(row, k: int, reached: bool, forced: bool) -> tuple[str, str]:
             parts.append(PHRASES["model"])
         if reached:
             parts.append(PHRASES["reached"])
-        parts.append(PHRASES["tilt"] if row["tilt"] > 1.0 + 1e-9 else PHRASES["adults"])
-        parts.append(PHRASES["big"] if row["certainty"] else PHRASES["chance"])
+        if not row["_top"]:
+            parts.append(PHRASES["tilt"] if row["tilt"] > 1.0 + 1e-9 else PHRASES["adults"])
+            parts.append(PHRASES["big"] if row["certainty"] else PHRASES["chance"])
         parts = [(en.format(**fields), vi.format(**fields)) for en, vi in parts]
     return "; ".join(en for en, _ in parts), "; ".join(vi for _, vi in parts)
 
@@ -324,7 +335,7 @@ def _takes(plan: pd.DataFrame, params: PlanParameters, overrides: Mapping[str, i
                                 f"{params.interviews} interviews", interviews=int(params.interviews))
         return take
     p = plan["p_top_k"].fillna(0.0).to_numpy()
-    weight = 1.0 + params.take_tilt * 4 * p * (1 - p)
+    weight = 1.0 + params.take_tilt * np.minimum(1.0, 4 * p * (1 - p) + p)
     # each district keeps the fixed design's share of the free budget (its free visits), so district
     # figures keep their sample size; within it, more interviews where the tier is uncertain
     districts = plan["district_code"].astype(str).to_numpy()
@@ -379,6 +390,23 @@ def _last_round(communes: pd.DataFrame | None, places: pd.DataFrame, params: Pla
     return out
 
 
+def _likely_top(last: pd.DataFrame, districts: np.ndarray, forced: np.ndarray, capacity: dict,
+                params: PlanParameters) -> np.ndarray:
+    """Communes taken with certainty for a last-round P(top k) >= ``certain_top`` (most likely first), leaving
+    each district at least one drawn visit when it has more communes than visits."""
+    out = np.zeros(len(last), dtype=bool)
+    if params.certain_top is None:
+        return out
+    p = last["p_top_k"].fillna(0.0).to_numpy(dtype="float64")
+    for code, n in capacity.items():
+        rows = np.flatnonzero(districts == code)
+        room = n - int(forced[rows].sum()) - (1 if len(rows) > n else 0)
+        candidates = rows[(p[rows] >= params.certain_top) & ~forced[rows]]
+        candidates = candidates[np.argsort(-p[candidates], kind="stable")][:max(room, 0)]
+        out[candidates] = True
+    return out
+
+
 def tilts(last: pd.DataFrame, reached: np.ndarray, params: PlanParameters) -> np.ndarray:
     """The tilt of each commune's size (see the module docstring), in [1, max_tilt]."""
     if params.max_tilt < 1:
@@ -414,6 +442,8 @@ def propose(communes: pd.DataFrame | None, *, year: int, params: PlanParameters,
     last = _last_round(communes, places, params)
     is_reached = keys.isin(set(map(str, reached))).to_numpy()
     forced = keys.isin(set(map(str, certain))).to_numpy()
+    districts = places["district_code"].astype(str).to_numpy()
+    likely_top = _likely_top(last, districts, forced, capacity, params)
     adults = places["adult_population"].to_numpy(dtype="float64")
     tilt = tilts(last, is_reached, params)
     size = adults * tilt
@@ -421,10 +451,9 @@ def propose(communes: pd.DataFrame | None, *, year: int, params: PlanParameters,
     certainty = np.zeros(len(places), dtype=bool)
     selected = np.zeros(len(places), dtype=bool)
     rng = np.random.default_rng(params.seed)
-    districts = places["district_code"].astype(str).to_numpy()
     for code in sorted(capacity):
         rows = np.flatnonzero(districts == code)
-        pi[rows], certainty[rows] = inclusion(size[rows], capacity[code], forced[rows])
+        pi[rows], certainty[rows] = inclusion(size[rows], capacity[code], forced[rows] | likely_top[rows])
         selected[rows] = draw(rng, size[rows], pi[rows], certainty[rows])
     total_visits = int(selected.sum())
     if params.interviews < params.min_take * total_visits and not takes:
@@ -436,6 +465,7 @@ def propose(communes: pd.DataFrame | None, *, year: int, params: PlanParameters,
                           "tier": last["tier"].to_numpy(),
                           "tilt": tilt, "_model": last["_model"].to_numpy()})
     frame["take"] = _takes(frame, params, takes)
+    frame["_top"] = likely_top
     lines = [_reason(row, params.k, r, f) for (_, row), r, f in zip(frame.iterrows(), is_reached, forced,
                                                                       strict=True)]
     frame["reason"] = [en for en, _ in lines]
@@ -469,7 +499,7 @@ def design_columns(frame: pd.DataFrame, plans: Mapping[int, pd.DataFrame], *, ro
     rounds = pd.to_numeric(out[round], errors="coerce").to_numpy()
     keys = out[commune].astype(str).to_numpy()
     for year, plan in plans.items():
-        table = recorded_design(plan)
+        table = recorded_design(getattr(plan, "frame", plan))  # a Plan or its frame
         rows = np.flatnonzero(rounds == int(year))
         if not len(rows):
             continue

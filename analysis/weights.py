@@ -26,6 +26,11 @@ everyone refused cannot carry weight; its district's other communes absorb it (n
 only communes with respondents). Without counts, m_i is the number of respondents, which is
 the same adjusted weight. With ``nonresponse=False`` and counts, the base weights are
 returned: they add up to M_h times the district's response rate, which the check flags.
+
+Planned rounds: where the frame has ``pi_commune`` (written by
+:func:`analysis.next_round.design_columns` on the rows of a round an approved plan drew), the base
+weight is ``M_i / (pi_i · m_i^att)`` with that recorded inclusion probability (the same adjustments
+follow). Its district total is M_h in expectation, not exactly: the plan's PPS is on a tilted size.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ sample of the commune's adults. Refusal probability depends on the area of the c
 a respondent: ``M_i / (pi_i r_i)`` with r_i the commune's respondents (the base weight
 ``1 / (pi_i m_i / M_i)`` times ``m_i / r_i``); a district's weights add up to M_h exactly.
 
+A round may instead be drawn by a plan (``generate(..., designs={year: Plan.frame})``,
+:mod:`analysis.next_round`): its selected communes, takes and recorded pi; everything else is unchanged.
+
 Population and answer model
 ---------------------------
 Profiles follow the 2019 census: the commune's area, its district's urban/rural age structure

@@ -125,6 +125,8 @@ def _respondents(plan, refusals=0):
 def test_weights_from_recorded_pi(plan):
     frame, counts = _respondents(plan, refusals=3)
     weighted = design_weights(design_columns(frame, {plan.year: plan.frame}), counts=counts)
+    assert np.array_equal(design_columns(frame, {plan.year: plan})[DESIGN_COLUMNS].to_numpy(),
+                          weighted[DESIGN_COLUMNS].to_numpy())  # a Plan itself is read as its frame
     chosen = plan.frame[plan.frame["selected"]].set_index("commune_key")
     per = weighted.groupby("commune_key")["weight"].agg(["sum", "nunique"])
     # M_i / (pi_i · attempted) for each approached person, carried by the respondents: M_i / pi_i per commune
@@ -216,3 +218,60 @@ def test_a_planners_takes_replace_the_proposals():
     unvisited = base.frame.loc[~base.frame["selected"], "commune_key"].iloc[0]
     with pytest.raises(DesignInvalid, match="does not visit"):
         propose(last_round(), year=2019, params=params, takes={unvisited: 30})
+
+
+def test_likely_top_communes_can_be_certainty_units():
+    last = last_round()
+    params = PlanParameters(interviews=BUDGET, seed=3, certain_top=0.9)
+    plan = propose(last, year=2019, params=params)
+    top = set(last.loc[last["p_top_k"] >= 0.9, "commune_key"].astype(str))
+    frame = plan.frame.set_index("commune_key")
+    for _, part in plan.frame.groupby("district_code"):
+        ours = part[part["commune_key"].isin(top)]
+        # each district keeps at least one drawn visit
+        assert ours["certainty"].sum() <= 3
+        assert (part["pi"] < 1).any()
+    taken = [k for k in top if frame.loc[k, "certainty"]]
+    assert taken and all(frame.loc[k, "pi"] == 1 and frame.loc[k, "selected"] for k in taken)
+    assert all(frame.loc[k, "reason"].startswith("likely in the top") for k in taken)
+
+
+def test_a_season_draws_a_round_from_a_plan_with_the_same_truth():
+    from analysis.simulation import generate
+
+    plan = propose(last_round(), year=2019, params=PlanParameters(interviews=600, min_take=5, seed=4))
+    fixed = generate(seed=9, interviews=1200, rounds=(2018, 2019))
+    planned = generate(seed=9, interviews=1200, rounds=(2018, 2019), designs={2019: plan.frame})
+    for name, table in fixed.truth.items():
+        pd.testing.assert_frame_equal(table, planned.truth[name])
+    before = fixed.sample[fixed.sample["round"] == 2018].drop(columns="sub_id").reset_index(drop=True)
+    after = planned.sample[planned.sample["round"] == 2018].drop(columns="sub_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(before, after)
+    drawn = planned.sample[planned.sample["round"] == 2019]
+    chosen = plan.frame[plan.frame["selected"]].set_index("commune_key")
+    assert drawn.groupby("commune_key").size().to_dict() == chosen["take"].to_dict()
+    assert np.allclose(drawn["pi_commune"], drawn["commune_key"].map(chosen["pi"]))
+    with pytest.raises(DesignInvalid, match="not generated"):
+        generate(seed=9, interviews=600, rounds=(2018,), designs={2019: plan.frame})
+
+
+@pytest.mark.slow
+def test_the_planned_rounds_intervals_cover_the_truth():
+    """Three seeds through the reports' code (tests/analysis/planned.py): the planned round's district, city
+    and target-group intervals cover the truth, its estimates are unbiased, and intervals 40% narrower would
+    not cover."""
+    from tests.analysis.planned import run
+
+    tables = run(range(200, 203), interviews=3000)
+    cells = tables["cells"]
+    planned = cells[cells["design"] == "planned"]
+    assert len(planned) == 3 * (9 + 1 + 6) * 3
+    assert planned["covered"].mean() >= 0.88, planned.groupby("level")["covered"].mean()
+    err = planned["error"]
+    assert abs(err.mean()) < 3 * err.std(ddof=1) / np.sqrt(len(err))
+    half = (planned["ci_high"] - planned["ci_low"]) / 2 * 0.6
+    narrow = (planned["truth"] - planned["estimate"]).abs() <= half
+    assert narrow.mean() < 0.85
+    communes = tables["communes"]
+    uncertain = communes[(communes["design"] == "planned") & communes["uncertain"]]
+    assert len(uncertain) > 10 and uncertain["covered"].mean() >= 0.85
