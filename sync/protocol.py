@@ -219,8 +219,10 @@ class Operation:
             id=obj["id"], raw=obj, kind=kind if kind in KINDS else None,
             submission_id=sub if isinstance(sub, str) else None,
             base=base if isinstance(base, str) else None,
-            form_id=form_id if isinstance(form_id, str) else None,
-            form_version=version if isinstance(version, str) else None,
+            # names past their bound are not kept as names (the raw operation keeps them for review): a
+            # quarantine row stores the form's name in a column of that size
+            form_id=form_id if isinstance(form_id, str) and len(form_id) <= _NAME_MAX else None,
+            form_version=version if isinstance(version, str) and len(version) <= _NAME_MAX else None,
             answers=answers if isinstance(answers, dict) else None,
             device_time=at if isinstance(at, str) else None,
             n=n if isinstance(n, int) and not isinstance(n, bool) else None,
