@@ -8,7 +8,6 @@ fixed design its respondents show (:func:`analysis.report_plans.fixed_designs`).
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,26 +16,11 @@ from analysis.outreach_plan import compare_outreach
 from analysis.report_plans import OutreachReview
 from analysis.report_plans import fixed_designs
 from server.models import OutreachPlan
-from server.models import User
-from server.models.plans import RoundPlan
-from server.models.plans import RoundPlanCommune
-
-
-def approved_round_plans(session: Session) -> dict[int, dict]:
-    """Approved sample plans by year: when, by whom (their role), how many communes they selected."""
-    rows = session.execute(
-        select(RoundPlan.year, RoundPlan.approved_at, User.role, func.count(RoundPlanCommune.id))
-        .join(User, User.id == RoundPlan.approved_by_user_id, isouter=True)
-        .join(RoundPlanCommune, RoundPlanCommune.round_plan_id == RoundPlan.id, isouter=True)
-        .where(RoundPlan.status == "approved")
-        .group_by(RoundPlan.id, RoundPlan.year, RoundPlan.approved_at, User.role))
-    return {int(year): {"kind": "planned", "approved_on": approved_at.date(), "role": role, "communes": count}
-            for year, approved_at, role, count in rows}
 
 
 def round_designs(round_plans: dict[int, dict], respondents: pd.DataFrame) -> dict[int, dict]:
-    """Each round's design: the approved sample plan's record (:func:`approved_round_plans`), else the fixed
-    design the respondents show."""
+    """Each round's design: the approved sample plan's record
+    (:func:`server.plans.frames.approved_round_plans`), else the fixed design the respondents show."""
     designs = fixed_designs(respondents) if len(respondents) else {}
     designs.update(round_plans)
     return designs

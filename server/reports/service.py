@@ -39,6 +39,7 @@ from server.models import FormVersion
 from server.models import Submission
 from server.models import SubmissionRevision
 from server.models.errors import ServerError
+from server.plans.frames import approved_round_plans
 from server.reports import plans
 from server.reports.data import load_respondents
 from server.reports.request import ReportRequest
@@ -71,7 +72,7 @@ def load(session: Session, rounds, *, missing_ok: bool = False) -> Data:
         if exc.code != "not-found" or not missing_ok:
             raise
         return Data(pd.DataFrame({"round": []}), pd.DataFrame(), rounds)
-    return Data(frame, load_activities(session), rounds, round_plans=plans.approved_round_plans(session),
+    return Data(frame, load_activities(session), rounds, round_plans=approved_round_plans(session),
                 outreach_plans=plans.approved_outreach(session))
 
 

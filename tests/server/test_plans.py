@@ -105,7 +105,7 @@ def test_approval_makes_the_assignments_and_a_second_approval_supersedes(site, c
             BucketChange.bucket == f"assignments:{user_id}", BucketChange.data.is_not(None))))
     assert assignment_key(2019, plan["communes"][0]["commune"]) in keys
     with site.app.app_context():  # the report's design line for the round is read from the approved plan
-        from server.reports.plans import approved_round_plans
+        from server.plans.frames import approved_round_plans
 
         designs = approved_round_plans(db.session)
     today = dt.datetime.now(dt.UTC).date()
