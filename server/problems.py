@@ -16,6 +16,7 @@ from flask import jsonify
 from flask import request
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.utils import cached_property
@@ -283,6 +284,15 @@ def _on_operational_error(exc: OperationalError):
     # stored nothing, so the device backs off and retries instead of seeing a 500.
     if "database is locked" not in str(exc.orig):
         return _on_internal_error(InternalServerError(original_exception=exc))
+    return _busy()
+
+
+def _on_pool_timeout(_exc: PoolTimeout):
+    # Every pooled connection stayed in use past the pool's timeout: the same overload, the same answer.
+    return _busy()
+
+
+def _busy():
     db.session.rollback()
     return problem_response("service-unavailable", 503, SERVER_PROBLEMS["service-unavailable"][1],
                             "The database is busy; nothing from this request was stored. Retry shortly.",
@@ -292,6 +302,7 @@ def _on_operational_error(exc: OperationalError):
 def init_app(app: Flask) -> None:
     """Register the problem handlers for every kind of error."""
     app.register_error_handler(OperationalError, _on_operational_error)
+    app.register_error_handler(PoolTimeout, _on_pool_timeout)
     app.register_error_handler(ServerError, _on_server_error)
     for root in ROOT_STATUS:
         app.register_error_handler(root, _on_package_error)

@@ -21,7 +21,6 @@ from flask import session
 from flask import url_for
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from server.accounts import token_use
 from server.accounts.secrets import hash_secret
@@ -33,6 +32,7 @@ from server.models import User
 from server.models import audit
 from server.models import utcnow
 from server.models.database import reading
+from server.models.database import writing
 from server.models.database import writing_request
 from server.problems import ApiError
 from server.problems import prefers_html
@@ -84,7 +84,10 @@ def _principal_from_request() -> Principal | None:
     if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
         raise ApiError("token-invalid", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     if token_use.due(token, now):
-        _record_token_use(token, now)
+        # Written once the look-up's transaction has ended (see record_token_use): claiming it here
+        # would take a second connection while this one is held, and a thread pool whose every
+        # thread held one and waited for another would deadlock the pool.
+        g.token_use_due = token_use.Use(token.id, token.user_id, token.device_id, now)
     if token.device_id is not None:
         if device.revoked_at is not None or not user.active:
             raise DeviceRevoked("This device has been revoked. Keep its unsent data and ask a "
@@ -95,15 +98,20 @@ def _principal_from_request() -> Principal | None:
     return Principal(user=user)
 
 
-def _record_token_use(token: ApiToken, now: dt.datetime) -> None:
-    # A writing request's own transaction already holds the write lock and commits before its view
-    # runs; a reading one writes on a connection of its own (a SQLite reader cannot become a writer).
-    if writing_request.get():
-        token_use.record_use(db.session, token, now=now, method=request.method, path=request.path)
+def record_token_use() -> None:
+    """Write the ``token.use`` entry the look-up found due, in a write transaction of its own.
+
+    Called after the look-up's transaction has been committed, so the request holds one
+    connection at a time.
+    """
+    use = g.pop("token_use_due", None)
+    if use is None:
         return
-    with Session(db.engine.execution_options(ferry_write=True)) as writer:
-        if token_use.record_use(writer, token, now=now, method=request.method, path=request.path):
-            writer.commit()
+    with writing():
+        if token_use.record_use(db.session, use, method=request.method, path=request.path):
+            db.session.commit()
+        else:
+            db.session.rollback()
 
 
 def _session_hash(secret: str) -> str:
@@ -226,6 +234,7 @@ def access(*audiences: str):
                 # End the lookup's transaction: the sync store and uploads write on their own
                 # connections, and on SQLite an open transaction here would block or doom them.
                 db.session.commit()
+                record_token_use()
             return view(*args, **kwargs)
 
         wrapper.access = allowed

@@ -1,6 +1,7 @@
 """Benchmark: 200 devices pushing to Ferry under gunicorn on 127.0.0.1 (targets: 0 errors, 0 lost).
 
-Each run makes a fresh instance (SQLite by default; ``FERRY_BENCH_DATABASE_URL`` for PostgreSQL),
+Each run makes a fresh instance (SQLite by default; with ``FERRY_BENCH_DATABASE_URL`` naming a PostgreSQL
+server, a fresh database beside the one it names, dropped after the run),
 enrols ``DEVICES`` devices of 50 enumerators, starts gunicorn (``WORKERS`` workers × ``THREADS``
 threads), and lets every device push batches of ``BATCH`` new submissions as fast as the server answers,
 for ``SECONDS`` seconds, backing off by ``Retry-After`` when the server sheds load (429/503), as
@@ -28,6 +29,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,11 +148,29 @@ def stored(database_url: str, instance: str, subs: list[str]) -> int:
     return sum(1 for s in subs if s in found)
 
 
+@contextmanager
+def database(instance: str):
+    """Yield a fresh database's URL: a SQLite file in ``instance``, or a new PostgreSQL database."""
+    server = os.environ.get("FERRY_BENCH_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{instance}/ferry.sqlite"
+        return
+    os.environ["FERRY_TEST_DATABASE_URL"] = server  # where the test helpers make databases
+    from tests.conftest import create_postgres_database
+    from tests.conftest import drop_postgres_database
+
+    url = create_postgres_database("ferry_bench_load")
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
 def run_once() -> dict:
     from tests.security.gunicorn_server import gunicorn
 
-    with tempfile.TemporaryDirectory(prefix="ferry-bench-load-") as instance:
-        database_url = os.environ.get("FERRY_BENCH_DATABASE_URL") or f"sqlite:///{instance}/ferry.sqlite"
+    with tempfile.TemporaryDirectory(prefix="ferry-bench-load-") as instance, \
+            database(instance) as database_url:
         devices = prepare(database_url, instance)
         version = form_version()
         tally = Tally()

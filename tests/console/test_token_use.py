@@ -69,3 +69,51 @@ def test_device_tokens_count_and_the_audit_page_filters_token_use(app, client, a
     assert sign_in(browser, admin_name, password).status_code == 303
     page = browser.get("/console/audit?family=tokens").get_data(as_text=True)
     assert page.count("token.use") >= 3 and "user.login" not in page.split("<tbody>")[1]
+
+
+def _one_connection_app(app, tmp_path):
+    """The same database served by an app whose pool holds a single connection and waits 1 s for it."""
+    from tests.conftest import make_app
+
+    return make_app(app.config["DATABASE_URL"], tmp_path / "one-connection",
+                    SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 1})
+
+
+def test_a_first_use_needs_one_connection_at_a_time(app, accounts, places, tmp_path):
+    # The claim used to take a second connection while the look-up held the first: a threaded
+    # worker whose every thread did so deadlocked its pool (bench_load: 500s after 30 s).
+    other_id, other = accounts.device()
+    device_id, device = accounts.device()
+    # the database's epoch is minted by its first push, on a connection of its own: not this test's
+    first = app.test_client().post("/api/v1/sync/push", headers=other,
+                                   json={"protocol": PROTOCOL, "device_id": str(other_id), "ops": []})
+    assert first.status_code == 200, first.get_json()
+    narrow = _one_connection_app(app, tmp_path)
+    try:
+        answer = narrow.test_client().post("/api/v1/sync/push", headers=device,
+                                           json={"protocol": PROTOCOL, "device_id": str(device_id), "ops": []})
+        assert answer.status_code == 200, answer.get_json()
+        assert [(u.actor_device_id, u.details["request"]) for u in _uses(app)] == [
+            (other_id, "POST /api/v1/sync/push"), (device_id, "POST /api/v1/sync/push")]
+    finally:
+        with narrow.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_an_exhausted_pool_answers_busy_not_500(app, accounts, tmp_path):
+    _, _, headers = accounts.user("admin")
+    narrow = _one_connection_app(app, tmp_path)
+    with narrow.app_context():
+        engine = db.engine
+    held = engine.connect()
+    try:
+        held.exec_driver_sql("SELECT 1")
+        answer = narrow.test_client().get("/api/v1/users", headers=headers)
+        assert answer.status_code == 503
+        assert answer.mimetype == "application/problem+json"
+        assert answer.get_json()["code"] == "service-unavailable" and answer.headers["Retry-After"]
+    finally:
+        held.close()
+        engine.dispose()
+    assert narrow.test_client().get("/api/v1/users", headers=headers).status_code == 200
