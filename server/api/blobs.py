@@ -17,7 +17,7 @@ from server.api.body import json_body
 from server.api.schemas import BlobCreateSchema
 from server.api.schemas import BlobSchema
 from server.extensions import db
-from server.models import audit
+from server.models import audit_read
 from server.problems import ApiError
 from server.sync import blobs
 
@@ -94,10 +94,7 @@ def upload_chunk(sha256: str):
 def download_blob(sha256: str):
     """Return a complete attachment's bytes; ETag is its sha256 and Range requests resume."""
     blob, data = blobs.read_blob(db.session, sha256)
-    # End the read before writing the audit row: on SQLite a read snapshot cannot become a writer once a
-    # device's push has committed beside it ("database is locked"); a fresh transaction can.
-    db.session.commit()
-    audit(db.session, "blob.download", "blob", sha256, user_id=current_principal().user.id,
+    audit_read(db.session, "blob.download", "blob", sha256, user_id=current_principal().user.id,
           range=request.headers.get("Range"))
     db.session.commit()
     response = Response(data, mimetype=blob.content_type)

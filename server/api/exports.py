@@ -12,7 +12,7 @@ from server.api.access import current_principal
 from server.api.body import attachment
 from server.extensions import db
 from server.forms import registry as form_registry
-from server.models import audit
+from server.models import audit_read
 from server.problems import ApiError
 from server.reports import exports
 from server.reports.data import load_respondents
@@ -31,7 +31,7 @@ def _table(form_id: str, version: str):
     frame = load_respondents(form_id, version)
     table = exports.labelled(frame, form, request.args.get("labels", "codes"), identified=identified)
     removed = exports.REMOVED_IDENTIFIED if identified else exports.REMOVED
-    audit(db.session, "export.respondents", "form_version", f"{form_id}/{version}",
+    audit_read(db.session, "export.respondents", "form_version", f"{form_id}/{version}",
           user_id=current_principal().user.id, identified=identified, rows=len(table),
           format=request.path.rsplit(".", 1)[-1])
     db.session.commit()

@@ -15,7 +15,7 @@ from server.api.body import json_body
 from server.console import review as console_review
 from server.console.scope import scope_of
 from server.extensions import db
-from server.models import audit
+from server.models import audit_read
 from server.models import utcnow
 from server.sync.runtime import store
 from sync import engine
@@ -45,7 +45,7 @@ def _quarantined_item(item) -> dict:
 
 def _record(action: str, target: str, **details) -> None:
     user_id = current_principal().user.id
-    audit(db.session, action, "sync", target, user_id=user_id, **details)
+    audit_read(db.session, action, "sync", target, user_id=user_id, **details)
     db.session.commit()
 
 

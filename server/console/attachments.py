@@ -17,7 +17,7 @@ from server.console.records import Record
 from server.console.records import revisions_of
 from server.models import Blob
 from server.models import User
-from server.models import audit
+from server.models import audit_read
 from server.models.errors import ServerError
 from server.openrosa.service import attachments_of
 from server.sync import blobs
@@ -85,6 +85,6 @@ def read(session: Session, record: Record, sha256: str, *, actor: User, inline: 
     if inline and not wanted.inline:
         raise ServerError("not-found", "Only complete JPEG and PNG images are shown inline.")
     _, data = blobs.read_blob(session, sha256)
-    audit(session, "attachment.view" if inline else "attachment.download", "submission", record.id,
-          user_id=actor.id, sha256=sha256, name=wanted.name)
+    audit_read(session, "attachment.view" if inline else "attachment.download", "submission", record.id,
+               user_id=actor.id, sha256=sha256, name=wanted.name)
     return wanted, data

@@ -223,7 +223,7 @@ def export(session, scope, form_id: str, fmt: str, *, labels: str = "codes", inc
     from server.console.records import count_of_form
     from server.console.records import pages_of_form
     from server.forms import registry
-    from server.models import audit
+    from server.models import audit_read
     from server.models.errors import ServerError
 
     if fmt not in ("csv", "xlsx"):
@@ -240,8 +240,9 @@ def export(session, scope, form_id: str, fmt: str, *, labels: str = "codes", inc
     form = registry.load_form(registry.get_version(session, form_id, versions[0].version))
     shape = Shape(form, labels=labels, include_private=include_private)
     # counted before any row is read, so an export is audited even when the download is cut short
-    audit(session, "export.raw", "form", form_id, user_id=actor.id if actor else None, cli=actor is None,
-          format=fmt, labels=labels, private=include_private, rows=count_of_form(session, scope, form_id))
+    rows = count_of_form(session, scope, form_id)
+    audit_read(session, "export.raw", "form", form_id, user_id=actor.id if actor else None, cli=actor is None,
+               format=fmt, labels=labels, private=include_private, rows=rows)
 
     def pages() -> Iterator[list[Record]]:
         return pages_of_form(session, scope, form_id)

@@ -3,6 +3,7 @@
 from server.models.assignments import Assignment
 from server.models.audit import AuditEntry
 from server.models.audit import record as audit
+from server.models.audit import record_read as audit_read
 from server.models.boundaries import BoundarySet
 from server.models.console import SubmissionPlace
 from server.models.forms import FORM_STATES
@@ -57,5 +58,5 @@ __all__ = [
     "DistrictAgePopulation", "EnrolmentCode", "FORM_STATES", "Form", "FormAttachment", "FormVersion",
     "PLAN_STATUSES", "QuarantinedSubmission", "ROLES", "Respondent",
     "Round", "RoundPlan", "RoundPlanCommune", "Submission", "SubmissionPlace", "UnitList", "User", "audit",
-    "next_seq", "utcnow",
+    "audit_read", "next_seq", "utcnow",
 ]

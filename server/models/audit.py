@@ -57,3 +57,14 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_read(session: Session, action: str, target_type: str, target_id: object, **kwargs) -> AuditEntry:
+    """Audit what a reading request read: end its read transaction, then add the entry; the caller commits.
+
+    On SQLite a read snapshot cannot become a writer once another connection has committed (a phone's
+    push beside a download fails at once with "database is locked"); a fresh transaction can, and
+    waits its turn for the write lock. Nothing read is lost: the caller already holds it.
+    """
+    session.commit()
+    return record(session, action, target_type, target_id, **kwargs)

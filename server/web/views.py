@@ -33,7 +33,7 @@ from server.api.access import start_session
 from server.api.body import attachment
 from server.api.sign_in_limits import limit_sign_in
 from server.extensions import db
-from server.models import audit
+from server.models import audit_read
 from server.models.errors import ServerError
 from server.problems import ApiError
 from server.problems import status_of
@@ -84,7 +84,7 @@ def _page(page: str):
     page_map = Markup(tables.map_svg(page, frames, choices, text=text, loaded=loaded)) if frames else ""
     attribution = loaded.attribution if page_map and tables.draws_boundaries(page, choices, loaded) else None
     # who read which figures is part of the audit log (admins read it in the console)
-    audit(db.session, "report.view", "report", page, user_id=current_principal().user.id,
+    audit_read(db.session, "report.view", "report", page, user_id=current_principal().user.id,
           **tables.query(choices, page))
     db.session.commit()
     return render_template(f"reports/{page}.html", page=page, choices=choices, frames=frames,

@@ -16,6 +16,7 @@ from server.models import AuditEntry
 from server.models import Device
 from server.sync import blobs
 from sync.protocol import PROTOCOL
+from tests.commit_beside import commit_beside
 
 
 def _png() -> bytes:
@@ -89,3 +90,17 @@ def test_the_answer_that_holds_a_file_gives_it_its_name():
     found = {}
     names_in_answers({"repeat": [{"signature": sha}]}, sha, found)
     assert found == {sha: "signature"}
+
+
+def test_a_download_is_audited_even_when_a_phone_commits_beside_it(console, app):
+    png = _png()
+    image = _store(app, png, "image/png")
+    sub = _push_with(console, console.interviews[console.district_a][0], [image])
+    coord = console.browser("coord-a")
+    link = f"/console/submissions/{sub}/attachments/{image}"
+    with commit_beside(app, "blobs") as fired:
+        downloaded = coord.get(link)
+    assert fired and downloaded.status_code == 200 and downloaded.data == png
+    with app.app_context():
+        last = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert last.action == "attachment.download" and last.target_id == sub

@@ -90,8 +90,8 @@ def test_a_first_use_needs_one_connection_at_a_time(app, accounts, places, tmp_p
     assert first.status_code == 200, first.get_json()
     narrow = _one_connection_app(app, tmp_path)
     try:
-        answer = narrow.test_client().post("/api/v1/sync/push", headers=device,
-                                           json={"protocol": PROTOCOL, "device_id": str(device_id), "ops": []})
+        empty = {"protocol": PROTOCOL, "device_id": str(device_id), "ops": []}
+        answer = narrow.test_client().post("/api/v1/sync/push", headers=device, json=empty)
         assert answer.status_code == 200, answer.get_json()
         assert [(u.actor_device_id, u.details["request"]) for u in _uses(app)] == [
             (other_id, "POST /api/v1/sync/push"), (device_id, "POST /api/v1/sync/push")]

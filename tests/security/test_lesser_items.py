@@ -11,6 +11,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models.audit import AuditEntry
 from sync.protocol import PROTOCOL
+from tests.commit_beside import commit_beside
 from tests.problem_shape import assert_problem
 from tests.security.conftest import enrol
 from tests.security.conftest import op
@@ -126,3 +127,22 @@ def test_a_busy_sqlite_write_lock_is_503_with_retry_after(app, client, enrolled)
         sync_api.device_ref = original
     assert_problem(answer, 503, "service-unavailable")
     assert answer.headers["Retry-After"] == "2"
+
+
+def test_reads_are_audited_even_when_a_phone_commits_between_the_read_and_its_audit_row(
+        app, client, accounts, enrolled):
+    device_id, device = enrolled
+    sha = _upload(client, device, b"\xff\xd8\xff a photo")
+    client.post("/api/v1/sync/push", headers=device,
+                json={"protocol": PROTOCOL, "device_id": device_id, "ops": [op({"consent": "maybe"})]})
+    reads = [("blobs", f"/api/v1/blobs/{sha}", "analyst", "blob.download"),
+             ("quarantine", "/api/v1/sync/quarantine", "coordinator", "quarantine.read"),
+             ("respondents", "/api/v1/forms/awareness/versions/2017.1/export.csv", "analyst",
+              "export.respondents")]
+    for table, path, role, action in reads:
+        headers = accounts.headers(role)
+        with commit_beside(app, table) as fired:
+            answer = client.get(path, headers=headers)
+        assert fired, f"nothing read {table} for {path}"
+        assert answer.status_code == 200, (path, answer.get_data(as_text=True)[:300])
+        assert _actions(app)[-1] == action, path
