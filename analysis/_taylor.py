@@ -291,3 +291,46 @@ class Structure:
             scale = np.where(single, (1 - self.fraction)[self.psu_stratum], scale)
         # "certainty" (and fpc-certain strata): a singleton contributes nothing
         return centred, scale
+
+
+class Calibrated:
+    """A :class:`Structure` whose weights were scaled to known totals of its strata (post-stratified).
+
+    The variance of an estimator from calibrated weights is that of its linearised scores'
+    residuals from their stratum's weighted mean (Deville & Särndal 1992; R's ``postStratify``):
+    ``z_j - w_j · sum_h(z) / sum_h(w)``. Where every PSU of a stratum carries the same weight total
+    (a self-weighting PPS draw) this changes nothing; where the totals vary (a tilted PPS draw), the
+    variance no longer counts the random share of each stratum that calibration removed.
+    """
+
+    def __init__(self, structure: Structure, post: np.ndarray, w: np.ndarray):
+        self._structure = structure
+        self._post = np.asarray(post, dtype=np.intp)
+        self._w = np.asarray(w, dtype="float64")
+        self._w_sums = np.bincount(self._post, weights=self._w)
+
+    def __getattr__(self, name):
+        return getattr(self._structure, name)
+
+    def residuals(self, z: np.ndarray) -> np.ndarray:
+        """Scores minus each row's weight times its stratum's score per unit of weight."""
+        z = np.asarray(z, dtype="float64")
+        flat = z.ndim == 1
+        z = z[:, None] if flat else z
+        if not z.shape[1]:
+            return z
+        sums = np.column_stack([np.bincount(self._post, weights=z[:, j], minlength=len(self._w_sums))
+                                for j in range(z.shape[1])])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_weight = np.where(self._w_sums[:, None] > 0, sums / self._w_sums[:, None], 0.0)
+        out = z - self._w[:, None] * per_weight[self._post]
+        return out[:, 0] if flat else out
+
+    def total_cov(self, z: np.ndarray) -> np.ndarray:
+        return self._structure.total_cov(self.residuals(z))
+
+    def total_var(self, z: np.ndarray) -> np.ndarray:
+        return self._structure.total_var(self.residuals(z))
+
+    def effective_df(self, z: np.ndarray, corrected: bool = False) -> np.ndarray:
+        return self._structure.effective_df(self.residuals(z), corrected=corrected)

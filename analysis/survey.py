@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis._taylor import Calibrated
 from analysis._taylor import Structure
 from analysis._taylor import numeric
 from analysis._taylor import require_columns
@@ -178,6 +179,10 @@ class Design:
         the same with the plug-in formula's downward bias removed (``effective_df(corrected=True)``).
         Ferry's reports use ``"satterthwaite"`` with ``second_stage`` and the census's PPS first
         stage (:func:`analysis.levels.report_design`); ``docs/analysis.md`` gives the measured coverage.
+    calibrated : bool
+        The weights were scaled so each stratum's add up to a known total (post-stratified, e.g.
+        :func:`analysis.weights.design_weights` with ``calibrate=True``): the variances use the
+        scores' residuals within strata (:class:`analysis._taylor.Calibrated`).
     second_stage : bool
         With an ``fpc``: add the within-PSU (second-stage, people drawn with replacement) variance
         times the first-stage sampling fraction, as R's multistage estimator does
@@ -189,7 +194,7 @@ class Design:
     """
 
     def __init__(self, frame, *, weight, strata=None, psu=None, fpc=None, lonely_psu="error", df="design",
-                 second_stage=False):
+                 second_stage=False, calibrated=False):
         if not isinstance(frame, pd.DataFrame):
             raise DesignInvalid("frame must be a pandas DataFrame")
         if df not in DF_RULES:
@@ -212,6 +217,11 @@ class Design:
             second_stage=second_stage,
             pps=(*pps.values(self.frame), pps.certain(self.frame)) if pps else None,
         )
+        if calibrated:
+            if strata is None:
+                raise DesignInvalid("calibrated weights need the strata they were calibrated to")
+            post = pd.factorize(self.frame[strata], sort=True)[0]
+            self.structure = Calibrated(self.structure, post, w)
         self.df = self.structure.df
 
     def __repr__(self):

@@ -30,7 +30,8 @@ returned: they add up to M_h times the district's response rate, which the check
 Planned rounds: where the frame has ``pi_commune`` (written by
 :func:`analysis.next_round.design_columns` on the rows of a round an approved plan drew), the base
 weight is ``M_i / (pi_i · m_i^att)`` with that recorded inclusion probability (the same adjustments
-follow). Its district total is M_h in expectation, not exactly: the plan's PPS is on a tilted size.
+follow). Its district total is M_h in expectation, not exactly: the plan's PPS is on a tilted size;
+the reports therefore pass ``calibrate=True`` (a no-op on the fixed design, whose totals are exact).
 """
 
 from __future__ import annotations

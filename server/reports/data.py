@@ -166,7 +166,9 @@ def load_respondents(form_id: str, version: str | None = None, *, session: Sessi
         keys = ["round", "district_code", "commune_key"]
         count_table = pd.concat(counts).groupby(keys, as_index=False).sum()
         count_table["attempted"] = count_table["respondents"] + count_table["refusals"]
-        frame = design_weights(frame, population=places, counts=count_table)
+        # post-stratified to the census's district adults: a planned round's tilted draw gives each
+        # district a random weight total, and the city's figures a random share of each district
+        frame = design_weights(frame, population=places, counts=count_table, calibrate=True)
     elif weights:
         frame["weight"] = pd.Series(dtype="float64")
     return frame

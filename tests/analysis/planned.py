@@ -52,7 +52,8 @@ def weighted(season, plans) -> pd.DataFrame:
     """Respondents with the recorded design of ``plans`` and the product's weights."""
     awareness, _ = _forms()
     subs = season.submissions()
-    return design_weights(design_columns(respondents(subs, awareness), plans), counts=response_counts(subs))
+    return design_weights(design_columns(respondents(subs, awareness), plans), counts=response_counts(subs),
+                          calibrate=True)
 
 
 def ranked(places: pd.DataFrame, seed: int) -> pd.DataFrame:

@@ -163,8 +163,17 @@ def test_report_levels_and_changes_use_the_census_pps_first_stage():
         z = np.where(inside, w * (y - mean) / w[inside].sum(), 0.0)
         assert row["se"] ** 2 == pytest.approx(_hartley_rao(this, z, sizes, second_stage=True), rel=1e-12)
     mean = np.sum(w * y) / w.sum()
+    z = w * (y - mean) / w.sum()
+    plain = round_levels(frame, indicators=["knowledge"], rounds=[2018], calibrated=False)
+    assert plain.set_index("district_code").loc["all", "se"] ** 2 == pytest.approx(
+        _hartley_rao(this, z, sizes, second_stage=True), rel=1e-12)
+    # the reports' weights are post-stratified to the districts: the city's variance is that of the
+    # scores' residuals from their district's score per unit of weight
+    district = this["district_code"].to_numpy()
+    per_weight = {code: z[district == code].sum() / w[district == code].sum() for code in set(district)}
+    residual = z - w * np.array([per_weight[code] for code in district])
     assert levels.loc["all", "se"] ** 2 == pytest.approx(
-        _hartley_rao(this, w * (y - mean) / w.sum(), sizes, second_stage=True), rel=1e-12)
+        _hartley_rao(this, residual, sizes, second_stage=True), rel=1e-12)
     # the pooled design of a change (strata district × round) looks the sizes up from the same columns
     pooled = frame.assign(_stratum=frame["stratum"] + "|" + frame["round"].astype(str),
                           _psu=frame["psu"] + "|" + frame["round"].astype(str))

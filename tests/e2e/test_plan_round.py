@@ -105,19 +105,24 @@ def test_an_approved_plan_reaches_the_phones_and_comes_back_weighted_by_its_reco
     this = data.respondents[data.respondents["round"] == YEAR]
     assert set(this["commune_key"]) == set(recorded)
 
-    # 1. every respondent's weight is M_i / (pi_i x respondents_i), pi_i as the plan recorded it
+    # 1. every respondent's weight is M_i / (pi_i x respondents_i), pi_i as the plan recorded it, times
+    # its district's post-stratification factor M_h / (the Horvitz-Thompson total of the district's adults)
     adults = census_communes().set_index("commune_key")["adult_population"]
+    district_adults = census_communes().groupby("district_code")["adult_population"].sum()
     respondents = this.groupby("commune_key").size()
-    expected = this["commune_key"].map(lambda k: adults[k] / (recorded[k] * respondents[k]))
-    np.testing.assert_allclose(this["weight"].to_numpy(), expected.to_numpy(), rtol=1e-9)
+    base = this["commune_key"].map(lambda k: adults[k] / (recorded[k] * respondents[k]))
+    ht_total = {code: sum(adults[k] / recorded[k] for k in set(group["commune_key"]))
+                for code, group in this.groupby("district_code")}
+    factor = this["district_code"].map(lambda code: district_adults[code] / ht_total[code])
+    np.testing.assert_allclose(this["weight"].to_numpy(), (base * factor).to_numpy(), rtol=1e-9)
     assert (this["pi_commune"].to_numpy() == this["commune_key"].map(recorded).to_numpy()).all()
 
-    # 2. they add up, district by district, to the Horvitz-Thompson total of adults, whose mean over the
-    # recorded design's draws is the district's adults: the recorded pi are the draw's true probabilities
+    # 2. they add up, district by district, to the district's adults; the Horvitz-Thompson total they
+    # were scaled from averages M_h over the recorded design's draws: the recorded pi are the draw's
+    # true probabilities
     totals = this.groupby("district_code")["weight"].sum()
-    for code, group in frame.groupby("district_code"):
-        ht = sum(adults[k] / recorded[k] for k in recorded if k in set(group["commune_key"]))
-        assert totals[code] == pytest.approx(ht, rel=1e-9)
+    for code in totals.index:
+        assert totals[code] == pytest.approx(district_adults[code], rel=1e-9)
     rng = np.random.default_rng(0)
     for code, group in frame.groupby("district_code"):
         sizes, pi = group["size"].to_numpy(), group["pi"].to_numpy()
@@ -137,7 +142,7 @@ def test_an_approved_plan_reaches_the_phones_and_comes_back_weighted_by_its_reco
     submissions["commune_key"] = [a["profile"]["commune"] for a in submissions["answers"]]
     theirs = tidy.respondents(submissions, form)
     theirs = design_columns(theirs, {YEAR: frame})
-    theirs = design_weights(theirs, counts=tidy.response_counts(submissions))
+    theirs = design_weights(theirs, counts=tidy.response_counts(submissions), calibrate=True)
     ours = reports.indicators(data, ReportRequest(rounds=(2017, 2018, YEAR), min_cell=1, round=YEAR))
     package = round_levels(theirs, indicators=list(HEADLINE), rounds=[YEAR])
     merged = ours.merge(package, on=["round", "indicator", "district_code"], suffixes=("_report", "_package"))
