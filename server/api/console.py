@@ -4,6 +4,8 @@ and the audit log (admins)."""
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint
 from flask import Response
 from flask import current_app
@@ -100,7 +102,8 @@ def progress():
             "districts": _lines(report.districts), "communes": _lines(report.communes),
             "enumerators": _lines(report.enumerators),
             "plan": [{"key": line.key, "name": line.name, "district": line.district, "take": line.take,
-                      "pi": line.pi, "enumerator": line.enumerator, "received": line.received}
+                      "pi": line.pi if math.isfinite(line.pi) else None, "enumerator": line.enumerator,
+                      "received": line.received, "off_plan": line.off_plan}
                      for line in plan_progress(db.session, _scope(), year)],
             "days": [{"day": day.isoformat(), "received": n, "cumulative": total}
                      for day, n, total in report.days]}

@@ -195,3 +195,42 @@ def test_the_cli_proposes_shows_and_approves(site):
     assert _assignments(site.app, 2019) == expected
     again = runner.invoke(args=["plan", "approve", plan_id])
     assert again.exit_code == 1 and "only a draft can change" in again.output
+
+
+def test_progress_flags_interviews_from_communes_the_plan_did_not_draw(site, client):
+    from analysis.population import communes as census_communes
+    from server.sync.store import SqlStore
+    from tests.server.conftest import write
+    from tests.web.conftest import sign_in
+
+    plan = _propose(site, client)
+    approved = client.post(f"/api/v1/plans/{plan['id']}/approve", headers=site.headers["p-planner"])
+    assert approved.status_code == 200
+    drawn = {c["commune"] for c in plan["communes"]}
+    census = census_communes()
+    district = census.loc[census["commune_key"].isin(drawn), "district_code"].iloc[0]
+    here = census[census["district_code"] == district]["commune_key"]
+    on_plan = next(k for k in here if k in drawn)
+    off_plan = next(k for k in here if k not in drawn)
+    template = next(i for i in site.season.interviews if i.round == 2018 and i.answers.get("profile"))
+    with site.app.app_context():
+        store = SqlStore(db.engine)
+        for n, commune in enumerate((on_plan, off_plan, off_plan)):
+            answers = json.loads(json.dumps(template.answers))
+            answers["round"] = "2019"
+            answers["profile"].update(district=district, commune=commune)
+            write(store, f"planned-round-{n}", answers)
+        db.session.remove()
+    progress = client.get("/api/v1/console/progress?round=2019", headers=site.headers["coord-all"])
+    lines = progress.get_json()["plan"]
+    by_key = {line["key"]: line for line in lines}
+    assert by_key[on_plan]["received"] == 1 and not by_key[on_plan]["off_plan"]
+    flagged = [line for line in lines if line["off_plan"]]
+    assert [(line["key"], line["take"], line["received"]) for line in flagged] == [(off_plan, 0, 2)]
+    assert 0 < flagged[0]["pi"] < 1  # the inclusion probability the plan recorded for the commune
+    assert lines[-1]["off_plan"]  # listed after the planned communes
+    # the page marks the row and says why it matters
+    sign_in(client, "coord-all")
+    page = client.get("/console/progress?round=2019&lang=en").get_data(as_text=True)
+    assert f'<tr data-key="{off_plan}" class="off-plan">' in page
+    assert 'id="off-plan-note"' in page and "weighs a lot" in page

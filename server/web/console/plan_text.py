@@ -86,6 +86,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "c_plan_none_chosen": ("– chưa chọn –", "– not chosen –"),
     "c_plan_progress": ("Tiến độ theo kế hoạch đã duyệt", "Progress on the approved plan"),
     "c_plan_planned": ("Theo kế hoạch", "Planned"),
+    "c_off_plan": ("ngoài kế hoạch", "off plan"),
+    "c_off_plan_note": (
+        "Có phỏng vấn ở xã/phường mà kế hoạch không chọn. Mỗi phỏng vấn ở đó được tính với "
+        "xác suất chọn rất nhỏ mà kế hoạch đã ghi, nên có trọng số rất lớn: hãy hỏi lại nhóm "
+        "khảo sát trước khi dùng số liệu.",
+        "Interviews arrived from communes the plan did not draw. Each is weighted by the small "
+        "inclusion probability the plan recorded for its commune, so it weighs a lot: check "
+        "with the team before using the figures."),
 }
 
 i18n.TEXT.update(TEXT)
