@@ -17,16 +17,17 @@ from server.models import User
 PAGE_SIZE = 100
 #: Families of actions, as the filter offers them.
 FAMILIES = {
-    "sign_in": ("user.login", "user.logout", "user.login_failed"),
+    "sign_in": ("user.login", "user.logout", "user.login-failed"),
     "exports": ("export.",),
     "attachments": ("attachment.", "blob."),
     "reports": ("report.",),
     "roles": ("user.create", "role."),
-    "devices": ("device.", "app_user."),
+    "devices": ("device.", "app-user."),
     "tokens": ("token.",),
     "forms": ("form.",),
     "review": ("quarantine.", "conflict."),
-    "assignments": ("assignment.", "plan."),
+    "assignments": ("assignment.",),
+    "plans": ("plan.", "outreach_plan."),
     "places": ("boundaries.",),
 }
 

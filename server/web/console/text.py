@@ -184,6 +184,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "family_forms": ("Biểu mẫu", "Forms"),
     "family_review": ("Xem xét", "Review"),
     "family_assignments": ("Phân công", "Assignments"),
+    "family_plans": ("Kế hoạch khảo sát và truyền thông", "Survey and outreach plans"),
     "c_since": ("Từ ngày", "From"),
     "c_until": ("Đến ngày", "To"),
     "c_cli": ("dòng lệnh", "command line"),
