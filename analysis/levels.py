@@ -28,12 +28,13 @@ The reports' design convention (:func:`report_design`, measured in ``docs/analys
   variance is within communes. ``df="domain"`` is R's ``svyby(..., svyciprop)`` rule (the PSUs
   holding the domain's members minus their strata).
 * ``lonely_psu="adjust"``.
-* ``calibrated=True``: the weights are post-stratified to the census's adults of each round ×
-  district (:func:`analysis.weights.design_weights` with ``calibrate=True``, as the server loads
-  them) and the variances use the scores' residuals within district (:class:`analysis._taylor.Calibrated`).
-  On the fixed design's self-weighting draw this changes nothing (its weights already add up to M_h
-  and every commune of a district carries the same total); on a planned round's tilted draw it takes
-  the random share of each district out of the city's and the target groups' figures.
+* Weights post-stratified to the census's adults of each round × district
+  (:func:`analysis.weights.design_weights` with ``calibrate=True``, as the server loads them): on the
+  fixed design's self-weighting draw a factor of exactly 1; on a planned round's tilted draw it takes
+  the random share of each district out of the city's and the target groups' figures. The variances
+  do not take the calibration in (``calibrated=False``): on planned rounds that overstates them a
+  little, and the variance that takes it in (``calibrated=True``, :class:`analysis._taylor.Calibrated`)
+  came out short there, with Hartley–Rao's (``docs/analysis.md``, "The next round's sample").
 Changes between rounds (:func:`differences`) combine the rounds' df by Welch. Pass
 ``df="design", fpc=None, second_stage=False`` for the whole design's df and the with-replacement
 variance. ``df="satterthwaite-corrected"`` (the plug-in df's downward bias removed) was measured
@@ -98,7 +99,7 @@ def census_first_stage(district: str = "stratum", commune: str = "psu"):
 def report_design(**overrides) -> dict:
     """Keyword arguments of :class:`analysis.survey.Design` for the reports (see the module docstring)."""
     options = {"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust",
-               "df": REPORT_DF, "fpc": census_first_stage(), "second_stage": True, "calibrated": True}
+               "df": REPORT_DF, "fpc": census_first_stage(), "second_stage": True}
     options.update(overrides)
     return options
 
@@ -113,7 +114,7 @@ def estimate(design: Design, indicator: str, by=None, *, level=0.95) -> pd.DataF
 
 def round_levels(frame, *, indicators, rounds, weight="weight", strata="stratum", psu="psu", level=0.95,
                  lonely_psu="adjust", columns=LEVEL_COLUMNS, df=REPORT_DF, fpc=CENSUS,
-                 second_stage=True, calibrated=True) -> pd.DataFrame:
+                 second_stage=True, calibrated=False) -> pd.DataFrame:
     """Design-based levels per round × district (``stratum``) and for the city (``all``).
 
     Returns ``round, district_code, indicator`` and ``columns`` (default :data:`LEVEL_COLUMNS`; any

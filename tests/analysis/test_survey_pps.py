@@ -164,15 +164,15 @@ def test_report_levels_and_changes_use_the_census_pps_first_stage():
         assert row["se"] ** 2 == pytest.approx(_hartley_rao(this, z, sizes, second_stage=True), rel=1e-12)
     mean = np.sum(w * y) / w.sum()
     z = w * (y - mean) / w.sum()
-    plain = round_levels(frame, indicators=["knowledge"], rounds=[2018], calibrated=False)
-    assert plain.set_index("district_code").loc["all", "se"] ** 2 == pytest.approx(
+    assert levels.loc["all", "se"] ** 2 == pytest.approx(
         _hartley_rao(this, z, sizes, second_stage=True), rel=1e-12)
-    # the reports' weights are post-stratified to the districts: the city's variance is that of the
-    # scores' residuals from their district's score per unit of weight
+    # with calibrated=True the city's variance is that of the scores' residuals from their district's
+    # score per unit of weight
+    calibrated = round_levels(frame, indicators=["knowledge"], rounds=[2018], calibrated=True)
     district = this["district_code"].to_numpy()
     per_weight = {code: z[district == code].sum() / w[district == code].sum() for code in set(district)}
     residual = z - w * np.array([per_weight[code] for code in district])
-    assert levels.loc["all", "se"] ** 2 == pytest.approx(
+    assert calibrated.set_index("district_code").loc["all", "se"] ** 2 == pytest.approx(
         _hartley_rao(this, residual, sizes, second_stage=True), rel=1e-12)
     # the pooled design of a change (strata district × round) looks the sizes up from the same columns
     pooled = frame.assign(_stratum=frame["stratum"] + "|" + frame["round"].astype(str),
