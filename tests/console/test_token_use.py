@@ -106,14 +106,15 @@ def test_an_exhausted_pool_answers_busy_not_500(app, accounts, tmp_path):
     narrow = _one_connection_app(app, tmp_path)
     with narrow.app_context():
         engine = db.engine
-    held = engine.connect()
     try:
-        held.exec_driver_sql("SELECT 1")
-        answer = narrow.test_client().get("/api/v1/users", headers=headers)
-        assert answer.status_code == 503
-        assert answer.mimetype == "application/problem+json"
-        assert answer.get_json()["code"] == "service-unavailable" and answer.headers["Retry-After"]
+        with engine.connect() as held:
+            held.exec_driver_sql("SELECT 1")
+            answer = narrow.test_client().get("/api/v1/users", headers=headers)
+            assert answer.status_code == 503
+            assert answer.mimetype == "application/problem+json"
+            assert answer.get_json()["code"] == "service-unavailable" and answer.headers["Retry-After"]
+        assert narrow.test_client().get("/api/v1/users", headers=headers).status_code == 200
     finally:
-        held.close()
-        engine.dispose()
-    assert narrow.test_client().get("/api/v1/users", headers=headers).status_code == 200
+        with narrow.app_context():
+            db.session.remove()
+        engine.dispose()  # every connection this app opened, closed before the test ends
