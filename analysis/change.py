@@ -67,7 +67,6 @@ def change(
     level=0.95,
     df="domain",
     second_stage=False,
-    calibrated=False,
 ):
     """Change in the mean of ``y`` from round ``a`` to round ``b``, per domain.
 
@@ -97,7 +96,7 @@ def change(
     """
     require_columns(frame, [y, round])
     design = Design(frame, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu, df=df,
-                    second_stage=second_stage, calibrated=calibrated)
+                    second_stage=second_stage)
     values = numeric(design.frame, y)
     domains = design._domains(by)
     parts = []
@@ -180,7 +179,6 @@ def did(
     level=0.95,
     df="domain",
     second_stage=False,
-    calibrated=False,
 ):
     """Difference-in-differences of communes reached vs. not reached by outreach.
 
@@ -213,7 +211,7 @@ def did(
     covariates = list(covariates)
     require_columns(frame, [y, round, treated, *covariates])
     design = Design(frame, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu, df=df,
-                    second_stage=second_stage, calibrated=calibrated)
+                    second_stage=second_stage)
     f = design.frame
     is_pre = _round_mask(f, round, pre)
     is_post = _round_mask(f, round, post)

@@ -287,12 +287,8 @@ def _on_operational_error(exc: OperationalError):
     return _busy()
 
 
-def _on_pool_timeout(_exc: PoolTimeout):
-    # Every pooled connection stayed in use past the pool's timeout: the same overload, the same answer.
-    return _busy()
-
-
-def _busy():
+def _busy(_exc: Exception | None = None):
+    # Also every pooled connection in use past the pool's timeout: the same overload, the same answer.
     db.session.rollback()
     return problem_response("service-unavailable", 503, SERVER_PROBLEMS["service-unavailable"][1],
                             "The database is busy; nothing from this request was stored. Retry shortly.",
@@ -302,7 +298,7 @@ def _busy():
 def init_app(app: Flask) -> None:
     """Register the problem handlers for every kind of error."""
     app.register_error_handler(OperationalError, _on_operational_error)
-    app.register_error_handler(PoolTimeout, _on_pool_timeout)
+    app.register_error_handler(PoolTimeout, _busy)
     app.register_error_handler(ServerError, _on_server_error)
     for root in ROOT_STATUS:
         app.register_error_handler(root, _on_package_error)

@@ -8,6 +8,7 @@ concurrent requests never both write the entry.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import NamedTuple
 
 from sqlalchemy import or_
@@ -26,7 +27,7 @@ class Use(NamedTuple):
 
     token_id: int
     user_id: int | None
-    device_id: int | None
+    device_id: uuid.UUID | None
     at: dt.datetime
 
 

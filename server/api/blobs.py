@@ -95,7 +95,7 @@ def download_blob(sha256: str):
     """Return a complete attachment's bytes; ETag is its sha256 and Range requests resume."""
     blob, data = blobs.read_blob(db.session, sha256)
     audit_read(db.session, "blob.download", "blob", sha256, user_id=current_principal().user.id,
-          range=request.headers.get("Range"))
+               range=request.headers.get("Range"))
     db.session.commit()
     response = Response(data, mimetype=blob.content_type)
     # a photo is saved, never rendered as a page of this origin, whatever its bytes say

@@ -32,8 +32,8 @@ def _table(form_id: str, version: str):
     table = exports.labelled(frame, form, request.args.get("labels", "codes"), identified=identified)
     removed = exports.REMOVED_IDENTIFIED if identified else exports.REMOVED
     audit_read(db.session, "export.respondents", "form_version", f"{form_id}/{version}",
-          user_id=current_principal().user.id, identified=identified, rows=len(table),
-          format=request.path.rsplit(".", 1)[-1])
+               user_id=current_principal().user.id, identified=identified, rows=len(table),
+               format=request.path.rsplit(".", 1)[-1])
     db.session.commit()
     return table, {"Ferry-Removed": ", ".join(removed), "Ferry-Rows": str(len(table))}
 

@@ -53,8 +53,8 @@ def plan_progress(session: Session, scope: Scope, year: int) -> list[PlanLine]:
         got = received.get(line.commune.key)
         lines.append(PlanLine(line.commune.key, line.commune.name, code, line.take, line.pi,
                               names.get(line.enumerator_id, ""), got.received if got else 0))
-    planned = {line.key for line in lines} | {line.commune.key for line in row.communes}
-    recorded = next_round.Plan.from_json(row.plan).frame.set_index("commune_key")["pi"] if row.plan else {}
+    planned = {line.commune.key for line in row.communes}
+    recorded = next_round.Plan.from_json(row.plan).frame.set_index("commune_key")["pi"]
     for key, got in received.items():
         if key in planned or not got.received or not scope.sees_district(got.district):
             continue

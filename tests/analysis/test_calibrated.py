@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.errors import DesignInvalid
 from analysis.next_round import draw
 from analysis.next_round import inclusion
 from analysis.survey import Design
@@ -93,5 +94,5 @@ def test_on_a_tilted_draw_calibrated_intervals_match_the_spread_and_are_narrower
 
 def test_calibration_needs_the_strata():
     frame = pd.DataFrame({"y": [1.0, 0.0], "w": [1.0, 1.0]})
-    with pytest.raises(Exception, match="strata"):
+    with pytest.raises(DesignInvalid, match="strata"):
         Design(frame, weight="w", calibrated=True)
