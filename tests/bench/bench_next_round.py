@@ -2,7 +2,7 @@
 
 Run: python tests/bench/bench_next_round.py [--seeds 50] [--first-seed 0] [--interviews 6000]
      [--max-tilt 3] [--tilt-uncertain 1.5] [--tilt-top 1] [--tilt-model 0.25] [--tilt-reached 1]
-     [--take-tilt 1] [--certain-top 0.9]
+     [--take-tilt 1] [--certain-top 0.9] [--district-power 0.5]
 
 For each seed (``tests/analysis/planned.py`` has the path): a season of 2017–2019 (``--interviews``
 over the three rounds: 2,000 a round, 36 communes, about 55 approached per commune), the 2018 round
@@ -18,7 +18,9 @@ Printed, with a ``BENCH`` line each (``ratio`` = planned / fixed; ``value`` the 
   ``highest`` (higher is better);
 * mean 95% interval width of the decisions: the communes whose tier was uncertain in 2018 (P(top 10)
   in [0.1, 0.9]), the DiD of newly reached communes (2018→2019, unadjusted), district knowledge, city
-  knowledge (lower is better).
+  knowledge (lower is better);
+* beside each width, the estimates' actual root mean squared error against the truth (``.rmse``): a
+  width can narrow because its variance estimator falls short; the error cannot.
 
 Coverage of the planned round's 95% intervals (district and city × the three headline indicators, target
 groups × round, the uncertain communes), each with its ``n`` and judged within 0.95 ± max(2 points,
@@ -47,6 +49,14 @@ def _compare(name, planned, fixed, unit, n, lines, benches, better):
                                           "n": int(n), "baseline": round(fixed, 4), "better": better}))
 
 
+def _errors(name, error, design, lines, benches):
+    """The estimates' actual root mean squared error against the truth, planned / fixed: what a width
+    promises, measured (a width can narrow because its variance estimator falls short, an error cannot)."""
+    rmse = (error.astype("float64") ** 2).groupby(design.to_numpy()).mean() ** 0.5
+    _compare(f"{name}.rmse", float(rmse["planned"]), float(rmse["fixed"]), "score",
+             int((design == "planned").sum()), lines, benches, "lower")
+
+
 def report(tables, seeds, seconds) -> tuple[list[str], bool]:
     """Printed lines and BENCH lines of a run, and whether every planned coverage lies in its band."""
     from tests.bench.bench_recovery import band
@@ -64,16 +74,21 @@ def report(tables, seeds, seconds) -> tuple[list[str], bool]:
     width = {d: float(t.loc[t["uncertain"], "width"].mean()) for d, t in by.items()}
     _compare("uncertain_communes.width", width["planned"], width["fixed"], "score",
              int(by["planned"]["uncertain"].sum()), lines, benches, "lower")
+    uncertain = communes[communes["uncertain"]]
+    _errors("uncertain_communes", uncertain["knowledge"] - uncertain["truth"], uncertain["design"],
+            lines, benches)
     if len(did):
         w = did.groupby("design")["width"].mean()
         _compare("did_reached.width", float(w["planned"]), float(w["fixed"]), "score",
                  int((did["design"] == "planned").sum()), lines, benches, "lower")
+        _errors("did_reached", did["estimate"] - did["truth"], did["design"], lines, benches)
     knowledge = cells[cells["indicator"] == "knowledge"]
     for level in ("district", "city"):
         part = knowledge[knowledge["level"] == level]
         w = (part["ci_high"] - part["ci_low"]).groupby(part["design"]).mean()
         _compare(f"{level}_knowledge.width", float(w["planned"]), float(w["fixed"]), "score",
                  int((part["design"] == "planned").sum()), lines, benches, "lower")
+        _errors(f"{level}_knowledge", part["estimate"] - part["truth"], part["design"], lines, benches)
     ok = True
     coverage = [(f"{level}.{indicator}", cells[(cells["level"] == level) & (cells["indicator"] == indicator)])
                 for level in ("district", "city", "group") for indicator in tables["headline"]]
@@ -111,7 +126,8 @@ def main(argv=None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--interviews", type=int, default=6000)
     tuning = {"max_tilt": None, "tilt_uncertain": None, "tilt_top": None, "tilt_model": None,
-              "tilt_reached": None, "take_tilt": None, "certain_top": None}
+              "tilt_reached": None, "take_tilt": None, "certain_top": None,
+              "district_power": None}
     for name in tuning:
         parser.add_argument("--" + name.replace("_", "-"), type=float, default=None)
     args = parser.parse_args(argv)
