@@ -22,11 +22,14 @@ The reports' design convention (:func:`report_design`, measured in ``docs/analys
   variance = "YG")`` (the formula of R's ``HRDcheck``; checked by hand, not run in R), which has
   no second stage. The
   equal-probability fpc (:func:`census_psus`, R's multistage ``fpc = ~N_h + M``) stays an option.
-* Degrees of freedom ``"satterthwaite"``: each domain's Welch–Satterthwaite df of its variance
+* Degrees of freedom ``"satterthwaite-pooled"``: each domain's Welch–Satterthwaite df of its variance
   components (a stratum's between-commune term has n_h - 1 df, a commune's within term m_i - 1),
   so a district cell is neither given the round's t(27) nor held to t(3) when most of its
-  variance is within communes. ``df="domain"`` is R's ``svyby(..., svyciprop)`` rule (the PSUs
-  holding the domain's members minus their strata).
+  variance is within communes; in the df formula each district's between-commune term is its within
+  terms times the round's pooled between/within ratio, so a cell's df does not rise just where its
+  own between term came out small (with the plug-in df, district cells given more than 20 df covered
+  0.83 and those given 4 or fewer 0.996; ``docs/analysis.md``). ``df="domain"`` is R's
+  ``svyby(..., svyciprop)`` rule (the PSUs holding the domain's members minus their strata).
 * ``lonely_psu="adjust"``.
 * Weights post-stratified to the census's adults of each round × district
   (:func:`analysis.weights.design_weights` with ``calibrate=True``, as the server loads them): on the
@@ -61,7 +64,7 @@ __all__ = ["round_levels", "differences", "estimate", "report_design", "census_p
 CENSUS = "census"
 
 #: Degrees-of-freedom rule of the reports' intervals (:class:`analysis.survey.Design` ``df``).
-REPORT_DF = "satterthwaite"
+REPORT_DF = "satterthwaite-pooled"
 
 #: Columns of a level table besides its keys.
 LEVEL_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]

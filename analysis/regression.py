@@ -129,7 +129,8 @@ def fit(design, formula, *, family="gaussian", level=0.95):
     vcov = a_inv @ design.structure.total_cov(scores) @ a_inv
     se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
     # R: degf of the (subset) design + 1 - p; with df="domain" only PSUs holding used rows count;
-    # with "satterthwaite[-corrected]" each coefficient's own (its influence scores' variance components)
+    # with "satterthwaite[-corrected|-pooled]" each coefficient's own (its influence scores' variance
+    # components)
     member = used[:, None].astype("float64")
     if design.df_rule.startswith("satterthwaite"):
         df = design.degrees_of_freedom(np.repeat(member, len(beta), axis=1), scores @ a_inv) + 1 - len(beta)

@@ -136,7 +136,7 @@ class PpsSizes:
 
 
 #: Rules for the degrees of freedom of an interval (see :class:`Design`).
-DF_RULES = ("design", "domain", "satterthwaite", "satterthwaite-corrected")
+DF_RULES = ("design", "domain", "satterthwaite", "satterthwaite-corrected", "satterthwaite-pooled")
 
 STAT_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "cv", "n", "n_weighted"]
 
@@ -177,7 +177,10 @@ class Design:
         Welch–Satterthwaite df of the domain's variance components (``Structure.effective_df``),
         rounded down; with one stage it is at most the domain's df. ``"satterthwaite-corrected"``:
         the same with the plug-in formula's downward bias removed (``effective_df(corrected=True)``).
-        Ferry's reports use ``"satterthwaite"`` with ``second_stage`` and the census's PPS first
+        ``"satterthwaite-pooled"``: the same with each stratum's between-PSU term taken, in the df
+        formula only, as its within terms times the pooled between/within ratio
+        (``effective_df(pooled=True)``). Ferry's reports use ``"satterthwaite-pooled"`` with
+        ``second_stage`` and the census's PPS first
         stage (:func:`analysis.levels.report_design`); ``docs/analysis.md`` gives the measured coverage.
     calibrated : bool
         The weights were scaled so each stratum's add up to a known total (post-stratified, e.g.
@@ -283,7 +286,8 @@ class Design:
         domain = self._domain_df(member)
         if self.df_rule == "domain" or z is None:
             return domain
-        effective = self.structure.effective_df(z, corrected=self.df_rule == "satterthwaite-corrected")
+        effective = self.structure.effective_df(z, corrected=self.df_rule == "satterthwaite-corrected",
+                                                pooled=self.df_rule == "satterthwaite-pooled")
         # whole df only (an integer column; rounding down is the conservative side); a domain
         # whose variance is zero keeps its PSUs' count
         whole = np.maximum(np.floor(effective + 1e-9), 1)

@@ -50,8 +50,9 @@ def test_the_reports_intervals_cover_the_truth(recovered):
     for _, part in cells.groupby("level"):
         err = part["error"]
         assert abs(err.mean()) < 3 * err.std(ddof=1) / np.sqrt(len(err))
-    # the intervals are the report's own: a district cell has its own Satterthwaite df, not the round's 27
-    assert district["df"].min() >= 3 and district["df"].nunique() > 10
+    # the intervals are the report's own: a district cell has its own Satterthwaite df (from the round's
+    # pooled between/within ratio), not the round's 27
+    assert district["df"].min() >= 3 and district["df"].max() < 27 and district["df"].nunique() >= 5
 
 
 def test_the_coverage_check_can_fail(recovered):

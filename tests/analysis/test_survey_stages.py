@@ -142,8 +142,10 @@ def test_satterthwaite_df_of_the_variance_components():
 
 def test_levels_with_the_census_fpc_and_satterthwaite_df():
     frame, districts = _rounds()
+    # the plug-in Satterthwaite df, checked by hand (the reports' pooled df: test_pooled_satterthwaite_df_...)
     levels = round_levels(frame, indicators=["knowledge", "hotline_aware"], rounds=[2018],
-                          fpc=census_psus("stratum")).set_index(["district_code", "indicator"])
+                          df="satterthwaite", fpc=census_psus("stratum"))
+    levels = levels.set_index(["district_code", "indicator"])
     # the same numbers as a Design with the report's options, and R's fpc = communes in the district
     this = frame[frame["round"] == 2018].reset_index(drop=True)
     counts = census_communes().groupby("district_code").size()
@@ -174,8 +176,11 @@ def test_levels_with_the_census_fpc_and_satterthwaite_df():
     plain = Design(this, weight="weight", strata="stratum", psu="psu", lonely_psu="adjust")
     assert old.loc[districts[0], "se"] == pytest.approx(
         plain.mean("knowledge", by="stratum")["se"].iloc[0], rel=1e-12)
-    # the reports' first stage is the PPS draw (Hartley–Rao, tests/analysis/test_survey_pps.py)
+    # the reports' first stage is the PPS draw (Hartley–Rao, tests/analysis/test_survey_pps.py), and their df
+    # the Satterthwaite df with the round's pooled between/within ratio
     assert isinstance(report_design()["fpc"], PpsSizes)
+    assert report_design()["df"] == "satterthwaite-pooled"
+    assert round_levels.__kwdefaults__["df"] == "satterthwaite-pooled"
 
 
 def test_differences_combine_the_rounds_df_by_welch_or_by_sum():
@@ -207,7 +212,8 @@ def test_change_and_did_count_the_psus_of_their_own_rounds():
     assert effect["df"].item() == 3 * 9 - 9 + 1 - 4
     # Satterthwaite df of the change from the scores of round b minus round a (census fpc, by hand)
     sat = change(pooled, y="knowledge", round="round", a=2017, b=2018, by="stratum",
-                 **report_design(strata="_stratum", psu="_psu", fpc=census_psus("stratum")))
+                 **report_design(strata="_stratum", psu="_psu", fpc=census_psus("stratum"),
+                                 df="satterthwaite"))
     sat = sat.set_index("stratum")
     counts = census_communes().groupby("district_code").size()
     with_n = pooled.assign(N=pooled["district_code"].map(counts).astype(float))
@@ -224,3 +230,84 @@ def test_change_and_did_count_the_psus_of_their_own_rounds():
     reported = did(pooled, y="knowledge", round="round", treated="reached", pre=2017, post=2018,
                    **report_design(strata="_stratum", psu="_psu")).effect
     assert 1 <= reported["df"].item() < 1000
+
+
+def _parts(frame, z, strata="stratum", psu="psu", fpc="N"):
+    """Per stratum: its between-PSU component (n_h - 1 df) and its PSUs' within components (m_i - 1 df),
+    by explicit loops as in ``_components``."""
+    out = {}
+    for h, stratum in frame.assign(_z=z).groupby(strata):
+        psus = [part["_z"].to_numpy() for _, part in stratum.groupby(psu)]
+        n_h, f_h = len(psus), len(psus) / stratum[fpc].iloc[0]
+        t = np.array([p.sum() for p in psus])
+        between = (1 - f_h) * n_h / (n_h - 1) * ((t - t.mean()) ** 2).sum()
+        within = [(f_h * len(p) / (len(p) - 1) * ((p - p.mean()) ** 2).sum(), len(p) - 1) for p in psus]
+        out[h] = (between, n_h - 1, within)
+    return out
+
+
+def test_pooled_satterthwaite_df_takes_each_strata_between_term_from_the_pooled_ratio():
+    """df="satterthwaite-pooled": in the df formula only, a stratum's between term is its within terms
+    times the between/within ratio pooled over every stratum (and domain), by hand."""
+    frame = _two_stage()
+    # small PSU effects, so the within terms weigh in the df and the two rules differ (5, 2 against 4, 3)
+    rng = np.random.default_rng(0)
+    effects = {p: rng.normal(0, 0.3) for p in frame["psu"].unique()}
+    frame["y"] = frame["psu"].map(effects) + rng.normal(0, 1, len(frame))
+    design = Design(frame, weight="w", strata="stratum", psu="psu", fpc="N", second_stage=True,
+                    df="satterthwaite-pooled")
+    w, y = frame["w"].to_numpy(), frame["y"].to_numpy()
+    parts = {}
+    for h in ("a", "b"):
+        inside = (frame["stratum"] == h).to_numpy()
+        mean = np.sum((w * y)[inside]) / w[inside].sum()
+        parts[h] = _parts(frame, np.where(inside, w * (y - mean) / w[inside].sum(), 0.0))[h]
+    within_total = sum(c for _, _, within in parts.values() for c, _ in within)
+    ratio = sum(b for b, _, _ in parts.values()) / within_total
+    rows = design.mean("y", by="stratum").set_index("stratum")
+    for h, (_, df_between, within) in parts.items():
+        pooled = ratio * sum(c for c, _ in within)
+        df = (pooled + sum(c for c, _ in within)) ** 2 / (
+            pooled**2 / df_between + sum(c**2 / d for c, d in within))
+        assert rows.loc[h, "df"] == int(np.floor(df))
+        # the variance itself is unchanged: only the df is smoothed
+        plain = Design(frame, weight="w", strata="stratum", psu="psu", fpc="N", second_stage=True,
+                       df="satterthwaite").mean("y", by="stratum").set_index("stratum")
+        assert rows.loc[h, "se"] == pytest.approx(plain.loc[h, "se"], rel=1e-12)
+    assert rows["df"].tolist() != plain["df"].tolist()
+
+
+def _strata_coverage(rule, reps=100, seed=1):
+    """9 strata, 4 of 10 PSUs each, 50 people per PSU, a small between-PSU variance: coverage of each
+    stratum's mean by its 95% interval, with the intervals' df."""
+    rng = np.random.default_rng(seed)
+    covered, dfs = [], []
+    for _ in range(reps):
+        rows, truth = [], {}
+        for h in range(9):
+            mu = rng.uniform(0.4, 0.7)
+            u = rng.normal(0, 0.021, 10)
+            truth[h] = mu + u.mean()
+            for i in rng.choice(10, 4, replace=False):
+                rows.append(pd.DataFrame({"stratum": h, "psu": i, "y": mu + u[i] + rng.normal(0, 0.3, 50),
+                                          "w": 2.5, "N": 10.0}))
+        frame = pd.concat(rows, ignore_index=True)
+        est = Design(frame, weight="w", strata="stratum", psu="psu", fpc="N", second_stage=True,
+                     df=rule).mean("y", by="stratum")
+        t = est["stratum"].map(truth)
+        covered.append(((est["ci_low"] <= t) & (t <= est["ci_high"])).to_numpy())
+        dfs.append(est["df"].to_numpy())
+    return np.concatenate(covered), np.concatenate(dfs)
+
+
+def test_pooled_df_covers_alike_whatever_the_df_where_the_plug_in_df_does_not():
+    """Known truth, 900 intervals: with the plug-in df, intervals given many df (the 4 PSUs happened to
+    agree, so the between term came out small and the within terms' df took over) under-cover and those
+    given few over-cover; with the pooled ratio a cell's df no longer follows its own noise."""
+    plain, plain_df = _strata_coverage("satterthwaite")
+    pooled, pooled_df = _strata_coverage("satterthwaite-pooled")
+    high = plain_df > np.median(plain_df)
+    assert plain[~high].mean() - plain[high].mean() > 0.06
+    high = pooled_df > np.median(pooled_df)
+    assert abs(pooled[~high].mean() - pooled[high].mean()) < 0.03
+    assert 0.93 <= pooled.mean() <= 0.985
