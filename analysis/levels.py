@@ -35,9 +35,10 @@ The reports' design convention (:func:`report_design`, measured in ``docs/analys
   (:func:`analysis.weights.design_weights` with ``calibrate=True``, as the server loads them): on the
   fixed design's self-weighting draw a factor of exactly 1; on a planned round's tilted draw it takes
   the random share of each district out of the city's and the target groups' figures. The variances
-  do not take the calibration in (``calibrated=False``): on planned rounds that overstates them a
-  little, and the variance that takes it in (``calibrated=True``, :class:`analysis._taylor.Calibrated`)
-  came out short there, with Hartley–Rao's (``docs/analysis.md``, "The next round's sample").
+  do not take the calibration in (``calibrated=False``), which on planned rounds adds back the
+  between-district share it removed; the variance that takes it in (``calibrated=True``,
+  :class:`analysis._taylor.Calibrated`) came out shorter still there, and both fall short of a planned
+  round's errors with Hartley–Rao's first stage (``docs/analysis.md``, "The next round's sample").
 Changes between rounds (:func:`differences`) combine the rounds' df by Welch. Pass
 ``df="design", fpc=None, second_stage=False`` for the whole design's df and the with-replacement
 variance. ``df="satterthwaite-corrected"`` (the plug-in df's downward bias removed) was measured

@@ -275,3 +275,27 @@ def test_the_planned_rounds_intervals_cover_the_truth():
     communes = tables["communes"]
     uncertain = communes[(communes["design"] == "planned") & communes["uncertain"]]
     assert len(uncertain) > 10 and uncertain["covered"].mean() >= 0.85
+
+
+@pytest.mark.parametrize("power", [0.0, 0.5, 1.0])
+def test_each_district_gets_its_visits_times_its_adults_per_visit_to_the_power(power):
+    """district_power a: a district's interviews ∝ v_h^(1−a) · adults_h^a (0: the fixed design's equal
+    shares by visits; ½: square-root allocation; 1: proportional to adults), to the rounding."""
+    params = PlanParameters(interviews=BUDGET, seed=3, district_power=power)
+    plan = propose(last_round(), year=2019, params=params)
+    got = plan.frame.groupby("district_code")["take"].sum()
+    visits = plan.frame.groupby("district_code")["selected"].sum()
+    adults = PLACES.groupby("district_code")["adult_population"].sum()
+    share = visits ** (1 - power) * adults ** power
+    expected = BUDGET * share / share.sum()
+    assert got.sum() == BUDGET
+    assert (got - expected.reindex(got.index)).abs().max() <= 1.0
+    if power == 0.0:
+        assert got.max() - got.min() <= 1  # 4 visits everywhere: the fixed design's equal shares
+    else:
+        assert got.idxmax() == adults.idxmax()  # the largest district gets the most
+
+
+def test_district_power_outside_zero_to_one_is_refused():
+    with pytest.raises(DesignInvalid, match="district_power"):
+        propose(last_round(), year=2019, params=PlanParameters(interviews=BUDGET, district_power=1.5))
