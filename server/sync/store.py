@@ -50,6 +50,7 @@ from server.models.forms import FormVersion as FormVersionRow
 from server.models.submissions import insert_missing
 from server.reports import data as analysis_data
 from server.sync import buckets
+from server.sync.write_turns import WriteTurns
 from sync.errors import NotFound
 from sync.errors import StoreUnavailable
 from sync.errors import WriteConflict
@@ -98,6 +99,8 @@ class SqlStore:
         self._reader = (engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                         if engine.dialect.name == "postgresql" else engine.execution_options(ferry_read=True))
         self._local = threading.local()
+        # SQLite: writers take turns handed over at once, not after the busy handler's sleeps
+        self._turns = WriteTurns.for_engine(engine)
 
     # -- sessions ----------------------------------------------------------------------------
     @property
@@ -120,7 +123,7 @@ class SqlStore:
         session = Session(self._writer, expire_on_commit=False, autoflush=True)
         self._local.session, self._local.readonly = session, False
         try:
-            with session.begin():
+            with self._turns.turn(), session.begin():
                 yield
         except IntegrityError as exc:
             if _unique_violation(exc):
