@@ -298,21 +298,26 @@ def draw(rng, sizes: np.ndarray, pi: np.ndarray, certain: np.ndarray) -> np.ndar
 
 
 # ----------------------------------------------------------------------------- takes
-def _integer_split(total: int, shares: np.ndarray, floor: int) -> np.ndarray:
-    """Integers >= ``floor`` adding up to ``total`` in proportion to ``shares`` (largest remainders)."""
+def _integer_split(total: int, shares: np.ndarray, floor: int, *, visits=None) -> np.ndarray:
+    """Integers >= ``floor`` (× ``visits``, each element's visits, where given: a district's floor is
+    ``floor`` for each of its visits) adding up to ``total`` in proportion to ``shares`` (largest
+    remainders)."""
     n = len(shares)
     if n == 0:
         return np.zeros(0, dtype="int64")
-    if total < floor * n:
-        raise DesignInvalid(f"{total} interviews cannot give {n} communes at least {floor} each",
-                            interviews=int(total), communes=int(n))
+    count = np.ones(n, dtype="int64") if visits is None else np.asarray(visits, dtype="int64")
+    floors = floor * count
+    if total < floors.sum():
+        communes = int(count.sum())
+        raise DesignInvalid(f"{total} interviews cannot give {communes} communes at least {floor} each",
+                            interviews=int(total), communes=communes)
     shares = np.asarray(shares, dtype="float64")
     ideal = total * shares / shares.sum()
     fixed = np.zeros(n, dtype=bool)
-    for _ in range(n):  # communes below the floor are set to it; the rest share what is left
-        free_total = total - floor * fixed.sum()
-        ideal = np.where(fixed, floor, free_total * shares / shares[~fixed].sum())
-        low = ~fixed & (ideal < floor)
+    for _ in range(n):  # those below their floor are set to it; the rest share what is left
+        free_total = total - floors[fixed].sum()
+        ideal = np.where(fixed, floors, free_total * shares / shares[~fixed].sum())
+        low = ~fixed & (ideal < floors)
         if not low.any():
             break
         fixed |= low
@@ -352,8 +357,9 @@ def _takes(plan: pd.DataFrame, params: PlanParameters, overrides: Mapping[str, i
     adults = plan["adults"].to_numpy(dtype="float64")
     per_visit = {c: adults[districts == c].sum() / np.sum(selected & (districts == c)) for c in codes}
     power = params.district_power
-    shares = np.array([np.sum(free & (districts == c)) * per_visit[c] ** power for c in codes])
-    per_district = _integer_split(budget, shares, params.min_take * 1)
+    free_visits = np.array([np.sum(free & (districts == c)) for c in codes])
+    shares = free_visits * np.array([per_visit[c] ** power for c in codes])
+    per_district = _integer_split(budget, shares, params.min_take, visits=free_visits)
     for code, total in zip(codes, per_district, strict=True):
         rows = np.flatnonzero(free & (districts == code))
         take[rows] = _integer_split(int(total), weight[rows], params.min_take)
