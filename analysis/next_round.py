@@ -315,9 +315,13 @@ def _integer_split(total: int, shares: np.ndarray, floor: int, *, visits=None) -
     ideal = total * shares / shares.sum()
     fixed = np.zeros(n, dtype=bool)
     for _ in range(n):  # those below their floor are set to it; the rest share what is left
+        if fixed.all():  # only when the total is exactly the floors' sum and rounding put each just under
+            ideal = floors.astype("float64")
+            break
         free_total = total - floors[fixed].sum()
         ideal = np.where(fixed, floors, free_total * shares / shares[~fixed].sum())
-        low = ~fixed & (ideal < floors)
+        # a tolerance: at a total equal to the floors' sum, float rounding leaves some ideals a hair below
+        low = ~fixed & (ideal < floors - 1e-9)
         if not low.any():
             break
         fixed |= low

@@ -299,3 +299,21 @@ def test_each_district_gets_its_visits_times_its_adults_per_visit_to_the_power(p
 def test_district_power_outside_zero_to_one_is_refused():
     with pytest.raises(DesignInvalid, match="district_power"):
         propose(last_round(), year=2019, params=PlanParameters(interviews=BUDGET, district_power=1.5))
+
+
+def test_a_budget_exactly_at_the_floors_gives_each_its_floor():
+    """At a budget equal to the floors' sum float rounding puts some ideal shares a hair under their
+    floors; the split gives each exactly its floor (it once divided by zero there, a RuntimeWarning)."""
+    from analysis.next_round import _integer_split
+
+    visits = np.array([3, 4, 2, 4, 4])
+    shares = np.array([675.7674419474599, 558.2789479750343, 387.29491505187394, 623.9027819391343,
+                       591.9027832141105])
+    got = _integer_split(680, shares, 40, visits=visits)
+    assert got.tolist() == (40 * visits).tolist()
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        visits = rng.integers(1, 6, size=rng.integers(2, 8))
+        floor = int(rng.integers(1, 60))
+        got = _integer_split(int((floor * visits).sum()), rng.random(len(visits)) * 1e3, floor, visits=visits)
+        assert got.tolist() == (floor * visits).tolist()
