@@ -128,6 +128,25 @@ class Node:
         return self.roots[name]
 
 
+class _Scope:
+    """The answers' variables for one validation, and an XPath context made only if an expression needs
+    elementpath (most forms' expressions have plain-Python predicates; making a context reads the clock)."""
+
+    __slots__ = ("variables", "_xpath")
+
+    def __init__(self, variables: dict):
+        self.variables = variables
+        self._xpath = None
+
+    def evaluate(self, token, item: str):
+        """Evaluate a compiled expression with ``.`` bound to ``item``."""
+        if self._xpath is None:
+            self._xpath = XPathContext(root=None, item="")
+        self._xpath.variables = self.variables
+        self._xpath.item = item
+        return token.evaluate(self._xpath)
+
+
 class CompiledForm:
     """A form version's expressions, compiled once, and the validator that uses them."""
 
@@ -187,8 +206,7 @@ class CompiledForm:
             return issues, relevance
         variables = dict(self.blank)
         _collect(self.nodes, answers, variables)
-        ctx = XPathContext(root=None, item="")
-        ctx.variables = variables
+        ctx = _Scope(variables)
         self._container(self.nodes, self.keys, answers, "", ctx, issues, relevance)
         return issues, relevance if relevance is not None else {}
 
@@ -203,9 +221,8 @@ class CompiledForm:
                 return predicate(ctx.variables, item)
             except _RUNTIME:
                 return default
-        ctx.item = item
         try:
-            return to_boolean(expression.token.evaluate(ctx))
+            return to_boolean(ctx.evaluate(expression.token, item))
         except _RUNTIME:
             return default
 
@@ -239,8 +256,7 @@ class CompiledForm:
                 computed = ""
                 if node.calc is not None:
                     try:
-                        ctx.item = ""
-                        computed = to_string(node.calc.token.evaluate(ctx))
+                        computed = to_string(ctx.evaluate(node.calc.token, ""))
                     except _RUNTIME:
                         pass
                     if computed in _NOT_NUMBERS:
@@ -316,8 +332,7 @@ class CompiledForm:
             return
         if node.repeat_count is not None:
             try:
-                ctx.item = ""
-                wanted = to_number(node.repeat_count.token.evaluate(ctx))
+                wanted = to_number(ctx.evaluate(node.repeat_count.token, ""))
             except _RUNTIME:
                 wanted = float("nan")
             if wanted == wanted and wanted >= 0 and int(wanted) != len(value):
@@ -365,14 +380,47 @@ def _operand(token) -> tuple[str, object] | None:
     return None
 
 
+def _reader(operand: tuple[str, object]):
+    """``(variables, item) -> value`` of a variable, ``.`` or a literal operand."""
+    kind, value = operand
+    if kind == "var":
+        return lambda variables, item: variables[value]
+    if kind == "item":
+        return lambda variables, item: item
+    return lambda variables, item: value
+
+
+def _selected_test(token):
+    # selected(a, b) as forms.expressions evaluates it: b's string, stripped, among a's space-separated words
+    a, b = _operand(token[0]), _operand(token[1])
+    if a is None or b is None or a[0] == "num" or b[0] == "num":
+        return None
+    values, choice = _reader(a), _reader(b)
+    return lambda variables, item: to_string(choice(variables, item)).strip() in to_string(
+        values(variables, item)).split()
+
+
+def _count_selected(token):
+    # count-selected(a) compared with a number: how many space-separated words a's string holds
+    if getattr(token, "symbol", None) != "count-selected" or len(token) != 1:
+        return None
+    operand = _operand(token[0])
+    if operand is None or operand[0] not in ("var", "item"):
+        return None
+    values = _reader(operand)
+    return lambda variables, item: float(len(to_string(values(variables, item)).split()))
+
+
 def fast_test(token):
     """A plain-Python predicate ``(variables, item) -> bool`` for the common expression shapes.
 
-    Comparisons of a variable or ``.`` with a literal, and ``and``/``or`` of those (most relevants
-    and constraints: ``${consent} = 'yes'``, ``. >= 15 and . <= 80``), give the same answer as the
-    XPath evaluation (``forms.expressions``: strings compared as strings, numbers as numbers, a
-    repeat's list of answers compared element by element) at a tenth of its cost. None for any
-    other shape, which elementpath evaluates.
+    Comparisons of a variable or ``.`` with a literal, ``selected()`` of a variable or ``.`` and a
+    literal or ``.``, ``count-selected()`` compared with a number, and ``not``/``and``/``or`` of those
+    (most relevants and constraints: ``${consent} = 'yes'``, ``. >= 15 and . <= 80``,
+    ``not(selected(., 'dont_know') and count-selected(.) > 1)``), give the same answer as the XPath
+    evaluation (``forms.expressions``: strings compared as strings, numbers as numbers, a repeat's list
+    of answers compared element by element) at a tenth of its cost. None for any other shape, which
+    elementpath evaluates.
     """
     symbol = getattr(token, "symbol", None)
     if symbol in ("and", "or"):
@@ -382,8 +430,16 @@ def fast_test(token):
         if symbol == "and":
             return lambda variables, item: left(variables, item) and right(variables, item)
         return lambda variables, item: left(variables, item) or right(variables, item)
+    if symbol == "not" and len(token) == 1:
+        inner = fast_test(token[0])
+        return None if inner is None else (lambda variables, item: not inner(variables, item))
+    if symbol == "selected" and len(token) == 2:
+        return _selected_test(token)
     if symbol not in _COMPARE:
         return None
+    counted = [_count_selected(token[0]), _count_selected(token[1])]
+    if any(counted):
+        return _count_test(token, counted)
     a, b = _operand(token[0]), _operand(token[1])
     if a is None or b is None:
         return None
@@ -403,6 +459,20 @@ def fast_test(token):
         return compare(as_number(value), literal)
 
     return test
+
+
+def _count_test(token, counted):
+    # count-selected(a) <op> number (either side): a number compared with a number
+    symbol = token.symbol
+    if counted[0] is None:
+        counted, symbol, other = counted[::-1], _MIRROR[symbol], token[0]
+    else:
+        other = token[1]
+    literal = _operand(other)
+    if counted[1] is not None or literal is None or literal[0] != "num":
+        return None
+    count, compare, number = counted[0], _COMPARE[symbol], literal[1]
+    return lambda variables, item: compare(count(variables, item), number)
 
 
 def _fast_filter(token):
