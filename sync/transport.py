@@ -161,7 +161,9 @@ def value_problems(value, bounds: Bounds = BODY_BOUNDS, *, limit: int = 20) -> l
                 continue
             pairs = item.items() if isinstance(item, dict) else enumerate(item)
             for key, child in pairs:
-                if type(key) is str and not _fine_text(key, max_string):
+                # keys are question names, short ASCII: passed over inline, without a call per key
+                if type(key) is str and not (key.isascii() and len(key) <= max_string and "\x00" not in key) \
+                        and not _fine_text(key, max_string):
                     problems.append({"pointer": _path_pointer((path, "<key>")),
                                      "detail": "a key that is too long or not valid Unicode"})
                     continue
