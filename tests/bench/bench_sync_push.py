@@ -15,6 +15,8 @@ What it does, per backend (SQLite, then PostgreSQL when ``FERRY_TEST_DATABASE_UR
    latency, and the ratio to the bare endpoint's submissions/s. Median of ``--runs`` runs.
 5. exactly once: every pushed submission answered ``created`` and is stored once (one head, one
    revision, one ledger row, one analysis row); a second push of a batch answers ``duplicate``.
+6. where a shortfall comes from: the CPU the workers used per submission (from /proc) and how busy the
+   machine's cores were during each run (a rate below the cores' worth of that CPU is time spent waiting).
 
 Run: python tests/bench/bench_sync_push.py [--backend sqlite|postgresql|both] [--stored N] [--devices N]
      [--batches N] [--runs N]     (prints figures and BENCH lines; exits non-zero only if it could not run)
@@ -230,6 +232,18 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start within 60 s")
 
+    def workers(self) -> list[int]:
+        """The pids of gunicorn's workers (children of its master)."""
+        out = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                        out.append(int(entry.name))
+                except (OSError, ValueError, IndexError):
+                    continue
+        return out
+
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
@@ -292,6 +306,29 @@ def drive(port: int, path: str, work: list[tuple[str, list[bytes]]]) -> tuple[fl
     if errors:
         raise errors[0]
     return seconds, latencies, answers
+
+
+def _process_cpu(pids) -> float:
+    """Seconds of CPU (user + system) the processes ``pids`` have used, from /proc (0 where it is absent)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: the 14th and 15th fields of stat
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, all) seconds of CPU the whole machine has counted, from /proc/stat."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = values[3] + values[4]  # idle, iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -371,6 +408,7 @@ def run_backend(backend: str, args, templates) -> dict:
             ferry = Server("server.wsgi:app", app_env, workers)
             bare = Server("bench_sync_push:bare_app", app_env, workers)
             rates, bare_rates, p50s, p99s, all_subs, all_answers = [], [], [], [], [], []
+            cpus, busies = [], []
             n = 0
             try:
                 # Warm-up, not timed: every worker of both servers has imported, connected and compiled.
@@ -391,7 +429,12 @@ def run_backend(backend: str, args, templates) -> dict:
                         n += len(device_subs)
                         work.append((token, device_bodies))
                         subs += device_subs
+                    pids = ferry.workers()
+                    cpu_before, (busy_before, all_before) = _process_cpu(pids), _machine_busy()
                     seconds, latencies, answers = drive(ferry.port, "/api/v1/sync/push", work)
+                    worker_cpu = _process_cpu(pids) - cpu_before
+                    busy_after, all_after = _machine_busy()
+                    busy = (busy_after - busy_before) / max(all_after - all_before, 1e-9)
                     bare_seconds, _, _ = drive(bare.port, "/bare", work)
                     rate, bare_rate = len(subs) / seconds, len(subs) / bare_seconds
                     rates.append(rate)
@@ -400,9 +443,13 @@ def run_backend(backend: str, args, templates) -> dict:
                     p99s.append(_quantile(latencies, 0.99))
                     all_subs += subs
                     all_answers += answers
+                    cpus.append(worker_cpu / len(subs))
+                    busies.append(busy)
                     print(f"[{backend}] run {run + 1}: {rate:,.0f} submissions/s, batch p50 "
                           f"{p50s[-1] * 1000:.0f} ms, p99 {p99s[-1] * 1000:.0f} ms; bare endpoint "
-                          f"{bare_rate:,.0f}/s; ratio {rate / bare_rate:.3f}", flush=True)
+                          f"{bare_rate:,.0f}/s; ratio {rate / bare_rate:.3f}; workers' CPU "
+                          f"{cpus[-1] * 1e6:.0f} µs per submission, the machine's cores {busy:.0%} busy",
+                          flush=True)
                 # A retried batch (the answer lost on the way) is answered from the ledger, once.
                 _, _, again_answers = drive(ferry.port, "/api/v1/sync/push", [(work[0][0], work[0][1][:1])])
                 if {r["status"] for r in again_answers[0]["results"]} != {"duplicate"}:
@@ -421,7 +468,8 @@ def run_backend(backend: str, args, templates) -> dict:
     rate, bare_rate = statistics.median(rates), statistics.median(bare_rates)
     ratio = statistics.median(r / b for r, b in zip(rates, bare_rates, strict=True))
     return {"stored": stored, "rate": rate, "bare": bare_rate, "ratio": ratio,
-            "p50": statistics.median(p50s), "p99": statistics.median(p99s)}
+            "p50": statistics.median(p50s), "p99": statistics.median(p99s),
+            "cpu": statistics.median(cpus), "busy": statistics.median(busies)}
 
 
 def main() -> int:
@@ -459,6 +507,9 @@ def main() -> int:
                r["ratio"] / RATIO_TARGET)
         _bench(f"sync_push.{backend}.p50", r["p50"] * 1000, "ms")
         _bench(f"sync_push.{backend}.p99", r["p99"] * 1000, "ms")
+        # where a shortfall comes from: CPU the workers spend per submission, and whether the cores were full
+        _bench(f"sync_push.{backend}.worker_cpu", r["cpu"] * 1e6, "µs/submission")
+        _bench(f"sync_push.{backend}.cores_busy", r["busy"], "fraction")
         _bench(f"sync_push.{backend}.stored", r["stored"], "submissions", STORED_TARGET,
                r["stored"] / STORED_TARGET)
     return 0

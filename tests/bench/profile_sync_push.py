@@ -1,0 +1,122 @@
+"""Where a push's CPU goes, in-process (issue 13): the benchmark's bodies through the real app, profiled.
+
+Not a benchmark (no gunicorn, no other workers, no stored backlog): a profile of one worker's path, so that a
+change to ingestion can say what it gave. It prints microseconds of CPU per submission for the whole request
+and for the stages named in ``STAGES``, and with ``--top N`` cProfile's N costliest functions.
+
+Run: python tests/bench/profile_sync_push.py [--batches N] [--top N] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+for path in (ROOT, ROOT / "tests" / "bench"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import bench_sync_push as bench  # noqa: E402
+
+# (label, file suffix, function name): cumulative time of each, per submission
+STAGES = [
+    ("prepare (decide each operation)", "sync/batch.py", "prepare"),
+    ("  validation", "forms/validate.py", "validate"),
+    ("  analysis row", "server/sync/store.py", "analysis_values"),
+    ("apply (the batch's transaction)", "sync/batch.py", "apply"),
+    ("  SQL batch", "server/sync/store.py", "write_batch"),
+]
+
+
+def _cumulative(stats: pstats.Stats, suffix: str, name: str) -> float:
+    return sum(row[3] for (file, _, func), row in stats.stats.items()
+               if func == name and file.endswith(suffix))
+
+
+def alone(templates, count: int = 400) -> dict[str, float]:
+    """µs per submission of three per-operation steps timed alone (best of 7, no profiler): the hostile-value
+    check of the operation, validating its answers and computing its analysis row."""
+    import timeit
+
+    from analysis.respondent_rows import respondent_row
+    from forms import library
+    from sync.transport import OP_BOUNDS
+    from sync.transport import value_problems
+
+    form = library.load("awareness")
+    answers = [a for _, a in templates[:count]]
+    ops = [{"id": "op", "kind": "create", "sub": "sub", "form": "awareness", "ver": v, "ans": a}
+           for v, a in templates[:count]]
+    steps = {"hostile-value check": lambda: [value_problems(op, OP_BOUNDS) for op in ops],
+             "validation": lambda: [form.validate(a) for a in answers],
+             "analysis row": lambda: [respondent_row(form, a) for a in answers]}
+    return {name: min(timeit.repeat(step, number=3, repeat=7)) / 3 / len(answers) * 1e6
+            for name, step in steps.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=30)
+    parser.add_argument("--top", type=int, default=0)
+    parser.add_argument("--sort", default="cumulative", help="cProfile's order for --top (e.g. tottime)")
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    from server.extensions import db
+    from server.forms import registry as form_registry
+    from tests.conftest import make_app
+    from tests.conftest import migrate_to_head
+
+    templates = bench._templates()
+    with tempfile.TemporaryDirectory(prefix="ferry-profile-push-") as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'profile.sqlite'}"
+        app = make_app(url, Path(tmp) / "instance")
+        migrate_to_head(app)
+        with app.app_context():
+            form_registry.install_library(db.session)
+            db.session.commit()
+        (device_id, token), = bench.enrol(app, 1)
+        warm, _ = bench.bodies(device_id, 2, templates, 0)
+        work, subs = bench.bodies(device_id, args.batches, templates, 10_000)
+        client = app.test_client()
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
+                   "Authorization": f"Bearer {token}"}
+
+        def push(body):
+            response = client.post("/api/v1/sync/push", data=body, headers=headers)
+            assert response.status_code == 200, response.data[:300]
+            return response
+
+        for body in warm:
+            push(body)
+        started = time.process_time()
+        for body in work:
+            push(body)
+        plain = (time.process_time() - started) / len(subs) * 1e6
+        work, subs = bench.bodies(device_id, args.batches, templates, 20_000)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for body in work:
+            push(body)
+        profiler.disable()
+    stats = pstats.Stats(profiler)
+    print(f"{len(subs)} submissions in batches of {bench.BATCH}: {plain:.0f} µs of CPU each, unprofiled")
+    total = stats.total_tt
+    print(f"profiled: {total / len(subs) * 1e6:.0f} µs each (cProfile's overhead included); of which")
+    for label, suffix, name in STAGES:
+        print(f"  {label:<34} {_cumulative(stats, suffix, name) / len(subs) * 1e6:6.0f} µs")
+    print("timed alone, without the profiler:")
+    for name, micros in alone(templates).items():
+        print(f"  {name:<34} {micros:6.1f} µs")
+    if args.top:
+        stats.sort_stats(args.sort).print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
