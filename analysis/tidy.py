@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import weakref
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -126,10 +127,10 @@ class RespondentLayout:
     multiple: tuple
     skippable: frozenset
 
-    @property
-    def choice_columns(self) -> list[str]:
+    @cached_property  # every ingested submission reads it: built once per layout
+    def choice_columns(self) -> tuple[str, ...]:
         """``<question>_<choice>`` column names, in layout order."""
-        return [f"{q}_{c}" for q, choices in self.multiple for c in choices]
+        return tuple(f"{q}_{c}" for q, choices in self.multiple for c in choices)
 
 
 _LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
