@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import signal
 import zipfile
 
 import pytest
@@ -93,6 +94,49 @@ def test_too_many_rows_is_refused(monkeypatch):
     rows = [["type", "name", "label"]] + [["text", f"q{i}", f"Q{i}"] for i in range(11)]
     with pytest.raises(errors.XLSFormTooLarge):
         load_xlsform(_xlsx(rows))
+
+
+def test_one_cell_in_the_last_row_and_column_does_not_make_the_sheet_walked_whole():
+    # A sheet is as big as its furthest cell: one in XFD1048576 spans 16,384 columns x 1,048,576
+    # rows, and counting rows over that span took hours (a real form of the corpus, spanning
+    # AMJ1048576 with styled empty rows, took 30 s). An alarm fails the test rather than hang it.
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "survey"
+    sheet.append(["type", "name", "label"])
+    sheet.append(["integer", "age", "Age"])
+    sheet["XFD1048576"] = "far away"
+    out = io.BytesIO()
+    book.save(out)
+    previous = signal.signal(signal.SIGALRM, _too_slow)
+    signal.alarm(60)
+    try:
+        form = load_xlsform(out.getvalue())
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert form.validate({"age": 3}) == []
+
+
+def _too_slow(signum, frame):
+    raise AssertionError("load_xlsform walked the sheet's declared dimension")
+
+
+def test_rows_pyxform_does_not_read_are_not_counted(monkeypatch):
+    # pyxform stops reading after a run of 60 empty rows; the row limit counts what it reads.
+    import forms.xlsform as module
+
+    monkeypatch.setattr(module, "MAX_SURVEY_ROWS", 10)
+    head = [["type", "name", "label"]] + [["text", f"q{i}", f"Q{i}"] for i in range(5)]
+    gap = [[None, None, None]] * 61
+    tail = [["text", f"later{i}", f"L{i}"] for i in range(20)]
+    form = load_xlsform(_xlsx(head + gap + tail))
+    assert {q.name for q in form.questions} >= {f"q{i}" for i in range(5)}
+    assert not any(q.name.startswith("later") for q in form.questions)
+    with pytest.raises(errors.XLSFormTooLarge):  # the same rows without the gap are too many
+        load_xlsform(_xlsx(head + tail))
 
 
 def test_a_valid_form_with_5000_rows_loads_and_validates():
