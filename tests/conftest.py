@@ -120,6 +120,23 @@ def _empty_tables(app) -> None:
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes():
+    """argon2id at its lowest cost in the test process: the product's cost (64 MiB, 3 passes) is
+    ~115 ms a hash here, and the suite hashes and checks passwords ~1,500 times per database.
+    Hashes stay argon2id; tests/server/test_auth.py checks the product's cost in a fresh process,
+    and servers the tests start as subprocesses (gunicorn, make serve) hash at full cost."""
+    from argon2 import PasswordHasher
+
+    from server.accounts import secrets
+
+    saved = secrets._hasher, secrets._DUMMY_HASH
+    secrets._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    secrets._DUMMY_HASH = secrets._hasher.hash("no user has this password")
+    yield
+    secrets._hasher, secrets._DUMMY_HASH = saved
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     """Keep the developer's FERRY_* and FLASK_* variables out of the tests."""

@@ -1,5 +1,8 @@
 """Logging in, tokens and passwords stored only as hashes, logging out."""
 
+import subprocess
+import sys
+
 from sqlalchemy import select
 
 from server.extensions import db
@@ -24,6 +27,13 @@ def test_login_gives_a_token_that_works_and_is_stored_hashed(app, client, accoun
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.login"))
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/places", headers=headers).status_code in (200, 404)
+
+
+def test_the_product_hashes_passwords_at_argon2s_default_cost():
+    # The test process hashes cheaply (tests/conftest.py); the product, in a fresh process, must not.
+    code = "from server.accounts.secrets import hash_password; print(hash_password('x'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), out.stdout
 
 
 def test_wrong_password_and_unknown_user_fail_alike(client, accounts):
