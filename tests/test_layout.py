@@ -161,3 +161,25 @@ def test_the_run_time_check_detects_a_web_import():
     code = "import sys, server; sys.exit(1 if 'flask' in sys.modules else 0)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 1, result.stderr
+
+
+def requirement_problems(text: str) -> list[str]:
+    """Each requirement pinned with == and listed once (gunicorn and segno were each listed twice)."""
+    seen: set[str] = set()
+    problems = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name = line.split("==", 1)[0].split("[", 1)[0].strip().lower().replace("_", "-")
+        if "==" not in line:
+            problems.append(f"{line}: not pinned with ==")
+        if name in seen:
+            problems.append(f"{name}: listed twice")
+        seen.add(name)
+    return problems
+
+
+def test_requirements_are_pinned_once():
+    assert requirement_problems((ROOT / "requirements.txt").read_text()) == []
+    assert requirement_problems("a==1\n# b\nA==2\nc>=3\n") == ["a: listed twice", "c>=3: not pinned with =="]
