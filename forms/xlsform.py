@@ -35,8 +35,12 @@ MAX_ZIP_ENTRIES = 2_000
 MAX_SURVEY_ROWS = 20_000
 MAX_CHOICE_ROWS = 200_000
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-# pyxform stops reading a sheet after this many empty rows in a row (xls2json_backends.get_excel_rows)
+# A sheet's columns: a form in 20 languages with every label, hint and media column has ~200
+MAX_COLUMNS = 1_000
+# pyxform stops reading a sheet after this many empty rows, or header cells, in a row
+# (xls2json_backends.get_excel_rows and get_excel_column_headers)
 PYXFORM_EMPTY_ROWS_READ = 60
+PYXFORM_EMPTY_COLUMNS_READ = 20
 
 _ROW = re.compile(r"\[row\s*:\s*(\d+)\]")
 _SHEET = re.compile(r"'(survey|choices|settings|external_choices|entities)' sheet", re.I)
@@ -197,19 +201,39 @@ def _rows_pyxform_reads(sheet):
     dimension instead costs rows × columns: a real form declaring A1:AMJ1048576 took 30 s of CPU
     here, and a hostile one declaring XFD1048576 would take hours."""
     header = next(sheet.iter_rows(max_row=1, values_only=True), ())
-    width = max((i + 1 for i, value in enumerate(header) if value not in (None, "")), default=0)
+    width = _header_width(header)
     if not width:
         return
+    if width > MAX_COLUMNS:
+        raise XLSFormTooLarge(f"the {sheet.title.strip()} sheet has more than {MAX_COLUMNS} columns",
+                              limit=MAX_COLUMNS)
     yield header
     empty_run = 0
     for row in sheet.iter_rows(min_row=2, max_col=width, values_only=True):
-        if any(value not in (None, "") for value in row):
+        if any(not _blank(value) for value in row):
             empty_run = 0
             yield row
         else:
             empty_run += 1
             if empty_run > PYXFORM_EMPTY_ROWS_READ:
                 return
+
+
+def _header_width(header) -> int:
+    """How many columns pyxform reads: up to the last named one before a run of empty ones it stops at."""
+    width = empty_run = 0
+    for column, value in enumerate(header, start=1):
+        if _blank(value):
+            empty_run += 1
+            if empty_run > PYXFORM_EMPTY_COLUMNS_READ:
+                break
+        else:
+            empty_run, width = 0, column
+    return width
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _check_rows(workbook) -> None:

@@ -139,6 +139,21 @@ def test_rows_pyxform_does_not_read_are_not_counted(monkeypatch):
         load_xlsform(_xlsx(head + tail))
 
 
+def test_columns_past_pyxforms_header_are_not_read_and_too_many_are_refused(monkeypatch):
+    # Rows are read as wide as the header pyxform reads (it stops after 20 empty header cells), and a
+    # header wider than MAX_COLUMNS is refused: 20,000 rows x 16,384 columns was 327 million cells.
+    import forms.xlsform as module
+
+    monkeypatch.setattr(module, "MAX_COLUMNS", 10)
+    far = ["type", "name", "label"] + [None] * 25 + ["beyond"]
+    form = load_xlsform(_xlsx([far, ["integer", "age", "Age"]]))
+    assert form.validate({"age": 3}) == []
+    wide = ["type", "name", "label"] + [f"label::lang{i}" for i in range(8)]
+    with pytest.raises(errors.XLSFormTooLarge, match="more than 10 columns") as err:
+        load_xlsform(_xlsx([wide, ["integer", "age", "Age"] + ["Age"] * 8]))
+    assert err.value.code == "xlsform-too-large"
+
+
 def test_a_valid_form_with_5000_rows_loads_and_validates():
     rows = [["type", "name", "label", "relevant"]]
     rows += [["integer", f"q{i}", f"Question {i}", f"${{q{i - 1}}} > 0" if i else ""]
