@@ -21,6 +21,7 @@ from pyxform.builder import create_survey_element_from_dict
 from pyxform.errors import PyXFormError
 from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import get_xlsform
+from pyxform.xls2json_backends import is_empty
 
 from forms.builder import build
 from forms.errors import FormError
@@ -198,8 +199,8 @@ def _count_rows(book) -> None:
 def _rows_pyxform_reads(sheet):
     """The sheet's non-empty rows as pyxform reads them: the header, then each row's cells under a
     header, until a run of more empty rows than pyxform reads past. Reading the sheet's whole declared
-    dimension instead costs rows × columns: a real form declaring A1:AMJ1048576 took 30 s of CPU
-    here, and a hostile one declaring XFD1048576 would take hours."""
+    dimension instead costs rows × columns: a real form spanning A1:AMJ1048576 took 30 s of CPU here;
+    one cell in XFD1048576 spans 17 billion cells."""
     header = next(sheet.iter_rows(max_row=1, values_only=True), ())
     width = _header_width(header)
     if not width:
@@ -210,7 +211,7 @@ def _rows_pyxform_reads(sheet):
     yield header
     empty_run = 0
     for row in sheet.iter_rows(min_row=2, max_col=width, values_only=True):
-        if any(not _blank(value) for value in row):
+        if not all(is_empty(value) for value in row):
             empty_run = 0
             yield row
         else:
@@ -223,17 +224,13 @@ def _header_width(header) -> int:
     """How many columns pyxform reads: up to the last named one before a run of empty ones it stops at."""
     width = empty_run = 0
     for column, value in enumerate(header, start=1):
-        if _blank(value):
+        if is_empty(value):
             empty_run += 1
             if empty_run > PYXFORM_EMPTY_COLUMNS_READ:
                 break
         else:
             empty_run, width = 0, column
     return width
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _check_rows(workbook) -> None:

@@ -37,7 +37,7 @@ def write(store, sub_id, answers, *, op_id=None, form_id="awareness", version="2
 
 def ingest(store, interviews, *, per_batch=250):
     """Store new interviews as the sync engine stores a push: one set-based batch per transaction
-    (written one by one, a season of 1,200 took 4 s of each test that stores one)."""
+    (a season of 1,200 written one by one took 2.8-3.0 s on SQLite here, batched 0.4-0.5 s)."""
     interviews = list(interviews)
     for start in range(0, len(interviews), per_batch):
         chunk = interviews[start:start + per_batch]

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -32,7 +33,8 @@ def test_login_gives_a_token_that_works_and_is_stored_hashed(app, client, accoun
 def test_the_product_hashes_passwords_at_argon2s_default_cost():
     # The test process hashes cheaply (tests/conftest.py); the product, in a fresh process, must not.
     code = "from server.accounts.secrets import hash_password; print(hash_password('x'))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                         capture_output=True, text=True, check=True)
     assert out.stdout.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), out.stdout
 
 
