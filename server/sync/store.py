@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
-from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -50,6 +49,7 @@ from server.models.forms import FormVersion as FormVersionRow
 from server.models.submissions import insert_missing
 from server.reports import data as analysis_data
 from server.sync import buckets
+from server.sync import bulk
 from server.sync.write_turns import WriteTurns
 from sync.errors import NotFound
 from sync.errors import StoreUnavailable
@@ -310,8 +310,7 @@ class SqlStore:
         session = self._writing()
 
         def insert_all(model, rows: list[dict]) -> None:
-            if rows:
-                session.execute(insert(model.__table__), rows)
+            bulk.insert_rows(session.connection(), model.__table__, rows)
 
         def shallow(record) -> dict:
             # dataclasses.asdict deep-copies every answer document: a third of the batch's time.
