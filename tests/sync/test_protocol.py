@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -152,3 +153,44 @@ def test_one_round_trip_pushes_then_pulls():
         PullRequest.from_wire({"protocol": 1, "device_id": "d1", "cursor": None}), now=T0)
     assert [r.status for r in pushed.results] == ["created"]
     assert [c["key"] for c in page.buckets["forms"].changes] == ["awareness@1"]
+
+
+def _reference_json(obj) -> bytes:
+    # The canonical form as first defined (and as every stored payload hash was made): Python's encoder.
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+_JSON_LEAVES = (st.none() | st.booleans() | st.integers() | st.integers(min_value=-2**70, max_value=2**70)
+                | st.floats(allow_nan=True, allow_infinity=True) | st.floats(min_value=-1e-3, max_value=1e-3)
+                | st.sampled_from([1e16, 9999999999999998.0, 1e-4, 9.9e-5, 1e-7, 5e-324, -0.0, 1e308])
+                | st.text() | st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x3000)))
+_JSON_VALUES = st.recursive(_JSON_LEAVES, lambda inner: st.lists(inner, max_size=4)
+                            | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=20)
+
+
+@given(_JSON_VALUES)
+def test_canonical_json_is_the_reference_encoders_bytes_whatever_the_value(value):
+    # The fast encoder must never change a payload hash: floats of every magnitude (Python writes 1e-07
+    # where orjson writes 1e-7), NaN and infinities (orjson writes null), integers past 64 bits and lone
+    # surrogates (orjson refuses them) must all come out as the reference encoder's bytes, or fail as it does.
+    try:
+        expected = _reference_json(value)
+    except (UnicodeEncodeError, ValueError) as exc:
+        with pytest.raises(type(exc)):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    {"x": 1e-07}, [5e-05], 1e16, {"a": float("nan")}, [float("-inf")], {"n": None}, 2**64, {"s": "\ud800"},
+    {1: "int key"}, {"z": 1, "a": [0.5, -2.25e-3]}, "null:0.00001", {"deep": [[[{"v": 1.5e300}]]]},
+])
+def test_canonical_json_matches_the_reference_at_each_difference_between_the_encoders(value):
+    try:
+        expected = _reference_json(value)
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
