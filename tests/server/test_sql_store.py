@@ -47,3 +47,34 @@ class TestSqlStore(StoreContract):
         with store.transaction():
             store.start_new_epoch()
         return store
+
+
+def test_rows_inserted_at_the_driver_are_stored_as_core_stores_them(app):
+    # write_batch hands rows to the driver (server.sync.bulk): JSON, timestamps, booleans, bytes and NULLs
+    # must reach the database exactly as Core's insert sends them, on each backend.
+    import datetime as dt
+
+    from server.models import QuarantinedSubmission
+    from server.sync import bulk
+
+    table = QuarantinedSubmission.__table__
+    moment = dt.datetime(2026, 6, 1, 8, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+
+    def row(key, seq):
+        return {"key": key, "op_id": "op", "device_id": "d", "reason": "op-invalid",
+                "issues": [{"code": "x", "detail": "Tiếng Việt \u2028", "n": 1.5e-7}],
+                "payload": b"\x00\xff{}",
+                "received_at": moment, "seq": seq, "submission_id": None, "form_id": None,
+                "form_version": "", "resolved_at": None, "resolution": None}
+
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(sa.insert(table), [row("core", 2**40)])
+            bulk.insert_rows(conn, table, [row("driver", 2**40 + 1)])
+            raw = {r[0]: r[1:] for r in conn.exec_driver_sql(
+                "SELECT key, issues, payload, received_at, submission_id, form_version FROM "
+                "quarantined_submissions ORDER BY key")}
+            typed = {r.key: r for r in conn.execute(sa.select(table))}
+    assert raw["driver"] == raw["core"]  # the stored representation, not only what reads back
+    assert {**typed["driver"]._asdict(), "key": "core", "seq": 2**40} == typed["core"]._asdict()
+    assert typed["driver"].received_at == moment and typed["driver"].issues[0]["n"] == 1.5e-7
