@@ -67,27 +67,34 @@ class Limits:
                 "max_page_bytes": self.max_page_bytes}
 
 
-# Where orjson's bytes may differ from the canonical form (Python's json.dumps, which the ledger's hashes were
-# made with): floats Python writes with an exponent (|x| < 1e-4 or >= 1e16; orjson writes 1e-7 and 0.00005
-# where Python writes 1e-07 and 5e-05) and "null", which orjson also writes for NaN and infinities.
-# Matches inside strings are false alarms, which only cost the slower path.
+# Where orjson's bytes differ from the canonical form (Python's json.dumps, which the ledger's hashes were
+# made with): floats below 1e-4, which Python writes with a two-digit exponent (5e-05, 1e-07) and orjson as
+# 0.00005 and 1e-7, and "null", which orjson also writes for NaN and infinities. (Both write 1e+16 alike, and
+# exponents of two digits or more.) A hit inside a string is a false alarm that only costs the slower path.
+# Bytes searches and a regex anchored on "e-" keep the check at ~2.7 µs an operation; a regex trying every
+# ':' and ',' cost 7-24 µs, more than the json module's 12.7.
+_SHORT_NEGATIVE_EXPONENT = re.compile(rb"e-\d(?:[,}\]]|\Z)")
 # What json.dumps refuses or writes its own way (datetimes, dataclasses, subclasses such as IntEnum), orjson
 # must refuse too: then the reference encoder decides.
 _FAST_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
                  | orjson.OPT_PASSTHROUGH_SUBCLASS)
-_MAY_DIFFER = re.compile(rb"null|(?:^|[:,\[])-?(?:0\.0000|\d[\d.]*e|\d{16})")
+
+
+def _may_differ(fast: bytes) -> bool:
+    return (b"null" in fast or b"0.0000" in fast
+            or (b"e-" in fast and _SHORT_NEGATIVE_EXPONENT.search(fast) is not None))
 
 
 def canonical_json(obj) -> bytes:
     """Return the canonical UTF-8 JSON of ``obj`` (sorted keys, no spaces): hashed and stored raw."""
-    # orjson is ~10x faster (12.7 against 1.3 µs for an awareness operation): every pushed operation is
-    # hashed. Where its bytes could differ (see _MAY_DIFFER) or it refuses the value (integers beyond 64
-    # bits, lone surrogates), the reference encoder decides, so the bytes never depend on the fast path.
+    # orjson is faster (3.8 against 12.7 µs an awareness operation, its check included): every pushed
+    # operation is hashed. Where its bytes could differ (_may_differ) or it refuses the value (integers
+    # beyond 64 bits, lone surrogates), the reference encoder decides: the bytes never depend on the path.
     try:
         fast = orjson.dumps(obj, option=_FAST_OPTIONS)
     except orjson.JSONEncodeError:
         fast = None
-    if fast is not None and not _MAY_DIFFER.search(fast):
+    if fast is not None and not _may_differ(fast):
         return fast
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 

@@ -183,7 +183,8 @@ def test_canonical_json_is_the_reference_encoders_bytes_whatever_the_value(value
 
 
 @pytest.mark.parametrize("value", [
-    {"x": 1e-07}, [5e-05], 1e16, {"a": float("nan")}, [float("-inf")], {"n": None}, 2**64, {"s": "\ud800"},
+    {"x": 1e-07}, [5e-05], 1e16, 1e-07, -3e-09, {"a": float("nan")}, [float("-inf")], {"n": None}, 2**64,
+    {"s": "\ud800"},
     {1: "int key"}, {"z": 1, "a": [0.5, -2.25e-3]}, "null:0.00001", {"deep": [[[{"v": 1.5e300}]]]},
 ])
 def test_canonical_json_matches_the_reference_at_each_difference_between_the_encoders(value):
