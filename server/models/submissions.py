@@ -17,6 +17,7 @@ from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import bindparam
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -48,15 +49,20 @@ def next_seq(session: Session, name: str = "changes", count: int = 1) -> int:
     A database sequence would hand out numbers in start order, not commit order, so a reader
     could move its cursor past a write that commits later; the row lock here prevents that.
     """
-    bump = (update(Counter).where(Counter.name == name).values(value=Counter.value + count)
-            .returning(Counter.value))
-    result = session.execute(bump).scalar_one_or_none()
+    values = {"counter": name, "step": count}
+    result = session.execute(_BUMP, values).scalar_one_or_none()
     if result is None:
         # First use on this database: two writers may both get here, so create the row in a way
         # that lets the second wait for the first instead of failing on the primary key.
         insert_missing(session, Counter, name=name, value=0)
-        result = session.execute(bump).scalar_one()
+        result = session.execute(_BUMP, values).scalar_one()
     return result
+
+
+# Every push steps the counter: the statement is built once (see server/sync/store.py's look-ups).
+_COUNTERS = Counter.__table__
+_BUMP = (update(_COUNTERS).where(_COUNTERS.c.name == bindparam("counter"))
+         .values(value=_COUNTERS.c.value + bindparam("step")).returning(_COUNTERS.c.value))
 
 
 def insert_missing(session: Session, model, **values) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import uuid
 
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import selectinload
@@ -111,10 +112,13 @@ def _replay(code_hash: str, token: str, *, since: dt.datetime) -> Device | None:
     return device if issued is not None else None
 
 
+# Every push asks (built once, as the sync store's look-ups are).
+_PEERS = select(Device.id).where(Device.user_id == bindparam("user_id"), Device.id != bindparam("device_id"))
+
+
 def peers(device: Device) -> frozenset[str]:
     """The ids of the enumerator's other devices (which may correct each other's submissions)."""
-    ids = db.session.scalars(select(Device.id).where(Device.user_id == device.user_id,
-                                                     Device.id != device.id))
+    ids = db.session.scalars(_PEERS, {"user_id": device.user_id, "device_id": device.id})
     return frozenset(str(i) for i in ids)
 
 

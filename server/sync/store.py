@@ -67,6 +67,22 @@ from sync.store import WriteBatch
 
 _PAGE_ROWS = 200
 
+# The look-ups every push makes, built once with bound parameters: building a statement is most of a small
+# look-up's cost (a select by key, SQLite, in-process: 73 µs built on each call, 26 µs built once).
+_OPS = SyncOp.__table__
+_HEADS = Submission.__table__
+_REVISIONS = SubmissionRevision.__table__
+_DEVICE_SYNC = DeviceSync.__table__
+_FIND_OPS = select(_OPS).where(_OPS.c.op_id.in_(bindparam("ids", expanding=True)))
+_FIND_HEADS = select(_HEADS).where(_HEADS.c.id.in_(bindparam("ids", expanding=True)))
+_FIND_REVISION_OWNERS = (select(_REVISIONS.c.op_id, _REVISIONS.c.submission_id)
+                         .where(_REVISIONS.c.op_id.in_(bindparam("ids", expanding=True))))
+_FIND_DEVICE_STATE = select(_DEVICE_SYNC).where(_DEVICE_SYNC.c.device_id == bindparam("device_id"))
+_FIND_EPOCH = select(ServerState.epoch).where(ServerState.id == 1)
+_FIND_FORM_VERSION = (
+    select(FormVersionRow.id, FormVersionRow.state, FormVersionRow.content_hash).join(FormRow)
+    .where(FormRow.form_id == bindparam("form_id"), FormVersionRow.version == bindparam("version")))
+
 
 @dataclasses.dataclass(frozen=True)
 class StoredFormVersion:
@@ -167,7 +183,7 @@ class SqlStore:
     # -- the server's identity -----------------------------------------------------------------
     def epoch(self) -> str:
         """Return the server epoch, minting one on a database that has none."""
-        epoch = self._session.scalar(select(ServerState.epoch).where(ServerState.id == 1))
+        epoch = self._session.scalar(_FIND_EPOCH)
         if epoch is not None:
             return epoch
         if getattr(self._local, "readonly", False):
@@ -217,8 +233,8 @@ class SqlStore:
     # -- devices -------------------------------------------------------------------------------
     def device_state(self, device_id: str) -> DeviceState | None:
         """Return a device's sync state."""
-        table = DeviceSync.__table__  # Core, no ORM object: every push reads it
-        row = self._session.execute(select(table).where(table.c.device_id == str(device_id))).first()
+        # Core, no ORM object: every push reads it
+        row = self._session.execute(_FIND_DEVICE_STATE, {"device_id": str(device_id)}).first()
         if row is None:
             return None
         return DeviceState(device_id=row.device_id, epoch=row.epoch, last_op=row.last_op,
@@ -248,8 +264,7 @@ class SqlStore:
         """Return the ledger rows of the recorded ones of ``op_ids`` (one query)."""
         if not op_ids:
             return {}
-        table = SyncOp.__table__
-        rows = self._session.execute(select(table).where(table.c.op_id.in_(list(op_ids))))
+        rows = self._session.execute(_FIND_OPS, {"ids": list(op_ids)})
         return {row.op_id: OpRecord(op_id=row.op_id, device_id=row.device_id, payload_hash=row.payload_hash,
                                     result=row.result, seq=row.seq, received_at=row.received_at)
                 for row in rows}
@@ -292,17 +307,14 @@ class SqlStore:
         """Return the stored heads of ``submission_ids`` (one query)."""
         if not submission_ids:
             return {}
-        table = Submission.__table__
-        rows = self._session.execute(select(table).where(table.c.id.in_(list(submission_ids))))
+        rows = self._session.execute(_FIND_HEADS, {"ids": list(submission_ids)})
         return {row.id: SubmissionHead(**row._mapping) for row in rows}
 
     def revision_owners(self, op_ids: Sequence[str]) -> dict[str, str]:
         """Return the submission of each stored revision among ``op_ids`` (one query)."""
         if not op_ids:
             return {}
-        table = SubmissionRevision.__table__
-        rows = self._session.execute(select(table.c.op_id, table.c.submission_id)
-                                     .where(table.c.op_id.in_(list(op_ids))))
+        rows = self._session.execute(_FIND_REVISION_OWNERS, {"ids": list(op_ids)})
         return {op_id: submission_id for op_id, submission_id in rows}
 
     def write_batch(self, batch: WriteBatch) -> None:
@@ -419,9 +431,7 @@ class SqlStore:
         """Return a stored form version (any state) with its compiled validator, or None."""
         # The definition is big and needed only when the compiled form is not cached: a push reads
         # the state and content hash (twice: before and under the write lock), no ORM object.
-        found = self._session.execute(
-            select(FormVersionRow.id, FormVersionRow.state, FormVersionRow.content_hash).join(FormRow)
-            .where(FormRow.form_id == form_id, FormVersionRow.version == version)).first()
+        found = self._session.execute(_FIND_FORM_VERSION, {"form_id": form_id, "version": version}).first()
         if found is None:
             return None
         form = form_registry.compiled_form(found.content_hash)
