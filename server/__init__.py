@@ -20,6 +20,7 @@ from server.extensions import db
 from server.extensions import limiter
 from server.extensions import migrate
 from server.models import database
+from server.models.types import json_text
 from server.sync import runtime as sync_runtime
 from server.web import console as web_console
 
@@ -38,6 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database.normalise_url(app.config["DATABASE_URL"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"json_serializer": json_text,
+                                               **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
