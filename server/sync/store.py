@@ -84,6 +84,18 @@ _FIND_FORM_VERSION = (
     .where(FormRow.form_id == bindparam("form_id"), FormVersionRow.version == bindparam("version")))
 
 
+def _upsert_device_statement(dialect_insert):
+    statement = dialect_insert(_DEVICE_SYNC)
+    return statement.on_conflict_do_update(
+        index_elements=["device_id"],
+        set_={c.name: statement.excluded[c.name] for c in _DEVICE_SYNC.columns if c.name != "device_id"})
+
+
+# A push's device row, inserted or updated, by dialect.
+_UPSERT_DEVICE = {"sqlite": _upsert_device_statement(sqlite_insert),
+                  "postgresql": _upsert_device_statement(postgresql_insert)}
+
+
 @dataclasses.dataclass(frozen=True)
 class StoredFormVersion:
     """A stored form version as the engine sees it: its state and its compiled validator."""
@@ -359,11 +371,7 @@ class SqlStore:
 
     @staticmethod
     def _upsert_device(session: Session, state: DeviceState) -> None:
-        values = dataclasses.asdict(state)
-        dialect = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        statement = dialect(DeviceSync.__table__).values(values)
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["device_id"], set_={k: v for k, v in values.items() if k != "device_id"}))
+        session.execute(_UPSERT_DEVICE[session.get_bind().dialect.name], dataclasses.asdict(state))
 
     # -- analysis rows -------------------------------------------------------------------------
     def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:
