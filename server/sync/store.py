@@ -85,10 +85,11 @@ _FIND_FORM_VERSION = (
 
 
 def _upsert_device_statement(dialect_insert):
+    # sets what a DeviceState carries (all it inserts), never a column it would leave out
     statement = dialect_insert(_DEVICE_SYNC)
-    return statement.on_conflict_do_update(
-        index_elements=["device_id"],
-        set_={c.name: statement.excluded[c.name] for c in _DEVICE_SYNC.columns if c.name != "device_id"})
+    fields = [f.name for f in dataclasses.fields(DeviceState) if f.name != "device_id"]
+    return statement.on_conflict_do_update(index_elements=["device_id"],
+                                           set_={name: statement.excluded[name] for name in fields})
 
 
 # A push's device row, inserted or updated, by dialect.
