@@ -14,6 +14,8 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import orjson
+
 from sync.errors import EnvelopeInvalid
 from sync.errors import PayloadTooLarge
 
@@ -67,6 +69,12 @@ def inflate_capped(source: bytes | BinaryIO, max_bytes: int, *, max_input: int |
     if not started or not decoder.eof:
         raise EnvelopeInvalid("The gzip body is empty or cut short; nothing was applied.")
     return bytes(out)
+
+
+#: orjson options under which it refuses what the json module refuses or writes its own way (datetimes,
+#: dataclasses, subclasses such as IntEnum or numpy's float64): a caller then falls back to the json module.
+ORJSON_AS_JSON = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                  | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
 
 def encode_json(obj) -> bytes:

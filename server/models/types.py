@@ -11,16 +11,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from sync.transport import ORJSON_AS_JSON
+
 # JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 # For columns where None means "nothing" (a tombstone): SQL NULL, not the JSON literal null.
 NullableJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
-
-
-# orjson must refuse what the json module refuses or writes its own way (datetimes, dataclasses, subclasses
-# such as numpy's float64): then the json module decides.
-_FAST_JSON = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-              | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
 
 def json_text(value) -> str:
@@ -34,7 +30,7 @@ def json_text(value) -> str:
     surrogates.
     """
     try:
-        fast = orjson.dumps(value, option=_FAST_JSON)
+        fast = orjson.dumps(value, option=ORJSON_AS_JSON)
     except orjson.JSONEncodeError:
         return json.dumps(value)
     return json.dumps(value) if b"null" in fast else fast.decode()

@@ -25,8 +25,8 @@ from sqlalchemy.engine import Dialect
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    names: tuple[str, ...]  # the parameters in the driver's order (positional) or by name
-    processors: tuple[Callable | None, ...]
+    # each parameter, in the driver's order (positional) or by name, with its column's bind processor
+    params: tuple[tuple[str, Callable | None], ...]
     positional: bool
 
 
@@ -35,8 +35,8 @@ def _compiled(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Comp
     statement = insert(table).values({name: bindparam(name) for name in columns})
     compiled = statement.compile(dialect=dialect)
     names = tuple(compiled.positiontup) if dialect.positional else columns
-    processors = tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
-    return _Compiled(compiled.string, names, processors, dialect.positional)
+    params = tuple((name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names)
+    return _Compiled(compiled.string, params, dialect.positional)
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict]) -> None:
@@ -44,11 +44,11 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict]) -> N
     if not rows:
         return
     plan = _compiled(connection.dialect, table, tuple(rows[0]))
-    pairs = tuple(zip(plan.names, plan.processors, strict=True))
+    columns = plan.params
     if plan.positional:
-        params = [tuple(row[name] if process is None else process(row[name]) for name, process in pairs)
+        params = [tuple(row[name] if process is None else process(row[name]) for name, process in columns)
                   for row in rows]
     else:
-        params = [{name: row[name] if process is None else process(row[name]) for name, process in pairs}
+        params = [{name: row[name] if process is None else process(row[name]) for name, process in columns}
                   for row in rows]
     connection.exec_driver_sql(plan.sql, params)
