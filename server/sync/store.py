@@ -51,6 +51,7 @@ from server.reports import data as analysis_data
 from server.sync import buckets
 from server.sync import bulk
 from server.sync.write_turns import WriteTurns
+from server.sync.write_turns import checkpoint_after
 from sync.errors import NotFound
 from sync.errors import StoreUnavailable
 from sync.errors import WriteConflict
@@ -167,6 +168,8 @@ class SqlStore:
         finally:
             session.close()
             self._local.session = None
+        if self._turns.active:
+            checkpoint_after(self.engine)  # committed, turn given back: the copy blocks no other writer
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -10,12 +10,21 @@ one's commit. The lock only orders Ferry's own sync writers; SQLite's own lock s
 so another writer (the console, the CLI) is merely not queued here. A writer that cannot get its turn
 within ``PATIENCE_S`` goes on to SQLite's own wait rather than fail, and a process that dies drops its
 ``flock`` with its files. PostgreSQL (row locks that wake their waiters) needs none of this.
+
+Checkpoints happen after the turn (``checkpoint_after``). SQLite's automatic checkpoint runs inside the
+``COMMIT`` that fills the WAL past its threshold: its copy into the database and its fsync (15-20 ms against
+the 3-7 ms of an ordinary batch commit, in-process) were made while this writer still held its turn, so the
+next writer waited for I/O that does not need the write lock. The app's connections set the automatic
+threshold ten times higher, as a safety net for other writers, and the sync store's writers copy what they
+committed with a passive checkpoint once their turn is given back (a quarter less of a push spent holding the
+turn, in-process: 41% to 33% of its time).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +46,11 @@ class WriteTurns:
         url = engine.url
         on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
         return cls(os.path.abspath(url.database) if on_disk else None)
+
+    @property
+    def active(self) -> bool:
+        """Whether this database is a SQLite file (the turns order something)."""
+        return self._path is not None
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -63,3 +77,18 @@ def _wait_for(fd: int, deadline: float) -> bool:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(POLL_S)
+
+
+def checkpoint_after(engine) -> tuple[int, int, int] | None:
+    """Copy committed WAL pages into the database file, outside any turn (a passive checkpoint: it waits for
+    no reader or writer, and copies what it can now; the next one, or SQLite's own, copies the rest).
+
+    Returns SQLite's answer (busy, frames in the WAL, frames copied), or None when it failed.
+    """
+    raw = engine.raw_connection()
+    try:
+        return tuple(raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+    except sqlite3.Error:
+        return None  # advisory: SQLite's automatic checkpoint still bounds the WAL
+    finally:
+        raw.close()

@@ -110,3 +110,38 @@ def test_the_sync_stores_write_transaction_holds_a_turn(store):
         store.reserve_seqs(1)
         assert _taken_elsewhere(path)
     assert not _taken_elsewhere(path)
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="PostgreSQL has no WAL file to checkpoint")
+def test_a_write_turn_is_checkpointed_once_it_is_given_back(store, monkeypatch):
+    from server.sync import store as store_module
+
+    path = store._turns._path
+    seen = []
+
+    def watched(engine):
+        seen.append(_taken_elsewhere(path))  # the next writer could start while this copy runs
+        seen.append(write_turns.checkpoint_after(engine))
+
+    monkeypatch.setattr(store_module, "checkpoint_after", watched)
+    with store.transaction():
+        store.reserve_seqs(1)
+    assert len(seen) == 2 and seen[0] is False
+    busy, frames, copied = seen[1]
+    assert busy == 0 and frames > 0 and copied == frames  # what the transaction committed is in the file
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="PostgreSQL has no WAL file to checkpoint")
+def test_a_failed_write_is_not_checkpointed_and_a_failed_checkpoint_is_no_error(store, monkeypatch, tmp_path):
+    from server.sync import store as store_module
+
+    calls = []
+    monkeypatch.setattr(store_module, "checkpoint_after", calls.append)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.reserve_seqs(1)
+        raise RuntimeError("rolled back")
+    assert calls == []
+    # a checkpoint SQLite refuses (here: a database file that is not one) leaves the result to SQLite's own
+    bad = tmp_path / "not-a-database.sqlite"
+    bad.write_bytes(b"x" * 4096)
+    assert write_turns.checkpoint_after(create_engine(f"sqlite:///{bad}")) is None
