@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import threading
 import uuid
 from collections.abc import Iterator
@@ -112,6 +113,21 @@ class StoredFormVersion:
     def analysis_values(self, answers: dict) -> dict | None:
         """Return the ``respondents`` values of valid answers (None: not a scored form, or unplaceable)."""
         return analysis_data.analysis_values(self.form, answers)
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+def _shallow(record) -> dict:
+    """A dataclass record's fields as a dict of the same values (called under the write turn, ~3 a push op).
+
+    Not ``dataclasses.asdict``, which deep-copies every answer document (a third of the batch's time); and
+    the field names are looked up once per class (``dataclasses.fields`` on each call: 3.9 against 2.2 µs a
+    record).
+    """
+    return {name: getattr(record, name) for name in _field_names(type(record))}
 
 
 def _unique_violation(exc: IntegrityError) -> bool:
@@ -258,8 +274,7 @@ class SqlStore:
 
     def save_device_state(self, state: DeviceState) -> None:
         """Insert or replace a device's sync state."""
-        values = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
-        self._writing().merge(DeviceSync(**values))
+        self._writing().merge(DeviceSync(**_shallow(state)))
         self._flush()
 
     # -- the op ledger -------------------------------------------------------------------------
@@ -340,21 +355,17 @@ class SqlStore:
         def insert_all(model, rows: list[dict]) -> None:
             bulk.insert_rows(session.connection(), model.__table__, rows)
 
-        def shallow(record) -> dict:
-            # dataclasses.asdict deep-copies every answer document: a third of the batch's time.
-            return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
-
         try:
-            insert_all(SyncOp, [shallow(r) for r in batch.ops])
-            insert_all(SubmissionRevision, [{**shallow(r), "blobs": list(r.blobs)}
+            insert_all(SyncOp, [_shallow(r) for r in batch.ops])
+            insert_all(SubmissionRevision, [{**_shallow(r), "blobs": list(r.blobs)}
                                             for r in batch.revisions])
-            insert_all(Submission, [shallow(h) for h in batch.new_heads])
+            insert_all(Submission, [_shallow(h) for h in batch.new_heads])
             if batch.changed_heads:
                 table = Submission.__table__
                 changed = ("form_id", "form_version", "head", "revisions", "deleted", "seq")
                 session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
                     {c: bindparam(f"b_{c}") for c in changed}),
-                    [{f"b_{k}": v for k, v in shallow(h).items()} for h in batch.changed_heads])
+                    [{f"b_{k}": v for k, v in _shallow(h).items()} for h in batch.changed_heads])
             created = {h.id for h in batch.new_heads}
             replaced = [sub for sub in batch.analysis if sub not in created]
             if replaced:
@@ -362,9 +373,9 @@ class SqlStore:
                     Respondent.__table__.c.submission_id.in_(replaced)))
             insert_all(Respondent, [analysis_data.row_values(row) for row in batch.analysis.values()
                                     if row is not None])
-            insert_all(QuarantinedSubmission, [{**shallow(q), "issues": list(q.issues)}
+            insert_all(QuarantinedSubmission, [{**_shallow(q), "issues": list(q.issues)}
                                                for q in batch.quarantine])
-            insert_all(SubmissionConflict, [{**shallow(c), "revisions": list(c.revisions)}
+            insert_all(SubmissionConflict, [{**_shallow(c), "revisions": list(c.revisions)}
                                             for c in batch.conflicts])
             if batch.device is not None:
                 self._upsert_device(session, batch.device)
@@ -375,7 +386,7 @@ class SqlStore:
 
     @staticmethod
     def _upsert_device(session: Session, state: DeviceState) -> None:
-        session.execute(_UPSERT_DEVICE[session.get_bind().dialect.name], dataclasses.asdict(state))
+        session.execute(_UPSERT_DEVICE[session.get_bind().dialect.name], _shallow(state))
 
     # -- analysis rows -------------------------------------------------------------------------
     def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:
