@@ -22,6 +22,11 @@ Printed, with a ``BENCH`` line each (``ratio`` = planned / fixed; ``value`` the 
 * beside each width, the estimates' actual root mean squared error against the truth (``.rmse``): a
   width can narrow because its variance estimator falls short; the error cannot.
 
+Each ratio comes with a 95% interval over the seasons (``seed_interval``: the seeds resampled with
+replacement, planned and fixed together, 2,000 times; ``ratio_interval`` in its BENCH line). The ratios
+moved from one set of 50 seeds to the next by more than their differences from 1; an interval that
+straddles 1 is no evidence either way.
+
 Coverage of the planned round's 95% intervals (district and city × the three headline indicators, target
 groups × round, the uncertain communes), each with its ``n`` and judged within 0.95 ± max(2 points,
 2 Monte Carlo SEs) as ``tests/bench/bench_recovery.py`` judges (seeds as clusters); the fixed design's
@@ -37,24 +42,65 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+#: Resamples of the seasons for each ratio's interval.
+BOOTSTRAP_DRAWS = 2000
 
-def _compare(name, planned, fixed, unit, n, lines, benches, better):
+
+def seed_interval(values, design, seeds, *, rms: bool = False,
+                  draws: int = BOOTSTRAP_DRAWS) -> tuple[float, float]:
+    """95% interval of planned / fixed with the seasons (seeds) resampled with replacement.
+
+    The seasons are the independent units: a season's communes, districts and intervals share its population
+    and its draw, so resampling rows would understate the spread. ``rms``: the ratio of root mean squares
+    (errors); otherwise of means. A ratio whose interval straddles 1 is not evidence either way.
+    """
+    frame = pd.DataFrame({"v": pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64"),
+                          "d": pd.Series(design).to_numpy(), "s": pd.Series(seeds).to_numpy()}).dropna()
+    if rms:
+        frame["v"] = frame["v"] ** 2
+    order = sorted(frame["s"].unique())
+    sums = frame.pivot_table(index="s", columns="d", values="v", aggfunc="sum").reindex(order).fillna(0.0)
+    counts = frame.pivot_table(index="s", columns="d", values="v", aggfunc="count").reindex(order).fillna(0.0)
+    if not {"planned", "fixed"} <= set(sums.columns) or len(order) < 2:
+        return float("nan"), float("nan")
+    # each resample as how many times it takes each season: sums and counts are then one product each
+    seasons = len(order)
+    weights = np.random.default_rng(0).multinomial(seasons, np.full(seasons, 1 / seasons), size=draws)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = {d: (weights @ sums[d].to_numpy()) / (weights @ counts[d].to_numpy())
+                for d in ("planned", "fixed")}
+        if rms:
+            stat = {d: np.sqrt(v) for d, v in stat.items()}
+        ratio = stat["planned"] / stat["fixed"]
+    low, high = np.nanpercentile(ratio, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _compare(name, values, design, seeds, unit, lines, benches, better, *, rms: bool = False):
+    """Planned against fixed on one measure: ``values`` per row (a 0/1, a width or an error when ``rms``)."""
+    values = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").to_numpy()
+    design = pd.Series(design).to_numpy()
+    part = {d: values[design == d] for d in ("planned", "fixed")}
+    figure = {d: float((v ** 2).mean() ** 0.5) if rms else float(v.mean()) for d, v in part.items()}
+    planned, fixed = figure["planned"], figure["fixed"]
     ratio = planned / fixed if fixed else float("nan")
+    low, high = seed_interval(values, design, seeds, rms=rms)
+    n = int(len(part["planned"]))
     lines.append(f"{name}: planned {planned:.4f}, fixed {fixed:.4f}, ratio {ratio:.3f} "
-                 f"({better} is better; n {n})")
+                 f"(95% over seeds {low:.3f}–{high:.3f}; {better} is better; n {n})")
     benches.append("BENCH " + json.dumps({"name": f"analysis.next_round.{name}", "value": round(planned, 4),
                                           "unit": unit, "target": round(fixed, 4), "ratio": round(ratio, 4),
-                                          "n": int(n), "baseline": round(fixed, 4), "better": better}))
+                                          "ratio_interval": [round(low, 4), round(high, 4)],
+                                          "n": n, "baseline": round(fixed, 4), "better": better}))
 
 
-def _errors(name, error, design, lines, benches):
+def _errors(name, error, design, seeds, lines, benches):
     """The estimates' actual root mean squared error against the truth, planned / fixed: what a width
     promises, measured (a width can narrow because its variance estimator falls short, an error cannot)."""
-    rmse = (error.astype("float64") ** 2).groupby(design.to_numpy()).mean() ** 0.5
-    _compare(f"{name}.rmse", float(rmse["planned"]), float(rmse["fixed"]), "score",
-             int((design == "planned").sum()), lines, benches, "lower")
+    _compare(f"{name}.rmse", error, design, seeds, "score", lines, benches, "lower", rms=True)
 
 
 def report(tables, seeds, seconds) -> tuple[list[str], bool]:
@@ -65,30 +111,28 @@ def report(tables, seeds, seconds) -> tuple[list[str], bool]:
     benches = []
     communes, cells, did = tables["communes"], tables["cells"], tables["did"]
     by = {d: communes[communes["design"] == d] for d in ("fixed", "planned")}
-    share = {d: float(t.loc[t["true_top"], "tier"].eq("highest").mean()) for d, t in by.items()}
-    _compare("true_top_in_highest", share["planned"], share["fixed"], "share",
-             int(by["planned"]["true_top"].sum()), lines, benches, "higher")
+    top = communes[communes["true_top"]]
+    _compare("true_top_in_highest", top["tier"].eq("highest"), top["design"], top["seed"], "share", lines,
+             benches, "higher")
     either = {d: float(t.loc[t["true_top"], "tier"].isin(["highest", "high"]).mean()) for d, t in by.items()}
     lines.append(f"  (true top 10 in highest or high: planned {either['planned']:.3f}, "
                  f"fixed {either['fixed']:.3f})")
-    width = {d: float(t.loc[t["uncertain"], "width"].mean()) for d, t in by.items()}
-    _compare("uncertain_communes.width", width["planned"], width["fixed"], "score",
-             int(by["planned"]["uncertain"].sum()), lines, benches, "lower")
     uncertain = communes[communes["uncertain"]]
+    _compare("uncertain_communes.width", uncertain["width"], uncertain["design"], uncertain["seed"], "score",
+             lines, benches, "lower")
     _errors("uncertain_communes", uncertain["knowledge"] - uncertain["truth"], uncertain["design"],
-            lines, benches)
+            uncertain["seed"], lines, benches)
     if len(did):
-        w = did.groupby("design")["width"].mean()
-        _compare("did_reached.width", float(w["planned"]), float(w["fixed"]), "score",
-                 int((did["design"] == "planned").sum()), lines, benches, "lower")
-        _errors("did_reached", did["estimate"] - did["truth"], did["design"], lines, benches)
+        _compare("did_reached.width", did["width"], did["design"], did["seed"], "score", lines, benches,
+                 "lower")
+        _errors("did_reached", did["estimate"] - did["truth"], did["design"], did["seed"], lines, benches)
     knowledge = cells[cells["indicator"] == "knowledge"]
     for level in ("district", "city"):
         part = knowledge[knowledge["level"] == level]
-        w = (part["ci_high"] - part["ci_low"]).groupby(part["design"]).mean()
-        _compare(f"{level}_knowledge.width", float(w["planned"]), float(w["fixed"]), "score",
-                 int((part["design"] == "planned").sum()), lines, benches, "lower")
-        _errors(f"{level}_knowledge", part["estimate"] - part["truth"], part["design"], lines, benches)
+        _compare(f"{level}_knowledge.width", part["ci_high"] - part["ci_low"], part["design"], part["seed"],
+                 "score", lines, benches, "lower")
+        _errors(f"{level}_knowledge", part["estimate"] - part["truth"], part["design"], part["seed"], lines,
+                benches)
     ok = True
     coverage = [(f"{level}.{indicator}", cells[(cells["level"] == level) & (cells["indicator"] == indicator)])
                 for level in ("district", "city", "group") for indicator in tables["headline"]]
