@@ -86,10 +86,25 @@ _FIND_FORM_VERSION = (
     .where(FormRow.form_id == bindparam("form_id"), FormVersionRow.version == bindparam("version")))
 
 
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+def _shallow(record) -> dict:
+    """A dataclass record's fields as a dict of the same values (called under the write turn, ~3 a push op).
+
+    Not ``dataclasses.asdict``, which deep-copies every answer document (a third of the batch's time when the
+    batch write was introduced, 7980a06); and the field names are looked up once per class
+    (``dataclasses.fields`` on each call: 3.9 against 2.2 µs a record).
+    """
+    return {name: getattr(record, name) for name in _field_names(type(record))}
+
+
 def _upsert_device_statement(dialect_insert):
     # sets what a DeviceState carries (all it inserts), never a column it would leave out
     statement = dialect_insert(_DEVICE_SYNC)
-    fields = [f.name for f in dataclasses.fields(DeviceState) if f.name != "device_id"]
+    fields = [name for name in _field_names(DeviceState) if name != "device_id"]
     return statement.on_conflict_do_update(index_elements=["device_id"],
                                            set_={name: statement.excluded[name] for name in fields})
 
@@ -113,21 +128,6 @@ class StoredFormVersion:
     def analysis_values(self, answers: dict) -> dict | None:
         """Return the ``respondents`` values of valid answers (None: not a scored form, or unplaceable)."""
         return analysis_data.analysis_values(self.form, answers)
-
-
-@functools.cache
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(kind))
-
-
-def _shallow(record) -> dict:
-    """A dataclass record's fields as a dict of the same values (called under the write turn, ~3 a push op).
-
-    Not ``dataclasses.asdict``, which deep-copies every answer document (a third of the batch's time); and
-    the field names are looked up once per class (``dataclasses.fields`` on each call: 3.9 against 2.2 µs a
-    record).
-    """
-    return {name: getattr(record, name) for name in _field_names(type(record))}
 
 
 def _unique_violation(exc: IntegrityError) -> bool:

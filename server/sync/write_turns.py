@@ -16,7 +16,7 @@ Checkpoints happen after the turn (``checkpoint_after``). SQLite's automatic che
 the 3-7 ms of an ordinary batch commit, in-process) were made while this writer still held its turn, so the
 next writer waited for I/O that does not need the write lock. The app's connections set the automatic
 threshold ten times higher, as a safety net for other writers, and the sync store's writers copy what they
-committed with a passive checkpoint once their turn is given back (a quarter less of a push spent holding the
+committed with a passive checkpoint once their turn is given back (a fifth less of a push spent holding the
 turn, in-process: 41% to 33% of its time).
 """
 

@@ -56,3 +56,13 @@ def test_a_clear_difference_is_outside_the_interval_and_missing_designs_give_nan
     only_fixed = pd.Series(design) == "fixed"
     assert all(np.isnan(seed_interval(np.asarray(values)[only_fixed], pd.Series(design)[only_fixed],
                                       np.asarray(seeds)[only_fixed])))
+
+
+def test_a_measure_left_out_of_a_report_is_skipped_not_propagated():
+    from tests.bench.bench_next_round import _compare
+
+    lines, benches = [], []
+    values = [0.1, np.nan, 0.3, 0.2, 0.2, 0.2]
+    design = ["planned"] * 3 + ["fixed"] * 3
+    _compare("width", values, design, [0, 1, 2, 0, 1, 2], "score", lines, benches, "lower")
+    assert lines[0].startswith("width: planned 0.2000, fixed 0.2000, ratio 1.000"), lines

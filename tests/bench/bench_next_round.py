@@ -84,7 +84,8 @@ def _compare(name, values, design, seeds, unit, lines, benches, better, *, rms: 
     values = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").to_numpy()
     design = pd.Series(design).to_numpy()
     part = {d: values[design == d] for d in ("planned", "fixed")}
-    figure = {d: float((v ** 2).mean() ** 0.5) if rms else float(v.mean()) for d, v in part.items()}
+    # NaN (an estimate a report left out) skipped, as pandas' means skip it
+    figure = {d: float(np.nanmean(v ** 2) ** 0.5) if rms else float(np.nanmean(v)) for d, v in part.items()}
     planned, fixed = figure["planned"], figure["fixed"]
     ratio = planned / fixed if fixed else float("nan")
     low, high = seed_interval(values, design, seeds, rms=rms)
