@@ -78,3 +78,54 @@ def test_rows_inserted_at_the_driver_are_stored_as_core_stores_them(app):
     assert raw["driver"] == raw["core"]  # the stored representation, not only what reads back
     assert {**typed["driver"]._asdict(), "key": "core", "seq": 2**40} == typed["core"]._asdict()
     assert typed["driver"].received_at == moment and typed["driver"].issues[0]["n"] == 1.5e-7
+
+
+def test_a_batch_at_the_driver_keeps_each_row_and_refuses_what_core_refuses(app):
+    # PostgreSQL takes a batch as one array per column (unnest): each row must keep its own NULLs and values,
+    # a duplicate key must fail as Core's insert fails (IntegrityError, which the store's fallback handles),
+    # and text longer than its column must be refused, never cut to fit by the arrays' casts.
+    import datetime as dt
+
+    from server.models import QuarantinedSubmission
+    from server.sync import bulk
+
+    table = QuarantinedSubmission.__table__
+    moment = dt.datetime(2026, 6, 1, 8, 30, tzinfo=dt.UTC)
+    rows = [{"key": f"k{i}", "op_id": f"op{i}", "device_id": "d", "reason": "op-invalid",
+             "issues": [{"i": i}] if i % 2 else [], "payload": bytes([i]) * i, "received_at": moment,
+             "seq": 2**41 + i, "submission_id": None if i % 3 else f"s{i}", "form_id": None,
+             "form_version": "v" * i, "resolved_at": moment if i == 4 else None, "resolution": None}
+            for i in range(6)]
+    with app.app_context():
+        with db.engine.begin() as conn:
+            bulk.insert_rows(conn, table, rows)
+            stored = {r.key: r._asdict() for r in conn.execute(sa.select(table).where(table.c.seq >= 2**41))}
+        assert stored == {r["key"]: r for r in rows}
+
+        duplicate = [{**rows[0], "key": "new", "seq": 2**42}, {**rows[1], "seq": 2**42 + 1}]
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            bulk.insert_rows(conn, table, duplicate)
+
+        too_long = {**rows[0], "key": "long", "op_id": "x" * 65, "seq": 2**43}
+        outcomes = {}
+        for path in ("core", "driver"):
+            try:
+                with db.engine.begin() as conn:
+                    if path == "core":
+                        conn.execute(sa.insert(table), [too_long])
+                    else:
+                        bulk.insert_rows(conn, table, [too_long])
+                    query = sa.select(table.c.op_id).where(table.c.key == "long")
+                    outcomes[path] = conn.execute(query).scalar()
+                    raise _RollBack
+            except _RollBack:
+                pass
+            except sa.exc.DBAPIError as err:
+                outcomes[path] = type(err.orig).__name__
+        assert outcomes["driver"] == outcomes["core"]
+        # PostgreSQL refuses the 65 characters of a VARCHAR(64); SQLite keeps them whole: neither cuts them
+        assert outcomes["core"] in ("x" * 65, "StringDataRightTruncation")
+
+
+class _RollBack(Exception):
+    pass
