@@ -129,3 +129,23 @@ def test_a_batch_at_the_driver_keeps_each_row_and_refuses_what_core_refuses(app)
 
 class _RollBack(Exception):
     pass
+
+
+def test_look_ups_by_lists_of_keys_match_whole_keys_only(app):
+    # PostgreSQL binds a push's keys as one array (key = ANY(...)): a key longer than its column must find
+    # nothing, not the stored key it would be cut to by a cast to VARCHAR(64)
+    import datetime as dt
+
+    from sync.store import OpRecord
+
+    stored = "a" * 64
+    with app.app_context():
+        store = SqlStore(db.engine)
+        with store.transaction():
+            store.insert_op(OpRecord(op_id=stored, device_id="d", payload_hash="h", result={"status": "created"},
+                                     seq=2**44, received_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)))
+        with store.transaction():
+            longer = store.find_ops([stored + "b"])
+            found = store.find_ops(["b" + stored, stored])
+    assert longer == {}  # the three look-ups by lists of keys are built alike (_by_keys)
+    assert list(found) == [stored]
