@@ -17,11 +17,13 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
 
+from sqlalchemy import JSON
 from sqlalchemy import String
 from sqlalchemy import any_
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
@@ -84,14 +86,17 @@ _DEVICE_SYNC = DeviceSync.__table__
 def _by_keys(*columns, key) -> dict[str, Select]:
     """A select of rows by a list of keys (bound as ``ids``), by dialect name.
 
-    PostgreSQL gets the list as one array (``key = ANY(%(ids)s::VARCHAR[])``): an expanded ``IN`` of a push's
-    100 keys was rendered by SQLAlchemy and converted by psycopg on every call, as a statement too long for
-    psycopg's cache (a sixth of find_ops' time was each; in-process py-spy). No VARCHAR length in the array's
-    cast, which would cut a longer key to match a stored one.
+    Each gets the list as one parameter, so the statement's text is the same on every call: an expanded ``IN``
+    of a push's 100 keys was rendered again by SQLAlchemy on each call and, on PostgreSQL, converted again by
+    psycopg (a statement too long for its cache). PostgreSQL binds an array
+    (``key = ANY(%(ids)s::VARCHAR[])``, 0.60 → 0.25 ms of CPU a look-up of 100 keys), SQLite a JSON list
+    (``key IN (SELECT value FROM json_each(?))``, which still searches the key's index: 0.114 → 0.054 ms). No
+    VARCHAR length in the array's cast, which would cut a longer key to match a stored one.
     """
     keys = bindparam("ids", type_=postgresql.ARRAY(String()))
     return {"postgresql": select(*columns).where(key == any_(keys)),
-            "sqlite": select(*columns).where(key.in_(bindparam("ids", expanding=True)))}
+            "sqlite": select(*columns).where(key.in_(
+                select(literal_column("value")).select_from(func.json_each(bindparam("ids", type_=JSON)))))}
 
 
 _FIND_OPS = _by_keys(_OPS, key=_OPS.c.op_id)
