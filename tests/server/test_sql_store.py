@@ -142,8 +142,9 @@ def test_look_ups_by_lists_of_keys_match_whole_keys_only(app):
     with app.app_context():
         store = SqlStore(db.engine)
         with store.transaction():
-            store.insert_op(OpRecord(op_id=stored, device_id="d", payload_hash="h", result={"status": "created"},
-                                     seq=2**44, received_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)))
+            store.insert_op(OpRecord(op_id=stored, device_id="d", payload_hash="h",
+                                     result={"status": "created"}, seq=2**44,
+                                     received_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)))
         with store.transaction():
             longer = store.find_ops([stored + "b"])
             found = store.find_ops(["b" + stored, stored])
