@@ -19,7 +19,7 @@ stage). Its variance is measured over ``--draws`` draws, and against it the mean
 ratio of Sen–Yates–Grundy's to Hartley–Rao's, with a 95% interval over the district populations (1 when exact
 pi_ij change nothing).
 Run: python tests/bench/bench_first_stage.py [--tilts 1 2] [--populations 5] [--draws 3000]
-     [--joint-draws 30000]     (about a minute a tilt on the 2-core machine at the defaults)
+     [--joint-draws 30000]     (about 35 s a tilt on the 2-core machine at the defaults)
 """
 
 from __future__ import annotations
