@@ -49,13 +49,12 @@ class _Compiled:
 @lru_cache(maxsize=128)  # keyed by the dialect object: one entry per engine, table and column set
 def _compiled(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Compiled:
     processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns}
-    if _unnests(dialect, table, columns):
-        before, _, _ = insert(table).values({n: bindparam(n) for n in columns}).compile(
-            dialect=dialect).string.partition(" VALUES ")
-        arrays = ", ".join(f"%b::{_element_type(table.c[name].type, dialect)}[]" for name in columns)
-        return _Compiled(f"{before} SELECT * FROM unnest({arrays})",
-                         tuple((name, processors[name]) for name in columns), False, by_column=True)
     compiled = insert(table).values({name: bindparam(name) for name in columns}).compile(dialect=dialect)
+    if _unnests(dialect, table, columns):
+        head, _, _ = compiled.string.partition(" VALUES ")
+        arrays = ", ".join(f"%b::{_element_type(table.c[name].type, dialect)}[]" for name in columns)
+        return _Compiled(f"{head} SELECT * FROM unnest({arrays})",
+                         tuple((name, processors[name]) for name in columns), False, by_column=True)
     names = tuple(compiled.positiontup) if dialect.positional else columns
     return _Compiled(compiled.string, tuple((name, processors[name]) for name in names), dialect.positional)
 

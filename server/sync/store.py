@@ -170,7 +170,7 @@ class SqlStore:
         self._local = threading.local()
         # SQLite: writers take turns handed over at once, not after the busy handler's sleeps
         self._turns = WriteTurns.for_engine(engine)
-        # the look-ups by lists of keys are built per dialect (_by_keys)
+        # the push's statements built per dialect (_by_keys, _UPSERT_DEVICE) are picked by this name
         self._dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
 
     # -- sessions ----------------------------------------------------------------------------
@@ -410,9 +410,8 @@ class SqlStore:
                 raise WriteConflict("a concurrent request wrote the same row") from exc
             raise
 
-    @staticmethod
-    def _upsert_device(session: Session, state: DeviceState) -> None:
-        session.execute(_UPSERT_DEVICE[session.get_bind().dialect.name], _shallow(state))
+    def _upsert_device(self, session: Session, state: DeviceState) -> None:
+        session.execute(_UPSERT_DEVICE[self._dialect], _shallow(state))
 
     # -- analysis rows -------------------------------------------------------------------------
     def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:

@@ -35,10 +35,29 @@ def test_with_equal_sizes_each_estimate_is_the_textbook_one():
     y = np.array([0.2, 0.9, 0.4, 0.55, 0.3, 0.7, 0.61, 0.45, 0.8])
     selected = np.zeros(big_n, dtype=bool)
     selected[[0, 1, 3, 6]] = True
-    mean, hartley_rao, syg, jackknife = estimates(y, adults, pi, pij, selected)
+    mean, hartley_rao, syg, jackknife = estimates(y, adults, pi, pij, selected, np.zeros(big_n, dtype=bool))
     sample = y[selected]
     textbook = (1 - n / big_n) * sample.var(ddof=1) / n
     assert np.isclose(mean, sample.mean())
     assert np.isclose(hartley_rao, textbook)
     assert np.isclose(syg, textbook)
     assert np.isclose(jackknife, textbook)  # JK1 of a mean is s²/n; times 1 - n/N
+
+
+def test_a_certainty_unit_adds_no_first_stage_variance():
+    # one commune taken with certainty (pi = 1) and three of seven equal others by SRS: Hartley–Rao over the
+    # drawn units (the reports' own stratum for certainty units) equals Sen–Yates–Grundy with the exact pi_ij,
+    # in which every pair with the certainty unit has pi_ij = pi_j and adds nothing
+    adults = np.array([5000.0] + [1000.0] * 7)
+    certain = np.array([True] + [False] * 7)
+    pi = np.where(certain, 1.0, 3 / 7)
+    pij = np.outer(pi, pi)  # pairs with the certainty unit: pi_j
+    others = ~certain
+    pij[np.ix_(others, others)] = 3 * 2 / (7 * 6)
+    np.fill_diagonal(pij, pi)
+    y = np.array([0.9, 0.2, 0.4, 0.55, 0.3, 0.7, 0.61, 0.45])
+    selected = np.zeros(8, dtype=bool)
+    selected[[0, 1, 3, 6]] = True
+    _, hartley_rao, syg, _ = estimates(y, adults, pi, pij, selected, certain)
+    assert hartley_rao > 0
+    assert np.isclose(hartley_rao, syg)
