@@ -7,6 +7,8 @@ answer: a ratio fixed by construction, and two designs with the same distributio
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -66,3 +68,23 @@ def test_a_measure_left_out_of_a_report_is_skipped_not_propagated():
     design = ["planned"] * 3 + ["fixed"] * 3
     _compare("width", values, design, [0, 1, 2, 0, 1, 2], "score", lines, benches, "lower")
     assert lines[0].startswith("width: planned 0.2000, fixed 0.2000, ratio 1.000"), lines
+
+
+def test_the_bias_line_finds_a_shared_bias_and_the_variance_line_an_understated_se():
+    from tests.bench.bench_next_round import _bias
+
+    rng = np.random.default_rng(3)
+    seeds = np.repeat(np.arange(60), 9)  # 60 seasons of 9 districts
+    noise = rng.normal(0.0, 0.02, len(seeds))
+    error = np.concatenate([noise + 0.01, noise])  # planned: every district 0.01 too high
+    se = np.concatenate([np.full(len(seeds), 0.01), np.full(len(seeds), 0.02)])  # planned: half the spread
+    design = ["planned"] * len(seeds) + ["fixed"] * len(seeds)
+    lines, benches = [], []
+    _bias("district", error, se, design, np.concatenate([seeds, seeds]), lines, benches)
+    figures = {json.loads(b[6:])["name"].rsplit(".", 1)[1]: json.loads(b[6:]) for b in benches}
+    low, high = figures["planned"]["interval"]
+    assert 0.0 < low < 0.01 < high  # the shared bias is found, and lies in its interval
+    low, high = figures["fixed"]["interval"]
+    assert low < 0.0 < high
+    planned, fixed = (float(part.split()[1]) for part in lines[1].split(": ", 2)[2].split("; "))
+    assert 0.15 < planned < 0.25 and 0.9 < fixed < 1.1  # (0.01² / (0.02² + 0.01²) = 0.2) and 1

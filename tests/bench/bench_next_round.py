@@ -20,7 +20,13 @@ Printed, with a ``BENCH`` line each (``ratio`` = planned / fixed; ``value`` the 
   in [0.1, 0.9]), the DiD of newly reached communes (2018→2019, unadjusted), district knowledge, city
   knowledge (lower is better);
 * beside each width, the estimates' actual root mean squared error against the truth (``.rmse``): a
-  width can narrow because its variance estimator falls short; the error cannot.
+  width can narrow because its variance estimator falls short; the error cannot;
+* the district and city knowledge's mean error (``.bias.planned``, ``.bias.fixed``) with a 95% interval over
+  the seasons (a bias the districts share adds up in the city), and each design's mean se² over its mean
+  squared error (below 1: the intervals' variance falls short of the estimates' spread).
+
+``--tables DIR`` also writes the per-commune, per-cell and DiD tables as CSV, to study a run without
+repeating it.
 
 Each ratio comes with a 95% interval over the seasons (``seed_interval``: the seeds resampled with
 replacement, planned and fixed together, 2,000 times; ``ratio_interval`` in its BENCH line). The ratios
@@ -104,6 +110,33 @@ def _errors(name, error, design, seeds, lines, benches):
     _compare(f"{name}.rmse", error, design, seeds, "score", lines, benches, "lower", rms=True)
 
 
+def _bias(name, error, se, design, seeds, lines, benches):
+    """Each design's mean error against the truth with a 95% interval over the seasons (seed-clustered),
+    and its mean estimated variance over its mean squared error (1 when the intervals' se is honest).
+
+    A bias shared by the districts adds up in the city where independent errors would partly cancel, so a
+    city error ratio above the districts' is the sign to look for."""
+    frame = pd.DataFrame({"e": pd.to_numeric(pd.Series(error), errors="coerce").to_numpy(dtype="float64"),
+                          "se": pd.to_numeric(pd.Series(se), errors="coerce").to_numpy(dtype="float64"),
+                          "d": pd.Series(design).to_numpy(), "s": pd.Series(seeds).to_numpy()}).dropna()
+    parts, honesty = [], []
+    for d in ("planned", "fixed"):
+        mine = frame[frame["d"] == d]
+        honesty.append(f"{d} {float((mine['se'] ** 2).mean() / (mine['e'] ** 2).mean()):.3f}")
+        per_seed = mine.groupby("s")["e"].mean()
+        mean = float(per_seed.mean())
+        count = len(per_seed)
+        half = 1.96 * float(per_seed.std(ddof=1)) / count ** 0.5 if count > 1 else float("nan")
+        parts.append(f"{d} {mean:+.4f} (95% {mean - half:+.4f} to {mean + half:+.4f})")
+        benches.append("BENCH " + json.dumps({"name": f"analysis.next_round.{name}.bias.{d}",
+                                              "value": round(mean, 5), "unit": "score", "target": 0.0,
+                                              "ratio": None, "interval": [round(mean - half, 5),
+                                                                          round(mean + half, 5)],
+                                              "n": int((frame["d"] == d).sum()), "baseline": None}))
+    lines.append(f"{name}.bias (mean estimate - truth): " + "; ".join(parts))
+    lines.append(f"{name}: mean se² / mean squared error: " + "; ".join(honesty))
+
+
 def report(tables, seeds, seconds) -> tuple[list[str], bool]:
     """Printed lines and BENCH lines of a run, and whether every planned coverage lies in its band."""
     from tests.bench.bench_recovery import band
@@ -134,6 +167,8 @@ def report(tables, seeds, seconds) -> tuple[list[str], bool]:
                  "score", lines, benches, "lower")
         _errors(f"{level}_knowledge", part["estimate"] - part["truth"], part["design"], part["seed"], lines,
                 benches)
+        _bias(f"{level}_knowledge", part["estimate"] - part["truth"], part["se"], part["design"],
+              part["seed"], lines, benches)
     ok = True
     coverage = [(f"{level}.{indicator}", cells[(cells["level"] == level) & (cells["indicator"] == indicator)])
                 for level in ("district", "city", "group") for indicator in tables["headline"]]
@@ -170,6 +205,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--interviews", type=int, default=6000)
+    parser.add_argument("--tables", type=Path, default=None, help="write the run's tables as CSV here")
     tuning = {"max_tilt": None, "tilt_uncertain": None, "tilt_top": None, "tilt_model": None,
               "tilt_reached": None, "take_tilt": None, "certain_top": None,
               "district_power": None}
@@ -185,6 +221,11 @@ def main(argv=None) -> int:
         tables = run(range(args.first_seed, args.first_seed + args.seeds), args.interviews, chosen)
         tables["headline"] = ["knowledge", "aware_signs_3", "hotline_aware"]
         seconds = time.perf_counter() - start
+        if args.tables is not None:
+            args.tables.mkdir(parents=True, exist_ok=True)
+            for name, table in tables.items():
+                if isinstance(table, pd.DataFrame):
+                    table.to_csv(args.tables / f"{name}.csv", index=False)
         lines, ok = report(tables, args.seeds, seconds)
     except Exception as err:  # noqa: BLE001 - the benchmark reports, it does not judge
         import traceback
