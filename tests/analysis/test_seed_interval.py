@@ -71,7 +71,7 @@ def test_a_measure_left_out_of_a_report_is_skipped_not_propagated():
 
 
 def test_the_bias_line_finds_a_shared_bias_and_the_variance_line_an_understated_se():
-    from tests.bench.bench_next_round import _bias
+    from tests.bench.bench_next_round import _bias_and_se
 
     rng = np.random.default_rng(3)
     seeds = np.repeat(np.arange(60), 9)  # 60 seasons of 9 districts
@@ -80,7 +80,7 @@ def test_the_bias_line_finds_a_shared_bias_and_the_variance_line_an_understated_
     se = np.concatenate([np.full(len(seeds), 0.01), np.full(len(seeds), 0.02)])  # planned: half the spread
     design = ["planned"] * len(seeds) + ["fixed"] * len(seeds)
     lines, benches = [], []
-    _bias("district", error, se, design, np.concatenate([seeds, seeds]), lines, benches)
+    _bias_and_se("district", error, se, design, np.concatenate([seeds, seeds]), lines, benches)
     figures = {json.loads(b[6:])["name"].rsplit(".", 1)[1]: json.loads(b[6:]) for b in benches}
     low, high = figures["planned"]["interval"]
     assert 0.0 < low < 0.01 < high  # the shared bias is found, and lies in its interval

@@ -55,6 +55,14 @@ import pandas as pd
 BOOTSTRAP_DRAWS = 2000
 
 
+def _by_season(design, seeds, **values) -> pd.DataFrame:
+    """Rows of ``d`` (design), ``s`` (seed) and each of ``values`` as floats; rows with a NaN dropped."""
+    columns = {name: pd.to_numeric(pd.Series(v), errors="coerce").to_numpy(dtype="float64")
+               for name, v in values.items()}
+    frame = pd.DataFrame({**columns, "d": pd.Series(design).to_numpy(), "s": pd.Series(seeds).to_numpy()})
+    return frame.dropna()
+
+
 def seed_interval(values, design, seeds, *, rms: bool = False,
                   draws: int = BOOTSTRAP_DRAWS) -> tuple[float, float]:
     """95% interval of planned / fixed with the seasons (seeds) resampled with replacement.
@@ -63,8 +71,7 @@ def seed_interval(values, design, seeds, *, rms: bool = False,
     and its draw, so resampling rows would understate the spread. ``rms``: the ratio of root mean squares
     (errors); otherwise of means. A ratio whose interval straddles 1 is not evidence either way.
     """
-    frame = pd.DataFrame({"v": pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64"),
-                          "d": pd.Series(design).to_numpy(), "s": pd.Series(seeds).to_numpy()}).dropna()
+    frame = _by_season(design, seeds, v=values)
     if rms:
         frame["v"] = frame["v"] ** 2
     order = sorted(frame["s"].unique())
@@ -110,15 +117,13 @@ def _errors(name, error, design, seeds, lines, benches):
     _compare(f"{name}.rmse", error, design, seeds, "score", lines, benches, "lower", rms=True)
 
 
-def _bias(name, error, se, design, seeds, lines, benches):
+def _bias_and_se(name, error, se, design, seeds, lines, benches):
     """Each design's mean error against the truth with a 95% interval over the seasons (seed-clustered),
     and its mean estimated variance over its mean squared error (1 when the intervals' se is honest).
 
     A bias shared by the districts adds up in the city where independent errors would partly cancel, so a
     city error ratio above the districts' is the sign to look for."""
-    frame = pd.DataFrame({"e": pd.to_numeric(pd.Series(error), errors="coerce").to_numpy(dtype="float64"),
-                          "se": pd.to_numeric(pd.Series(se), errors="coerce").to_numpy(dtype="float64"),
-                          "d": pd.Series(design).to_numpy(), "s": pd.Series(seeds).to_numpy()}).dropna()
+    frame = _by_season(design, seeds, e=error, se=se)
     parts, honesty = [], []
     for d in ("planned", "fixed"):
         mine = frame[frame["d"] == d]
@@ -132,7 +137,7 @@ def _bias(name, error, se, design, seeds, lines, benches):
                                               "value": round(mean, 5), "unit": "score", "target": 0.0,
                                               "ratio": None, "interval": [round(mean - half, 5),
                                                                           round(mean + half, 5)],
-                                              "n": int((frame["d"] == d).sum()), "baseline": None}))
+                                              "n": len(mine), "baseline": None}))
     lines.append(f"{name}.bias (mean estimate - truth): " + "; ".join(parts))
     lines.append(f"{name}: mean se² / mean squared error: " + "; ".join(honesty))
 
@@ -167,7 +172,7 @@ def report(tables, seeds, seconds) -> tuple[list[str], bool]:
                  "score", lines, benches, "lower")
         _errors(f"{level}_knowledge", part["estimate"] - part["truth"], part["design"], part["seed"], lines,
                 benches)
-        _bias(f"{level}_knowledge", part["estimate"] - part["truth"], part["se"], part["design"],
+        _bias_and_se(f"{level}_knowledge", part["estimate"] - part["truth"], part["se"], part["design"],
               part["seed"], lines, benches)
     ok = True
     coverage = [(f"{level}.{indicator}", cells[(cells["level"] == level) & (cells["indicator"] == indicator)])
