@@ -12,6 +12,7 @@ import subprocess
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 
 from server.accounts import app_users
 from tests.browsers import launched
@@ -72,14 +73,14 @@ def test_a_coordinators_day_then_the_admins_audit(console, browser, tmp_path):
         bad = shared_path("data", "xlsforms", "odk_unknown_type_INVALID.xlsx")
         page.set_input_files("#f-file", str(bad))
         page.click("form.stack button[type=submit]")
-        assert "textX" in page.locator("#upload-problems").inner_text()
+        expect(page.locator("#upload-problems")).to_contain_text("textX")
         _shots(page, "forms-problems")
         good = shared_path("data", "xlsforms", "ona_nested_repeats.xlsx")
         page.set_input_files("#f-file", str(good))
         page.click("form.stack button[type=submit]")
-        assert page.locator("#upload-result").count() == 1
+        expect(page.locator("#upload-result")).to_have_count(1)
         page.locator('tr[data-form="nested_repeats"] button[value="open"]').click()
-        assert "đang mở" in page.locator('tr[data-form="nested_repeats"] td.state').inner_text()
+        expect(page.locator('tr[data-form="nested_repeats"] td.state')).to_contain_text("đang mở")
         _shots(page, "forms")
 
         # Phones: a web-form device whose QR code decodes to the enrolment link with its code
@@ -104,14 +105,14 @@ def test_a_coordinators_day_then_the_admins_audit(console, browser, tmp_path):
         assert server_url == page.locator("#collect-url").inner_text().strip()
         assert settings["general"]["form_update_mode"] == "match_exactly"
         assert settings["general"]["autosend"] == "wifi_and_cellular" and settings["admin"] == {}
-        assert page.locator("#app-users tbody tr", has_text="Cái Khế Collect 1").count() == 1
+        expect(page.locator("#app-users tbody tr", has_text="Cái Khế Collect 1")).to_have_count(1)
         _shots(page, "phones-app-user")
 
         # Assignments: a commune quota set on the page reaches the device through sync
         page.goto(f"{url}/console/assignments?enumerator=enum-a&round=2017")
         page.fill(f"#q-{commune}", "9")
         page.click("text=Lưu")
-        assert page.locator(".notice").count() == 1
+        expect(page.locator(".notice")).to_have_count(1)
         pulled = console.pull("enum-a")
         quotas = [c["d"]["quota"] for b in pulled["buckets"].values() for c in b["changes"]
                   if c.get("d") and c["d"].get("commune") == commune]
@@ -131,7 +132,7 @@ def test_a_coordinators_day_then_the_admins_audit(console, browser, tmp_path):
         # Submissions: listed, filtered, with the detail in the form's labels
         page.goto(f"{url}/console/submissions?form=awareness")
         page.locator("#submissions tbody a").first.click()
-        assert page.locator("#answers").count() == 1
+        expect(page.locator("#answers")).to_have_count(1)
         _shots(page, "submission")
         page.goto(f"{url}/console/submissions")
         _shots(page, "submissions")
@@ -143,12 +144,12 @@ def test_a_coordinators_day_then_the_admins_audit(console, browser, tmp_path):
         page.goto(f"{url}/console/review")
         _shots(page, "review")
         page.locator("#quarantine a").first.click()
-        assert page.locator("tr.flagged code", has_text="/profile/age").count() == 1
+        expect(page.locator("tr.flagged code", has_text="/profile/age")).to_have_count(1)
         _shots(page, "review-item")
         page.fill("#f-note", "tuổi nhập nhầm")
         page.fill("#f-answers", json.dumps(answers, ensure_ascii=False))
         page.click('button[value="correct"]')
-        assert page.locator("#outcome").count() == 1
+        expect(page.locator("#outcome")).to_have_count(1)
         page.goto(f"{url}/console/submissions/{held['sub']}")
         assert "tuổi nhập nhầm" in page.locator("#revisions").inner_text()
 
@@ -156,11 +157,12 @@ def test_a_coordinators_day_then_the_admins_audit(console, browser, tmp_path):
         _, key, _, _ = _concurrent(console)
         page.goto(f"{url}/console/review")
         page.locator(f'tr[data-conflict="{key}"] a', has_text="Xử lý").click()
-        assert "/profile/age" in page.locator("#differences").inner_text()
+        expect(page.locator("#differences")).to_contain_text("/profile/age")
         _shots(page, "conflict")
         page.fill("#f-note", "hỏi lại người trả lời")
         page.click('button[value="keep_ours"]')
-        assert page.locator("#outcome").count() == 1 and page.locator("#resolution").count() == 1
+        expect(page.locator("#outcome")).to_have_count(1)
+        expect(page.locator("#resolution")).to_have_count(1)
 
         # Exports: a form with repeats as XLSX, opened with openpyxl
         page.goto(f"{url}/console/exports")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.console import test_browser as console_browser
 from tests.console.outreach_site import ONE_DISTRICT
@@ -64,7 +65,8 @@ def test_a_planner_proposes_edits_and_approves_then_a_coordinator_reads_their_pa
         page.select_option("#new-district", "916")
         page.fill("#new-communes", "31222")
         page.click("#add-row button[type=submit]")
-        assert "/communes" in page.locator("#refused").inner_text()
+        expect(page.locator("#refused")).to_contain_text("/communes")
+        page.wait_for_load_state()
         assert page.locator("#plan-rows tbody tr").count() == before
 
         page.click("#approve button[type=submit]")

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browsers import launched
 from tests.live_server import live_server
@@ -58,6 +59,7 @@ def _sign_in(page, role: str) -> None:
     page.get_by_label(re.compile("Tên đăng nhập|User name")).fill(Site.username(role))
     page.get_by_label(re.compile("Mật khẩu|Password")).fill(PASSWORD)
     page.get_by_role("button", name=re.compile("Đăng nhập|Sign in")).click()
+    page.wait_for_url(lambda url: "/login" not in url)  # and for the page signed in to, loaded
 
 
 def _screenshot(page, name: str) -> Path:
@@ -86,9 +88,9 @@ def test_a_planner_reads_the_priorities_in_both_languages_and_downloads_them(vis
     _screenshot(page, "priorities-planner-vi.png")
 
     page.get_by_role("link", name="English").click()
-    assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("heading", level=1).inner_text() == "Priorities, round 2018"
-    assert page.get_by_role("heading", name=re.compile("Tier: Highest")).count() == 1
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Priorities, round 2018")
+    expect(page.get_by_role("heading", name=re.compile("Tier: Highest"))).to_have_count(1)
     assert f"fewer than {MIN_CELL} respondents are withheld" in page.locator("footer").inner_text()
     _screenshot(page, "priorities-planner-en.png")
 
@@ -104,8 +106,8 @@ def test_a_planner_reads_the_priorities_in_both_languages_and_downloads_them(vis
     # The choice of level works without JavaScript: a plain GET form.
     page.get_by_role("combobox", name="Level").select_option("district")
     page.get_by_role("button", name="Show").click()
-    assert "level=district" in page.url
-    assert page.locator("td.reasons").count() == 9
+    expect(page).to_have_url(re.compile(r".*level=district"))
+    expect(page.locator("td.reasons")).to_have_count(9)
 
 
 def test_the_overview_and_sign_out(visit, server):
@@ -117,13 +119,13 @@ def test_the_overview_and_sign_out(visit, server):
     assert page.locator("td.withheld").count() == 0  # analysts see every cell
     page.get_by_role("combobox", name="Ngôn ngữ").select_option("en")
     page.get_by_role("button", name="Xem").click()
-    assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("heading", level=1).inner_text() == "Overview of round 2018"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview of round 2018")
     _screenshot(page, "overview-analyst-en.png")
 
     page.get_by_role("button", name="Sign out").click()
-    assert page.url == server + "/login"
-    assert "You have signed out." in page.content()
+    expect(page).to_have_url(server + "/login")
+    expect(page.locator("body")).to_contain_text("You have signed out.")
     page.goto(server + "/reports/districts")
     assert page.url.startswith(server + "/login?next=")
 
@@ -133,10 +135,11 @@ def test_the_full_report_opens_from_the_overview_with_its_charts(visit, server):
     page.goto(server + "/reports/?lang=en")
     _sign_in(page, "planner")
     page.get_by_role("navigation").get_by_role("link", name="Full report").click()
-    assert page.url == server + "/reports/full?round=2018"
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page).to_have_url(server + "/reports/full?round=2018")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     charts = page.locator("svg")
-    assert charts.count() == 5  # four charts and the tier map
+    expect(charts).to_have_count(5)  # four charts and the tier map
+    page.wait_for_load_state()
     # the charts are drawn: each has a visible size in the laid-out page
     assert all(box["width"] > 200 and box["height"] > 100
                for box in (charts.nth(i).bounding_box() for i in range(5)))

@@ -18,6 +18,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from forms import library
 from tests.browsers import launched
@@ -238,7 +239,7 @@ def test_an_offline_day_of_interviews_reaches_the_server_once(app, runner, site,
         page.reload()
         page.wait_for_selector("text=4 phỏng vấn đang chờ gửi", timeout=20_000)
         page.get_by_role("button", name=re.compile("Hộp thư đi")).click()
-        assert page.get_by_test_id("interview").count() == 4
+        expect(page.get_by_test_id("interview")).to_have_count(4)
         shoot(page, "outbox-offline")
         assert stored(app) == {}, "nothing reached the server while offline"
 
@@ -282,7 +283,7 @@ def test_an_offline_day_of_interviews_reaches_the_server_once(app, runner, site,
         assert syncs and ledger_size(app) == ledger, "a second sync must send no operation"
         assert len(stored(app)) == 4 + 3 + 3, "the web interviews, their JSON twins and their Collect twins"
         page.get_by_role("button", name=re.compile("Hộp thư đi")).click()
-        assert page.get_by_text("Đã nhận").count() == 4
+        expect(page.get_by_text("Đã nhận")).to_have_count(4)
         shoot(page, "outbox-sent")
         assert errors == []
     finally:
@@ -413,8 +414,6 @@ def idb_state(page, key: str):
 
 def test_a_quarantined_interview_is_explained_in_vietnamese_with_its_question(app, runner, site, browser,
                                                                                tmp_path):
-    from playwright.sync_api import expect
-
     from server.extensions import db
     from server.forms import registry as form_registry
     from tests.server.test_sync_instance_ops import refusal_xml
@@ -443,7 +442,8 @@ def test_a_quarantined_interview_is_explained_in_vietnamese_with_its_question(ap
         page.wait_for_selector("text=0 phỏng vấn đang chờ gửi", timeout=30_000)
         page.get_by_role("button", name=re.compile("Hộp thư đi")).click()
         held = page.locator(".item.quarantined")
-        assert held.count() == 1 and "Bị giữ lại để xem xét" in held.inner_text()
+        expect(held).to_have_count(1)
+        expect(held).to_contain_text("Bị giữ lại để xem xét")
         assert "Phiên bản biểu mẫu này đã đóng" in held.inner_text()
 
         # Answers the server refuses: its real answer, filed in the phone's archive as a sync would.
