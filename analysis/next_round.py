@@ -7,13 +7,17 @@ Strata: the districts. In district h, n_h communes are visited (the team's capac
 (pi = 1). The other visits are drawn by randomised systematic PPS (Hartley & Rao 1962, as
 :func:`analysis.simulation.design.select_communes` draws the fixed design) on a measure of size
 
-    x_i = adults_i × tilt_i,   tilt_i = min(max_tilt, 1 + a_u·4p(1−p) + a_t·p + a_m·[model] + a_r·[reached])
+    x_i = adults_i × tilt_i,
+    tilt_i = min(max_tilt, 1 + a_u·4p(1−p) + a_t·p + a_m·[model] + a_r·[reached] + a_s·(√(1 + d²/s²) − 1))
 
 with p = the commune's P(top k) in the last round (:func:`analysis.priority.prioritise`): ``4p(1−p)``
 is 1 at p = ½ and 0 at p ∈ {0, 1} (its tier is uncertain), ``p`` keeps the likely top communes
 measured (unmeasured, their estimate falls back to the model's and their tier becomes uncertain
 again), ``[model]`` marks communes without interviews (or fewer than ``min_n``) last round, and
-``[reached]`` communes newly reached by outreach since that round (their change is to be measured).
+``[reached]`` communes newly reached by outreach since that round (their change is to be measured), and
+d the commune's last-round knowledge less its district's, s² the district's median variance of a commune
+estimate (:func:`_spread`): the need terms raise one side of the district's mean only, which cost the
+district and city figures precision; this term raises both sides, as the districts' own variance asks.
 Every tilt lies in [1, max_tilt], so the largest over the smallest is at most ``max_tilt``: the
 weights M_i / (pi_i m_i) of a district vary by at most that factor times the takes' spread, which
 bounds the loss on district and city figures; the default cap of 2 is measured (``docs/analysis.md``:
@@ -99,6 +103,9 @@ class PlanParameters:
     tilt_top: a_t, weight of p (a likely top commune, kept measured).
     tilt_model: a_m, for a commune with no interviews (or fewer than ``min_n``) last round.
     tilt_reached: a_r, for a commune newly reached by outreach (its change is to be measured).
+    tilt_spread: a_s, weight of √(1 + d²/s²) − 1, d the commune's last-round knowledge less its district's
+        (adult-weighted) and s² the district's median variance of a commune estimate: a commune far from its
+        district's mean adds most to the district figure's variance when undersampled.
     max_tilt: cap of the tilt (tilts lie in [1, max_tilt]: the largest over the smallest is at most this).
     district_power: a in a district's share of the budget, v_h^(1−a) · adults_h^a (0: the fixed design's
         share by visits; 1: proportional to adults; ½: square-root, Kish's compromise between district and
@@ -120,6 +127,7 @@ class PlanParameters:
     tilt_top: float = 1.0
     tilt_model: float = 0.25
     tilt_reached: float = 1.0
+    tilt_spread: float = 1.5
     max_tilt: float = 2.0
     take_tilt: float = 1.0
     district_power: float = 0.5
@@ -144,7 +152,8 @@ class PlanParameters:
     @classmethod
     def from_json(cls, data) -> PlanParameters:
         """Inverse of :meth:`to_json`."""
-        return cls(**data)
+        # plans stored before the spread term were drawn without it: they restore as drawn
+        return cls(**{"tilt_spread": 0.0, **data})
 
 
 @dataclass(frozen=True)
@@ -206,6 +215,8 @@ def _table(columns: dict, schema: dict) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- reasons
+#: The spread term's part of a tilt from which the reasons name it (half of what a tilt capped at 2 can rise).
+SPREAD_SAID = 0.5
 PHRASES = {
     "forced": ("chosen by the planner: always visited", "do người lập kế hoạch chọn: luôn được khảo sát"),
     "uncertain": ("tier uncertain (P(top {k}) = {p})", "chưa chắc thuộc nhóm nào (P(top {k}) = {p})"),
@@ -217,6 +228,8 @@ PHRASES = {
               "vòng trước không có phỏng vấn: chỉ có ước lượng theo mô hình"),
     "reached": ("newly reached by outreach: its change is to be measured",
                 "mới được truyền thông tiếp cận: cần đo sự thay đổi"),
+    "spread": ("its figure last round lay far from its district's: measured to keep the district's precise",
+               "vòng trước khác xa mức chung của quận/huyện: cần đo để số liệu quận/huyện chính xác"),
     "adults": ("drawn in proportion to its adults", "chọn theo tỉ lệ số người lớn"),
     "tilt": ("chance raised ×{tilt}", "khả năng được chọn tăng ×{tilt}"),
     "big": ("large enough to be visited with certainty", "đủ lớn để chắc chắn được khảo sát"),
@@ -242,6 +255,8 @@ def _reason(row, k: int, reached: bool, forced: bool) -> tuple[str, str]:
             parts.append(PHRASES["model"])
         if reached:
             parts.append(PHRASES["reached"])
+        if row["_spread"] >= SPREAD_SAID:
+            parts.append(PHRASES["spread"])
         if not row["_top"]:
             parts.append(PHRASES["tilt"] if row["tilt"] > 1.0 + 1e-9 else PHRASES["adults"])
             parts.append(PHRASES["big"] if row["certainty"] else PHRASES["chance"])
@@ -386,7 +401,8 @@ def _last_round(communes: pd.DataFrame | None, places: pd.DataFrame, params: Pla
     """The priority columns the plan reads, one row per census commune (NaN/"" without a last round)."""
     base = pd.DataFrame({"commune_key": places["commune_key"].astype(str)})
     if communes is None or len(communes) == 0:
-        return base.assign(p_top_k=np.nan, tier="", _model=False, knowledge_se=np.nan, knowledge_width=np.nan,
+        return base.assign(p_top_k=np.nan, tier="", _model=False, knowledge=np.nan, knowledge_se=np.nan,
+                           knowledge_width=np.nan,
                            shrinkage=np.nan, n_last=0.0)
     if "commune_key" not in communes.columns or "p_top_k" not in communes.columns:
         raise DesignInvalid("communes must be analysis.priority.prioritise(..., level='commune') output "
@@ -402,6 +418,7 @@ def _last_round(communes: pd.DataFrame | None, places: pd.DataFrame, params: Pla
                          "p_top_k": pd.to_numeric(c["p_top_k"], errors="coerce"),
                          "tier": get("tier", "").fillna("").astype(str),
                          "_model": (source == "model") | (n.fillna(0) < params.min_n),
+                         "knowledge": pd.to_numeric(get("knowledge", np.nan), errors="coerce"),
                          "knowledge_se": se, "knowledge_width": width.fillna(2 * Z95 * se),
                          "shrinkage": pd.to_numeric(get("knowledge_shrinkage", np.nan), errors="coerce"),
                          "n_last": n.fillna(0.0)})
@@ -429,8 +446,32 @@ def _likely_top(last: pd.DataFrame, districts: np.ndarray, forced: np.ndarray, c
     return out
 
 
-def tilts(last: pd.DataFrame, reached: np.ndarray, params: PlanParameters) -> np.ndarray:
-    """The tilt of each commune's size (see the module docstring), in [1, max_tilt]."""
+def _spread(last: pd.DataFrame, districts: np.ndarray, adults: np.ndarray) -> np.ndarray:
+    """√(1 + d²/s²) − 1 per commune (0 where unknown): how far its last-round knowledge lay from its
+    district's, in units of a commune estimate's standard error.
+
+    Why: a district's ratio estimator has a first-stage variance of about Σ M_i² d_i² / π_i, which under
+    Σ π_i = n′ is least when π_i ∝ M_i |d_i| (Cauchy–Schwarz); with each commune's own sampling variance s²
+    beside d_i², the size that serves the district's figure grows with √(d_i² + s²). The need terms raise
+    one side of the district's mean only (low knowledge); this term raises both."""
+    k = last["knowledge"].to_numpy(dtype="float64")
+    var = last["knowledge_se"].to_numpy(dtype="float64") ** 2
+    out = np.zeros(len(k))
+    for code in np.unique(districts):
+        rows = np.flatnonzero((districts == code) & np.isfinite(k) & np.isfinite(var))
+        if len(rows) < 2:
+            continue
+        mean = np.average(k[rows], weights=adults[rows])
+        s2 = float(np.median(var[rows]))
+        if s2 > 0:
+            out[rows] = np.sqrt(1.0 + (k[rows] - mean) ** 2 / s2) - 1.0
+    return out
+
+
+def tilts(last: pd.DataFrame, reached: np.ndarray, params: PlanParameters,
+          spread: np.ndarray | None = None) -> np.ndarray:
+    """The tilt of each commune's size (see the module docstring), in [1, max_tilt]; ``spread``: each
+    commune's :func:`_spread` (none: no spread term)."""
     if params.max_tilt < 1:
         raise DesignInvalid(f"max_tilt must be at least 1, got {params.max_tilt}")
     p = last["p_top_k"].to_numpy(dtype="float64")
@@ -439,6 +480,8 @@ def tilts(last: pd.DataFrame, reached: np.ndarray, params: PlanParameters) -> np
     raw = (1.0 + params.tilt_uncertain * 4 * p * (1 - p) + params.tilt_top * p
            + params.tilt_model * (last["_model"].to_numpy(dtype=bool) & known)
            + params.tilt_reached * reached)
+    if spread is not None:
+        raw = raw + params.tilt_spread * spread
     return np.clip(raw, 1.0, params.max_tilt)
 
 
@@ -469,7 +512,8 @@ def propose(communes: pd.DataFrame | None, *, year: int, params: PlanParameters,
     districts = places["district_code"].astype(str).to_numpy()
     likely_top = _likely_top(last, districts, forced, capacity, params)
     adults = places["adult_population"].to_numpy(dtype="float64")
-    tilt = tilts(last, is_reached, params)
+    spread = _spread(last, districts, adults)
+    tilt = tilts(last, is_reached, params, spread)
     size = adults * tilt
     pi = np.zeros(len(places))
     certainty = np.zeros(len(places), dtype=bool)
@@ -490,6 +534,7 @@ def propose(communes: pd.DataFrame | None, *, year: int, params: PlanParameters,
                           "tilt": tilt, "_model": last["_model"].to_numpy()})
     frame["take"] = _takes(frame, params, takes)
     frame["_top"] = likely_top
+    frame["_spread"] = params.tilt_spread * spread
     lines = [_reason(row, params.k, r, f) for (_, row), r, f in zip(frame.iterrows(), is_reached, forced,
                                                                       strict=True)]
     frame["reason"] = [en for en, _ in lines]

@@ -317,3 +317,39 @@ def test_a_budget_exactly_at_the_floors_gives_each_its_floor():
         floor = int(rng.integers(1, 60))
         got = _integer_split(int((floor * visits).sum()), rng.random(len(visits)) * 1e3, floor, visits=visits)
         assert got.tolist() == (floor * visits).tolist()
+
+
+def test_the_spread_term_raises_communes_far_from_their_districts_figure_on_both_sides():
+    """Same P(top k) everywhere; knowledge spread around each district's mean: with ``tilt_spread`` the
+    communes far above and far below their district's figure get larger tilts than those near it, the
+    tilts stay in [1, max_tilt], every district's inclusion probabilities still add up to its visits, and
+    the reasons say why. Without it (0) the knowledge changes nothing."""
+    last = last_round().assign(p_top_k=0.05, tier="lower", n=50, source="small-area", knowledge_se=0.04)
+    rng = np.random.default_rng(3)
+    last["knowledge"] = 0.55 + rng.choice([-0.15, -0.01, 0.0, 0.01, 0.15], len(last))
+    flat = propose(last, year=2019, params=PlanParameters(interviews=BUDGET, seed=7, tilt_spread=0)).frame
+    spread = propose(last, year=2019, params=PlanParameters(interviews=BUDGET, seed=7)).frame
+    assert PlanParameters(interviews=1).tilt_spread == 1.5
+    base = 1 + 1.5 * 4 * 0.05 * 0.95 + 0.05
+    assert np.allclose(flat["tilt"], base)
+    district_mean = spread.groupby("district_code")["adults"].transform(
+        lambda a: np.average(last.loc[a.index, "knowledge"], weights=a))
+    far = (last["knowledge"] - district_mean).abs().to_numpy() > 0.1
+    near = (last["knowledge"] - district_mean).abs().to_numpy() < 0.03
+    assert far.sum() > 10 and near.sum() > 10
+    assert spread.loc[far, "tilt"].min() > spread.loc[near, "tilt"].max()
+    above = far & (last["knowledge"].to_numpy() > district_mean.to_numpy())
+    below = far & (last["knowledge"].to_numpy() < district_mean.to_numpy())
+    assert spread.loc[above, "tilt"].min() > base and spread.loc[below, "tilt"].min() > base
+    assert spread["tilt"].between(1.0, 2.0).all()
+    assert np.allclose(spread.groupby("district_code")["pi"].sum(), 4.0)
+    assert spread.loc[far, "reason"].str.contains("far from its district's").all()
+    assert not spread.loc[near, "reason"].str.contains("far from its district's").any()
+    assert spread.loc[far, "reason_vi"].str.contains("khác xa mức chung").all()
+
+
+def test_a_plan_stored_before_the_spread_term_restores_without_it(plan):
+    data = plan.to_json()
+    assert data["params"]["tilt_spread"] == 1.5
+    del data["params"]["tilt_spread"]
+    assert Plan.from_json(json.loads(json.dumps(data))).params.tilt_spread == 0.0

@@ -2,6 +2,7 @@
 
 Run: python tests/bench/bench_next_round.py [--seeds 50] [--first-seed 0] [--interviews 6000]
      [--max-tilt 3] [--tilt-uncertain 1.5] [--tilt-top 1] [--tilt-model 0.25] [--tilt-reached 1]
+     [--tilt-spread 1.5]
      [--take-tilt 1] [--certain-top 0.9] [--district-power 0.5]
 
 For each seed (``tests/analysis/planned.py`` has the path): a season of 2017–2019 (``--interviews``
@@ -212,7 +213,7 @@ def main(argv=None) -> int:
     parser.add_argument("--interviews", type=int, default=6000)
     parser.add_argument("--tables", type=Path, default=None, help="write the run's tables as CSV here")
     tuning = {"max_tilt": None, "tilt_uncertain": None, "tilt_top": None, "tilt_model": None,
-              "tilt_reached": None, "take_tilt": None, "certain_top": None,
+              "tilt_reached": None, "tilt_spread": None, "take_tilt": None, "certain_top": None,
               "district_power": None}
     for name in tuning:
         parser.add_argument("--" + name.replace("_", "-"), type=float, default=None)
