@@ -74,6 +74,15 @@ def seeded_app(migrated_database, folder, prefix: str = "ferry_web"):
     return app, url
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test (``item.report_call`` once its body ran), so that a fixture's
+    teardown can tell a test that ran from one whose setup failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture(scope="session")
 def site(migrated_database, tmp_path_factory):
     """An app with the seeded season, on its own database (a copy of the template, or a new PG one)."""
