@@ -402,8 +402,7 @@ def _last_round(communes: pd.DataFrame | None, places: pd.DataFrame, params: Pla
     base = pd.DataFrame({"commune_key": places["commune_key"].astype(str)})
     if communes is None or len(communes) == 0:
         return base.assign(p_top_k=np.nan, tier="", _model=False, knowledge=np.nan, knowledge_se=np.nan,
-                           knowledge_width=np.nan,
-                           shrinkage=np.nan, n_last=0.0)
+                           knowledge_width=np.nan, shrinkage=np.nan, n_last=0.0)
     if "commune_key" not in communes.columns or "p_top_k" not in communes.columns:
         raise DesignInvalid("communes must be analysis.priority.prioritise(..., level='commune') output "
                             "(commune_key, p_top_k, tier, ...)")
@@ -468,10 +467,9 @@ def _spread(last: pd.DataFrame, districts: np.ndarray, adults: np.ndarray) -> np
     return out
 
 
-def tilts(last: pd.DataFrame, reached: np.ndarray, params: PlanParameters,
-          spread: np.ndarray | None = None) -> np.ndarray:
+def tilts(last: pd.DataFrame, reached: np.ndarray, spread: np.ndarray, params: PlanParameters) -> np.ndarray:
     """The tilt of each commune's size (see the module docstring), in [1, max_tilt]; ``spread``: each
-    commune's :func:`_spread` (none: no spread term)."""
+    commune's :func:`_spread`."""
     if params.max_tilt < 1:
         raise DesignInvalid(f"max_tilt must be at least 1, got {params.max_tilt}")
     p = last["p_top_k"].to_numpy(dtype="float64")
@@ -479,9 +477,7 @@ def tilts(last: pd.DataFrame, reached: np.ndarray, params: PlanParameters,
     p = np.where(known, p, 0.0)
     raw = (1.0 + params.tilt_uncertain * 4 * p * (1 - p) + params.tilt_top * p
            + params.tilt_model * (last["_model"].to_numpy(dtype=bool) & known)
-           + params.tilt_reached * reached)
-    if spread is not None:
-        raw = raw + params.tilt_spread * spread
+           + params.tilt_reached * reached + params.tilt_spread * spread)
     return np.clip(raw, 1.0, params.max_tilt)
 
 
@@ -513,7 +509,7 @@ def propose(communes: pd.DataFrame | None, *, year: int, params: PlanParameters,
     likely_top = _likely_top(last, districts, forced, capacity, params)
     adults = places["adult_population"].to_numpy(dtype="float64")
     spread = _spread(last, districts, adults)
-    tilt = tilts(last, is_reached, params, spread)
+    tilt = tilts(last, is_reached, spread, params)
     size = adults * tilt
     pi = np.zeros(len(places))
     certainty = np.zeros(len(places), dtype=bool)

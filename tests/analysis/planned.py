@@ -129,8 +129,11 @@ def compare(seed: int, interviews: int = 6000, tuning=None) -> dict[str, pd.Data
     return out
 
 
+#: The tables ``compare`` and ``run`` return.
+TABLES = ("cells", "communes", "did", "plan")
+
+
 def run(seeds, interviews: int = 6000, tuning=None) -> dict[str, pd.DataFrame]:
     """``compare`` over ``seeds`` (``tuning``: PlanParameters fields), tables concatenated."""
     parts = [compare(s, interviews, tuning) for s in seeds]
-    names = ("cells", "communes", "did", "plan")
-    return {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in names}
+    return {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}

@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.bench.bench_next_round import seed_interval
 
@@ -88,3 +89,18 @@ def test_the_bias_line_finds_a_shared_bias_and_the_variance_line_an_understated_
     assert low < 0.0 < high
     planned, fixed = (float(part.split()[1]) for part in lines[1].split(": ", 2)[2].split("; "))
     assert 0.15 < planned < 0.25 and 0.9 < fixed < 1.1  # (0.01² / (0.02² + 0.01²) = 0.2) and 1
+
+
+def test_saved_tables_pool_runs_of_different_seeds_and_refuse_a_season_twice(tmp_path):
+    from tests.analysis.planned import TABLES
+    from tests.bench.bench_next_round import saved_tables
+
+    for folder, seeds in (("a", [0, 1]), ("b", [2])):
+        (tmp_path / folder).mkdir()
+        for name in TABLES:
+            table = pd.DataFrame({"seed": seeds, "value": [0.5] * len(seeds)})
+            table.to_csv(tmp_path / folder / f"{name}.csv", index=False)
+    pooled = saved_tables([tmp_path / "a", tmp_path / "b"])
+    assert set(pooled) == set(TABLES) and pooled["cells"]["seed"].tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="share seeds"):
+        saved_tables([tmp_path / "a", tmp_path / "a"])

@@ -26,8 +26,9 @@ Printed, with a ``BENCH`` line each (``ratio`` = planned / fixed; ``value`` the 
   the seasons (a bias the districts share adds up in the city), and each design's mean se² over its mean
   squared error (below 1: the intervals' variance falls short of the estimates' spread).
 
-``--tables DIR`` also writes the per-commune, per-cell and DiD tables as CSV, to study a run without
-repeating it.
+``--tables DIR`` also writes the per-commune, per-cell, DiD and plan tables as CSV, to study a run without
+repeating it; ``--from-tables DIR [DIR ...]`` reports on saved tables instead of running, pooling the
+seasons of several runs (their seeds must differ).
 
 Each ratio comes with a 95% interval over the seasons (``seed_interval``: the seeds resampled with
 replacement, planned and fixed together, 2,000 times; ``ratio_interval`` in its BENCH line). The ratios
@@ -54,6 +55,8 @@ import pandas as pd
 
 #: Resamples of the seasons for each ratio's interval.
 BOOTSTRAP_DRAWS = 2000
+#: The indicators whose coverage is judged.
+HEADLINE = ["knowledge", "aware_signs_3", "hotline_aware"]
 
 
 def _by_season(design, seeds, **values) -> pd.DataFrame:
@@ -174,7 +177,7 @@ def report(tables, seeds, seconds) -> tuple[list[str], bool]:
         _errors(f"{level}_knowledge", part["estimate"] - part["truth"], part["design"], part["seed"], lines,
                 benches)
         _bias_and_se(f"{level}_knowledge", part["estimate"] - part["truth"], part["se"], part["design"],
-              part["seed"], lines, benches)
+                     part["seed"], lines, benches)
     ok = True
     coverage = [(f"{level}.{indicator}", cells[(cells["level"] == level) & (cells["indicator"] == indicator)])
                 for level in ("district", "city", "group") for indicator in tables["headline"]]
@@ -206,12 +209,26 @@ def report(tables, seeds, seconds) -> tuple[list[str], bool]:
     return lines + benches, ok
 
 
+def saved_tables(folders: list[Path]) -> dict[str, pd.DataFrame]:
+    """The tables ``--tables`` wrote, from one run or several (seasons pooled; their seeds must differ)."""
+    from tests.analysis.planned import TABLES
+
+    tables = {name: pd.concat([pd.read_csv(folder / f"{name}.csv") for folder in folders], ignore_index=True)
+              for name in TABLES}
+    seeds = [set(pd.read_csv(folder / "cells.csv")["seed"]) for folder in folders]
+    if sum(map(len, seeds)) != len(set().union(*seeds)):
+        raise ValueError("the saved runs share seeds: a season would count twice")
+    return tables
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--interviews", type=int, default=6000)
     parser.add_argument("--tables", type=Path, default=None, help="write the run's tables as CSV here")
+    parser.add_argument("--from-tables", type=Path, nargs="+", default=None, metavar="DIR",
+                        help="report on tables saved by --tables (several runs pooled) instead of running")
     tuning = {"max_tilt": None, "tilt_uncertain": None, "tilt_top": None, "tilt_model": None,
               "tilt_reached": None, "tilt_spread": None, "take_tilt": None, "certain_top": None,
               "district_power": None}
@@ -220,19 +237,22 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     try:
+        from tests.analysis.planned import TABLES
         from tests.analysis.planned import run
 
         chosen = {k: getattr(args, k) for k in tuning if getattr(args, k) is not None}
         start = time.perf_counter()
-        tables = run(range(args.first_seed, args.first_seed + args.seeds), args.interviews, chosen)
-        tables["headline"] = ["knowledge", "aware_signs_3", "hotline_aware"]
+        if args.from_tables:
+            tables = saved_tables(args.from_tables)
+        else:
+            tables = run(range(args.first_seed, args.first_seed + args.seeds), args.interviews, chosen)
         seconds = time.perf_counter() - start
         if args.tables is not None:
             args.tables.mkdir(parents=True, exist_ok=True)
-            for name, table in tables.items():
-                if isinstance(table, pd.DataFrame):
-                    table.to_csv(args.tables / f"{name}.csv", index=False)
-        lines, ok = report(tables, args.seeds, seconds)
+            for name in TABLES:
+                tables[name].to_csv(args.tables / f"{name}.csv", index=False)
+        tables["headline"] = HEADLINE
+        lines, ok = report(tables, tables["cells"]["seed"].nunique(), seconds)
     except Exception as err:  # noqa: BLE001 - the benchmark reports, it does not judge
         import traceback
 
