@@ -74,8 +74,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # last commits back after a power cut, and a device re-sends only after an epoch change: those submissions
     # would be lost. On tests/bench/bench_sync_push.py FULL cost nothing visible (7,061/s, median of 3).
     cursor.execute("PRAGMA synchronous=FULL")
-    # The sync store checkpoints after each write turn (server.sync.write_turns); SQLite's own checkpoint, run
-    # inside a COMMIT, stays as a safety net for other writers at 10,000 pages (40 MB) instead of 1,000.
+    # The sync store checkpoints after every 8th write turn (server.sync.write_turns); SQLite's own
+    # checkpoint, run inside a COMMIT, stays as a safety net for other writers at 10,000 pages (40 MB),
+    # not 1,000.
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
     # pysqlite begins transactions only before writes, so a run of reads would see several

@@ -209,7 +209,7 @@ class SqlStore:
         finally:
             session.close()
             self._local.session = None
-        if self._turns.active:
+        if self._turns.checkpoint_due():
             checkpoint_after(self.engine)  # committed, turn given back: the copy blocks no other writer
 
     @contextmanager

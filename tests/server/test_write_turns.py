@@ -124,11 +124,19 @@ def test_a_write_turn_is_checkpointed_once_it_is_given_back(store, monkeypatch):
         seen.append(write_turns.checkpoint_after(engine))
 
     monkeypatch.setattr(store_module, "checkpoint_after", watched)
+    for _ in range(write_turns.CHECKPOINT_EVERY - 1):
+        with store.transaction():
+            store.reserve_seqs(1)
+    assert seen == []  # not after every turn: its fixed costs are paid once for several
     with store.transaction():
         store.reserve_seqs(1)
     assert len(seen) == 2 and seen[0] is False
     busy, frames, copied = seen[1]
-    assert busy == 0 and frames > 0 and copied == frames  # what the transaction committed is in the file
+    assert busy == 0 and frames > 0 and copied == frames  # what the transactions committed is in the file
+    for _ in range(write_turns.CHECKPOINT_EVERY):
+        with store.transaction():
+            store.reserve_seqs(1)
+    assert len(seen) == 4  # and again after as many turns
 
 
 @pytest.mark.skipif(backend() != "sqlite", reason="PostgreSQL has no WAL file to checkpoint")
@@ -137,10 +145,11 @@ def test_a_failed_write_is_not_checkpointed_and_a_failed_checkpoint_is_no_error(
 
     calls = []
     monkeypatch.setattr(store_module, "checkpoint_after", calls.append)
-    with pytest.raises(RuntimeError), store.transaction():
-        store.reserve_seqs(1)
-        raise RuntimeError("rolled back")
-    assert calls == []
+    for _ in range(write_turns.CHECKPOINT_EVERY):
+        with pytest.raises(RuntimeError), store.transaction():
+            store.reserve_seqs(1)
+            raise RuntimeError("rolled back")
+    assert calls == []  # a rolled-back turn is not counted towards a checkpoint either
     # a checkpoint SQLite refuses (here: a database file that is not one) leaves the result to SQLite's own
     bad = tmp_path / "not-a-database.sqlite"
     bad.write_bytes(b"x" * 4096)
