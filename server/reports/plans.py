@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis import tidy
+from analysis.outreach_plan import COMPARE_COLUMNS
 from analysis.outreach_plan import compare_outreach
 from analysis.report_plans import OutreachReview
 from analysis.report_plans import fixed_designs
@@ -46,3 +47,19 @@ def outreach_review(plans: dict[int, tuple], activities: pd.DataFrame, year: int
         activities = tidy.activities(pd.DataFrame({"submission_id": [], "answers": []}))
     return OutreachReview(year, compare_outreach(frame, activities, year=year), approved_on=approved_on,
                           approved_by=role)
+
+
+#: The 12 November report's table of the approved outreach plan against what was done: the comparison's
+#: columns, then when and by whom (a role) the plan was approved. No rows: no plan was approved for the year.
+REVIEW_COLUMNS = (*COMPARE_COLUMNS, "approved_on", "approved_by")
+
+
+def review_frame(review: OutreachReview) -> pd.DataFrame:
+    """``review`` as one table (:data:`REVIEW_COLUMNS`); target groups as space-separated codes, as ODK writes
+    a select_multiple, so that a CSV of codes holds them as text an analyst can split."""
+    if review.comparison is None:
+        return pd.DataFrame({column: [] for column in REVIEW_COLUMNS})
+    comparison = review.comparison
+    return comparison.assign(groups_planned=comparison["groups_planned"].map(" ".join),
+                             groups_reached=comparison["groups_reached"].map(" ".join),
+                             approved_on=review.approved_on.isoformat(), approved_by=review.approved_by)

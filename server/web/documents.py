@@ -27,6 +27,7 @@ from analysis.report_docx import write_docx
 from analysis.yearly_report import HEADINGS
 from server.reports.request import ReportRequest
 from server.web.i18n import current_language
+from server.web.i18n import role_label
 from server.web.i18n import text as t
 from server.web.shown import shown
 
@@ -69,6 +70,16 @@ def yearly_blocks(frames: dict[str, pd.DataFrame], choices: ReportRequest, lette
     notes.append(t("withheld_note", min=min_cell) if min_cell > 1 else
                  t("withheld_none", min=current_app.config["REPORT_MIN_CELL"]))
     blocks.append(Items(tuple(notes)))
+    blocks.append(Heading(f"3. {t('yearly_plan', year=choices.round)}"))
+    plan = frames["outreach_plan"]
+    if not len(plan):
+        blocks.append(Paragraph(t("yearly_plan_none", year=choices.round), "note"))
+    else:
+        first = plan.iloc[0]
+        blocks.append(Paragraph(t("yearly_plan_approved", date=first["approved_on"],
+                                  role=role_label(first["approved_by"])), "note"))
+        caption = t("yearly_plan_table", year=choices.round)
+        blocks.append(_table("outreach_plan", caption, cells["outreach_plan"]))
     return blocks
 
 

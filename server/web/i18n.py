@@ -17,6 +17,8 @@ from flask import request
 
 from analysis.groups import group_labels
 from analysis.labels import INDICATORS
+from analysis.report_plans import ROLES as PLAN_ROLES
+from analysis.report_plans import TEXT as PLAN_TEXT
 from forms import library
 
 LANGUAGES = ("vi", "en")
@@ -204,6 +206,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "problem_internal-error": ("Máy chủ gặp lỗi; lỗi đã được ghi lại.",
                                "The server failed; the error was logged."),
     "problem_other": ("Không thực hiện được yêu cầu.", "The request could not be completed."),
+    # the approved outreach plan against what was done, in the full report's words (analysis.report_plans)
+    "yearly_plan": PLAN_TEXT["review"],
+    "yearly_plan_none": PLAN_TEXT["no_plan"],
+    "yearly_plan_approved": PLAN_TEXT["approved"],
+    "yearly_plan_table": PLAN_TEXT["table"],
+    "yearly_plan_planned": PLAN_TEXT["planned_col"],
+    "yearly_plan_groups": PLAN_TEXT["groups_planned"],
+    "yearly_plan_communes": PLAN_TEXT["communes"],
+    "yearly_plan_reached": PLAN_TEXT["groups_reached"],
+    "yearly_yes": PLAN_TEXT["yes"],
+    "yearly_no": PLAN_TEXT["no"],
 }
 
 
@@ -271,6 +284,16 @@ def group_label(name: str) -> str:
     return group_labels(language=current_language()).get(name, name)
 
 
+def groups_label(codes: str) -> str:
+    """Space-separated target groups (:func:`server.reports.plans.review_frame`) as labels; '–' for none."""
+    return ", ".join(group_label(code) for code in codes.split()) or "–"
+
+
+def role_label(role: str) -> str:
+    """The role that approved a plan, as the report words it ('a planner')."""
+    return _pick(PLAN_ROLES.get(role, (role, role)))
+
+
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -324,7 +347,8 @@ def points_interval(low, high) -> str:
 def helpers() -> dict:
     """What every template may call."""
     return {"t": text, "indicator_label": indicator_label, "channel_label": channel_label,
-            "activity_label": activity_label, "group_label": group_label, "number": number,
+            "activity_label": activity_label, "group_label": group_label, "groups_label": groups_label,
+            "role_label": role_label, "number": number,
             "percent": percent, "interval": interval, "points": points, "points_interval": points_interval,
             "clear_change": clear_change,
             "missing": _missing}

@@ -17,6 +17,7 @@ from server.web.i18n import channel_label
 from server.web.i18n import clear_change
 from server.web.i18n import current_language
 from server.web.i18n import group_label
+from server.web.i18n import groups_label
 from server.web.i18n import indicator_label
 from server.web.i18n import interval
 from server.web.i18n import number
@@ -164,6 +165,17 @@ def _outreach(frame, choices):
     return _table(rows, [t("district"), t("activity_type"), t("activities"), t("people_reached")])
 
 
+def _outreach_plan(frame, choices):
+    rows = [[r["district_name"], channel_label(r["channel"]),
+             t("yearly_yes" if r["planned"] else "yearly_no"), groups_label(r["groups_planned"]),
+             f"{r['communes_reached']}/{r['communes_planned']}", number(r["activities"]),
+             number(r["people_reached"]), groups_label(r["groups_reached"])]
+            for r in _rows(frame)]
+    return _table(rows, [t("district"), t("channel"), t("yearly_plan_planned"), t("yearly_plan_groups"),
+                         t("yearly_plan_communes"), t("activities"), t("people_reached"),
+                         t("yearly_plan_reached")])
+
+
 def _awareness(frame, choices):
     columns = [t("indicator"), t("district"), t("estimate_ci"), t("n")]
     columns += [t("change_col")] if choices.previous else []
@@ -176,7 +188,7 @@ def _awareness(frame, choices):
 
 _SHOWN = {"city": _city, "indicators": _districts, "groups": _groups, "change": _change,
           "priorities": _priorities, "channels": _channels, "outreach_totals": _outreach_totals,
-          "outreach": _outreach, "awareness": _awareness}
+          "outreach": _outreach, "outreach_plan": _outreach_plan, "awareness": _awareness}
 
 
 def shown(frames: dict[str, pd.DataFrame], choices: ReportRequest) -> dict[str, pd.DataFrame]:

@@ -33,7 +33,7 @@ PARTS = {
     "change": ("change",),
     "priorities": ("priorities",),
     "channels": ("channels",),
-    "yearly": ("awareness", "outreach_totals", "outreach"),
+    "yearly": ("awareness", "outreach_totals", "outreach", "outreach_plan"),
 }
 
 
@@ -101,7 +101,7 @@ def build(page: str, data: reports.Data, choices: ReportRequest, *, city: str) -
     elif page == "yearly":
         report = reports.yearly(data, choices)
         tables = {"awareness": report.awareness, "outreach_totals": report.outreach_totals,
-                  "outreach": report.outreach}
+                  "outreach": report.outreach, "outreach_plan": reports.outreach_plan(data, choices)}
     else:
         raise ApiError("not-found", f"No report page {page!r}.")
     return {name: _named(frame, city) for name, frame in tables.items()}

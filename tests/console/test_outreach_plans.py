@@ -166,3 +166,53 @@ def test_the_2018_report_compares_the_approved_plan_with_the_log_and_states_each
     html = client.get("/api/v1/reports/report.html", query_string={"round": 2017, "language": "en"},
                       headers=planner).get_data(as_text=True)
     assert "No outreach plan was approved for 2017." in html and "2017: fixed design" in html
+
+
+def _approved(client, planner, year: int, round_: int) -> None:
+    """The plan of ``year`` proposed (from ``round_``) and approved, whatever the tests before left."""
+    if client.get(f"{BASE}/{year}", headers=planner).status_code == 404:
+        assert _propose(client, planner, year, round_).status_code == 201
+    if client.get(f"{BASE}/{year}", headers=planner).get_json()["status"] != "approved":
+        assert client.post(f"{BASE}/{year}/approve", headers=planner).status_code == 200
+
+
+def test_the_12_november_report_shows_the_approved_plan_against_what_was_done(site, heads):
+    from tests.web.conftest import PASSWORD
+    from tests.web.conftest import sign_in
+    from tests.web.test_downloads import download
+    from tests.web.test_downloads import page_tables
+
+    api = site.test_client()
+    _approved(api, heads["web-planner"], 2018, 2017)
+    compared = api.get(f"{BASE}/2018/comparison", headers=heads["web-planner"]).get_json()["rows"]
+    client = site.test_client()
+    assert sign_in(client, "web-planner", PASSWORD).status_code == 303
+
+    html = client.get("/reports/yearly?round=2018&lang=en").get_data(as_text=True)
+    assert "3. The outreach plan for 2018: planned and done" in html and "by a planner" in html
+    table = next(t for t in page_tables(html) if t["caption"].startswith("Outreach plan for 2018"))
+    assert len(table["rows"]) == len(compared)  # every district × channel planned or done
+    assert [r[2] for r in table["rows"]].count("yes") == sum(r["planned"] for r in compared)
+    assert sum(int(r[5].replace(",", "")) for r in table["rows"]) == sum(r["activities"] for r in compared)
+    # its download is the page's table, cell for cell; the codes keep group codes, space-separated
+    assert download(client, "/reports/yearly.csv?round=2018&lang=en&part=outreach_plan")[1:] == table["rows"]
+    codes = download(client, "/reports/yearly.csv?round=2018&lang=en&part=outreach_plan&codes=1")
+    header, first = codes[0], codes[1]
+    assert header[-2:] == ["approved_on", "approved_by"] and first[-1] == "planner"
+    planned = first[header.index("groups_planned")]
+    assert planned and all(" " not in code and code.islower() for code in planned.split())
+
+    # the Word document holds the same table, in Vietnamese
+    html = client.get("/reports/yearly?round=2018&lang=vi").get_data(as_text=True)
+    shown = next(t for t in page_tables(html) if t["caption"].startswith("Kế hoạch truyền thông năm 2018"))
+    document = client.get("/reports/yearly.docx?round=2018&lang=vi&date=2026-11-12")
+    assert document.status_code == 200
+    written = next(t for t in data_tables(open_docx(document.data))
+                   if (t["caption"] or "").startswith("Kế hoạch truyền thông năm 2018"))
+    assert written["rows"] == shown["rows"] and [r[2] for r in written["rows"]].count("có") > 0
+
+    # a year without an approved plan says so, on the page and in the document
+    html = client.get("/reports/yearly?round=2017&lang=en").get_data(as_text=True)
+    assert "No outreach plan was approved for 2017." in html and 'id="plan-done"' not in html
+    document = client.get("/reports/yearly.docx?round=2017&lang=en&date=2026-11-12")
+    assert "No outreach plan was approved for 2017." in texts(open_docx(document.data))

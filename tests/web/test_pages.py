@@ -111,7 +111,7 @@ def test_every_table_downloads_as_csv_and_xlsx(as_role):
     xlsx = client.get("/reports/yearly.xlsx?round=2018")
     assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.get_data()), read_only=True)
-    assert book.sheetnames == ["awareness", "outreach_totals", "outreach"]
+    assert book.sheetnames == ["awareness", "outreach_totals", "outreach", "outreach_plan"]
     book.close()
 
 
