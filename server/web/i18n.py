@@ -220,6 +220,15 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+def add_text(texts: dict[str, tuple[str, str]]) -> None:
+    """Merge a part's page text (the console's) into :data:`TEXT`; a name already taken for other words is
+    refused, since a silent replacement changes the words of every page that uses the name."""
+    taken = sorted(key for key, words in texts.items() if TEXT.get(key, words) != words)
+    if taken:
+        raise ValueError(f"page text names already taken for other words: {', '.join(taken)}")
+    TEXT.update(texts)
+
+
 def current_language() -> str:
     """The language of this request: ``?lang=``, else the cookie, else Vietnamese."""
     if "lang" not in g:

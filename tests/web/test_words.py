@@ -123,3 +123,14 @@ def test_planners_wording_on_the_priorities_and_change_pages(as_role):
     # the marking itself is checked on both sides of zero here, independent of the data
     marks = [clear_change(0.01, 0.05), clear_change(-0.05, -0.01), clear_change(-0.01, 0.05)]
     assert marks == ["up", "down", ""]
+
+
+def test_a_part_cannot_take_a_page_text_name_already_used_for_other_words():
+    from server.web import i18n
+
+    before = dict(i18n.TEXT)
+    with pytest.raises(ValueError, match="yearly_plan_approved"):
+        i18n.add_text({"yearly_plan_approved": ("đã duyệt", "approved"), "a_new_name": ("mới", "new")})
+    assert i18n.TEXT == before  # refused whole: nothing merged
+    i18n.add_text({"yearly_plan_approved": i18n.TEXT["yearly_plan_approved"]})  # the same words: no clash
+    assert i18n.TEXT == before

@@ -29,7 +29,7 @@ from server.web import i18n
 from server.web.console import bp
 from server.web.i18n import current_language
 
-i18n.TEXT.update({
+i18n.add_text({
     "c_outreach": ("Kế hoạch truyền thông", "Outreach plans"),
     "c_o_lead": ("Mỗi năm một kế hoạch: ở mỗi quận/huyện, kênh nào tiếp cận nhóm đối tượng nào, tại các "
                  "xã/phường còn khoảng trống. Đề xuất từ số liệu một vòng khảo sát, sửa, rồi duyệt.",

@@ -96,4 +96,4 @@ TEXT: dict[str, tuple[str, str]] = {
         "with the team before using the figures."),
 }
 
-i18n.TEXT.update(TEXT)
+i18n.add_text(TEXT)

@@ -209,4 +209,4 @@ TEXT: dict[str, tuple[str, str]] = {
     "c_b_failed": ("Không nạp được tệp ({code}):", "The file was not loaded ({code}):"),
 }
 
-i18n.TEXT.update(TEXT)
+i18n.add_text(TEXT)
