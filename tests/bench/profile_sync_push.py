@@ -1,15 +1,18 @@
 """Where a push's CPU goes, in-process (issue 13): the benchmark's bodies through the real app, profiled.
 
-Not a benchmark (no gunicorn, no other workers, no stored backlog): a profile of one worker's path, so that a
+Not a benchmark (no gunicorn, no other workers): a profile of one worker's path, so that a
 change to ingestion can say what it gave. It prints microseconds of CPU per submission for the whole request
 and for the stages named in ``STAGES``, and with ``--top N`` cProfile's N costliest functions.
 
-``--stored N`` first stores N submissions set-based, as the benchmark does (its million make SQLite's
-B-trees deep and its pages uncached, which an empty database hides). ``--database-url`` names a scratch
-database to use instead of a temporary SQLite file: the profile's device and pushes are written into it
-and stay there.
+``--stored N`` first stores N submissions set-based, as the benchmark seeds them, so that a profile is taken
+on a database of the benchmark's size. ``--database-url`` names a scratch database to use instead of a
+temporary SQLite file: the profile's device and pushes are written into it and stay there.
+
+On SQLite it also prints the WAL frames each checkpoint of the unprofiled pushes found and copied;
+``--checkpoint-every N`` sets ``server.sync.write_turns.CHECKPOINT_EVERY`` for the run.
 
 Run: python tests/bench/profile_sync_push.py [--batches N] [--top N] [--stored N] [--database-url URL]
+                                             [--checkpoint-every N]
 """
 
 from __future__ import annotations
@@ -73,9 +76,12 @@ def main() -> int:
     parser.add_argument("--stored", type=int, default=0, help="submissions stored before the profile")
     parser.add_argument("--database-url", default=None,
                         help="a scratch database (written into, left so); default: a temporary SQLite file")
+    parser.add_argument("--checkpoint-every", type=int, default=None, help="SQLite: write turns a checkpoint")
     args = parser.parse_args()
     from server.extensions import db
     from server.forms import registry as form_registry
+    from server.sync import store as store_module
+    from server.sync import write_turns
     from tests.conftest import make_app
     from tests.conftest import migrate_to_head
 
@@ -104,10 +110,16 @@ def main() -> int:
 
         for body in warm:
             push(body)
+        if args.checkpoint_every:
+            write_turns.CHECKPOINT_EVERY = args.checkpoint_every
+        checkpoints = []  # SQLite's answer to each: (busy, frames in the WAL, frames copied)
+        checkpoint = store_module.checkpoint_after
+        store_module.checkpoint_after = lambda engine: checkpoints.append(checkpoint(engine))
         started = time.process_time()
         for body in work:
             push(body)
         plain = (time.process_time() - started) / len(subs) * 1e6
+        store_module.checkpoint_after = checkpoint
         work, subs = bench.bodies(device_id, args.batches, templates, 20_000)
         profiler = cProfile.Profile()
         profiler.enable()
@@ -117,6 +129,9 @@ def main() -> int:
     stats = pstats.Stats(profiler)
     print(f"{len(subs)} submissions in batches of {bench.BATCH}: {plain:.0f} µs of CPU each, unprofiled")
     total = stats.total_tt
+    if checkpoints:
+        print(f"checkpoints every {write_turns.CHECKPOINT_EVERY} write turns, WAL frames each: "
+              + ", ".join(str(frames) for _, frames, _ in checkpoints))
     print(f"profiled: {total / len(subs) * 1e6:.0f} µs each (cProfile's overhead included); of which")
     for label, suffix, name in STAGES:
         print(f"  {label:<34} {_cumulative(stats, suffix, name) / len(subs) * 1e6:6.0f} µs")
