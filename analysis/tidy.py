@@ -35,7 +35,8 @@ from analysis.errors import VariableInvalid
 from analysis.population import communes as census_communes
 
 __all__ = ["respondents", "respondent_record", "respondent_layout", "respondent_frame",
-           "RespondentLayout", "response_counts", "activities", "exposure", "PLACE_COLUMNS"]
+           "RespondentLayout", "response_counts", "activities", "exposure", "PLACE_COLUMNS",
+           "answers_dict", "consented"]
 
 #: Columns that locate a respondent in the design.
 PLACE_COLUMNS = ["submission_id", "round", "district_code", "commune_key", "stratum", "psu",
@@ -46,7 +47,8 @@ _NOT_PROFILE = {"round", "consent", "district", "commune"}
 _PROFILE_TYPES = {"select_one", "integer", "decimal"}
 
 
-def _answers(value) -> dict:
+def answers_dict(value) -> dict:
+    """One answer document as a dict (JSON text is parsed); ``VariableInvalid`` for anything else."""
     if isinstance(value, (str, bytes)):
         value = json.loads(value)
     if not isinstance(value, dict):
@@ -79,7 +81,8 @@ def _check_places(frame: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
     return _census_rows(frame, places)[0]
 
 
-def _consented(answers: dict) -> bool:
+def consented(answers: dict) -> bool:
+    """Whether the document's top-level ``consent`` is yes: a respondent, not a refusal."""
     return answers.get("consent") == "yes"
 
 
@@ -91,7 +94,7 @@ def _submissions(submissions) -> pd.DataFrame:
     frame["commune_key"] = frame["commune_key"].astype(str)
     frame["district_code"] = frame["district_code"].astype(str)
     frame["round"] = pd.to_numeric(frame["round"], errors="raise").astype("int64")
-    frame["answers"] = [_answers(a) for a in frame["answers"]]
+    frame["answers"] = [answers_dict(a) for a in frame["answers"]]
     return frame
 
 
@@ -105,7 +108,7 @@ def response_counts(submissions, *, places=None) -> pd.DataFrame:
     """
     frame = _submissions(submissions)
     _check_places(frame, census_communes() if places is None else places)
-    frame["respondents"] = [int(_consented(a)) for a in frame["answers"]]
+    frame["respondents"] = [int(consented(a)) for a in frame["answers"]]
     frame["refusals"] = 1 - frame["respondents"]
     out = frame.groupby(["round", "district_code", "commune_key"], as_index=False)[
         ["respondents", "refusals"]].sum()
@@ -177,7 +180,7 @@ def respondent_record(form, answers) -> dict:
     Free text is never read. This is the one extraction both the bulk path (:func:`respondents`)
     and the server's ingestion use.
     """
-    answers = _answers(answers)
+    answers = answers_dict(answers)
     layout = respondent_layout(form)
     flat = form.flatten(answers)
     points = form.score(answers, flat)  # one walk of the document, not two (every push computes this)
@@ -188,7 +191,7 @@ def respondent_record(form, answers) -> dict:
         raise VariableInvalid(f"round must be a year, got {round_!r}") from None
     district, commune = flat.get("district"), flat.get("commune")
     row = {"round": round_, "district_code": None if district is None else str(district),
-           "commune_key": None if commune is None else str(commune), "consented": _consented(answers)}
+           "commune_key": None if commune is None else str(commune), "consented": consented(answers)}
     for name, _numeric in layout.profile:
         row[name] = flat.get(name)
     for name in layout.items:
@@ -272,7 +275,7 @@ def respondents(submissions, form, *, places=None, signs_at_least=3) -> pd.DataF
     frame = _submissions(submissions)
     places = census_communes() if places is None else places
     _check_places(frame, places)
-    frame = frame[[_consented(a) for a in frame["answers"]]].reset_index(drop=True)
+    frame = frame[[consented(a) for a in frame["answers"]]].reset_index(drop=True)
     records = [respondent_record(form, answers) for answers in frame["answers"]]
     body = pd.DataFrame.from_records(records, index=frame.index) if records else pd.DataFrame(
         index=frame.index)
@@ -311,7 +314,7 @@ def activities(submissions, form=None, *, places=None) -> pd.DataFrame:
     by_key = places.set_index("commune_key")
     rows = []
     for sid, raw in zip(submissions["submission_id"], submissions["answers"], strict=True):
-        answers = _answers(raw)
+        answers = answers_dict(raw)
         flat = form.flatten(answers) if form is not None else answers
         level = flat.get("level")
         if level == "city":
