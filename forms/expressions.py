@@ -394,6 +394,13 @@ def references(source: str) -> list[str]:
     return _REF.findall(source or "")
 
 
+def variables_read(source: str) -> set[str]:
+    """Names of the answers an expression reads: its ``$name`` variables once ``to_xpath`` has rewritten
+    ``${name}`` and ``../name`` (a literal holding ``$`` adds a name more, never one less)."""
+    return set(_VARIABLE.findall(to_xpath(source))) if source else set()
+
+
+_VARIABLE = re.compile(r"\$([A-Za-z_][\w.-]*)")
 _SIBLING = re.compile(r"(?<![\w.$/-])\.\./([A-Za-z_][\w.-]*)(?![\w.-]*\s*[/(\[])")
 
 

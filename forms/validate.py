@@ -30,12 +30,12 @@ from elementpath import XPathContext
 from elementpath import get_node_tree
 from elementpath.exceptions import ElementPathError
 
-from forms.expressions import _REF
 from forms.expressions import Expression
 from forms.expressions import compile_expression
 from forms.expressions import to_boolean
 from forms.expressions import to_number
 from forms.expressions import to_string
+from forms.expressions import variables_read
 from forms.messages import message
 from forms.values import checker
 from forms.values import expected
@@ -79,7 +79,7 @@ class Node:
 
     __slots__ = ("q", "name", "type", "leaf", "check", "relevant", "required", "required_expr",
                  "constraint", "calc", "filter", "fast_filter", "repeat_count", "choice_names", "choice_list",
-                 "choice_filters", "children", "keys", "names", "is_note", "roots")
+                 "choice_filters", "children", "keys", "names", "is_note", "roots", "read")
 
     def __init__(self, q, compiled: CompiledForm):
         self.q = q
@@ -108,6 +108,8 @@ class Node:
         self.children = [Node(c, compiled) for c in q.children]
         self.keys = frozenset(c.name for c in self.children)
         self.names = [n.name for n in self.walk()]
+        # some expression reads this answer, or one under this group: only those are bound as variables
+        self.read = (self.leaf and q.name in compiled.referenced) or any(c.read for c in self.children)
 
     def walk(self):
         """This node and its descendants."""
@@ -157,12 +159,13 @@ class CompiledForm:
         self.by_name = {q.name: q for q in form.walk()}
         # id(expression) -> a plain-Python predicate for the common shapes (see fast_test), or None
         self.fast: dict[int, object] = {}
-        # Names some expression reads: a calculation nobody reads, checks or requires is not run.
+        # Names some expression reads, as the compiler reads them (``${ name }``, ``../name``): a calculation
+        # nobody reads, checks or requires is not run, and no other answer is bound as a variable.
         self.referenced = {name for q in form.walk() for column in _EXPRESSION_COLUMNS
-                           for name in _REF.findall(getattr(q, column) or "")}
+                           for name in variables_read(getattr(q, column))}
         self.nodes = [Node(q, self) for q in form.questions]
         self.keys = frozenset(n.name for n in self.nodes)
-        self.blank = {name: "" for node in self.nodes for name in node.names}
+        self.blank = {name: "" for node in self.nodes for name in node.names if name in self.referenced}
 
     def compile(self, q, column: str) -> Expression | None:
         """Compile one column of a question; record what the server cannot evaluate."""
@@ -228,9 +231,10 @@ class CompiledForm:
 
     def _container(self, nodes, keys, container: dict, pointer: str, ctx, issues,
                    relevance: dict) -> None:
-        for key in container:
-            if key not in keys:
-                issues.append(self.issue("unknown-field", f"{pointer}/{_escape(key)}", name=key))
+        if not keys.issuperset(container):  # one C call for the usual container, whose keys all are known
+            for key in container:
+                if key not in keys:
+                    issues.append(self.issue("unknown-field", f"{pointer}/{_escape(key)}", name=key))
         variables = ctx.variables
         # Every push validates every operation: the common path (a relevant, well-typed answer) builds
         # no pointer and makes no call it can avoid; issues and the relevance map build theirs.
@@ -519,8 +523,10 @@ def _irrelevant(node: Node, value, ptr: str, relevance: dict) -> None:
 
 
 def _collect(nodes, container: dict, variables: dict) -> None:
-    """Bind every question's answer as the string its XPath variable holds."""
+    """Bind every answer some expression reads as the string its XPath variable holds."""
     for node in nodes:
+        if not node.read:
+            continue  # no expression reads it (or anything under it): its string would never be looked at
         value = container.get(node.name)
         if node.leaf:
             if value is not None:
@@ -531,7 +537,7 @@ def _collect(nodes, container: dict, variables: dict) -> None:
         elif isinstance(value, list):
             instances = [v for v in value if isinstance(v, dict)]
             for child in node.walk():
-                if child is not node and child.leaf:
+                if child is not node and child.read and child.leaf:
                     variables[child.name] = [
                         xpath_string(i.get(child.name)) for i in instances if child.name in i
                     ]

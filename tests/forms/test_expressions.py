@@ -12,6 +12,7 @@ from forms.expressions import FUNCTIONS
 from forms.expressions import compile_expression
 from forms.expressions import references
 from forms.expressions import to_xpath
+from forms.expressions import variables_read
 
 VARS = {"a": "a b c", "n": "7", "empty": "", "d": "2020-07-30", "name": "Lan", "r": ["1", "2"]}
 
@@ -132,3 +133,9 @@ def test_sibling_written_as_relative_path_reads_the_sibling():
     assert to_xpath("selected(../e5othS, 'other')") == "selected($e5othS, 'other')"
     assert compile_expression("selected(../q, 'other')").test({"q": "a other"}) is True
     assert to_xpath("../../q = ../g/q") == "../../q = ../g/q"  # not a sibling: left alone
+
+
+def test_the_variables_an_expression_reads_are_named_as_the_compiler_reads_them():
+    assert variables_read("${a} > 1 and selected(../q, 'other')") == {"a", "q"}
+    assert variables_read("${ spaced } = 'x'") == {"spaced"}
+    assert variables_read(". < 10") == set() and variables_read("") == set()

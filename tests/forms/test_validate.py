@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from forms.model import Form
 from forms.validate import CODES
 from forms.validate import Issue
 
@@ -274,3 +277,32 @@ def test_a_repeat_entry_reads_its_own_answers_never_another_entrys():
     assert form.validate(answers) == []
     answers = {"stumps": [{}, {"girth": 300}]}
     assert [(i.code, i.pointer) for i in form.validate(answers)] == [("required", "/stumps/1/photo")]
+
+
+SPACED_FORM = """
+|survey|
+||type|name|label::en|relevant|constraint|
+||select_one yn|consent|Consent|||
+||integer|age|Age|${consent} = 'yes'|. < ${limit}|
+||integer|limit|Limit|||
+|choices|
+||list_name|name|label::en|
+||yn|yes|Yes|
+||yn|no|No|
+|settings|
+||form_id|version|default_language|
+||spaced|1|en|"""
+
+
+def test_a_reference_written_with_spaces_reads_the_answer():
+    # ``${ consent }`` names the answer ``consent`` as the compiler reads it: the validator binds only
+    # answers that expressions read, so it must read the name the same way. pyxform refuses the spaces; a
+    # serialised form (``Form.from_json``) can still carry them.
+    data = md(SPACED_FORM).to_json()
+    del data["content_hash"]
+    text = json.dumps(data).replace("${consent}", "${ consent }").replace("${limit}", "${ limit }")
+    form = Form.from_json(text)
+    assert "${ consent }" in form.question("age").relevant
+    assert form.validate({"consent": "yes", "age": 30, "limit": 40}) == []
+    assert codes(form.validate({"consent": "yes", "age": 50, "limit": 40})) == [("constraint", "/age")]
+    assert codes(form.validate({"consent": "no", "age": 30, "limit": 40})) == [("not-relevant", "/age")]
