@@ -150,3 +150,17 @@ def test_look_ups_by_lists_of_keys_match_whole_keys_only(app):
             found = store.find_ops(["b" + stored, stored])
     assert longer == {}  # the three look-ups by lists of keys are built alike (_by_keys)
     assert list(found) == [stored]
+
+
+def test_a_value_shared_by_every_row_is_processed_once_and_others_each():
+    from server.sync.bulk import _processed
+
+    calls = []
+
+    def process(value):
+        calls.append(value)
+        return f"<{value}>"
+
+    shared, equal = ["now"], ["now"]  # equal, but not the same object: processed apart
+    assert _processed(process, (shared,) * 3) == ("<['now']>",) * 3 and len(calls) == 1
+    assert _processed(process, (shared, equal, shared)) == ["<['now']>"] * 3 and len(calls) == 4
