@@ -92,6 +92,19 @@ def prepare(store: Store, ops: list[Operation]) -> tuple[list[Prepared], dict]:
     return prepared, {key: None if v is None else v.state for key, v in versions.items()}
 
 
+def acked_all(state: DeviceState, ops: list[Operation], *, now: dt.datetime, skew_s: int | None,
+              epoch: str) -> DeviceState:
+    """Return ``acked`` applied for each of ``ops`` in turn (none: ``state``): two copies, not one an op."""
+    if not ops:
+        return state
+    last_op, last_n = state.last_op, state.last_n
+    for op in ops:
+        if op.n is None or last_n is None or op.n >= last_n:  # as acked(): never backwards
+            last_op, last_n = op.id, op.n
+    return dataclasses.replace(acked(state, None, now=now, skew_s=skew_s, epoch=epoch),
+                               last_op=last_op, last_n=last_n)
+
+
 @dataclass(frozen=True)
 class Applied:
     """A batch's results, and the device's state as its transaction committed it (None: none written)."""
@@ -140,6 +153,7 @@ def _write(store: Store, device: DeviceRef, prepared: list[Prepared], states: di
     hashes = sorted({h for op in live for h in op.blobs})
     missing = set(store.missing_blobs(hashes)) if hashes else set()
     state = store.device_state(device_id) or DeviceState(device_id=device_id)
+    acknowledged: list[Operation] = []
     batch = WriteBatch()
     new_heads: dict[str, SubmissionHead] = {}
     changed_heads: dict[str, SubmissionHead] = {}
@@ -181,12 +195,12 @@ def _write(store: Store, device: DeviceRef, prepared: list[Prepared], states: di
         recorded[op.id] = OpRecord(op_id=op.id, device_id=device_id, payload_hash=op.payload_hash,
                                    result=result.to_wire(), seq=seq, received_at=now)
         batch.ops.append(recorded[op.id])
-        state = acked(state, op, now=now, skew_s=skew_s, epoch=epoch)
+        acknowledged.append(op)
         results.append(result)
     batch.new_heads, batch.changed_heads = list(new_heads.values()), list(changed_heads.values())
-    batch.device = state
+    batch.device = acked_all(state, acknowledged, now=now, skew_s=skew_s, epoch=epoch)
     store.write_batch(batch)
-    return Applied(results, state)
+    return Applied(results, batch.device)
 
 
 def _plan(batch: WriteBatch, item: Prepared, head: SubmissionHead | None, device_id: str, *,

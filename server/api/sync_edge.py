@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
+import orjson
 from flask import Response
 from flask import current_app
 from flask import request
@@ -19,6 +20,7 @@ from sync.errors import EnvelopeInvalid
 from sync.errors import PayloadTooLarge
 from sync.store import DeviceRef
 from sync.transport import BODY_BOUNDS
+from sync.transport import ORJSON_AS_JSON
 from sync.transport import decode_json
 from sync.transport import deflate
 from sync.transport import inflate_capped
@@ -71,7 +73,7 @@ def _without_ops(body):
 
 def json_response(body: dict, status: int = 200) -> Response:
     """Answer JSON, gzipped when the client accepts it and it pays."""
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    data = _json_bytes(body)
     response = Response(status=status, mimetype="application/json")
     if len(data) >= _GZIP_FROM and "gzip" in request.headers.get("Accept-Encoding", ""):
         data = deflate(data)
@@ -79,6 +81,15 @@ def json_response(body: dict, status: int = 200) -> Response:
     response.headers["Vary"] = "Accept-Encoding"
     response.set_data(data)
     return response
+
+
+def _json_bytes(body) -> bytes:
+    # orjson writes a push's answer (a result per operation) several times faster; what it refuses or would
+    # write its own way (ORJSON_AS_JSON: integers past 64 bits, datetimes, subclasses), the json module writes
+    try:
+        return orjson.dumps(body, option=ORJSON_AS_JSON)
+    except orjson.JSONEncodeError:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 @contextmanager

@@ -235,3 +235,14 @@ def test_the_real_client_over_real_http_with_lost_answers(app, accounts, tmp_pat
     assert status["pending"] == 0 and status["archived"] == {"duplicate": 5}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Submission)) == 5
+
+
+def test_sync_answers_are_json_whichever_encoder_writes_them():
+    # orjson writes the usual answer; what it refuses (an integer past 64 bits) the json module writes
+    from server.api.sync_edge import _json_bytes
+
+    usual = {"results": [{"op": "a", "status": "created", "rev": 1, "note": "Tiếng Việt"}], "ack": None}
+    assert json.loads(_json_bytes(usual)) == usual
+    assert "Tiếng Việt".encode() in _json_bytes(usual)  # UTF-8, not \u escapes, as before
+    huge = {"n": 2**70, "text": "đ"}
+    assert json.loads(_json_bytes(huge)) == huge
