@@ -27,8 +27,10 @@ from sync.errors import ProtocolUnsupported
 from sync.transport import INT64_MAX
 from sync.transport import OP_BOUNDS
 from sync.transport import ORJSON_AS_JSON
+from sync.transport import SURE_OPTIONS
 from sync.transport import parse_json
 from sync.transport import printable
+from sync.transport import surely_within
 from sync.transport import value_problems
 
 PROTOCOL = 1
@@ -83,15 +85,20 @@ def _may_differ(fast: bytes) -> bool:
             or (b"e-" in fast and _SHORT_NEGATIVE_EXPONENT.search(fast) is not None))
 
 
-def canonical_json(obj) -> bytes:
-    """Return the canonical UTF-8 JSON of ``obj`` (sorted keys, no spaces): hashed and stored raw."""
+def canonical_json(obj, *, encoded: bytes | None = None) -> bytes:
+    """Return the canonical UTF-8 JSON of ``obj`` (sorted keys, no spaces): hashed and stored raw.
+
+    ``encoded``: ``orjson.dumps(obj, option=_FAST_OPTIONS)`` when the caller made it already.
+    """
     # orjson is faster (4.5 against 12.7 µs an awareness operation, its check included): every pushed
     # operation is hashed. Where its bytes could differ (_may_differ) or it refuses the value (integers
     # beyond 64 bits, lone surrogates), the reference encoder decides: the bytes never depend on the path.
-    try:
-        fast = orjson.dumps(obj, option=_FAST_OPTIONS)
-    except orjson.JSONEncodeError:
-        fast = None
+    fast = encoded
+    if fast is None:
+        try:
+            fast = orjson.dumps(obj, option=_FAST_OPTIONS)
+        except orjson.JSONEncodeError:
+            fast = None
     if fast is not None and not _may_differ(fast):
         return fast
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -181,12 +188,14 @@ class Operation:
     #: The ODK instance XML sent instead of ``ans``; the server reads the answers from it with
     #: ``forms.instance.answers_from_instance`` (the mapping OpenRosa uses), so clients need none.
     instance_xml: str | None = None
+    #: orjson's sorted bytes of ``raw``, when ``from_wire`` made them (``canonical_json`` checks them)
+    encoded: bytes | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def payload(self) -> bytes:
         """Return the operation as received, in canonical JSON: what is hashed and quarantined."""
         # Cached: the raw operation is never changed once parsed, and a push reads it several times.
-        return canonical_json(self.raw)
+        return canonical_json(self.raw, encoded=self.encoded)
 
     @cached_property
     def payload_hash(self) -> str:
@@ -199,7 +208,12 @@ class Operation:
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not _ID.match(obj["id"]):
             raise EnvelopeInvalid("Every operation needs an 'id' of 1-64 characters [A-Za-z0-9_.:-].",
                                   errors=[{"pointer": f"{pointer}/id", "detail": "required id"}])
-        problems: list[dict] = value_problems(obj, OP_BOUNDS)
+        try:  # the canonical bytes, made once: they rule out most bound problems, and are hashed later
+            encoded = orjson.dumps(obj, option=_FAST_OPTIONS | SURE_OPTIONS)
+        except orjson.JSONEncodeError:
+            encoded = None
+        within = encoded is not None and surely_within(obj, encoded, OP_BOUNDS)
+        problems: list[dict] = [] if within else value_problems(obj, OP_BOUNDS)
         if problems:
             # Stored and hashed as a printable copy: the raw one may not even encode as UTF-8.
             obj = printable(obj)
@@ -255,6 +269,7 @@ class Operation:
             n=n if isinstance(n, int) and not isinstance(n, bool) else None,
             blobs=tuple(blobs), note=note if isinstance(note, str) else None, problems=tuple(problems),
             instance_xml=xml if kind in ("create", "correct") and isinstance(xml, str) else None,
+            encoded=encoded if within else None,
         )
 
     def to_wire(self) -> dict:
