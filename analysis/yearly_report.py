@@ -35,6 +35,10 @@ from analysis.labels import INDICATORS
 from analysis.levels import differences
 from analysis.levels import round_levels
 from analysis.population import communes as census_communes
+from analysis.report_blocks import Heading
+from analysis.report_blocks import Paragraph
+from analysis.report_blocks import Table
+from analysis.report_plans import plan_sections
 
 __all__ = ["INDICATORS", "YearlyReport", "yearly_report", "render_markdown"]
 
@@ -62,6 +66,9 @@ class YearlyReport:
     outreach_totals: pd.DataFrame
     awareness: pd.DataFrame
     min_n: int
+    #: The year's approved outreach plan beside what was done (:class:`analysis.report_plans.OutreachReview`),
+    #: given by the caller (the server's records); None: not given, and the report has no section on it.
+    outreach_review: object = None
 
 
 def _outreach(activities, year, places):
@@ -196,7 +203,30 @@ def render_markdown(report: YearlyReport, *, language="vi") -> str:
                "95% confidence intervals are design-based (strata: districts; clusters: communes).",
                "City-wide activities count in every district; their reach is shared by population."],
     }
+    if report.outreach_review is not None:
+        for lang in (("vi", "en") if language == "both" else (language,)):
+            lines += _markdown_blocks(plan_sections(None, report.outreach_review, language=lang, first=3))
     lines += [f"## {h('notes')}", ""]
     for lang in (("vi", "en") if language == "both" else (language,)):
         lines += [f"- {note}" for note in notes[lang]]
     return "\n".join(lines) + "\n"
+
+
+def _markdown_blocks(blocks) -> list[str]:
+    """Markdown lines of a section's blocks (headings, paragraphs, tables), as the page shows them."""
+    lines = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            lines += [f"{'#' * block.level} {block.text}", ""]
+        elif isinstance(block, Paragraph):
+            lines += [f"_{block.text}_" if block.style == "note" else block.text, ""]
+        elif isinstance(block, Table):
+            align = ["---" if i < block.numeric_from else "---:" for i in range(len(block.header))]
+            lines += [f"**{block.caption}**", "", _markdown_row(block.header), _markdown_row(align)]
+            lines += [_markdown_row(row) for row in block.rows] + [""]
+    return lines
+
+
+def _markdown_row(cells) -> str:
+    # a cell's own | would end it early
+    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"

@@ -127,10 +127,15 @@ def yearly():
     report = reports.yearly(data, req)
     if markdown:
         return Response(render_markdown(report, language=req.language), mimetype="text/markdown")
+    review = report.outreach_review
+    plan = None if review.comparison is None else {
+        "approved_on": review.approved_on.isoformat() if review.approved_on else None,
+        "approved_role": review.approved_by, "rows": reports.records(review.comparison)}
     return {"year": report.year, "previous": report.previous, "min_cell": report.min_n,
             "outreach": reports.records(report.outreach),
             "outreach_totals": reports.records(report.outreach_totals),
-            "awareness": reports.records(report.awareness)}
+            "awareness": reports.records(report.awareness),
+            "outreach_plan": plan}
 
 
 # ----------------------------------------------------------------------------- the awareness-gap report

@@ -156,8 +156,10 @@ def outreach_plan(data: Data, req: ReportRequest) -> pd.DataFrame:
 
 def yearly(data: Data, req: ReportRequest) -> YearlyReport:
     """The 12 November report of ``req.round`` (change since ``req.previous``; None: no change)."""
-    return yearly_report(data.respondents, data.activities, year=req.round, previous=req.previous,
-                         min_n=req.min_cell)
+    report = yearly_report(data.respondents, data.activities, year=req.round, previous=req.previous,
+                           min_n=req.min_cell)
+    report.outreach_review = plans.outreach_review(data.outreach_plans, data.activities, req.round)
+    return report
 
 
 def _concat(parts):

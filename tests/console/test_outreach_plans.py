@@ -211,6 +211,23 @@ def test_the_12_november_report_shows_the_approved_plan_against_what_was_done(si
                    if (t["caption"] or "").startswith("Kế hoạch truyền thông năm 2018"))
     assert written["rows"] == shown["rows"] and [r[2] for r in written["rows"]].count("có") > 0
 
+    # the API's JSON and Markdown of the report carry the same comparison
+    yearly = api.get("/api/v1/reports/yearly?round=2018", headers=heads["web-planner"]).get_json()
+    assert yearly["outreach_plan"]["approved_role"] == "planner" and yearly["outreach_plan"]["approved_on"]
+    # district_code, as the report's other tables name it (the plan's own endpoint says district)
+    assert [{("district" if k == "district_code" else k): v for k, v in row.items()}
+            for row in yearly["outreach_plan"]["rows"]] == compared
+    markdown = api.get("/api/v1/reports/yearly?round=2018&format=markdown&language=en",
+                       headers=heads["web-planner"]).get_data(as_text=True)
+    section = markdown.split("## 3. The outreach plan for 2018: planned and done")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][2:]  # past the header and rule
+    assert len(rows) == len(compared) and [r.split(" | ")[2] for r in rows] == [r[2] for r in table["rows"]]
+    earlier = api.get("/api/v1/reports/yearly?round=2017", headers=heads["web-planner"]).get_json()
+    assert earlier["outreach_plan"] is None
+    markdown = api.get("/api/v1/reports/yearly?round=2017&format=markdown&language=vi",
+                       headers=heads["web-planner"]).get_data(as_text=True)
+    assert "Không có kế hoạch truyền thông nào được duyệt cho năm 2017" in markdown
+
     # a year without an approved plan says so, on the page and in the document
     html = client.get("/reports/yearly?round=2017&lang=en").get_data(as_text=True)
     assert "No outreach plan was approved for 2017." in html and 'id="plan-done"' not in html
