@@ -88,7 +88,8 @@ def _may_differ(fast: bytes) -> bool:
 def canonical_json(obj, *, encoded: bytes | None = None) -> bytes:
     """Return the canonical UTF-8 JSON of ``obj`` (sorted keys, no spaces): hashed and stored raw.
 
-    ``encoded``: ``orjson.dumps(obj, option=_FAST_OPTIONS)`` when the caller made it already.
+    ``encoded``: ``orjson.dumps(obj, option=_FAST_OPTIONS)`` when the caller made it already (options that
+    only refuse more, such as ``SURE_OPTIONS``, write the same bytes).
     """
     # orjson is faster (4.5 against 12.7 µs an awareness operation, its check included): every pushed
     # operation is hashed. Where its bytes could differ (_may_differ) or it refuses the value (integers
@@ -269,7 +270,7 @@ class Operation:
             n=n if isinstance(n, int) and not isinstance(n, bool) else None,
             blobs=tuple(blobs), note=note if isinstance(note, str) else None, problems=tuple(problems),
             instance_xml=xml if kind in ("create", "correct") and isinstance(xml, str) else None,
-            encoded=encoded if within else None,
+            encoded=None if problems else encoded,  # without problems ``obj`` is the raw operation
         )
 
     def to_wire(self) -> dict:
