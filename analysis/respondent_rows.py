@@ -18,6 +18,7 @@ import numpy as np
 
 from analysis import tidy
 from analysis.errors import VariableInvalid
+from forms.scoring import item_points
 
 #: Profile questions of the built-in awareness form kept as typed columns; any other profile
 #: answer of a scored form goes to ``extra``.
@@ -127,10 +128,10 @@ class RowPlan:
         self._containers = containers
         self._design = tuple(where(name) for name in ("round", "district", "commune"))
         self._profile = tuple((*where(name), name in PROFILE_COLUMNS) for name, _numeric in layout.profile)
-        # the usual item (one choice, right or wrong) is scored inline; the rest by _points, as score() does
+        # the usual item (one choice, right or wrong) is scored inline; the rest by forms' item_points
         self._items = tuple(
-            (*where(item.name), frozenset(item.keys) if item.method == "correct" else None,
-             (item.method, tuple(item.keys), sorted(item.keys), item.name in layout.skippable))
+            (*where(item.name), frozenset(item.keys) if item.method == "correct" else None, item,
+             0.0 if item.name in layout.skippable else _NAN)
             for item in form.scoring)
         self._multiple = tuple((*where(name), choices, 0 if name in layout.skippable else MISSING_CHOICE)
                                for name, choices in layout.multiple)
@@ -143,12 +144,12 @@ class RowPlan:
             inner = found[parent].get(name)
             found.append(inner if isinstance(inner, dict) else _EMPTY)
         points = []  # first, as respondent_record scores first
-        for index, name, right, rules in self._items:
+        for index, name, right, item, unanswered in self._items:
             value = found[index].get(name)
             if right is not None and value.__class__ is str and value:
                 points.append(1.0 if value in right else 0.0)
-            else:
-                points.append(self._points(value, *rules))
+            else:  # tidy's rule after score()'s: a skipped item of its own relevance scores 0
+                points.append(unanswered if (p := item_points(item, value)) is None else p)
         round_, district, commune = (found[index].get(name) for index, name in self._design)
         try:
             round_ = int(round_) if round_ is not None else None
@@ -174,20 +175,6 @@ class RowPlan:
             else:
                 choices.extend(1 if choice in chosen else 0 for choice in names)
         return _packed(values, points, choices)
-
-    @staticmethod
-    def _points(value, method: str, keys: tuple, sorted_keys: list, skippable: bool) -> float:
-        # forms.scoring.score's rules for one item, then tidy's: a skipped item of its own relevance scores 0
-        if value is None or value == "" or value == []:
-            return 0.0 if skippable else _NAN
-        if method == "value":
-            return float(value) if isinstance(value, (int, float)) else (0.0 if skippable else _NAN)
-        if method == "count":
-            chosen = value if isinstance(value, list) else [value]
-            return float(sum(1 for v in chosen if v in keys))
-        if isinstance(value, list):
-            return 1.0 if sorted(value) == sorted_keys else 0.0
-        return 1.0 if value in keys else 0.0
 
 
 _EMPTY: dict = {}

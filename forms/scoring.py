@@ -69,22 +69,22 @@ def scoring_items(form) -> list[ScoringItem]:
     return items
 
 
+def item_points(item: ScoringItem, value) -> float | None:
+    """The points of one item's answer (None when unanswered)."""
+    if value is None or value == "" or value == []:
+        return None
+    if item.method == "value":
+        return float(value) if isinstance(value, (int, float)) else None
+    if item.method == "count":
+        chosen = value if isinstance(value, list) else [value]
+        return float(sum(1 for v in chosen if v in item.keys))
+    if isinstance(value, list):
+        return 1.0 if sorted(value) == sorted(item.keys) else 0.0
+    return 1.0 if value in item.keys else 0.0
+
+
 def score(form, answers: dict, flat: dict | None = None) -> dict:
     """Item name → points (None when unanswered or not relevant) for one answer document."""
     if flat is None:
         flat = form.flatten(answers)
-    out = {}
-    for item in form.scoring:
-        value = flat.get(item.name)
-        if value is None or value == "" or value == []:
-            out[item.name] = None
-        elif item.method == "value":
-            out[item.name] = float(value) if isinstance(value, (int, float)) else None
-        elif item.method == "count":
-            chosen = value if isinstance(value, list) else [value]
-            out[item.name] = float(sum(1 for v in chosen if v in item.keys))
-        elif isinstance(value, list):
-            out[item.name] = 1.0 if sorted(value) == sorted(item.keys) else 0.0
-        else:
-            out[item.name] = 1.0 if value in item.keys else 0.0
-    return out
+    return {item.name: item_points(item, flat.get(item.name)) for item in form.scoring}

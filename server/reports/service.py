@@ -148,14 +148,10 @@ def channels(data: Data, req: ReportRequest) -> pd.DataFrame:
     return channel_reach(this, min_n=req.min_cell)
 
 
-def outreach_plan(data: Data, req: ReportRequest) -> pd.DataFrame:
-    """The approved outreach plan of the request's year beside that year's activities, as one table
-    (:func:`server.reports.plans.review_frame`; no rows: none was approved)."""
-    return plans.review_frame(plans.outreach_review(data.outreach_plans, data.activities, req.round))
-
-
 def yearly(data: Data, req: ReportRequest) -> YearlyReport:
-    """The 12 November report of ``req.round`` (change since ``req.previous``; None: no change)."""
+    """The 12 November report of ``req.round`` (change since ``req.previous``; None: no change), with the
+    year's approved outreach plan beside its activities (``outreach_review``; its table:
+    :func:`server.reports.plans.review_frame`)."""
     report = yearly_report(data.respondents, data.activities, year=req.round, previous=req.previous,
                            min_n=req.min_cell)
     report.outreach_review = plans.outreach_review(data.outreach_plans, data.activities, req.round)

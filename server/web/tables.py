@@ -18,6 +18,7 @@ from analysis.population import communes
 from analysis.report_map import tile_map
 from analysis.report_tables import write_workbook
 from server.problems import ApiError
+from server.reports import plans
 from server.reports import service as reports
 from server.reports.boundaries import LoadedMap
 from server.reports.exports import csv_chunks
@@ -101,7 +102,7 @@ def build(page: str, data: reports.Data, choices: ReportRequest, *, city: str) -
     elif page == "yearly":
         report = reports.yearly(data, choices)
         tables = {"awareness": report.awareness, "outreach_totals": report.outreach_totals,
-                  "outreach": report.outreach, "outreach_plan": reports.outreach_plan(data, choices)}
+                  "outreach": report.outreach, "outreach_plan": plans.review_frame(report.outreach_review)}
     else:
         raise ApiError("not-found", f"No report page {page!r}.")
     return {name: _named(frame, city) for name, frame in tables.items()}
