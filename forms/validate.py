@@ -30,6 +30,7 @@ from elementpath import XPathContext
 from elementpath import get_node_tree
 from elementpath.exceptions import ElementPathError
 
+from forms.acceptor import acceptor
 from forms.expressions import Expression
 from forms.expressions import compile_expression
 from forms.expressions import to_boolean
@@ -166,6 +167,8 @@ class CompiledForm:
         self.nodes = [Node(q, self) for q in form.questions]
         self.keys = frozenset(n.name for n in self.nodes)
         self.blank = {name: "" for node in self.nodes for name in node.names if name in self.referenced}
+        # the same checks generated as Python for this form, answering "no issues" or "not sure"
+        self.accept = acceptor(self)
 
     def compile(self, q, column: str) -> Expression | None:
         """Compile one column of a question; record what the server cannot evaluate."""
@@ -183,6 +186,12 @@ class CompiledForm:
 
     def validate(self, answers) -> list[Issue]:
         """All issues of an answer document, in document order."""
+        if self.accept is not None:
+            try:
+                if self.accept(answers):
+                    return []
+            except _RUNTIME:
+                pass  # not sure: the walk decides, and names the issues
         return self._walk(answers, None)[0]
 
     def relevance(self, answers) -> dict[str, bool]:
@@ -207,11 +216,19 @@ class CompiledForm:
         if not isinstance(answers, dict):
             issues.append(self.issue("type", "", expected="group"))
             return issues, relevance
-        variables = dict(self.blank)
-        _collect(self.nodes, answers, variables)
-        ctx = _Scope(variables)
+        ctx = _Scope(self.bind(answers))
         self._container(self.nodes, self.keys, answers, "", ctx, issues, relevance)
         return issues, relevance if relevance is not None else {}
+
+    def bind(self, answers: dict) -> dict:
+        """The XPath variables of a document: every answer some expression reads, as its string."""
+        variables = dict(self.blank)
+        _collect(self.nodes, answers, variables)
+        return variables
+
+    def test(self, expression: Expression, variables: dict, item: str, default: bool) -> bool:
+        """An expression's truth, as the walk tests it (``default`` when it cannot be evaluated)."""
+        return self._test(expression, _Scope(variables), item, default)
 
     def issue(self, code: str, pointer: str, custom=None, **values) -> Issue:
         """Build an Issue with its message in the form's languages."""
