@@ -22,7 +22,8 @@ from forms.values import xpath_string
 
 _SELECT_ONE = ("select_one", "select_one_external")
 _SELECT_MANY = ("select_multiple", "rank")
-_EMPTY = "v is None or v == '' or v == []"
+# the walk's "unanswered" (None, "" or []); a truthy JSON value is neither, so is not compared with both
+_EMPTY = "v is None or not v and (v == '' or v == [])"
 
 
 class _Source:
