@@ -65,6 +65,24 @@ class _Source:
         lines += ["    " + line for line in body]
         return name
 
+    def bind(self, nodes, container: str, out: list[str]) -> None:
+        """Bind the answers some expression reads as the walk's ``bind`` does (``forms.validate._collect``),
+        straight-line: a group that is no object binds nothing under it, as one that is empty."""
+        for node in nodes:
+            if not node.read:
+                continue
+            name = self.const(node.name)
+            if node.leaf:
+                out += [f"v = {container}.get({name})",
+                        f"if v is not None: variables[{name}] = v if v.__class__ is str else xpath_string(v)"]
+            elif node.type == "group":
+                inner = f"g{len(out)}"
+                out += [f"{inner} = {container}.get({name})",
+                        f"if not isinstance({inner}, dict): {inner} = {self.const({})}"]
+                self.bind(node.children, inner, out)
+            else:  # a repeat's answers are lists, one per entry: the walk's own binding
+                out.append(f"collect({self.const([node])}, {container}, variables)")
+
     def _node(self, node, out: list[str]) -> bool:
         """Append one question's checks; False when they end in an unconditional ``return False``."""
         out.append(f"v = c.get({self.const(node.name)})")
@@ -141,18 +159,23 @@ class _Source:
         return lines
 
 
-def acceptor(compiled) -> Callable[[dict], bool] | None:
+def acceptor(compiled, collect) -> Callable[[dict], bool] | None:
     """``answers -> bool`` for a ``CompiledForm``: True only when its walk would find no issue.
 
-    None when the generated code cannot be compiled (a form too large for Python's compiler).
+    ``collect(nodes, container, variables)`` is the walk's binding of answers, used for repeats. None when
+    the generated code cannot be compiled (a form too large for Python's compiler).
     """
     source = _Source(compiled)
     root = source.container(compiled.nodes, compiled.keys)
     lines = [line for function in source.functions for line in function]
+    binding: list[str] = []
+    source.bind(compiled.nodes, "answers", binding)
     lines += ["def accept(answers):",
               "    if answers.__class__ is not dict: return False",
-              f"    return {root}(answers, {source.const(compiled.bind)}(answers))"]
-    namespace = {**source.namespace, "xpath_string": xpath_string}
+              f"    variables = dict({source.const(compiled.blank)})",
+              *("    " + line for line in binding),
+              f"    return {root}(answers, variables)"]
+    namespace = {**source.namespace, "xpath_string": xpath_string, "collect": collect}
     try:
         exec(compile("\n".join(lines), "<generated acceptor>", "exec"), namespace)  # noqa: S102
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
