@@ -133,8 +133,10 @@ class RowPlan:
             (*where(item.name), frozenset(item.keys) if item.method == "correct" else None, item,
              0.0 if item.name in layout.skippable else _NAN)
             for item in form.scoring)
-        self._multiple = tuple((*where(name), choices, 0 if name in layout.skippable else MISSING_CHOICE)
-                               for name, choices in layout.multiple)
+        # (where, choices, the codes of the question unanswered)
+        self._multiple = tuple(
+            (*where(name), choices, [0 if name in layout.skippable else MISSING_CHOICE] * len(choices))
+            for name, choices in layout.multiple)
 
     def row(self, answers) -> dict:
         """The values of ``respondent_row`` for ``answers``."""
@@ -143,22 +145,21 @@ class RowPlan:
         for parent, name in self._containers:
             inner = found[parent].get(name)
             found.append(inner if isinstance(inner, dict) else _EMPTY)
-        points = []  # first, as respondent_record scores first
-        for index, name, right, item, unanswered in self._items:
-            value = found[index].get(name)
-            if right is not None and value.__class__ is str and value:
-                points.append(1.0 if value in right else 0.0)
-            else:  # tidy's rule after score()'s: a skipped item of its own relevance scores 0
-                points.append(unanswered if (p := item_points(item, value)) is None else p)
-        round_, district, commune = (found[index].get(name) for index, name in self._design)
+        # first, as respondent_record scores first; comprehensions, as every ingested submission has a row
+        points = [  # the usual item (one choice, right or wrong) inline; tidy's rule after score()'s for the
+            # rest: a skipped item of its own relevance scores 0
+            (1.0 if value in right else 0.0) if right is not None and value.__class__ is str and value
+            else (unanswered if (p := item_points(item, value)) is None else p)
+            for index, name, right, item, unanswered in self._items
+            for value in (found[index].get(name),)]
+        round_, district, commune = [found[index].get(name) for index, name in self._design]
         try:
             round_ = int(round_) if round_ is not None else None
         except (TypeError, ValueError):
             raise VariableInvalid(f"round must be a year, got {round_!r}") from None
         values = {"round": round_, "district_code": None if district is None else str(district),
                   "commune_key": None if commune is None else str(commune),
-                  "consented": tidy.consented(answers)}
-        values.update(dict.fromkeys(PROFILE_COLUMNS))
+                  "consented": tidy.consented(answers), **_NO_PROFILE}
         extra = {}
         for index, name, typed in self._profile:
             answer = found[index].get(name)
@@ -170,13 +171,11 @@ class RowPlan:
         choices = []
         for index, name, names, unanswered in self._multiple:
             chosen = found[index].get(name)
-            if chosen is None:
-                choices.extend(unanswered for _ in names)
-            else:
-                choices.extend(1 if choice in chosen else 0 for choice in names)
+            choices += unanswered if chosen is None else [1 if choice in chosen else 0 for choice in names]
         return _packed(values, points, choices)
 
 
+_NO_PROFILE = dict.fromkeys(PROFILE_COLUMNS)
 _EMPTY: dict = {}
 _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
