@@ -47,7 +47,7 @@ class _OneByOne(Exception):
     """This batch needs the one-by-one path (raised inside the transaction, which rolls back)."""
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: made once per operation (see sync.protocol.Operation)
 class Prepared:
     """An operation decided before the write lock: its form issues and analysis values."""
 

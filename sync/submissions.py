@@ -156,7 +156,7 @@ def row_of(head: SubmissionHead, values: dict | None) -> AnalysisRow | None:
                        seq=head.seq, values=values)
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: made once per operation (see sync.protocol.Operation)
 class Written:
     """What storing an operation as a revision changes: the revision, the head, a conflict flag."""
 
