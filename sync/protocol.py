@@ -170,9 +170,9 @@ def _optional_str(obj: dict, key: str, pointer: str, limit: int = 100) -> str | 
 
 
 # Not frozen, nor are the other values made once per pushed operation (OpResult, sync.batch.Prepared,
-# sync.submissions.Written): a frozen dataclass's __init__ sets each field
-# through object.__setattr__, and an operation's 15 took 1.7 µs that way against 0.45 (with the few other
-# per-operation values, ~4% of a push's CPU, in-process). Nothing changes an operation once parsed.
+# sync.submissions.Written): a frozen dataclass's __init__ sets each field through object.__setattr__, and an
+# operation's 15 took 1.7 µs that way against 0.45 (with the other per-operation values, ~4% of a push's CPU,
+# in-process). Nothing changes an operation once parsed.
 @dataclass
 class Operation:
     """One operation of a push: create, correct or delete a submission, with a client-made id."""
