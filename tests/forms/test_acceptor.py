@@ -9,9 +9,6 @@ mangled, real-world forms' random answers, and forms with every construct it lea
 from __future__ import annotations
 
 import copy
-import functools
-import warnings
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck
@@ -19,11 +16,12 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from forms.errors import FormError
 from forms.model import Form
-from forms.xlsform import load_xlsform
 
 from .conftest import md
+from .corpus import CORPUS
+from .corpus import corpus_files
+from .corpus import load_corpus_form
 from .strategies import AWARENESS
 from .strategies import OUTREACH
 from .strategies import awareness_answers
@@ -34,9 +32,7 @@ from .strategies import outreach_answers
 from .strategies import put
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "xlsforms"
-CORPUS_FILES = sorted(p.name for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".xls", ".csv")) \
-    if CORPUS.is_dir() else []
+CORPUS_FILES = corpus_files()
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats()
                     | st.text(max_size=12) | st.sampled_from(["", "yes", "no", "a b", "dont_know", "1"]),
@@ -101,6 +97,16 @@ def test_any_json_as_the_whole_document(doc):
     accepted(OUTREACH, doc)
 
 
+# yes/no, and colours with a column for choice filters
+CHOICES = """|choices|
+||list_name|name|label|colour|
+||yn|yes|Yes||
+||yn|no|No||
+||col|red|Red|yes|
+||col|blue|Blue|no|
+||col|green|Green|yes|
+"""
+
 CONSTRUCTS = """
 |survey|
 ||type|name|label|required|relevant|constraint|calculation|choice_filter|repeat_count|
@@ -122,14 +128,7 @@ CONSTRUCTS = """
 ||begin_repeat|pets|Pets||||||${n}|
 ||text|pet|Pet|||||||
 ||end_repeat|||||||||
-|choices|
-||list_name|name|label|colour|
-||yn|yes|Yes||
-||yn|no|No||
-||col|red|Red|yes|
-||col|blue|Blue|no|
-||col|green|Green|yes|
-|settings|
+""" + CHOICES + """|settings|
 ||form_id|version|
 ||constructs|1|"""
 
@@ -150,30 +149,26 @@ def test_what_only_the_walk_decides_is_left_to_it(constructs, doc):
     assert not accepted(constructs, doc)
 
 
+PLAIN = """
+|survey|
+||type|name|label|required|relevant|constraint|choice_filter|
+||integer|n|N|yes||. < 100||
+||select_one yn|one|One||${n} > 5|||
+||integer|k|K|${one} = 'yes'||||
+||select_multiple col|many|Many|||not(selected(., 'red') and count-selected(.) > 1)||
+||select_one col|pick|Pick||||colour=${one}|
+||rank col|order|Order|||||
+||note|info|Info|||||
+||begin_group|grp|Group||selected(${many}, 'red')|||
+||text|why|Why|yes||||
+||end_group||||||
+""" + CHOICES + """|settings|
+||form_id|version|
+||plain|1|"""
+
+
 def test_a_form_whose_every_question_is_plain_is_accepted_on_its_own():
-    form = md("""
-    |survey|
-    ||type|name|label|required|relevant|constraint|choice_filter|
-    ||integer|n|N|yes||. < 100||
-    ||select_one yn|one|One||${n} > 5|||
-    ||integer|k|K|${one} = 'yes'||||
-    ||select_multiple col|many|Many|||not(selected(., 'red') and count-selected(.) > 1)||
-    ||select_one col|pick|Pick||||colour=${one}|
-    ||rank col|order|Order|||||
-    ||note|info|Info|||||
-    ||begin_group|grp|Group||selected(${many}, 'red')|||
-    ||text|why|Why|yes||||
-    ||end_group||||||
-    |choices|
-    ||list_name|name|label|colour|
-    ||yn|yes|Yes||
-    ||yn|no|No||
-    ||col|red|Red|yes|
-    ||col|blue|Blue|no|
-    ||col|green|Green|yes|
-    |settings|
-    ||form_id|version|
-    ||plain|1|""")
+    form = md(PLAIN)
     valid = {"n": 7, "one": "yes", "k": 1, "many": ["red"], "pick": "green", "order": ["blue", "red"],
              "grp": {"why": "because"}}
     assert accepted(form, valid)
@@ -214,16 +209,6 @@ def test_form_text_is_data_not_code():
     assert not accepted(form, {"round": "2017", "consent": "no"})
 
 
-@functools.cache
-def _corpus_form(name: str):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return load_xlsform(CORPUS / name)
-        except FormError:
-            return None
-
-
 def _without_issues(form, doc: dict) -> dict:
     """``doc`` with the answers the walk objects to removed, until none is left to remove."""
     for _ in range(6):
@@ -247,7 +232,7 @@ def _without_issues(form, doc: dict) -> dict:
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_real_world_forms_random_and_settled_answers(name, data):
-    form = _corpus_form(name)
+    form = load_corpus_form(name)
     if form is None:
         return  # pyxform refuses it (tests/forms/test_corpus.py)
     doc = data.draw(form_answers(form))

@@ -12,9 +12,10 @@ from forms.errors import XLSFormInvalid
 from forms.model import Form
 from forms.xlsform import load_xlsform
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "xlsforms"
-FILES = sorted(p.name for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".xls", ".csv")) \
-    if CORPUS.is_dir() else []
+from .corpus import CORPUS
+from .corpus import corpus_files
+
+FILES = corpus_files()
 
 pytestmark = pytest.mark.skipif(
     not FILES, reason=f"real-world XLSForm corpus not found at {CORPUS.resolve()}")

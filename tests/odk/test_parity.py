@@ -52,7 +52,6 @@ import os
 import re
 import sys
 import time
-import warnings
 from collections import Counter
 
 import pytest
@@ -65,9 +64,10 @@ from hypothesis import settings
 from forms import library
 from forms.expressions import references
 from forms.values import is_empty
-from tests.conftest import SHARED
 from tests.conftest import shared_path
 from tests.forms import strategies
+from tests.forms.corpus import corpus_files
+from tests.forms.corpus import load_corpus_form
 from tests.odk import odk_engine
 from tests.odk.paths import instance_answers
 from tests.odk.paths import path_of
@@ -84,7 +84,6 @@ BUILTIN_VALID = 100
 BUILTIN_MUTATED = 150
 CORPUS_RANDOM = {"default": 12, "who_verbal_autopsy_2016.xlsx": 5,
                  "ona_ethiopia_food_security_monitoring.xlsx": 6}
-CORPUS = SHARED / "data" / "xlsforms"
 
 # Engine reasons that answer each Ferry refusal code (see the module docstring).
 REFUSALS = {
@@ -175,24 +174,6 @@ def _remove(doc, pointer):
     for part in parents:
         target = target[part]
     del target[last]
-
-
-def corpus_files() -> list[str]:
-    if not CORPUS.is_dir():
-        return []
-    return sorted(p.name for p in CORPUS.iterdir() if p.suffix in (".xlsx", ".xls", ".csv"))
-
-
-def load_corpus_form(name: str):
-    from forms.errors import FormError
-    from forms.xlsform import load_xlsform
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return load_xlsform(CORPUS / name)
-        except FormError:
-            return None
 
 
 def corpus_cases(form, name: str) -> list[tuple[str, dict]]:
