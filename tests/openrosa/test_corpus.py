@@ -25,12 +25,12 @@ from server.models import Submission
 from server.models import SubmissionRevision
 from tests.conftest import shared_path
 from tests.forms import strategies
+from tests.forms.corpus import CORPUS
+from tests.forms.corpus import corpus_files
+from tests.forms.corpus import load_corpus_form
 from tests.odk import odk_engine
 from tests.odk.paths import instance_answers
-from tests.odk.test_parity import CORPUS
-from tests.odk.test_parity import corpus_files
 from tests.odk.test_parity import draw
-from tests.odk.test_parity import load_corpus_form
 from tests.odk.test_parity import settle
 from tests.odk.test_parity import stub_attachments
 from tests.openrosa.collect import Collect
