@@ -1,13 +1,14 @@
 """A form version's validation of a document with no issues, generated once as Python.
 
 Every push validates every operation, and nearly every document is valid. The walk in
-``forms.validate`` interprets the form node by node for each document (~0.8 µs a question); this
-module writes, once per form version, straight-line Python that makes the same checks in the same
-order for the questions of that form, and answers only "no issues" (True) or "not sure" (False).
-``CompiledForm.validate`` returns no issues on True and walks the document on False, so the walk
-alone ever names an issue; the generated code may refuse what the walk would accept (a repeat with
-entries, a calculation to run, an expression only elementpath evaluates, any exception), never the
-reverse. ``tests/forms/test_acceptor.py`` checks that on the built-in forms, the real-world corpus,
+``forms.validate`` interprets the form node by node for each document (an awareness document: 20 µs,
+~0.45 µs a question); this module writes, once per form version, straight-line Python that makes the
+same checks in the same order for the questions of that form (8 µs), and answers only "no issues" (True)
+or "not sure" (False). ``CompiledForm.validate`` returns no issues on True and walks the document on
+False, so the walk alone ever names an issue; the generated code may refuse what the walk would accept
+(a repeat with entries, a calculation to run, a choice filter only elementpath evaluates, any
+exception), never the reverse. Expressions the plain-Python predicates leave out are evaluated by the
+walk's own test. ``tests/forms/test_acceptor.py`` checks that on the built-in forms, the real-world corpus,
 and mutated and mangled documents.
 
 No text of the form is written into the source: names, choice lists and predicates are bound as
