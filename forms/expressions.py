@@ -39,8 +39,8 @@ _DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("ferry_expression
 class time_budget:  # noqa: N801 - used as a function: ``with time_budget(2.0):``
     """Bound every evaluation in the block to ``seconds`` in all: past it, ``ValidationBudgetExceeded``.
 
-    A class, not a ``contextmanager`` generator: every pushed submission enters one, and the generator's
-    machinery cost ~1.5 µs of the ~10 its validation takes.
+    A class, not a ``contextmanager`` generator: every pushed submission enters one, and entering and leaving
+    took 1.02 µs through the generator against 0.56 µs here (its validation: ~8 µs).
     """
 
     __slots__ = ("_seconds", "_token")
@@ -77,7 +77,7 @@ def _first(value: Any) -> Any:
 
 def to_string(value: Any) -> str:
     """XPath string value of an evaluated result, as JavaRosa renders it."""
-    if value.__class__ is str:  # most values: an answer's string (the checks below cost ~0.2 µs)
+    if value.__class__ is str:  # most values: an answer's string, the checks below took ~0.15 µs to let it by
         return value
     value = _first(value)
     if value is None:
