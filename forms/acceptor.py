@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 from forms.values import xpath_string
 
-_SELECT_ONE = ("select_one", "select_one_external")
 _SELECT_MANY = ("select_multiple", "rank")
 # the walk's "unanswered" (None, "" or []); a truthy JSON value is neither, so is not compared with both
 _EMPTY = "v is None or not v and (v == '' or v == [])"

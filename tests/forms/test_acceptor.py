@@ -45,7 +45,7 @@ def accepted(form, doc) -> bool:
     """What the acceptor says of ``doc``, held to the walk: never "no issues" where the walk finds one."""
     accept = form.compiled.accept
     assert accept is not None, "the form's acceptor was not generated"
-    said = accept(copy.deepcopy(doc))
+    said = accept(copy.deepcopy(doc))  # a copy: were the acceptor to change it, the walk would not see that
     issues, _ = form.check(doc)
     assert not (said and issues), f"accepted a document with issues: {[str(i) for i in issues]}"
     return said
