@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from server.extensions import db
-from server.models.types import NullableJson
+from server.models.types import NullableWrittenJson
 
 _CODE = String(100)
 
@@ -47,6 +47,6 @@ class Respondent(db.Model):
     plan_abroad: Mapped[str | None] = mapped_column(_CODE)
     heard_any: Mapped[str | None] = mapped_column(_CODE)
     channel_main: Mapped[str | None] = mapped_column(_CODE)
-    extra: Mapped[dict | None] = mapped_column(NullableJson)
+    extra: Mapped[dict | None] = mapped_column(NullableWrittenJson)
     points: Mapped[bytes] = mapped_column(LargeBinary)
     choices: Mapped[bytes] = mapped_column(LargeBinary)

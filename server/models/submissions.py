@@ -28,7 +28,9 @@ from sqlalchemy.orm import mapped_column
 from server.extensions import db
 from server.models.types import JsonDocument
 from server.models.types import NullableJson
+from server.models.types import NullableWrittenJson
 from server.models.types import UTCDateTime
+from server.models.types import WrittenJson
 
 ID = String(64)
 
@@ -101,7 +103,7 @@ class SyncOp(db.Model):
     op_id: Mapped[str] = mapped_column(ID, primary_key=True)
     device_id: Mapped[str] = mapped_column(ID, index=True)
     payload_hash: Mapped[str] = mapped_column(String(64))
-    result: Mapped[dict] = mapped_column(JsonDocument)
+    result: Mapped[dict] = mapped_column(WrittenJson)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
@@ -134,13 +136,13 @@ class SubmissionRevision(db.Model):
     base: Mapped[str | None] = mapped_column(ID)
     form_id: Mapped[str] = mapped_column(String(100))
     form_version: Mapped[str] = mapped_column(String(100))
-    answers: Mapped[dict | None] = mapped_column(NullableJson)
+    answers: Mapped[dict | None] = mapped_column(NullableWrittenJson)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     # The device's clock is data, never an ordering key: phones in the field have wrong clocks.
     device_time: Mapped[str | None] = mapped_column(String(40))
     skew_s: Mapped[int | None] = mapped_column(BigInteger)
-    blobs: Mapped[list] = mapped_column(JsonDocument)
+    blobs: Mapped[list] = mapped_column(WrittenJson)
     note: Mapped[str | None] = mapped_column(Text)
 
 

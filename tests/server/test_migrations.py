@@ -1,5 +1,7 @@
 """Migrations from an empty database, on the backend of this run, and their match with the models."""
 
+import json
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -63,3 +65,32 @@ def test_comparison_detects_a_model_without_migration(empty_app):
     finally:
         db.metadata.remove(extra)
     assert any(d[0] == "add_table" and d[1].name == "not_migrated" for d in diffs)
+
+
+def test_json_text_columns_keep_their_documents_across_0013(empty_app):
+    # 0013 retypes the push path's JSON columns on PostgreSQL (jsonb to json) over rows already stored; the
+    # documents read back the same after the upgrade and after the downgrade (SQLite: nothing to retype).
+    answers = {"consent": "yes", "age": 31, "items": ["a", "b"], "nested": {"text": "Cần Thơ"}}
+    row = {"op_id": "op-1", "submission_id": "s-1", "number": 1, "device_id": "d", "kind": "create",
+           "form_id": "awareness", "form_version": "1", "answers": answers, "seq": 1, "blobs": [],
+           "received_at": "2026-06-01T00:00:00+00:00"}
+    read = sa.text("SELECT answers, blobs FROM submission_revisions WHERE op_id = 'op-1'")
+    with empty_app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0012")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO submission_revisions (op_id, submission_id, number, device_id, kind, form_id, "
+                "form_version, answers, received_at, seq, blobs) VALUES (:op_id, :submission_id, :number, "
+                ":device_id, :kind, :form_id, :form_version, :answers, :received_at, :seq, :blobs)"),
+                {**row, "answers": json.dumps(answers), "blobs": "[]"})
+        stored, types = [], []
+        for step in (lambda: upgrade(directory=MIGRATIONS_DIR, revision="0013"),
+                     lambda: downgrade(directory=MIGRATIONS_DIR, revision="0012")):
+            step()
+            with db.engine.connect() as conn:
+                values = conn.execute(read).one()
+            stored.append(tuple(json.loads(v) if isinstance(v, str) else v for v in values))
+            columns = sa.inspect(db.engine).get_columns("submission_revisions")
+            types.append(next(type(c["type"]).__name__ for c in columns if c["name"] == "answers"))
+    assert stored == [(answers, []), (answers, [])]
+    assert types == (["JSON", "JSONB"] if backend() == "postgresql" else ["JSON", "JSON"])
