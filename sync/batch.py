@@ -7,10 +7,10 @@ operation (issue 13). Here a batch goes in two steps:
    (state and answers, ``submissions.form_issues``) and a valid one gets its analysis values. This is
    most of the CPU, and it runs while other workers write.
 2. One transaction: one look-up of the known operation ids, one block of seqs (one counter step, which
-   takes the write lock), one look-up of the heads and base revisions involved; then every operation
-   is decided in the device's order, in memory, with the same functions the one-by-one path uses
-   (``submissions.structural_issues``, ``plan_write``, ``quarantine_item``, ``acked``), and the whole
-   batch is written set-based (``Store.write_batch``) with one device update.
+   takes the write lock), one look-up of the heads and base revisions that corrections and deletions name;
+   then every operation is decided in the device's order, in memory, with the same functions the one-by-one
+   path uses (``submissions.structural_issues``, ``plan_write``, ``quarantine_item``, ``acked``), and the
+   whole batch is written set-based (``Store.write_batch``) with one device update.
 
 The batch commits whole or not at all, so each operation's effect, ledger row, analysis row and ack
 still commit together. Whatever is out of the ordinary returns None, and the engine applies the
@@ -148,7 +148,9 @@ def _write(store: Store, device: DeviceRef, prepared: list[Prepared], states: di
         if (None if now_version is None else now_version.state) != state:
             raise _OneByOne  # published, closed or replaced since prepare(): decide each op afresh
     live = [item.op for item in prepared if not item.op.problems]
-    heads = store.submissions(sorted({op.submission_id for op in live}))
+    # Only the heads that corrections and deletions name: a create's submission is almost always new, and when
+    # it is not, inserting its head fails on the key and the batch goes one by one (which quarantines it).
+    heads = store.submissions(sorted({op.submission_id for op in live if op.kind != "create"}))
     owners = store.revision_owners(sorted({op.base for op in live if op.kind in ("correct", "delete")}))
     hashes = sorted({h for op in live for h in op.blobs})
     missing = set(store.missing_blobs(hashes)) if hashes else set()

@@ -404,6 +404,22 @@ class EngineScenarios:
             assert all(store.analysis_row(op["sub"]) is not None for op in ops if op["ans"]["age"] >= 15)
             assert store.device_state(str(device.id)).last_op == ops[-1]["id"]
 
+    def test_a_batch_with_a_create_of_a_stored_submission_quarantines_only_that_create(self, store):
+        # The batch looks up no head for its creates: the stored one is found by its key as the batch is
+        # written, and the batch is decided again one by one.
+        phone, clone = self.make_device(store), self.make_device(store)
+        stored = create_op(answers={"age": 20})
+        push_ops(store, phone, [stored])
+        ops = [create_op(n=1, answers={"age": 30}), create_op(stored["sub"], n=2, answers={"age": 60}),
+               create_op(n=3, answers={"age": 40})]
+        response = push_ops(store, clone, ops)
+        assert _statuses(response) == ["created", "quarantined", "created"]
+        assert response.results[1].details["reasons"][0]["code"] == "submission-exists"
+        with store.snapshot():
+            assert [r.answers for r in store.revisions(stored["sub"])] == [{"age": 20}]
+            assert [store.submission(op["sub"]).device_id for op in ops[::2]] == [str(clone.id)] * 2
+            assert store.device_state(str(clone.id)).last_op == ops[-1]["id"]
+
     def test_a_batch_decides_in_order_what_one_by_one_decides(self, store):
         """Creates, corrections, deletes, repeats and bad ops in one push: the same results both ways."""
         def scenario():
