@@ -45,7 +45,7 @@ def push():
     """Apply a batch of operations; one result per operation (200 whenever the envelope is valid)."""
     with admitted():
         pushing = read_instances(PushRequest.from_wire(json_request()), store())
-        answer = engine.push(store(), device_ref(), pushing, now=utcnow(), limits=limits())
+        answer = engine.push(store(), device_ref(pushing.ops), pushing, now=utcnow(), limits=limits())
     return json_response(answer.to_wire())
 
 
@@ -68,9 +68,9 @@ def push_and_pull():
         if not isinstance(body, dict):
             raise EnvelopeInvalid("The body must be an object with 'push' and 'pull'.",
                                   errors=[{"pointer": "", "detail": "object"}])
-        device = device_ref()
         push_request = read_instances(PushRequest.from_wire(body.get("push")), store())
         pull_request = PullRequest.from_wire(body.get("pull"))
+        device = device_ref(push_request.ops)
         if pull_request.device_id != device.id:
             # refused before the push is applied: a request is answered whole or not at all
             raise DeviceMismatch("The pull names another device than the token's; nothing was applied.",

@@ -53,3 +53,24 @@ def test_the_same_enumerators_other_phone_can(client, accounts, forms_installed)
     create = op()
     _push(client, first_id, first, [create])
     assert _push(client, second_id, second, [_correct(create)])[0]["status"] == "created"
+
+
+def test_the_combined_sync_checks_ownership_as_the_push_does(client, accounts, forms_installed):
+    # The device's peers are looked up only for a push that corrects or deletes (a push of new interviews
+    # needs none): the combined endpoint looks them up from its push, too.
+    username = accounts.user("enumerator")[0]
+    first_id, first = enrol(client, accounts, username)
+    second_id, second = enrol(client, accounts, username)
+    stranger_id, stranger = enrol(client, accounts)
+    create = op()
+    _push(client, first_id, first, [create])
+
+    def combined(device_id, headers, ops):
+        answer = client.post("/api/v1/sync", headers=headers, json={
+            "push": {"protocol": PROTOCOL, "device_id": device_id, "ops": ops},
+            "pull": {"protocol": PROTOCOL, "device_id": device_id}})
+        assert answer.status_code == 200, answer.get_json()
+        return [(r["status"], r.get("code")) for r in answer.get_json()["push"]["results"]]
+
+    assert combined(stranger_id, stranger, [_correct(create)]) == [("rejected", "not-owner")]
+    assert combined(second_id, second, [_correct(create), op()]) == [("created", None)] * 2
