@@ -15,6 +15,11 @@ PostgreSQL gets one statement per table and batch, a column per parameter, unnes
 ``VALUES``: psycopg converts a statement's placeholders on every call once it is longer than its cache takes,
 and a hundred rows' worth cost more than the pipeline did. Not text arrays: psycopg escapes text arrays'
 elements with a regular expression each.
+
+A column that holds one value in every row of the batch (a push's device, form version, time of receipt,
+empty list of attachments...) is sent once, as a scalar beside the arrays: psycopg dumps an array's elements
+one by one, about 0.2 µs each. The driver's share of a push fell from 20.7 to 16.7–17.8 µs of a worker's CPU
+a submission (in-process, thread CPU time around the driver's calls).
 """
 
 from __future__ import annotations
@@ -47,14 +52,24 @@ class _Compiled:
 
 
 @lru_cache(maxsize=128)  # keyed by the dialect object: one entry per engine, table and column set
-def _compiled(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Compiled:
+def _compiled(dialect: Dialect, table: Table, columns: tuple[str, ...],
+              constant: tuple[bool, ...] | None = None) -> _Compiled:
     processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns}
     compiled = insert(table).values({name: bindparam(name) for name in columns}).compile(dialect=dialect)
     if _unnests(dialect, table, columns):
         head, _, _ = compiled.string.partition(" VALUES ")
-        arrays = ", ".join(f"%b::{_element_type(table.c[name].type, dialect)}[]" for name in columns)
-        return _Compiled(f"{head} SELECT * FROM unnest({arrays})",
-                         tuple((name, processors[name]) for name in columns), False, by_column=True)
+        constant = constant or (False,) * len(columns)
+        # a column whose rows all hold one value is sent once, as a scalar, beside the others' arrays
+        cast = {name: _element_type(table.c[name].type, dialect) for name in columns}
+        picks = ", ".join(f"%b::{cast[name]}" if same else f"u.c{i}"
+                          for i, (name, same) in enumerate(zip(columns, constant, strict=True)))
+        varying = [(i, name) for i, (name, same) in enumerate(zip(columns, constant, strict=True))
+                   if not same]
+        arrays = ", ".join(f"%b::{cast[name]}[]" for _, name in varying)
+        aliases = ", ".join(f"c{i}" for i, _ in varying)
+        order = [name for name, same in zip(columns, constant, strict=True) if same] + [n for _, n in varying]
+        return _Compiled(f"{head} SELECT {picks} FROM unnest({arrays}) AS u({aliases})",
+                         tuple((name, processors[name]) for name in order), False, by_column=True)
     names = tuple(compiled.positiontup) if dialect.positional else columns
     return _Compiled(compiled.string, tuple((name, processors[name]) for name in names), dialect.positional)
 
@@ -83,6 +98,15 @@ def _processed(process: Callable, values: tuple) -> list | tuple:
     return list(map(process, values))
 
 
+def _constant(values: Sequence) -> bool:
+    """Whether a column's values (two or more) are all one value of one type (C loops: about 2 µs for 100).
+
+    Never floats: 0.0 equals -0.0, and NaN equals only itself."""
+    first = values[0]
+    return (len(values) > 1 and type(first) is not float and values.count(first) == len(values)
+            and len(set(map(type, values))) == 1)
+
+
 def insert_rows(connection: Connection, table: Table, rows: Sequence, *,
                 fields: tuple[str, ...] | None = None) -> None:
     """Insert ``rows`` in one statement: dicts with the same keys, all of them columns of ``table``; or, with
@@ -103,7 +127,13 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence, *,
     values = [column[name] if process is None else _processed(process, column[name])
               for name, process in plan.params]
     if plan.by_column:
-        params = tuple(list(v) for v in values)  # a list is sent as an array (a tuple, as a record)
+        constant = tuple(map(_constant, values))
+        if any(constant) and not all(constant):
+            plan = _compiled(connection.dialect, table, names, constant)
+            arrays = [list(v) for v, same in zip(values, constant, strict=True) if not same]
+            params = tuple([v[0] for v, same in zip(values, constant, strict=True) if same] + arrays)
+        else:
+            params = tuple(list(v) for v in values)  # a list is sent as an array (a tuple, as a record)
     elif plan.positional:
         params = list(zip(*values, strict=True))
     else:
