@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from sync import submissions
 from sync.errors import StoreUnavailable
 from sync.errors import WriteConflict
+from sync.protocol import CHANGING_KINDS
 from sync.protocol import CREATED
 from sync.protocol import DUPLICATE
 from sync.protocol import QUARANTINED
@@ -151,7 +152,7 @@ def _write(store: Store, device: DeviceRef, prepared: list[Prepared], states: di
     # Only the heads that corrections and deletions name: a create's submission is almost always new, and when
     # it is not, inserting its head fails on the key and the batch goes one by one (which quarantines it).
     heads = store.submissions(sorted({op.submission_id for op in live if op.kind != "create"}))
-    owners = store.revision_owners(sorted({op.base for op in live if op.kind in ("correct", "delete")}))
+    owners = store.revision_owners(sorted({op.base for op in live if op.kind in CHANGING_KINDS}))
     hashes = sorted({h for op in live for h in op.blobs})
     missing = set(store.missing_blobs(hashes)) if hashes else set()
     state = store.device_state(device_id) or DeviceState(device_id=device_id)
@@ -174,7 +175,7 @@ def _write(store: Store, device: DeviceRef, prepared: list[Prepared], states: di
             batch.quarantine.append(submissions.quarantine_item(device_id, op, "op-invalid", reasons,
                                                                 now=now, seq=seq))
             result = OpResult(op.id, REJECTED, {"code": "op-invalid", "errors": errors})
-        elif op.kind in ("correct", "delete") and (
+        elif op.kind in CHANGING_KINDS and (
                 problem := submissions.trespass(heads.get(op.submission_id), device)) is not None:
             reasons = [submissions.issue("not-owner", problem["pointer"], problem["detail"])]
             batch.quarantine.append(submissions.quarantine_item(device_id, op, "not-owner", reasons,

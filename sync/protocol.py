@@ -36,6 +36,9 @@ from sync.transport import value_problems
 PROTOCOL = 1
 SUPPORTED_PROTOCOLS = (1,)
 KINDS = ("create", "correct", "delete")
+#: The kinds that change a stored submission: they name a base revision, and only the submission's own
+#: device or its enumerator's other devices may send them.
+CHANGING_KINDS = ("correct", "delete")
 
 # Per-operation statuses. FINAL ones are acknowledged: the client moves the op to its sent archive.
 CREATED = "created"
@@ -233,7 +236,7 @@ class Operation:
         if not _is_uuid(sub):
             bad("sub", "must be the submission's UUID")
         base = obj.get("base")
-        if kind in ("correct", "delete") and (not isinstance(base, str) or not _ID.match(base)):
+        if kind in CHANGING_KINDS and (not isinstance(base, str) or not _ID.match(base)):
             bad("base", "must be the id of the operation that made the revision being replaced")
         form_id, version, answers, xml = obj.get("form"), obj.get("ver"), obj.get("ans"), obj.get("xml")
         if kind in ("create", "correct"):

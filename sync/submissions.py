@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from forms.errors import ValidationBudgetExceeded
 from forms.expressions import time_budget
+from sync.protocol import CHANGING_KINDS
 from sync.protocol import Operation
 from sync.store import AnalysisRow
 from sync.store import Conflict
@@ -78,7 +79,7 @@ def structural_issues(op: Operation, head: SubmissionHead | None, base_known: bo
     if op.kind == "create" and head is not None:
         # A second create of one id (a cloned phone, a client bug) must never overwrite the first.
         return [issue("submission-exists", "/sub", "A submission with this id is stored already.")]
-    if op.kind in ("correct", "delete"):
+    if op.kind in CHANGING_KINDS:
         if head is None:
             return [issue("submission-unknown", "/sub", "No submission with this id is stored.")]
         if not base_known:
@@ -102,7 +103,7 @@ def foreign(store: Store, op: Operation, device) -> dict | None:
     A submission belongs to the device that created it and to the enumerator's other devices
     (``device.peers``); knowing its id is not enough to change it. Coordinators act through the API.
     """
-    if op.kind not in ("correct", "delete"):
+    if op.kind not in CHANGING_KINDS:
         return None
     return trespass(store.submission(op.submission_id), device)
 

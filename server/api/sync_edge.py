@@ -20,6 +20,7 @@ from server.sync import devices
 from server.sync.runtime import limits
 from sync.errors import EnvelopeInvalid
 from sync.errors import PayloadTooLarge
+from sync.protocol import CHANGING_KINDS
 from sync.protocol import Operation
 from sync.store import DeviceRef
 from sync.transport import BODY_BOUNDS
@@ -31,8 +32,6 @@ from sync.transport import value_problems
 
 # Below this size gzip costs more bytes (header) and CPU than it saves.
 _GZIP_FROM = 512
-# The kinds of operation that change a stored submission: checked against the device's peers.
-_CHANGES = ("correct", "delete")
 
 
 def device_ref(ops: Iterable[Operation] = ()) -> DeviceRef:
@@ -44,7 +43,7 @@ def device_ref(ops: Iterable[Operation] = ()) -> DeviceRef:
     """
     device = current_principal().device
     ref = DeviceRef(id=str(device.id), user_id=device.user_id, revoked=device.revoked_at is not None)
-    if not any(op.kind in _CHANGES for op in ops):
+    if not any(op.kind in CHANGING_KINDS for op in ops):
         return ref
     with reading():  # a look-up: the store writes on its own connection, under its own lock
         ref = dataclasses.replace(ref, peers=devices.peers(device))

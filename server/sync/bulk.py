@@ -54,7 +54,7 @@ class _Compiled:
     by_column: bool = False
 
 
-@lru_cache(maxsize=128)  # keyed by the dialect object: one entry per engine, table and column set
+@lru_cache(maxsize=128)  # keyed by the dialect object: one entry per engine, table, columns and one-value set
 def _compiled(dialect: Dialect, table: Table, columns: tuple[str, ...],
               constant: tuple[bool, ...] | None = None) -> _Compiled:
     processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns}
