@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -42,13 +41,13 @@ def device_ref(ops: Iterable[Operation] = ()) -> DeviceRef:
     of three round trips).
     """
     device = current_principal().device
-    ref = DeviceRef(id=str(device.id), user_id=device.user_id, revoked=device.revoked_at is not None)
-    if not any(op.kind in CHANGING_KINDS for op in ops):
-        return ref
-    with reading():  # a look-up: the store writes on its own connection, under its own lock
-        ref = dataclasses.replace(ref, peers=devices.peers(device))
-        db.session.commit()
-    return ref
+    peers: frozenset[str] = frozenset()
+    if any(op.kind in CHANGING_KINDS for op in ops):
+        with reading():  # a look-up: the store writes on its own connection, under its own lock
+            peers = devices.peers(device)
+            db.session.commit()
+    return DeviceRef(id=str(device.id), user_id=device.user_id, revoked=device.revoked_at is not None,
+                     peers=peers)
 
 
 def json_request() -> dict:
