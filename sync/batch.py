@@ -1,16 +1,24 @@
 """A push batch in one transaction: decide each operation first, then write them all at once.
 
 Applying operations one transaction each cost a commit, a dozen statements and the write lock per
-operation (issue 13). Here a batch goes in two steps:
+operation (issue 13). Here a batch goes in three steps:
 
-1. Before any write lock, in a read snapshot: each operation is checked against its form version
-   (state and answers, ``submissions.form_issues``) and a valid one gets its analysis values. This is
-   most of the CPU, and it runs while other workers write.
-2. One transaction: one look-up of the known operation ids, one block of seqs (one counter step, which
-   takes the write lock), one look-up of the heads and base revisions that corrections and deletions name;
-   then every operation is decided in the device's order, in memory, with the same functions the one-by-one
-   path uses (``submissions.structural_issues``, ``plan_write``, ``quarantine_item``, ``acked``), and the
-   whole batch is written set-based (``Store.write_batch``) with one device update.
+1. ``prepare``, before any write lock, in a read snapshot: each operation is checked against its form
+   version (state and answers, ``submissions.form_issues``) and a valid one gets its analysis values. This
+   is most of the CPU, and it runs while other workers write.
+2. ``decide``, in the same snapshot: one look-up of the known operation ids and of the heads and base
+   revisions that corrections and deletions name; then every operation is decided in the device's order, in
+   memory, with the same functions the one-by-one path uses (``submissions.structural_issues``,
+   ``plan_write``, ``quarantine_item``), into a ``WriteBatch`` whose seqs count from 1. The decision depends
+   on nothing but those reads (its ``Reads``), the operations and the time of receipt.
+3. ``apply``, one transaction: the known operation ids read again, one block of seqs (one counter step,
+   which takes the write lock), the other reads again under the lock. Where a read differs from step 2's,
+   the batch is decided again from what is read now, so the decision is always the one the lock's reads
+   give; then the batch is written set-based (``Store.write_batch``, its seqs moved to the block) with one
+   device update.
+
+Step 2 ran inside the write lock until 2026-12-05: a fifth of a SQLite write turn's time (in-process,
+``tests/bench/profile_sync_push.py``), during which no other worker could write.
 
 The batch commits whole or not at all, so each operation's effect, ledger row, analysis row and ack
 still commit together. Whatever is out of the ordinary returns None, and the engine applies the
@@ -114,16 +122,6 @@ class Applied:
     device: DeviceState | None
 
 
-def apply(store: Store, device: DeviceRef, prepared: list[Prepared], states: dict, *, now: dt.datetime,
-          skew_s: int | None, epoch: str) -> Applied | None:
-    """Apply ``prepare()``d operations in one transaction; return their results, or None (one by one)."""
-    try:
-        with store.transaction():
-            return _write(store, device, prepared, states, now=now, skew_s=skew_s, epoch=epoch)
-    except (_OneByOne, WriteConflict, StoreUnavailable):
-        return None
-
-
 def _fresh_count(prepared: list[Prepared], known: dict[str, OpRecord]) -> int:
     """Count the operations that take a seq (not in the ledger, first of their id in the batch)."""
     seen: dict[str, str] = {}
@@ -135,33 +133,99 @@ def _fresh_count(prepared: list[Prepared], known: dict[str, OpRecord]) -> int:
     return sum(1 for op_id in seen if op_id not in known)
 
 
-def _write(store: Store, device: DeviceRef, prepared: list[Prepared], states: dict, *, now: dt.datetime,
-           skew_s: int | None, epoch: str) -> Applied:
-    device_id = str(device.id)
-    known = store.find_ops([item.op.id for item in prepared])
-    fresh = _fresh_count(prepared, known)
-    if not fresh:
-        return Applied([OpResult(item.op.id, DUPLICATE, {"original": known[item.op.id].result})
-                        for item in prepared], None)
-    seqs = iter(store.reserve_seqs(fresh))  # the write lock, held to commit, from here
-    for (form_id, version), state in states.items():
-        now_version = store.form_version(form_id, version)
-        if (None if now_version is None else now_version.state) != state:
-            raise _OneByOne  # published, closed or replaced since prepare(): decide each op afresh
+@dataclass(frozen=True)
+class Reads:
+    """What deciding a batch reads from the store; compared, field by field, before and under the lock."""
+
+    known: dict[str, OpRecord]  # the ledger rows of the batch's operation ids
+    heads: dict[str, SubmissionHead]  # the heads that corrections and deletions name
+    owners: dict[str, str]  # the submission of each base revision they name
+    missing: frozenset[str]  # the attachments they list that are not uploaded whole
+
+
+def _reads(store: Store, prepared: list[Prepared], known: dict[str, OpRecord]) -> Reads:
     live = [item.op for item in prepared if not item.op.problems]
     # Only the heads that corrections and deletions name: a create's submission is almost always new, and when
     # it is not, inserting its head fails on the key and the batch goes one by one (which quarantines it).
     heads = store.submissions(sorted({op.submission_id for op in live if op.kind != "create"}))
     owners = store.revision_owners(sorted({op.base for op in live if op.kind in CHANGING_KINDS}))
     hashes = sorted({h for op in live for h in op.blobs})
-    missing = set(store.missing_blobs(hashes)) if hashes else set()
+    return Reads(known, heads, owners, frozenset(store.missing_blobs(hashes) if hashes else ()))
+
+
+@dataclass
+class Decision:
+    """A batch decided from ``reads``: what it writes (seqs counted from 1) and each operation's result."""
+
+    prepared: list[Prepared]
+    reads: Reads
+    fresh: int  # the seqs the batch takes
+    batch: WriteBatch
+    results: list[OpResult]
+    acknowledged: list[Operation]  # the operations whose ack the device state takes, in order
+
+
+def decide(store: Store, device: DeviceRef, prepared: list[Prepared], *, now: dt.datetime,
+           skew_s: int | None) -> Decision | None:
+    """Decide ``prepare()``d operations from what the store holds now (inside the caller's snapshot, before
+    any write lock); None: the batch goes one by one."""
+    try:
+        known = store.find_ops([item.op.id for item in prepared])
+        return _decided(device, prepared, _reads(store, prepared, known), now=now, skew_s=skew_s)
+    except _OneByOne:
+        return None
+
+
+def apply(store: Store, device: DeviceRef, decision: Decision, states: dict, *, now: dt.datetime,
+          skew_s: int | None, epoch: str) -> Applied | None:
+    """Write a ``decide()``d batch in one transaction; return its results, or None (one by one)."""
+    if not decision.fresh:  # every operation is in the ledger, which keeps what it holds: nothing to write
+        return Applied(decision.results, None)
+    try:
+        with store.transaction():
+            return _write(store, device, decision, states, now=now, skew_s=skew_s, epoch=epoch)
+    except (_OneByOne, WriteConflict, StoreUnavailable):
+        return None
+
+
+def _write(store: Store, device: DeviceRef, decision: Decision, states: dict, *, now: dt.datetime,
+           skew_s: int | None, epoch: str) -> Applied:
+    prepared, reads = decision.prepared, decision.reads
+    known = store.find_ops([item.op.id for item in prepared])
+    if known != reads.known:  # a twin of the batch was written since: decided again, before the lock
+        decision = _decided(device, prepared, _reads(store, prepared, known), now=now, skew_s=skew_s)
+        if not decision.fresh:
+            return Applied(decision.results, None)
+    seqs = store.reserve_seqs(decision.fresh)  # the write lock, held to commit, from here
+    for (form_id, version), state in states.items():
+        now_version = store.form_version(form_id, version)
+        if (None if now_version is None else now_version.state) != state:
+            raise _OneByOne  # published, closed or replaced since prepare(): decide each op afresh
+    now_reads = _reads(store, prepared, known)
+    if now_reads != decision.reads:  # a head or an attachment changed: decided again from what the lock sees
+        decision = _decided(device, prepared, now_reads, now=now, skew_s=skew_s)
+    device_id = str(device.id)
     state = store.device_state(device_id) or DeviceState(device_id=device_id)
+    batch = decision.batch
+    batch.device = acked_all(state, decision.acknowledged, now=now, skew_s=skew_s, epoch=epoch)
+    batch.seq_offset = seqs.start - 1
+    store.write_batch(batch)
+    return Applied(decision.results, batch.device)
+
+
+def _decided(device: DeviceRef, prepared: list[Prepared], reads: Reads, *, now: dt.datetime,
+             skew_s: int | None) -> Decision:
+    """Decide each operation in the device's order from ``reads`` alone (pure: no store, no lock)."""
+    device_id = str(device.id)
+    fresh = _fresh_count(prepared, reads.known)
+    seqs = iter(range(1, fresh + 1))
+    heads, owners, missing = dict(reads.heads), dict(reads.owners), reads.missing
     acknowledged: list[Operation] = []
     batch = WriteBatch()
     new_heads: dict[str, SubmissionHead] = {}
     changed_heads: dict[str, SubmissionHead] = {}
     results = []
-    recorded = dict(known)  # and each op of this batch once written: a repeat is its duplicate
+    recorded = dict(reads.known)  # and each op of this batch once written: a repeat is its duplicate
     for item in prepared:
         op = item.op
         record = recorded.get(op.id)
@@ -201,13 +265,11 @@ def _write(store: Store, device: DeviceRef, prepared: list[Prepared], states: di
         acknowledged.append(op)
         results.append(result)
     batch.new_heads, batch.changed_heads = list(new_heads.values()), list(changed_heads.values())
-    batch.device = acked_all(state, acknowledged, now=now, skew_s=skew_s, epoch=epoch)
-    store.write_batch(batch)
-    return Applied(results, batch.device)
+    return Decision(prepared, reads, fresh, batch, results, acknowledged)
 
 
 def _plan(batch: WriteBatch, item: Prepared, head: SubmissionHead | None, device_id: str, *,
-          now: dt.datetime, seq: int, skew_s: int | None, missing: set[str],
+          now: dt.datetime, seq: int, skew_s: int | None, missing: frozenset[str],
           new_heads: dict[str, SubmissionHead], changed_heads: dict[str, SubmissionHead]) -> dict:
     """Add what storing a checked operation writes to ``batch``; return its result details."""
     op = item.op

@@ -183,6 +183,8 @@ class MemoryStore:
 
     def write_batch(self, batch: WriteBatch) -> None:
         """Write a push batch (the transaction's copy is discarded whole if anything fails)."""
+        if batch.seq_offset:
+            batch = _moved(batch, batch.seq_offset)
         for record in batch.ops:
             self.insert_op(record)
         for revision in batch.revisions:
@@ -298,3 +300,16 @@ class MemoryStore:
             horizon = tables["horizons"].get(change.bucket, 0)
             tables["horizons"][change.bucket] = max(horizon, change.seq)
         return len(doomed)
+
+
+def _moved(batch: WriteBatch, offset: int) -> WriteBatch:
+    """``batch`` with ``offset`` added to each record's seq (as the SQL store adds it to the seq columns)."""
+    def move(records):
+        return [dataclasses.replace(r, seq=r.seq + offset) for r in records]
+
+    return dataclasses.replace(
+        batch, ops=move(batch.ops), revisions=move(batch.revisions), new_heads=move(batch.new_heads),
+        changed_heads=move(batch.changed_heads), quarantine=move(batch.quarantine),
+        conflicts=move(batch.conflicts), seq_offset=0,
+        analysis={sub: None if row is None else dataclasses.replace(row, seq=row.seq + offset)
+                  for sub, row in batch.analysis.items()})

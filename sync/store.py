@@ -167,6 +167,9 @@ class WriteBatch:
     quarantine: list[QuarantineItem] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     device: DeviceState | None = None
+    # Added to every seq of the batch's records as they are written: a batch is decided before the write
+    # lock, with seqs counted from 1, and its block of seqs is reserved under the lock.
+    seq_offset: int = 0
 
 
 class Issue(Protocol):

@@ -111,9 +111,10 @@ def _constant(values: Sequence) -> bool:
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence, *,
-                fields: tuple[str, ...] | None = None) -> None:
+                fields: tuple[str, ...] | None = None, offsets: dict[str, int] | None = None) -> None:
     """Insert ``rows`` in one statement: dicts with the same keys, all of them columns of ``table``; or, with
-    ``fields``, records (dataclasses) whose attributes of those names are the columns.
+    ``fields``, records (dataclasses) whose attributes of those names are the columns. ``offsets`` are added
+    to the integer columns they name (a push batch's seqs, counted from 1 when it was decided).
 
     The rows are read and turned column-wise by C (``itemgetter``/``attrgetter`` and ``zip``), so Python runs
     only the bind processors of the few columns that have one (JSON, timestamps, booleans). For the four rows
@@ -127,6 +128,8 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence, *,
     get = (attrgetter if fields is not None else itemgetter)(*names)
     read = map(get, rows) if len(names) > 1 else ((get(row),) for row in rows)
     column = dict(zip(names, zip(*read, strict=True), strict=True))
+    for name, offset in (offsets or {}).items():
+        column[name] = tuple(value + offset for value in column[name])
     values = [column[name] if process is None else _processed(process, column[name])
               for name, process in plan.params]
     if plan.by_column:

@@ -374,15 +374,17 @@ class SqlStore:
         return {op_id: submission_id for op_id, submission_id in rows}
 
     def write_batch(self, batch: WriteBatch) -> None:
-        """Write a push batch with one multi-row insert per table (Core, no ORM units of work)."""
+        """Write a push batch with one multi-row insert per table (Core, no ORM units of work), each record's
+        seq moved by the batch's ``seq_offset``."""
         session = self._writing()
+        moved = {"seq": batch.seq_offset} if batch.seq_offset else None
 
         def insert_all(model, records: list) -> None:
             # the records' fields are the table's columns (a tuple of blobs, issues or revisions is written as
             # the same JSON array a list is)
             if records:
                 bulk.insert_rows(session.connection(), model.__table__, records,
-                                 fields=_field_names(type(records[0])))
+                                 fields=_field_names(type(records[0])), offsets=moved)
 
         try:
             insert_all(SyncOp, batch.ops)
@@ -393,14 +395,15 @@ class SqlStore:
                 changed = ("form_id", "form_version", "head", "revisions", "deleted", "seq")
                 session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
                     {c: bindparam(f"b_{c}") for c in changed}),
-                    [{f"b_{k}": v for k, v in _shallow(h).items()} for h in batch.changed_heads])
+                    [{f"b_{k}": v for k, v in _shallow(h).items()} | {"b_seq": h.seq + batch.seq_offset}
+                     for h in batch.changed_heads])
             created = {h.id for h in batch.new_heads}
             replaced = [sub for sub in batch.analysis if sub not in created]
             if replaced:
                 session.execute(delete(Respondent.__table__).where(
                     Respondent.__table__.c.submission_id.in_(replaced)))
             analysis_rows = [analysis_data.row_values(r) for r in batch.analysis.values() if r is not None]
-            bulk.insert_rows(session.connection(), Respondent.__table__, analysis_rows)
+            bulk.insert_rows(session.connection(), Respondent.__table__, analysis_rows, offsets=moved)
             insert_all(QuarantinedSubmission, batch.quarantine)
             insert_all(SubmissionConflict, batch.conflicts)
             if batch.device is not None:

@@ -27,6 +27,7 @@ from sync.testing.contract_pull import pull_all
 from sync.testing.fakes import T0
 from sync.testing.fakes import Crash
 from sync.testing.fakes import FaultyStore
+from sync.testing.fakes import WritesFirst
 from sync.testing.fakes import correct_op
 from sync.testing.fakes import create_op
 from sync.testing.fakes import delete_op
@@ -419,6 +420,39 @@ class EngineScenarios:
             assert [r.answers for r in store.revisions(stored["sub"])] == [{"age": 20}]
             assert [store.submission(op["sub"]).device_id for op in ops[::2]] == [str(clone.id)] * 2
             assert store.device_state(str(clone.id)).last_op == ops[-1]["id"]
+
+    def test_a_head_corrected_after_the_batch_was_decided_is_decided_again_under_the_lock(self, store):
+        # A push is decided in a read snapshot, before the write lock. Another device's correction committed
+        # in between moves the head the decision read: under the lock, the batch is decided again from the
+        # head as it is now (a concurrent edit, revision 3), not written as decided (a second revision 2).
+        a, b = self.make_device(store), self.make_device(store)
+        create = create_op()
+        push_ops(store, a, [create])
+        from_a = correct_op(create["sub"], create["id"], answers={"age": 50})
+        from_b = correct_op(create["sub"], create["id"], answers={"age": 51})
+        racing = WritesFirst(store, lambda: push_ops(store, b, [from_b]))
+        response = push_ops(racing, a, [from_a])
+        assert response.results[0].details == {"sub": create["sub"], "head": True, "rev": 3,
+                                               "conflict": "concurrent-edit"}
+        with store.snapshot():
+            revisions = store.revisions(create["sub"])
+            assert [(r.op_id, r.number) for r in revisions] == [(create["id"], 1), (from_b["id"], 2),
+                                                                 (from_a["id"], 3)]
+            assert [r.seq for r in revisions] == sorted({r.seq for r in revisions})
+            assert store.submission(create["sub"]).head == from_a["id"]
+            assert store.submission(create["sub"]).revisions == 3
+            assert [c.revisions for c in store.conflicts()] == [(from_b["id"], from_a["id"])]
+
+    def test_a_twin_push_committed_after_the_batch_was_decided_makes_its_operations_duplicates(self, store):
+        device = self.make_device(store)
+        ops = [create_op(n=1, answers={"age": 20}), create_op(n=2, answers={"age": 21})]
+        racing = WritesFirst(store, lambda: push_ops(store, device, ops))
+        response = push_ops(racing, device, ops)
+        assert _statuses(response) == ["duplicate", "duplicate"]
+        assert [r.details["original"]["status"] for r in response.results] == ["created", "created"]
+        with store.snapshot():
+            assert [len(store.revisions(op["sub"])) for op in ops] == [1, 1]
+            assert store.device_state(str(device.id)).last_op == ops[-1]["id"]
 
     def test_a_batch_decides_in_order_what_one_by_one_decides(self, store):
         """Creates, corrections, deletes, repeats and bad ops in one push: the same results both ways."""

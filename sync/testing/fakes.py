@@ -132,6 +132,24 @@ class FaultyStore:
         return wrapped
 
 
+class WritesFirst:
+    """Wraps a store and runs ``write`` once, as its first write transaction is about to open: a concurrent
+    request's commit landing between a push batch's decision (in a read snapshot) and its write."""
+
+    def __init__(self, inner: Store, write: Callable[[], object]):
+        self._inner = inner
+        self._write: Callable[[], object] | None = write
+
+    def __getattr__(self, attr):
+        return getattr(self._inner, attr)
+
+    def transaction(self):
+        write, self._write = self._write, None
+        if write is not None:
+            write()
+        return self._inner.transaction()
+
+
 def one_by_one(name: str, nth: int, error: BaseException) -> dict[str, tuple[int, BaseException]]:
     """Faults that make a push fall back to one operation per transaction, then fail ``name``'s nth call."""
     return {"write_batch": (1, StoreUnavailable("the batch hit a lock timeout")), name: (nth, error)}
