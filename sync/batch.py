@@ -171,9 +171,11 @@ def decide(store: Store, device: DeviceRef, prepared: list[Prepared], *, now: dt
     any write lock); None: the batch goes one by one."""
     try:
         known = store.find_ops([item.op.id for item in prepared])
-        return _decided(device, prepared, _reads(store, prepared, known), now=now, skew_s=skew_s)
+        decision = _decided(device, prepared, _reads(store, prepared, known), now=now, skew_s=skew_s)
     except _OneByOne:
         return None
+    store.stage_batch(decision.batch)  # and what writing it takes that needs no database: no lock held
+    return decision
 
 
 def apply(store: Store, device: DeviceRef, decision: Decision, states: dict, *, now: dt.datetime,

@@ -181,6 +181,9 @@ class MemoryStore:
         revisions = self._tables()["revisions"]
         return {op_id: revisions[op_id].submission_id for op_id in op_ids if op_id in revisions}
 
+    def stage_batch(self, batch: WriteBatch) -> None:
+        """Nothing to prepare: the memory store writes the batch's records as they are."""
+
     def write_batch(self, batch: WriteBatch) -> None:
         """Write a push batch (the transaction's copy is discarded whole if anything fails)."""
         if batch.seq_offset:

@@ -110,11 +110,22 @@ def _constant(values: Sequence) -> bool:
             and len(set(map(type, values))) == 1)
 
 
-def insert_rows(connection: Connection, table: Table, rows: Sequence, *,
-                fields: tuple[str, ...] | None = None, offsets: dict[str, int] | None = None) -> None:
-    """Insert ``rows`` in one statement: dicts with the same keys, all of them columns of ``table``; or, with
-    ``fields``, records (dataclasses) whose attributes of those names are the columns. ``offsets`` are added
-    to the integer columns they name (a push batch's seqs, counted from 1 when it was decided).
+@dataclass(frozen=True)
+class Staged:
+    """A table's rows made into the driver's parameters, column by column, before any connection: what is
+    left for ``send`` is to add offsets, lay the columns out as the driver takes them and execute."""
+
+    plan: _Compiled
+    # each parameter's values in ``plan.params`` order: a column of values, or one value sent once
+    columns: tuple
+    scalar: tuple[bool, ...]
+
+
+def stage(dialect: Dialect, table: Table, rows: Sequence, *,
+          fields: tuple[str, ...] | None = None) -> Staged | None:
+    """Turn ``rows`` into a ``Staged`` insert for ``dialect`` (None: no rows): dicts with the same keys, all
+    of them columns of ``table``; or, with ``fields``, records (dataclasses) whose attributes of those names
+    are the columns. Pure work, no database: a push batch stages its rows before it takes the write lock.
 
     The rows are read and turned column-wise by C (``itemgetter``/``attrgetter`` and ``zip``), so Python runs
     only the bind processors of the few columns that have one (JSON, timestamps, booleans). For the four rows
@@ -122,27 +133,51 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence, *,
     SQLite, the answers' JSON text included, and 6.0 → 3.2 µs on PostgreSQL, against dicts built per record.
     """
     if not rows:
-        return
+        return None
     names = fields if fields is not None else tuple(rows[0])
-    plan = _compiled(connection.dialect, table, names)
+    plan = _compiled(dialect, table, names)
     get = (attrgetter if fields is not None else itemgetter)(*names)
     read = map(get, rows) if len(names) > 1 else ((get(row),) for row in rows)
     column = dict(zip(names, zip(*read, strict=True), strict=True))
-    for name, offset in (offsets or {}).items():
-        column[name] = tuple(value + offset for value in column[name])
     values = [column[name] if process is None else _processed(process, column[name])
               for name, process in plan.params]
+    if not plan.by_column:
+        return Staged(plan, tuple(values), (False,) * len(values))
+    constant = tuple(map(_constant, values))
+    if any(constant) and not all(constant):
+        plan = _compiled(dialect, table, names, constant)
+        # the plan's parameters: the one-value columns first, then the others' arrays
+        ordered = [v[0] for v, same in zip(values, constant, strict=True) if same] + [
+            list(v) for v, same in zip(values, constant, strict=True) if not same]
+        scalar = tuple(sorted(constant, reverse=True))
+        return Staged(plan, tuple(ordered), scalar)
+    return Staged(plan, tuple(list(v) for v in values), (False,) * len(values))  # a list is sent as an array
+
+
+def send(connection: Connection, staged: Staged, offsets: dict[str, int] | None = None) -> None:
+    """Execute a ``Staged`` insert, with ``offsets`` added to the columns they name (a push batch's seqs,
+    counted from 1 when it was decided: integers, which no bind processor changes)."""
+    plan, columns = staged.plan, staged.columns
+    if offsets:
+        columns = tuple(values if name not in offsets else _plus(values, offsets[name], scalar=same)
+                        for (name, _), values, same in zip(plan.params, columns, staged.scalar, strict=True))
     if plan.by_column:
-        constant = tuple(map(_constant, values))
-        if any(constant) and not all(constant):
-            plan = _compiled(connection.dialect, table, names, constant)
-            arrays = [list(v) for v, same in zip(values, constant, strict=True) if not same]
-            params = tuple([v[0] for v, same in zip(values, constant, strict=True) if same] + arrays)
-        else:
-            params = tuple(list(v) for v in values)  # a list is sent as an array (a tuple, as a record)
+        params = columns
     elif plan.positional:
-        params = list(zip(*values, strict=True))
+        params = list(zip(*columns, strict=True))
     else:
         order = [name for name, _ in plan.params]
-        params = [dict(zip(order, row, strict=True)) for row in zip(*values, strict=True)]
+        params = [dict(zip(order, row, strict=True)) for row in zip(*columns, strict=True)]
     connection.exec_driver_sql(plan.sql, params)
+
+
+def _plus(values, offset: int, *, scalar: bool):
+    return values + offset if scalar else [value + offset for value in values]
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence, *,
+                fields: tuple[str, ...] | None = None, offsets: dict[str, int] | None = None) -> None:
+    """``stage`` the rows and ``send`` them at once (see both)."""
+    staged = stage(connection.dialect, table, rows, fields=fields)
+    if staged is not None:
+        send(connection, staged, offsets)

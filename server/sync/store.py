@@ -373,23 +373,42 @@ class SqlStore:
         rows = self._session.execute(_FIND_REVISION_OWNERS[self._dialect], {"ids": list(op_ids)})
         return {op_id: submission_id for op_id, submission_id in rows}
 
-    def write_batch(self, batch: WriteBatch) -> None:
-        """Write a push batch with one multi-row insert per table (Core, no ORM units of work), each record's
-        seq moved by the batch's ``seq_offset``."""
-        session = self._writing()
-        moved = {"seq": batch.seq_offset} if batch.seq_offset else None
+    def stage_batch(self, batch: WriteBatch) -> None:
+        """Make the batch's inserts into the driver's parameters now, before its transaction: the answers'
+        JSON text and the other bind processing then run outside the write lock."""
+        batch.staged = self._staged(batch)
 
-        def insert_all(model, records: list) -> None:
+    def _staged(self, batch: WriteBatch) -> dict[str, bulk.Staged | None]:
+        dialect = self.engine.dialect
+
+        def rows(model, records: list) -> bulk.Staged | None:
             # the records' fields are the table's columns (a tuple of blobs, issues or revisions is written as
             # the same JSON array a list is)
-            if records:
-                bulk.insert_rows(session.connection(), model.__table__, records,
-                                 fields=_field_names(type(records[0])), offsets=moved)
+            return bulk.stage(dialect, model.__table__, records,
+                              fields=_field_names(type(records[0]))) if records else None
+
+        analysis_rows = [analysis_data.row_values(r) for r in batch.analysis.values() if r is not None]
+        return {"ops": rows(SyncOp, batch.ops), "revisions": rows(SubmissionRevision, batch.revisions),
+                "new_heads": rows(Submission, batch.new_heads),
+                "analysis": bulk.stage(dialect, Respondent.__table__, analysis_rows),
+                "quarantine": rows(QuarantinedSubmission, batch.quarantine),
+                "conflicts": rows(SubmissionConflict, batch.conflicts)}
+
+    def write_batch(self, batch: WriteBatch) -> None:
+        """Write a push batch with one multi-row insert per table (Core, no ORM units of work), each record's
+        seq moved by the batch's ``seq_offset``; its inserts as ``stage_batch`` made them, when it did."""
+        session = self._writing()
+        staged = batch.staged if batch.staged is not None else self._staged(batch)
+        moved = {"seq": batch.seq_offset} if batch.seq_offset else None
+
+        def insert(name: str) -> None:
+            if staged[name] is not None:
+                bulk.send(session.connection(), staged[name], moved)
 
         try:
-            insert_all(SyncOp, batch.ops)
-            insert_all(SubmissionRevision, batch.revisions)
-            insert_all(Submission, batch.new_heads)
+            insert("ops")
+            insert("revisions")
+            insert("new_heads")
             if batch.changed_heads:
                 table = Submission.__table__
                 changed = ("form_id", "form_version", "head", "revisions", "deleted", "seq")
@@ -402,10 +421,9 @@ class SqlStore:
             if replaced:
                 session.execute(delete(Respondent.__table__).where(
                     Respondent.__table__.c.submission_id.in_(replaced)))
-            analysis_rows = [analysis_data.row_values(r) for r in batch.analysis.values() if r is not None]
-            bulk.insert_rows(session.connection(), Respondent.__table__, analysis_rows, offsets=moved)
-            insert_all(QuarantinedSubmission, batch.quarantine)
-            insert_all(SubmissionConflict, batch.conflicts)
+            insert("analysis")
+            insert("quarantine")
+            insert("conflicts")
             if batch.device is not None:
                 self._upsert_device(session, batch.device)
         except IntegrityError as exc:

@@ -80,6 +80,28 @@ def test_rows_inserted_at_the_driver_are_stored_as_core_stores_them(app):
     assert typed["driver"].received_at == moment and typed["driver"].issues[0]["n"] == 1.5e-7
 
 
+def test_rows_staged_before_the_transaction_are_stored_with_their_offsets(app):
+    # A push batch is staged (bound values made) before its seqs are reserved; the offset is added as it is
+    # sent: to a column of its own value in each row, and to a column of one value, sent once.
+    from server.models import Respondent
+    from server.sync import bulk
+
+    table = Respondent.__table__
+
+    def row(key, seq):
+        return {"submission_id": key, "form_id": "awareness", "form_version": "1", "seq": seq,
+                "consented": True, "points": b"\x00\x00\x80\x3f", "choices": b"\x01"}
+
+    with app.app_context():
+        varying = bulk.stage(db.engine.dialect, table, [row("v1", 1), row("v2", 2), row("v3", 3)])
+        shared = bulk.stage(db.engine.dialect, table, [row("c1", 7), row("c2", 7)])
+        with db.engine.begin() as conn:
+            bulk.send(conn, varying, {"seq": 2**40})
+            bulk.send(conn, shared, {"seq": 2**41})
+            stored = dict(conn.execute(sa.select(table.c.submission_id, table.c.seq)).all())
+    assert stored == {"v1": 2**40 + 1, "v2": 2**40 + 2, "v3": 2**40 + 3, "c1": 2**41 + 7, "c2": 2**41 + 7}
+
+
 def test_a_batch_at_the_driver_keeps_each_row_and_refuses_what_core_refuses(app):
     # PostgreSQL takes a batch as one array per column (unnest): each row must keep its own NULLs and values,
     # a duplicate key must fail as Core's insert fails (IntegrityError, which the store's fallback handles),
