@@ -197,7 +197,7 @@ def _write(store: Store, device: DeviceRef, decision: Decision, states: dict, *,
            skew_s: int | None, epoch: str) -> Applied:
     prepared, reads = decision.prepared, decision.reads
     known = store.find_ops([item.op.id for item in prepared])
-    if known != reads.known:  # a twin of the batch was written since: decided again, before the lock
+    if known != reads.known:  # a twin of the batch committed since: decided again, before the counter step
         decision = _decided(device, prepared, _reads(store, prepared, known), now=now, skew_s=skew_s)
         if not decision.fresh:
             return Applied(decision.results, None)

@@ -173,11 +173,3 @@ def send(connection: Connection, staged: Staged, offsets: dict[str, int] | None 
 
 def _plus(values, offset: int, *, scalar: bool):
     return values + offset if scalar else [value + offset for value in values]
-
-
-def insert_rows(connection: Connection, table: Table, rows: Sequence, *,
-                fields: tuple[str, ...] | None = None, offsets: dict[str, int] | None = None) -> None:
-    """``stage`` the rows and ``send`` them at once (see both)."""
-    staged = stage(connection.dialect, table, rows, fields=fields)
-    if staged is not None:
-        send(connection, staged, offsets)

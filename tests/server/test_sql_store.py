@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.models import Blob
 from server.models import utcnow
+from server.sync import bulk
 from server.sync.store import SqlStore
 from sync.testing.suite import StoreContract
 from tests.server.contract_forms import SqlForms
@@ -49,14 +50,17 @@ class TestSqlStore(StoreContract):
         return store
 
 
+def _insert(conn, table, rows):
+    """Rows through the store's driver path: staged (bound values made), then sent."""
+    bulk.send(conn, bulk.stage(conn.dialect, table, rows))
+
+
 def test_rows_inserted_at_the_driver_are_stored_as_core_stores_them(app):
     # write_batch hands rows to the driver (server.sync.bulk): JSON, timestamps, booleans, bytes and NULLs
     # must reach the database exactly as Core's insert sends them, on each backend.
     import datetime as dt
 
     from server.models import QuarantinedSubmission
-    from server.sync import bulk
-
     table = QuarantinedSubmission.__table__
     moment = dt.datetime(2026, 6, 1, 8, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
@@ -70,7 +74,7 @@ def test_rows_inserted_at_the_driver_are_stored_as_core_stores_them(app):
     with app.app_context():
         with db.engine.begin() as conn:
             conn.execute(sa.insert(table), [row("core", 2**40)])
-            bulk.insert_rows(conn, table, [row("driver", 2**40 + 1)])
+            _insert(conn, table, [row("driver", 2**40 + 1)])
             raw = {r[0]: r[1:] for r in conn.exec_driver_sql(
                 "SELECT key, issues, payload, received_at, submission_id, form_version FROM "
                 "quarantined_submissions ORDER BY key")}
@@ -84,8 +88,6 @@ def test_rows_staged_before_the_transaction_are_stored_with_their_offsets(app):
     # A push batch is staged (bound values made) before its seqs are reserved; the offset is added as it is
     # sent: to a column of its own value in each row, and to a column of one value, sent once.
     from server.models import Respondent
-    from server.sync import bulk
-
     table = Respondent.__table__
 
     def row(key, seq):
@@ -109,8 +111,6 @@ def test_a_batch_at_the_driver_keeps_each_row_and_refuses_what_core_refuses(app)
     import datetime as dt
 
     from server.models import QuarantinedSubmission
-    from server.sync import bulk
-
     table = QuarantinedSubmission.__table__
     moment = dt.datetime(2026, 6, 1, 8, 30, tzinfo=dt.UTC)
     rows = [{"key": f"k{i}", "op_id": f"op{i}", "device_id": "d", "reason": "op-invalid",
@@ -124,18 +124,18 @@ def test_a_batch_at_the_driver_keeps_each_row_and_refuses_what_core_refuses(app)
                "payload": b"\x00"} for r in rows]
     with app.app_context():
         with db.engine.begin() as conn:
-            bulk.insert_rows(conn, table, shared)
+            _insert(conn, table, shared)
             stored = {r.key: r._asdict() for r in conn.execute(sa.select(table).where(table.c.seq >= 2**41))}
         assert stored == {r["key"]: r for r in shared}
         with db.engine.begin() as conn:
             conn.execute(sa.delete(table).where(table.c.seq >= 2**41))
-            bulk.insert_rows(conn, table, rows)
+            _insert(conn, table, rows)
             stored = {r.key: r._asdict() for r in conn.execute(sa.select(table).where(table.c.seq >= 2**41))}
         assert stored == {r["key"]: r for r in rows}
 
         duplicate = [{**rows[0], "key": "new", "seq": 2**42}, {**rows[1], "seq": 2**42 + 1}]
         with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
-            bulk.insert_rows(conn, table, duplicate)
+            _insert(conn, table, duplicate)
 
         too_long = {**rows[0], "key": "long", "op_id": "x" * 65, "seq": 2**43}
         # alone, and in two rows that share it (a column of one value is sent once, not as an array)
@@ -147,7 +147,7 @@ def test_a_batch_at_the_driver_keeps_each_row_and_refuses_what_core_refuses(app)
                         if path == "core":
                             conn.execute(sa.insert(table), batch)
                         else:
-                            bulk.insert_rows(conn, table, batch)
+                            _insert(conn, table, batch)
                         query = sa.select(table.c.op_id).where(table.c.key == "long")
                         outcomes[path] = conn.execute(query).scalar()
                         raise _RollBack
