@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 from sync import submissions
@@ -125,17 +126,6 @@ class Applied:
     device: DeviceState | None
 
 
-def _fresh_count(prepared: list[Prepared], known: dict[str, OpRecord]) -> int:
-    """Count the operations that take a seq (not in the ledger, first of their id in the batch)."""
-    seen: dict[str, str] = {}
-    for item in prepared:
-        op = item.op
-        first = known[op.id].payload_hash if op.id in known else seen.setdefault(op.id, op.payload_hash)
-        if first != op.payload_hash:
-            raise _OneByOne  # an op id reused for another payload: quarantined with its own key
-    return sum(1 for op_id in seen if op_id not in known)
-
-
 @dataclass(frozen=True)
 class Reads:
     """What deciding a batch reads from the store; compared, field by field, before and under the lock."""
@@ -162,10 +152,14 @@ class Decision:
 
     prepared: list[Prepared]
     reads: Reads
-    fresh: int  # the seqs the batch takes
     batch: WriteBatch
     results: list[OpResult]
     acknowledged: list[Operation]  # the operations whose ack the device state takes, in order
+
+    @property
+    def fresh(self) -> int:
+        """The seqs the batch takes: one for each ledger row it writes."""
+        return len(self.batch.ops)
 
 
 def decide(store: Store, device: DeviceRef, prepared: list[Prepared], *, now: dt.datetime,
@@ -222,8 +216,7 @@ def _decided(device: DeviceRef, prepared: list[Prepared], reads: Reads, *, now: 
              skew_s: int | None) -> Decision:
     """Decide each operation in the device's order from ``reads`` alone (pure: no store, no lock)."""
     device_id = str(device.id)
-    fresh = _fresh_count(prepared, reads.known)
-    seqs = iter(range(1, fresh + 1))
+    seqs = itertools.count(1)  # one for each operation the ledger does not hold yet
     heads, owners, missing = dict(reads.heads), dict(reads.owners), reads.missing
     acknowledged: list[Operation] = []
     batch = WriteBatch()
@@ -235,6 +228,8 @@ def _decided(device: DeviceRef, prepared: list[Prepared], reads: Reads, *, now: 
         op = item.op
         record = recorded.get(op.id)
         if record is not None:
+            if record.payload_hash != op.payload_hash:
+                raise _OneByOne  # an op id reused for another payload: quarantined with its own key
             results.append(OpResult(op.id, DUPLICATE, {"original": record.result}))
             continue
         seq = next(seqs)
@@ -270,7 +265,7 @@ def _decided(device: DeviceRef, prepared: list[Prepared], reads: Reads, *, now: 
         acknowledged.append(op)
         results.append(result)
     batch.new_heads, batch.changed_heads = list(new_heads.values()), list(changed_heads.values())
-    return Decision(prepared, reads, fresh, batch, results, acknowledged)
+    return Decision(prepared, reads, batch, results, acknowledged)
 
 
 def _plan(batch: WriteBatch, item: Prepared, head: SubmissionHead | None, device_id: str, *,

@@ -61,6 +61,7 @@ def test_rows_inserted_at_the_driver_are_stored_as_core_stores_them(app):
     import datetime as dt
 
     from server.models import QuarantinedSubmission
+
     table = QuarantinedSubmission.__table__
     moment = dt.datetime(2026, 6, 1, 8, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
@@ -88,6 +89,7 @@ def test_rows_staged_before_the_transaction_are_stored_with_their_offsets(app):
     # A push batch is staged (bound values made) before its seqs are reserved; the offset is added as it is
     # sent: to a column of its own value in each row, and to a column of one value, sent once.
     from server.models import Respondent
+
     table = Respondent.__table__
 
     def row(key, seq):
@@ -111,6 +113,7 @@ def test_a_batch_at_the_driver_keeps_each_row_and_refuses_what_core_refuses(app)
     import datetime as dt
 
     from server.models import QuarantinedSubmission
+
     table = QuarantinedSubmission.__table__
     moment = dt.datetime(2026, 6, 1, 8, 30, tzinfo=dt.UTC)
     rows = [{"key": f"k{i}", "op_id": f"op{i}", "device_id": "d", "reason": "op-invalid",
