@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from dataclasses import field
 from functools import cached_property
@@ -124,14 +123,17 @@ def parse_time(text) -> dt.datetime | None:
     return moment if moment.tzinfo else None
 
 
-def _is_uuid(text) -> bool:
-    if not isinstance(text, str) or len(text) != 36:
-        return False
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
+#: A UUID in its 8-4-4-4-12 form, either case. ``uuid.UUID`` also takes hyphens anywhere (36 characters may
+#: be 32 digits and four hyphens at the end), so one UUID could be written in many ways.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _canonical_uuid(text) -> str | None:
+    """``text`` as the one way a UUID is stored (lowercase, as OpenRosa's instanceIDs are keyed), or None.
+
+    One submission, one key: a device whose platform writes UUIDs in capitals (iOS does) must not make a
+    second submission of an interview that reaches the server in lowercase too (from ODK Collect, say)."""
+    return text.lower() if isinstance(text, str) and _UUID.fullmatch(text) else None
 
 
 def _require_protocol(obj: dict) -> int:
@@ -233,8 +235,10 @@ class Operation:
         if kind not in KINDS:
             bad("kind", f"must be one of {', '.join(KINDS)}")
         sub = obj.get("sub")
-        if not _is_uuid(sub):
-            bad("sub", "must be the submission's UUID")
+        if (canonical := _canonical_uuid(sub)) is None:
+            bad("sub", "must be the submission's UUID (8-4-4-4-12 hex digits)")
+        else:
+            sub = canonical
         base = obj.get("base")
         if kind in CHANGING_KINDS and (not isinstance(base, str) or not _ID.match(base)):
             bad("base", "must be the id of the operation that made the revision being replaced")

@@ -172,6 +172,22 @@ class EngineScenarios:
             assert [r.answers for r in store.revisions(op["sub"])] == [{"age": 20}]
             assert store.submission(op["sub"]).device_id == str(phone.id)
 
+    def test_a_submission_uuid_in_capitals_is_the_same_submission_as_in_lowercase(self, store):
+        phone, clone = self.make_device(store), self.make_device(store)
+        sub = str(uuid.uuid4())
+        create = create_op(sub.upper(), answers={"age": 20})
+        fix = correct_op(sub.upper(), create["id"], answers={"age": 21})
+        first = push_ops(store, phone, [create, fix])
+        assert [r.details.get("rev") for r in first.results] == [1, 2]
+        assert first.results[0].details["sub"] == sub  # stored and answered in the one written form
+        # the same interview from another client, written in lowercase: not a second submission
+        again = push_ops(store, clone, [create_op(sub, answers={"age": 60})])
+        assert _statuses(again) == ["quarantined"]
+        assert again.results[0].details["reasons"][0]["code"] == "submission-exists"
+        with store.snapshot():
+            assert store.submission(sub).head == fix["id"] and store.submission(sub.upper()) is None
+            assert [r.answers for r in store.revisions(sub)] == [{"age": 20}, {"age": 21}]
+
     # -- corrections and deletes -------------------------------------------------------------
     def test_chained_corrections_from_one_device_do_not_conflict(self, store):
         device = self.make_device(store)

@@ -61,6 +61,9 @@ def test_protocol_unsupported_names_the_supported_range():
     ({"id": "x", "kind": "create", "sub": SUB, "form": "f", "ver": "1"}, ["/ans"]),
     ({"id": "x", "kind": "correct", "sub": SUB, "form": "f", "ver": "1", "ans": {}}, ["/base"]),
     ({"id": "x", "kind": "delete", "sub": "nope", "base": "y"}, ["/sub"]),
+    # 32 digits and four hyphens make 36 characters that ``uuid.UUID`` reads as a UUID: not its written form
+    ({"id": "x", "kind": "delete", "sub": SUB.replace("-", "") + "----", "base": "y"}, ["/sub"]),
+    ({"id": "x", "kind": "delete", "sub": "{" + SUB[1:-1] + "}", "base": "y"}, ["/sub"]),
     ({"id": "x", "kind": "create", "sub": SUB, "form": "", "ver": "1", "ans": {}, "blobs": ["AB"]},
      ["/form", "/blobs"]),
     ({"id": "x", "kind": "create", "sub": SUB, "form": "f", "ver": "1", "ans": {}, "n": -1, "at": 5},
@@ -69,6 +72,13 @@ def test_protocol_unsupported_names_the_supported_range():
 def test_a_malformed_operation_carries_its_problems(op, pointers):
     parsed = Operation.from_wire(op)
     assert [p["pointer"] for p in parsed.problems] == pointers
+
+
+def test_a_submission_uuid_in_capitals_names_the_submission_in_lowercase():
+    upper = Operation.from_wire({"id": "x", "kind": "delete", "sub": SUB.upper(), "base": "y"})
+    lower = Operation.from_wire({"id": "x", "kind": "delete", "sub": SUB, "base": "y"})
+    assert upper.problems == () and upper.submission_id == lower.submission_id == SUB.lower()
+    assert upper.to_wire()["sub"] == SUB.upper()  # as sent: its hash is over what the device sent
 
 
 def test_the_payload_hash_ignores_key_order_but_not_content():
