@@ -192,7 +192,9 @@ def _write(store: Store, device: DeviceRef, decision: Decision, states: dict, *,
     prepared, reads = decision.prepared, decision.reads
     known = store.find_ops([item.op.id for item in prepared])
     if known != reads.known:  # a twin of the batch committed since: decided again, before the counter step
-        decision = _decided(device, prepared, _reads(store, prepared, known), now=now, skew_s=skew_s)
+        # with the other reads as they were: the count of seqs hangs on the ledger alone, and those reads are
+        # made again under the lock below
+        decision = _decided(device, prepared, dataclasses.replace(reads, known=known), now=now, skew_s=skew_s)
         if not decision.fresh:
             return Applied(decision.results, None)
     seqs = store.reserve_seqs(decision.fresh)  # the write lock, held to commit, from here
