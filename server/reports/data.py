@@ -16,6 +16,7 @@ import logging
 import numpy as np
 import pandas as pd
 from sqlalchemy import Text
+from sqlalchemy import bindparam
 from sqlalchemy import cast
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -49,23 +50,30 @@ def row_values(row: AnalysisRow) -> dict:
             "seq": row.seq, **row.values}
 
 
+_ROWS = Respondent.__table__
+_HEADS = Submission.__table__
+#: The ``respondents`` rows of the submissions ``ids``: rows are keyed by their head's seq, which the foreign
+#: key keeps equal to it whether or not the head has moved on yet in this transaction.
+DELETE_ROWS_OF = delete(_ROWS).where(_ROWS.c.seq.in_(
+    select(_HEADS.c.seq).where(_HEADS.c.id.in_(bindparam("ids", expanding=True)))))
+
+
 def save_row(session: Session, submission_id: str, row: AnalysisRow | None) -> None:
-    """Write, replace or remove the ``respondents`` row of a submission (inside the caller's transaction)."""
-    existing = session.get(Respondent, submission_id)
-    if row is None:
-        if existing is not None:
-            session.delete(existing)
-        return
-    if existing is None:
-        session.add(Respondent(**row_values(row)))
-    else:
-        for key, value in row_values(row).items():
-            setattr(existing, key, value)
+    """Write, replace or remove the ``respondents`` row of a submission (inside the caller's transaction).
+
+    Core statements after a flush, not ORM objects: the foreign key moves a row's key with its head, under
+    any object the session would hold."""
+    session.flush()
+    session.execute(DELETE_ROWS_OF, {"ids": [submission_id]})
+    if row is not None:
+        session.execute(insert(_ROWS), [row_values(row)])
 
 
 def load_row(session: Session, submission_id: str) -> AnalysisRow | None:
     """Return the analysis row of a submission as the store saved it, or None."""
-    found = session.get(Respondent, submission_id)
+    session.flush()
+    found = session.execute(select(_ROWS).join(_HEADS, _HEADS.c.seq == _ROWS.c.seq)
+                            .where(_HEADS.c.id == submission_id)).one_or_none()
     if found is None:
         return None
     values = {name: getattr(found, name) for name in _VALUE_COLUMNS}

@@ -409,6 +409,11 @@ class SqlStore:
             insert("ops")
             insert("revisions")
             insert("new_heads")
+            created = {h.id for h in batch.new_heads}
+            replaced = [sub for sub in batch.analysis if sub not in created]
+            if replaced:
+                # before the heads move on: a row is found by its head's seq (server/models/respondents.py)
+                session.execute(analysis_data.DELETE_ROWS_OF, {"ids": replaced})
             if batch.changed_heads:
                 table = Submission.__table__
                 changed = ("form_id", "form_version", "head", "revisions", "deleted", "seq")
@@ -416,11 +421,6 @@ class SqlStore:
                     {c: bindparam(f"b_{c}") for c in changed}),
                     [{f"b_{k}": v for k, v in _shallow(h).items()} | {"b_seq": h.seq + batch.seq_offset}
                      for h in batch.changed_heads])
-            created = {h.id for h in batch.new_heads}
-            replaced = [sub for sub in batch.analysis if sub not in created]
-            if replaced:
-                session.execute(delete(Respondent.__table__).where(
-                    Respondent.__table__.c.submission_id.in_(replaced)))
             insert("analysis")
             insert("quarantine")
             insert("conflicts")

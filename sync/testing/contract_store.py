@@ -168,8 +168,10 @@ class StoreMethods:
         with store.snapshot():
             values = store.form_version("awareness", "1").analysis_values({"age": 30, "heard": "yes"})
             other = store.form_version("awareness", "1").analysis_values({"age": 40, "heard": "no"})
+        # A row is its head's, saved with it (as the engine writes them): its seq is the head's.
         row = AnalysisRow("s-1", "awareness", "1", 5, values)
         with store.transaction():
+            store.save_submission(SubmissionHead("s-1", "awareness", "1", "d", "r1", 1, False, 5))
             store.save_analysis_row("s-1", row)
             store.save_analysis_row("s-2", None)  # removing an absent row is no error
         with store.snapshot():
@@ -181,6 +183,7 @@ class StoreMethods:
             assert store.analysis_row("s-1") == row
         replaced = AnalysisRow("s-1", "awareness", "1", 9, other)
         with store.transaction():
+            store.save_submission(SubmissionHead("s-1", "awareness", "1", "d", "r2", 2, False, 9))
             store.save_analysis_row("s-1", replaced)
         with store.snapshot():
             assert store.analysis_row("s-1") == replaced

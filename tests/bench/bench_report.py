@@ -12,7 +12,7 @@ are indexed with the same extraction (``analysis.respondent_rows.respondent_row`
 ``respondents`` rows replicated in bulk under new submission ids (executemany on SQLite, COPY on
 PostgreSQL) until the table holds ``--respondents`` consenting respondents (refusals in proportion).
 The replicas keep the design: same rounds, districts and communes, more interviews per commune.
-The ``respondents`` table has no foreign key, so the replicas need no ``submissions`` rows.
+Each replica gets a ``submissions`` row (its head) too: a ``respondents`` row is keyed by its head's seq.
 
 Measured (each run in a fresh child process, so its peak memory is the report's alone): load
 (respondents + outreach log), then every stage with its seconds (levels per round × district,
@@ -61,6 +61,7 @@ MEMORY_TARGET_MIB = 4096.0
 _COLUMNS = ("submission_id", "form_id", "form_version", "seq", "round", "district_code", "commune_key",
             "consented", "sex", "age", "marital", "education", "occupation", "plan_away", "plan_abroad",
             "heard_any", "channel_main", "extra", "points", "choices")
+_HEAD_COLUMNS = ("id", "form_id", "form_version", "device_id", "head", "revisions", "deleted", "seq")
 
 
 def _bench(name, value, unit, target=None, ratio=None, baseline=None):
@@ -144,7 +145,11 @@ def setup(app, *, respondents: int, season_size: int, ingest: int) -> float | No
     wanted = respondents - consenting
     copies = -(-wanted // base_consenting) if wanted > 0 else 0
     start = time.perf_counter()
-    written = _bulk_insert(app, _replicas(base, copies, wanted, seq))
+    # each replica's head first: a respondents row is its head's (a foreign key on seq)
+    _bulk_insert(app, "submissions", _HEAD_COLUMNS,
+                 ((row[0], row[1], row[2], "bench-replica", f"op-{row[0]}", 1, False, row[3])
+                  for row in _replicas(base, copies, wanted, seq)))
+    written = _bulk_insert(app, "respondents", _COLUMNS, _replicas(base, copies, wanted, seq))
     print(f"setup: {written:,} respondents rows replicated in {time.perf_counter() - start:.1f} s",
           flush=True)
     return rate
@@ -168,7 +173,7 @@ def _replicas(base, copies, wanted, seq):
             yield (f"{row[0]}-{copy}", row[1], row[2], seq, *row[4:])
 
 
-def _bulk_insert(app, rows) -> int:
+def _bulk_insert(app, table, columns, rows) -> int:
     import itertools
 
     from server.extensions import db
@@ -178,20 +183,20 @@ def _bulk_insert(app, rows) -> int:
         raw = db.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            names = ", ".join(_COLUMNS)
+            names = ", ".join(columns)
             if db.engine.dialect.name == "postgresql":
-                with cursor.copy(f"COPY respondents ({names}) FROM STDIN") as copy:
+                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
                         written += 1
             else:
-                marks = ", ".join("?" * len(_COLUMNS))
+                marks = ", ".join("?" * len(columns))
                 while chunk := list(itertools.islice(rows, CHUNK)):
-                    cursor.executemany(f"INSERT INTO respondents ({names}) VALUES ({marks})", chunk)
+                    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", chunk)
                     written += len(chunk)
             raw.commit()
             if db.engine.dialect.name == "postgresql":
-                cursor.execute("ANALYZE respondents")
+                cursor.execute(f"ANALYZE {table}")
                 raw.commit()
         finally:
             raw.close()

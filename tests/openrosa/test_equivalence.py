@@ -111,7 +111,7 @@ def _stored(app, submission_id: str):
     with app.app_context():
         head = db.session.get(Submission, submission_id)
         answers = db.session.get(SubmissionRevision, head.head).answers
-        row = db.session.get(Respondent, submission_id)
+        row = db.session.scalars(select(Respondent).filter_by(submission_id=submission_id)).one_or_none()
         columns = None if row is None else {c.name: getattr(row, c.name) for c in Respondent.__table__.columns
                                             if c.name not in ("submission_id", "seq")}
     return answers, columns

@@ -95,7 +95,8 @@ def test_collect_sends_both_built_in_forms(app, phone, accounts):
     assert head[0] == "HEAD" and head[2] == 204
     _, _, aware_head, _ = stored(app, aware)
     with app.app_context():
-        assert db.session.get(Respondent, aware_head.id).consented is True
+        respondent = db.session.scalars(select(Respondent).filter_by(submission_id=aware_head.id)).one()
+        assert respondent.consented is True
     # The app user is a device: it appears in the device list with its last contact.
     listed = app.test_client().get("/api/v1/devices", headers=accounts.headers("admin")).get_json()
     [device] = [d for d in listed["devices"] if d["app_user"] == "phone-1"]
@@ -177,7 +178,7 @@ def test_an_edit_with_deprecated_id_is_a_correction_and_a_stale_one_a_conflict(a
     assert revision.kind == "correct" and revision.answers["profile"]["age"] == 31
     assert row.deprecated_id == original.instance_id
     with app.app_context():
-        assert db.session.get(Respondent, head.id).age == 31
+        assert db.session.scalars(select(Respondent).filter_by(submission_id=head.id)).one().age == 31
     # A second phone edited the same original offline: kept, flagged as a conflict, received last wins.
     stale_edit = edit(xml, 33, "uuid:00000000-0000-4000-8000-00000000e002")
     assert phone.send(stale_edit)[0].status == 201

@@ -12,6 +12,7 @@ from analysis.weights import design_weights
 from server.extensions import db
 from server.forms import registry as form_registry
 from server.models import Respondent
+from server.models import Submission
 from server.reports import data as analysis_data
 from tests.server.conftest import ingest
 from tests.server.conftest import write
@@ -110,6 +111,9 @@ def test_the_column_reader_keeps_commit_order_missing_values_and_extra_answers(a
     ]
     with app.app_context():
         for sub_id, seq, round_, commune, consented, sex, age, extra in rows:
+            # a row is its head's (a foreign key on seq)
+            db.session.add(Submission(id=sub_id, form_id="awareness", form_version="2017.1", device_id="d",
+                                      head=f"op-{sub_id}", revisions=1, deleted=False, seq=seq))
             db.session.add(Respondent(
                 submission_id=sub_id, form_id="awareness", form_version="2017.1", seq=seq, round=round_,
                 district_code=None if commune is None else "916", commune_key=commune, consented=consented,

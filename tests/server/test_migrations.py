@@ -94,3 +94,31 @@ def test_json_text_columns_keep_their_documents_across_0013(empty_app):
             types.append(next(type(c["type"]).__name__ for c in columns if c["name"] == "answers"))
     assert stored == [(answers, []), (answers, [])]
     assert types == (["JSON", "JSONB"] if backend() == "postgresql" else ["JSON", "JSON"])
+
+
+def test_0014_keys_respondents_by_their_heads_seq_and_drops_rows_without_a_head(empty_app):
+    # Rows stored before 0014 take their head's current seq (one had fallen behind it); a row whose head is
+    # gone or deleted is dropped (reindex rebuilds the table from the heads). Downgrading keeps the rows.
+    head = ("INSERT INTO submissions (id, form_id, form_version, device_id, head, revisions, deleted, seq) "
+            "VALUES (:id, 'awareness', '1', 'd', :head, 1, :deleted, :seq)")
+    row = ("INSERT INTO respondents (submission_id, form_id, form_version, seq, consented, points, choices) "
+           "VALUES (:id, 'awareness', '1', :seq, true, :blob, :blob)")
+    read = sa.text("SELECT submission_id, seq FROM respondents ORDER BY submission_id")
+    with empty_app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0013")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(head), [{"id": "fresh", "head": "o1", "deleted": False, "seq": 3},
+                                         {"id": "behind", "head": "o2", "deleted": False, "seq": 7},
+                                         {"id": "deleted", "head": "o3", "deleted": True, "seq": 8}])
+            conn.execute(sa.text(row), [{"id": "fresh", "seq": 3, "blob": b"\x01"},
+                                        {"id": "behind", "seq": 4, "blob": b"\x02"},
+                                        {"id": "deleted", "seq": 5, "blob": b"\x03"},
+                                        {"id": "orphan", "seq": 6, "blob": b"\x04"}])
+        upgrade(directory=MIGRATIONS_DIR, revision="0014")
+        with db.engine.connect() as conn:
+            upgraded = conn.execute(read).all()
+        downgrade(directory=MIGRATIONS_DIR, revision="0013")
+        with db.engine.connect() as conn:
+            downgraded = conn.execute(read).all()
+    assert upgraded == [("behind", 7), ("fresh", 3)]
+    assert downgraded == upgraded

@@ -49,6 +49,33 @@ class TestSqlStore(StoreContract):
             store.start_new_epoch()
         return store
 
+    def test_an_analysis_row_is_its_heads_one_row_and_follows_it(self, app, store):
+        # Keyed by the head's seq with a foreign key to it (no index of random submission ids): a row for no
+        # head is refused at commit, a second row of one head is refused, and a moved head takes its row.
+        from server.models import Respondent
+        from sync.store import AnalysisRow
+        from sync.store import SubmissionHead
+
+        with store.snapshot():
+            values = store.form_version("awareness", "1").analysis_values({"age": 30, "heard": "yes"})
+        with pytest.raises(sa.exc.IntegrityError), store.transaction():
+            store.save_analysis_row("nobody", AnalysisRow("nobody", "awareness", "1", 41, values))
+        with store.transaction():
+            store.save_submission(SubmissionHead("s-1", "awareness", "1", "d", "r1", 1, False, 42))
+            store.save_analysis_row("s-1", AnalysisRow("s-1", "awareness", "1", 42, values))
+        with app.app_context():
+            table = Respondent.__table__
+            with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+                conn.execute(sa.insert(table), {"submission_id": "s-1", "form_id": "awareness",
+                                                "form_version": "1", "seq": 42, "consented": True,
+                                                "points": b"", "choices": b""})
+        with store.transaction():  # a revision that does not win (as after a delete) moves the head only
+            store.save_submission(SubmissionHead("s-1", "awareness", "1", "d", "r1", 2, False, 50))
+        with store.snapshot():
+            assert store.analysis_row("s-1").seq == 50
+        with app.app_context():
+            assert db.session.execute(sa.select(table.c.submission_id, table.c.seq)).all() == [("s-1", 50)]
+
 
 def _insert(conn, table, rows):
     """Rows through the store's driver path: staged (bound values made), then sent."""
@@ -88,21 +115,25 @@ def test_rows_inserted_at_the_driver_are_stored_as_core_stores_them(app):
 def test_rows_staged_before_the_transaction_are_stored_with_their_offsets(app):
     # A push batch is staged (bound values made) before its seqs are reserved; the offset is added as it is
     # sent: to a column of its own value in each row, and to a column of one value, sent once.
-    from server.models import Respondent
-
-    table = Respondent.__table__
+    # a table of its own: a seq shared by rows is no key of Ferry's tables
+    table = sa.Table("bulk_offsets", sa.MetaData(), sa.Column("key", sa.String(64), primary_key=True),
+                     sa.Column("seq", sa.BigInteger), sa.Column("consented", sa.Boolean),
+                     sa.Column("points", sa.LargeBinary))
 
     def row(key, seq):
-        return {"submission_id": key, "form_id": "awareness", "form_version": "1", "seq": seq,
-                "consented": True, "points": b"\x00\x00\x80\x3f", "choices": b"\x01"}
+        return {"key": key, "seq": seq, "consented": True, "points": b"\x00\x00\x80\x3f"}
 
     with app.app_context():
-        varying = bulk.stage(db.engine.dialect, table, [row("v1", 1), row("v2", 2), row("v3", 3)])
-        shared = bulk.stage(db.engine.dialect, table, [row("c1", 7), row("c2", 7)])
-        with db.engine.begin() as conn:
-            bulk.send(conn, varying, {"seq": 2**40})
-            bulk.send(conn, shared, {"seq": 2**41})
-            stored = dict(conn.execute(sa.select(table.c.submission_id, table.c.seq)).all())
+        table.create(db.engine)
+        try:
+            varying = bulk.stage(db.engine.dialect, table, [row("v1", 1), row("v2", 2), row("v3", 3)])
+            shared = bulk.stage(db.engine.dialect, table, [row("c1", 7), row("c2", 7)])
+            with db.engine.begin() as conn:
+                bulk.send(conn, varying, {"seq": 2**40})
+                bulk.send(conn, shared, {"seq": 2**41})
+                stored = dict(conn.execute(sa.select(table.c.key, table.c.seq)).all())
+        finally:
+            table.drop(db.engine)
     assert stored == {"v1": 2**40 + 1, "v2": 2**40 + 2, "v3": 2**40 + 3, "c1": 2**41 + 7, "c2": 2**41 + 7}
 
 
