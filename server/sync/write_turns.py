@@ -49,8 +49,8 @@ PATIENCE_S = 10.0
 #: threshold (``wal_autocheckpoint``, set in ``server.models.database``). With ids as random as devices'
 #: (``profile_sync_push.py --stored 1000000 --batches 40``) each push dirties a leaf of every id index a row,
 #: and 8 pushes leave 5,962–6,299: three fifths of it. Eight pushes of 500 pass it, and SQLite then
-#: checkpoints inside a commit, as for any other writer; 4 and 16 against 8 in the benchmark were within its
-#: spread (4,245 and 4,271/s; 8: 3,761–4,209/s).
+#: checkpoints inside a commit, as for any other writer. 4 and 16 in the benchmark gave 4,245 and 4,271/s
+#: against 3,761–4,209/s for 8 in the same session: no more than an invocation's own drift (±10–15%).
 CHECKPOINT_EVERY = 8
 
 
