@@ -75,9 +75,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # would be lost. On tests/bench/bench_sync_push.py FULL cost nothing visible (7,061/s, median of 3).
     cursor.execute("PRAGMA synchronous=FULL")
     # The sync store checkpoints after every 8th write turn (server.sync.write_turns); SQLite's own
-    # checkpoint, run inside a COMMIT, stays as a safety net for other writers at 10,000 pages (40 MB),
-    # not 1,000.
-    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    # checkpoint, run inside a COMMIT, is a safety net for other writers and for a WAL that does not restart.
+    # SQLite starts the WAL over only when a write begins with every frame copied and no reader in it; two
+    # workers pushing back to back always overlap a read snapshot with a write, so under sustained pushes the
+    # WAL grows until a pause (tests/bench/bench_sync_push.py: ~48,000 pages a run of 8,000 submissions,
+    # started over between runs). At 10,000 pages every commit past it checkpointed inside the turn, with an
+    # fsync of the database file (80-110 ms of a turn every 0.4 s). 100,000 pages (about 400 MB of WAL)
+    # leaves that to bursts of more than ~17,000 submissions without a pause (see docs/operations.md).
+    cursor.execute("PRAGMA wal_autocheckpoint=100000")
     cursor.close()
     # pysqlite begins transactions only before writes, so a run of reads would see several
     # states; Ferry emits BEGIN itself (see _sqlite_begin) and pysqlite must stay out of it.

@@ -15,7 +15,8 @@ Checkpoints happen after the turn (``checkpoint_after``). SQLite's automatic che
 ``COMMIT`` that fills the WAL past its threshold: its copy into the database and its fsync (15-20 ms against
 the 3-7 ms of an ordinary batch commit, in-process) were made while this writer still held its turn, so the
 next writer waited for I/O that does not need the write lock. The app's connections set the automatic
-threshold ten times higher, as a safety net for other writers, and the sync store's writers copy what they
+threshold higher, as a safety net for other writers (100,000 pages: under sustained pushes the WAL does not
+start over until a pause, see ``server.models.database``), and the sync store's writers copy what they
 committed with a passive checkpoint once their turn is given back (a fifth less of a push spent holding the
 turn, in-process: 41% to 33% of its time).
 
@@ -45,11 +46,11 @@ POLL_S = 0.0002
 #: Seconds to wait for a turn before leaving the wait to SQLite's busy handler.
 PATIENCE_S = 10.0
 #: A process's write turns between its checkpoints: 8 pushes of 100 left 1,116–1,861 pages in the WAL
-#: (measured as above, when the benchmark's seeded ids were sequential), at most a fifth of SQLite's own
-#: threshold (``wal_autocheckpoint``, set in ``server.models.database``). With ids as random as devices'
+#: (measured as above, when the benchmark's seeded ids were sequential). With ids as random as devices'
 #: (``profile_sync_push.py --stored 1000000 --batches 40``) each push dirties a leaf of every id index a row,
-#: and 8 pushes leave 5,962–6,299: three fifths of it. Eight pushes of 500 pass it, and SQLite then
-#: checkpoints inside a commit, as for any other writer. 4 and 16 in the benchmark gave 4,245 and 4,271/s
+#: and 8 pushes leave 5,962–6,299. What bounds the WAL is not this but its restarts: the frames a checkpoint
+#: copied are written over only once the WAL starts over (``wal_autocheckpoint`` in
+#: ``server.models.database``). 4 and 16 in the benchmark gave 4,245 and 4,271/s
 #: against 3,761–4,209/s for 8 in the same session: no more than an invocation's own drift (±10–15%).
 CHECKPOINT_EVERY = 8
 

@@ -52,9 +52,10 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
             # FULL: a commit, and so an acknowledged submission, survives a power cut (NORMAL may lose the
             # last commits, and a device deletes nothing it sent but re-sends only after an epoch change)
             assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
-            # SQLite's own checkpoint (inside a COMMIT) only as a safety net: the sync store checkpoints
-            # after its write turns
-            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 10000
+            # SQLite's own checkpoint (inside a COMMIT, holding the write lock) only as a safety net: the sync
+            # store checkpoints after its write turns, and under sustained pushes the WAL does not start over
+            # until a pause, so a lower threshold is reached mid-burst (docs/operations.md)
+            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 100000
 
 
 def test_a_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path):
