@@ -76,12 +76,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     # The sync store checkpoints after every 8th write turn (server.sync.write_turns); SQLite's own
     # checkpoint, run inside a COMMIT, is a safety net for other writers and for a WAL that does not restart.
-    # SQLite starts the WAL over only when a write begins with every frame copied and no reader in it; two
-    # workers pushing back to back always overlap a read snapshot with a write, so under sustained pushes the
-    # WAL grows until a pause (tests/bench/bench_sync_push.py: ~48,000 pages a run of 8,000 submissions,
-    # started over between runs). At 10,000 pages every commit past it checkpointed inside the turn, with an
-    # fsync of the database file (80-110 ms of a turn every 0.4 s). 100,000 pages (about 400 MB of WAL)
-    # leaves that to bursts of more than ~17,000 submissions without a pause (see docs/operations.md).
+    # SQLite starts the WAL over only when a write begins with every frame copied and no reader in it. Under
+    # back-to-back pushes the next writer begins before the last one's frames are copied, and another worker's
+    # read snapshot is nearly always open, so the WAL grows until a pause (tests/bench/bench_sync_push.py:
+    # ~48,000 pages a run of 8,000 submissions, started over between runs). At 10,000 pages every commit past
+    # it checkpointed inside the turn, with an fsync of the database file (turns of 95-160 ms, one every
+    # 0.4 s or so). 100,000 pages (about 400 MB of WAL) leaves that to bursts of more than ~17,000
+    # submissions without a pause (see docs/operations.md).
     cursor.execute("PRAGMA wal_autocheckpoint=100000")
     cursor.close()
     # pysqlite begins transactions only before writes, so a run of reads would see several
