@@ -82,7 +82,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # ~48,000 pages a run of 8,000 submissions, started over between runs). At 10,000 pages every commit past
     # it checkpointed inside the turn, with an fsync of the database file (turns of 95-160 ms, one every
     # 0.4 s or so). 100,000 pages (about 400 MB of WAL) leaves that to bursts of more than ~17,000
-    # submissions without a pause (see docs/operations.md).
+    # submissions without a pause, at the benchmark's ~6 pages a submission (see docs/operations.md).
     cursor.execute("PRAGMA wal_autocheckpoint=100000")
     cursor.close()
     # pysqlite begins transactions only before writes, so a run of reads would see several

@@ -112,9 +112,12 @@ def _settle(url: str) -> None:
     database file, and each would otherwise begin with what the other's run left. Ferry's runs leave a WAL of
     up to ~48,000 pages, and the bare endpoint's connections keep SQLite's own threshold of 1,000: without
     this its rate fell to 6,900-10,200/s in some invocations, from 10,700-14,400/s (docs/operations.md)."""
-    if not url.startswith("sqlite:///"):
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
         return
-    connection = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)
+    connection = sqlite3.connect(parsed.database, timeout=30)
     try:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
