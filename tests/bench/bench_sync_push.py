@@ -19,7 +19,9 @@ What it does, per backend (SQLite, then PostgreSQL when ``FERRY_TEST_DATABASE_UR
 5. exactly once: every pushed submission answered ``created`` and is stored once (one head, one
    revision, one ledger row, one analysis row); a second push of a batch answers ``duplicate``.
 6. where a shortfall comes from: the CPU the workers used per submission (from /proc) and how busy the
-   machine's cores were during each run (a rate below the cores' worth of that CPU is time spent waiting).
+   machine's cores were during each run (a rate below the cores' worth of that CPU is time spent waiting);
+   on PostgreSQL running on this machine, its processes' CPU per submission too, in Ferry's run and in the
+   bare endpoint's (what the workers' figure leaves out: on 2026-12-06, 87–95 µs against 25–28).
 
 Run: python tests/bench/bench_sync_push.py [--backend sqlite|postgresql|both] [--stored N] [--devices N]
      [--batches N] [--runs N]     (prints figures and BENCH lines; exits non-zero only if it could not run)
@@ -355,6 +357,24 @@ def _process_cpu(pids) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _postgres_cpu() -> dict[int, float]:
+    """Seconds of CPU each PostgreSQL process on this machine has used (its backends and its own workers),
+    by pid; empty where PostgreSQL runs elsewhere, or is not there."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().startswith("postgres"):
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return {pid: _process_cpu([pid]) for pid in pids}
+
+
+def _postgres_used(before: dict[int, float]) -> float:
+    """Seconds of CPU PostgreSQL's processes used since ``before`` (a process started since: all of its)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in _postgres_cpu().items())
+
+
 def _machine_busy() -> tuple[float, float]:
     """(busy, all) seconds of CPU the whole machine has counted, from /proc/stat."""
     try:
@@ -443,7 +463,7 @@ def run_backend(backend: str, args, templates) -> dict:
             ferry = Server("server.wsgi:app", app_env, workers)
             bare = Server("bench_sync_push:bare_app", app_env, workers)
             rates, bare_rates, p50s, p99s, all_subs, all_answers = [], [], [], [], [], []
-            cpus, busies = [], []
+            cpus, busies, server_cpus = [], [], []
             n = 0
             try:
                 # Warm-up, not timed: every worker of both servers has imported, connected and compiled.
@@ -467,12 +487,16 @@ def run_backend(backend: str, args, templates) -> dict:
                     pids = ferry.workers()
                     _settle(url)
                     cpu_before, (busy_before, all_before) = _process_cpu(pids), _machine_busy()
+                    server_before = _postgres_cpu() if backend == "postgresql" else {}
                     seconds, latencies, answers = drive(ferry.port, "/api/v1/sync/push", work)
                     worker_cpu = _process_cpu(pids) - cpu_before
+                    server_cpu = _postgres_used(server_before) if server_before else None
                     busy_after, all_after = _machine_busy()
                     busy = (busy_after - busy_before) / max(all_after - all_before, 1e-9)
                     _settle(url)
+                    server_before = _postgres_cpu() if backend == "postgresql" else {}
                     bare_seconds, _, _ = drive(bare.port, "/bare", work)
+                    bare_server_cpu = _postgres_used(server_before) if server_before else None
                     rate, bare_rate = len(subs) / seconds, len(subs) / bare_seconds
                     rates.append(rate)
                     bare_rates.append(bare_rate)
@@ -482,11 +506,17 @@ def run_backend(backend: str, args, templates) -> dict:
                     all_answers += answers
                     cpus.append(worker_cpu / len(subs))
                     busies.append(busy)
+                    if server_cpu is not None:
+                        server_cpus.append(server_cpu / len(subs))
+                    # PostgreSQL's own share, where it runs here: what the workers' figure leaves out
+                    server = ("" if server_cpu is None else
+                              f"; PostgreSQL's CPU {server_cpu / len(subs) * 1e6:.0f} µs per submission "
+                              f"(bare endpoint {bare_server_cpu / len(subs) * 1e6:.0f})")
                     print(f"[{backend}] run {run + 1}: {rate:,.0f} submissions/s, batch p50 "
                           f"{p50s[-1] * 1000:.0f} ms, p99 {p99s[-1] * 1000:.0f} ms; bare endpoint "
                           f"{bare_rate:,.0f}/s; ratio {rate / bare_rate:.3f}; workers' CPU "
-                          f"{cpus[-1] * 1e6:.0f} µs per submission, the machine's cores {busy:.0%} busy",
-                          flush=True)
+                          f"{cpus[-1] * 1e6:.0f} µs per submission, the machine's cores {busy:.0%} busy"
+                          f"{server}", flush=True)
                 # A retried batch (the answer lost on the way) is answered from the ledger, once.
                 _, _, again_answers = drive(ferry.port, "/api/v1/sync/push", [(work[0][0], work[0][1][:1])])
                 if {r["status"] for r in again_answers[0]["results"]} != {"duplicate"}:
@@ -506,7 +536,8 @@ def run_backend(backend: str, args, templates) -> dict:
     ratio = statistics.median(r / b for r, b in zip(rates, bare_rates, strict=True))
     return {"stored": stored, "rate": rate, "bare": bare_rate, "ratio": ratio,
             "p50": statistics.median(p50s), "p99": statistics.median(p99s),
-            "cpu": statistics.median(cpus), "busy": statistics.median(busies)}
+            "cpu": statistics.median(cpus), "busy": statistics.median(busies),
+            "server_cpu": statistics.median(server_cpus) if server_cpus else None}
 
 
 def main() -> int:
@@ -547,6 +578,8 @@ def main() -> int:
         # where a shortfall comes from: CPU the workers spend per submission, and whether the cores were full
         _bench(f"sync_push.{backend}.worker_cpu", r["cpu"] * 1e6, "µs/submission")
         _bench(f"sync_push.{backend}.cores_busy", r["busy"], "fraction")
+        if r["server_cpu"] is not None:  # PostgreSQL on this machine: its processes' CPU per submission
+            _bench(f"sync_push.{backend}.postgresql_cpu", r["server_cpu"] * 1e6, "µs/submission")
         _bench(f"sync_push.{backend}.stored", r["stored"], "submissions", STORED_TARGET,
                r["stored"] / STORED_TARGET)
     return 0
