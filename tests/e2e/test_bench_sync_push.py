@@ -28,7 +28,8 @@ def test_the_ingestion_benchmark_seeds_pushes_and_finds_every_submission_stored_
     assert re.search(once, done.stdout), done.stdout
     assert f'"name": "sync_push.{name}.ratio_to_bare"' in done.stdout
     if name == "postgresql" and "127.0.0.1" in env["FERRY_TEST_DATABASE_URL"]:
-        # the server runs here: its share of the CPU is read from /proc beside the workers'
-        assert re.search(r"PostgreSQL's CPU [1-9]\d* µs per submission \(bare endpoint \d+\)", done.stdout), \
+        # the server runs here: its share of the CPU is read from /proc beside the workers' (a timed batch
+        # this small may take less than one clock tick of it, so the figure itself may be 0)
+        assert re.search(r"PostgreSQL's CPU \d+ µs per submission \(bare endpoint \d+\)", done.stdout), \
             done.stdout
         assert '"name": "sync_push.postgresql.postgresql_cpu"' in done.stdout
