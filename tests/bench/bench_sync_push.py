@@ -375,6 +375,15 @@ def _postgres_used(before: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in _postgres_cpu().items())
 
 
+def _local_postgres(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL server on this machine, whose processes ``_postgres_cpu`` reads."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return (parsed.get_backend_name() == "postgresql"
+            and parsed.host in (None, "", "localhost", "127.0.0.1", "::1"))
+
+
 def _machine_busy() -> tuple[float, float]:
     """(busy, all) seconds of CPU the whole machine has counted, from /proc/stat."""
     try:
@@ -464,6 +473,7 @@ def run_backend(backend: str, args, templates) -> dict:
             bare = Server("bench_sync_push:bare_app", app_env, workers)
             rates, bare_rates, p50s, p99s, all_subs, all_answers = [], [], [], [], [], []
             cpus, busies, server_cpus = [], [], []
+            local_postgres = _local_postgres(url)  # another machine's server: its CPU is not read from here
             n = 0
             try:
                 # Warm-up, not timed: every worker of both servers has imported, connected and compiled.
@@ -487,14 +497,14 @@ def run_backend(backend: str, args, templates) -> dict:
                     pids = ferry.workers()
                     _settle(url)
                     cpu_before, (busy_before, all_before) = _process_cpu(pids), _machine_busy()
-                    server_before = _postgres_cpu() if backend == "postgresql" else {}
+                    server_before = _postgres_cpu() if local_postgres else {}
                     seconds, latencies, answers = drive(ferry.port, "/api/v1/sync/push", work)
                     worker_cpu = _process_cpu(pids) - cpu_before
                     server_cpu = _postgres_used(server_before) if server_before else None
                     busy_after, all_after = _machine_busy()
                     busy = (busy_after - busy_before) / max(all_after - all_before, 1e-9)
                     _settle(url)
-                    server_before = _postgres_cpu() if backend == "postgresql" else {}
+                    server_before = _postgres_cpu() if local_postgres else {}
                     bare_seconds, _, _ = drive(bare.port, "/bare", work)
                     bare_server_cpu = _postgres_used(server_before) if server_before else None
                     rate, bare_rate = len(subs) / seconds, len(subs) / bare_seconds
