@@ -21,7 +21,8 @@ Step 2 ran inside the write lock until 2026-12-05. In-process on SQLite (``tests
 300,000 stored) it took 19–20 µs of wall time a submission, of a transaction of 133–148, during which no
 other worker could write. Since then ``Store.stage_batch`` also makes the batch's inserts into the driver's
 parameters (the answers' JSON text among them) before the lock: the batch's write inside the lock went from
-60 to 42–44 µs a submission.
+60 to 42–44 µs a submission. On PostgreSQL psycopg still dumped those parameters (and wrote the JSON text)
+as each insert was sent, inside the lock, until the SQL store moved that to staging too (2026-12-06).
 
 The batch commits whole or not at all, so each operation's effect, ledger row, analysis row and ack
 still commit together. Whatever is out of the ordinary returns None, and the engine applies the

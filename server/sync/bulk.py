@@ -23,6 +23,9 @@ a submission (in-process, thread CPU time around the driver's calls). Each set o
 of its own, compiled once (about 0.4 ms) and kept with the others (``_compiled``'s cache): the benchmark's
 pushes made one per table; a field's pushes make a few more (one commune or several, everyone consenting or
 not), and a batch built to make a new one each time costs its sender that compile, bounded by the cache.
+
+On PostgreSQL the arrays are also dumped into psycopg's binary form as they are staged (``predumped``), so
+that psycopg's loop over their elements runs before the write lock, not inside it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from sqlalchemy import bindparam
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
+
+from server.sync import predumped
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,8 @@ class Staged:
     # each parameter's values in ``plan.params`` order: a column of values, or one value sent once
     columns: tuple
     scalar: tuple[bool, ...]
+    # ``columns`` as psycopg sends them, dumped before the lock (PostgreSQL; None: each as psycopg dumps it)
+    dumped: tuple | None = None
 
 
 def stage(dialect: Dialect, table: Table, rows: Sequence, *,
@@ -150,14 +157,19 @@ def stage(dialect: Dialect, table: Table, rows: Sequence, *,
         ordered = [v[0] for v, same in zip(values, constant, strict=True) if same] + [
             list(v) for v, same in zip(values, constant, strict=True) if not same]
         scalar = tuple(sorted(constant, reverse=True))
-        return Staged(plan, tuple(ordered), scalar)
-    return Staged(plan, tuple(list(v) for v in values), (False,) * len(values))  # a list is sent as an array
+        return Staged(plan, tuple(ordered), scalar, predumped.dump(dialect, ordered))
+    values = [list(v) for v in values]  # a list is sent as an array
+    return Staged(plan, tuple(values), (False,) * len(values), predumped.dump(dialect, values))
 
 
 def send(connection: Connection, staged: Staged, offsets: dict[str, int] | None = None) -> None:
     """Execute a ``Staged`` insert, with ``offsets`` added to the columns they name (a push batch's seqs,
     counted from 1 when it was decided: integers, which no bind processor changes)."""
-    plan, columns = staged.plan, staged.columns
+    plan, columns, dumped = staged.plan, staged.columns, staged.dumped
+    if dumped is not None and predumped.usable(connection):
+        # a column that moves is sent as staged: its values change here
+        columns = tuple(values if early is None or (offsets and name in offsets) else early
+                        for (name, _), values, early in zip(plan.params, columns, dumped, strict=True))
     if offsets:
         columns = tuple(values if name not in offsets else _plus(values, offsets[name], scalar=same)
                         for (name, _), values, same in zip(plan.params, columns, staged.scalar, strict=True))

@@ -231,3 +231,39 @@ def test_a_value_shared_by_every_row_is_processed_once_and_others_each():
     shared, equal = ["now"], ["now"]  # equal, but not the same object: processed apart
     assert _processed(process, (shared,) * 3) == ("<['now']>",) * 3 and len(calls) == 1
     assert _processed(process, (shared, equal, shared)) == ["<['now']>"] * 3 and len(calls) == 4
+
+
+def test_postgresql_gets_a_batch_dumped_before_its_transaction_and_a_connection_not_in_utf8_as_staged(app):
+    # server.sync.predumped: on PostgreSQL a staged batch carries its columns in psycopg's binary form, and
+    # the tests above then check what that path stores. A connection in another encoding is sent the values
+    # as staged (UTF-8 bytes would be stored as other characters there), and stores the same rows.
+    from tests.conftest import backend
+
+    if backend() != "postgresql":
+        pytest.skip("values are dumped before the transaction on PostgreSQL only")
+    from server.sync import predumped
+
+    table = sa.Table("predumped_rows", sa.MetaData(), sa.Column("key", sa.String(64), primary_key=True),
+                     sa.Column("note", sa.Text), sa.Column("extra", sa.JSON), sa.Column("seq", sa.BigInteger))
+    rows = [{"key": f"k{i}", "note": "café" if i else None, "extra": {"n": i}, "seq": i} for i in range(3)]
+    with app.app_context():
+        table.create(db.engine)
+        latin = sa.create_engine(db.engine.url, connect_args={"client_encoding": "latin1"},
+                                 json_serializer=db.engine.dialect._json_serializer)
+        try:
+            staged = bulk.stage(db.engine.dialect, table, rows)
+            assert all(isinstance(d, predumped.Dumped) for d in staged.dumped)
+            with db.engine.begin() as conn:
+                assert predumped.usable(conn)
+                bulk.send(conn, staged, {"seq": 10})
+            with latin.begin() as conn:
+                assert not predumped.usable(conn)
+                renamed = [{**r, "key": "l" + r["key"]} for r in rows]
+                bulk.send(conn, bulk.stage(latin.dialect, table, renamed), {"seq": 20})
+            with db.engine.connect() as conn:
+                stored = {r.key: r._asdict() for r in conn.execute(sa.select(table))}
+        finally:
+            latin.dispose()
+            table.drop(db.engine)
+    assert stored == {**{r["key"]: {**r, "seq": r["seq"] + 10} for r in rows},
+                      **{"l" + r["key"]: {**r, "key": "l" + r["key"], "seq": r["seq"] + 20} for r in rows}}
