@@ -50,15 +50,16 @@ class _DumpedDumper(Dumper):
         return obj.data
 
 
-def _adapters(dialect: Dialect):
-    # SQLAlchemy's psycopg dialect makes its connections from this map, which holds the engine's JSON text
-    return getattr(dialect, "_psycopg_adapters_map", None) or psycopg.adapters
-
-
-def dump(dialect: Dialect, values: list) -> tuple:
+def dump(dialect: Dialect, values: list) -> tuple | None:
     """Each of ``values`` (a column's array or a value sent once) as ``Dumped``; None where psycopg must still
-    do it: a NULL (sent without a dumper) and an array of NULLs only (dumped as text, of no type)."""
-    transformer = Transformer(_adapters(dialect))
+    do it: a NULL (sent without a dumper) and an array of NULLs only (dumped as text, of no type). None for
+    all of them where the dialect does not show the adapters its connections are made from."""
+    # SQLAlchemy's psycopg dialect makes its connections from this map, which holds the engine's JSON text;
+    # dumped with other adapters, a value could be sent otherwise than the connection would send it
+    adapters = getattr(dialect, "_psycopg_adapters_map", None)
+    if adapters is None:
+        return None
+    transformer = Transformer(adapters)
     out = []
     for value in values:
         dumper = None if value is None else transformer.get_dumper(value, PyFormat.BINARY)

@@ -267,3 +267,14 @@ def test_postgresql_gets_a_batch_dumped_before_its_transaction_and_a_connection_
             table.drop(db.engine)
     assert stored == {**{r["key"]: {**r, "seq": r["seq"] + 10} for r in rows},
                       **{"l" + r["key"]: {**r, "key": "l" + r["key"], "seq": r["seq"] + 20} for r in rows}}
+
+
+def test_a_dialect_without_its_connections_adapters_leaves_the_dumping_to_psycopg():
+    # server.sync.predumped reads the adapters map SQLAlchemy's psycopg dialect makes its connections from
+    # (the engine's JSON text is in it); without it, nothing is dumped early, and the batch is sent as staged
+    from server.sync import predumped
+
+    class Dialect:
+        pass
+
+    assert predumped.dump(Dialect(), [["a", "b"], 1]) is None
