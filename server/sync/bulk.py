@@ -165,16 +165,19 @@ def stage(dialect: Dialect, table: Table, rows: Sequence, *,
 def send(connection: Connection, staged: Staged, offsets: dict[str, int] | None = None) -> None:
     """Execute a ``Staged`` insert, with ``offsets`` added to the columns they name (a push batch's seqs,
     counted from 1 when it was decided: integers, which no bind processor changes)."""
-    plan, columns, dumped = staged.plan, staged.columns, staged.dumped
-    if dumped is not None and predumped.usable(connection):
-        # a column that moves is sent as staged: its values change here
-        columns = tuple(values if early is None or (offsets and name in offsets) else early
-                        for (name, _), values, early in zip(plan.params, columns, dumped, strict=True))
-    if offsets:
-        columns = tuple(values if name not in offsets else _plus(values, offsets[name], scalar=same)
-                        for (name, _), values, same in zip(plan.params, columns, staged.scalar, strict=True))
+    plan, moved = staged.plan, offsets or {}
+    early = staged.dumped if staged.dumped is not None and predumped.usable(connection) else None
+    columns = []
+    by_parameter = zip(plan.params, staged.columns, staged.scalar, strict=True)
+    for i, ((name, _), values, same) in enumerate(by_parameter):
+        if name in moved:  # its values change here, so it is sent as staged
+            columns.append(_plus(values, moved[name], scalar=same))
+        elif early is not None and early[i] is not None:
+            columns.append(early[i])
+        else:
+            columns.append(values)
     if plan.by_column:
-        params = columns
+        params = tuple(columns)  # one statement's parameters (a list would be one execution per item)
     elif plan.positional:
         params = list(zip(*columns, strict=True))
     else:

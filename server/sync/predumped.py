@@ -2,13 +2,14 @@
 
 ``bulk.stage`` makes a batch's rows into one array per column before the batch's transaction; psycopg then
 dumped each array into its binary form as the statement was sent, inside the write lock: its Python loop
-over the elements (``ListBinaryDumper``) and the answers' JSON text were 16.7% of a worker's push CPU
-(py-spy, ``tests/bench/profile_sync_push.py`` on PostgreSQL, 100,000 stored). Here they are dumped as the
-batch is staged, with the adapters the engine's connections are made from, into ``Dumped`` values that the
-connection's dumper sends as they are. In-process (``tests/bench/profile_sync_push.py``'s set-up, 100,000
-stored, rounds of 20 pushes of 100), the worker's CPU between the counter step and the commit fell from
-3.6–5.9 to 2.4–3.7 ms a push; ``tests/bench/bench_sync_push.py`` showed no change through its spread
-(docs/operations.md, the fifth session's figures).
+over the elements (``ListBinaryDumper``) and the answers' JSON text were 13.4% of py-spy's samples of a push
+(``tests/bench/profile_sync_push.py`` on PostgreSQL, 100,000 stored; its pushes with and without cProfile).
+Here they are dumped as the batch is staged, with the adapters the engine's connections are made from, into
+``Dumped`` values that the connection's dumper sends as they are. In-process
+(``tests/bench/profile_sync_push.py``'s set-up, 100,000 stored, rounds of 20 pushes of 100), the worker's
+CPU between the counter step and the commit fell from 3.6–5.9 to 2.4–3.7 ms a push;
+``tests/bench/bench_sync_push.py`` showed no change through its spread (docs/operations.md, the fifth
+session's figures).
 
 psycopg dumps text in the connection's encoding; values dumped here are in UTF-8, and a connection in
 another encoding is sent the values as staged (``usable``).
