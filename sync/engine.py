@@ -154,25 +154,32 @@ def push(store: Store, device: DeviceRef, request: PushRequest, *, now: dt.datet
         raise PayloadTooLarge(f"A push carries at most {limits.max_push_ops} operations; split the batch.",
                               **limits.to_wire())
     skew_s = clock_skew(request.sent_at, now)
-    decision, states = None, {}
-    with store.snapshot():
+    ops = list(request.ops)
+
+    def epoch_checked() -> str:
+        # A push without an epoch is checked against the epoch the device last synced with, as the server
+        # remembers it: a restore is never skipped by leaving the field out. On a mismatch nothing is applied:
+        # the device must first re-queue what the old database had acknowledged, so that a correction never
+        # arrives before the create it is based on.
         epoch = store.epoch()
-        # A push without an epoch is checked against the epoch the device last synced with, as the
-        # server remembers it: a restore is never skipped by leaving the field out.
         state = store.device_state(str(device.id)) if request.epoch is None else None
         known = request.epoch if request.epoch is not None else (state.epoch if state else None)
-        if known in (None, epoch):
+        if known not in (None, epoch):
+            raise EpochChanged("The server database was restored or replaced; re-push your sent archive.",
+                               epoch=epoch)
+        return epoch
+
+    if getattr(store, "locks_at_begin", True):
+        with store.snapshot():
+            epoch = epoch_checked()
             # Each operation's answers are checked, and the batch decided, in this same read snapshot (one
             # transaction less per push, and none of it inside the write lock).
-            prepared, states = batch.prepare(store, list(request.ops))
+            prepared, states = batch.prepare(store, ops)
             decision = batch.decide(store, device, prepared, now=now, skew_s=skew_s)
-    if known is not None and known != epoch:
-        # Nothing is applied: the device must first re-queue what the old database had acknowledged,
-        # so that a correction never arrives before the create it is based on.
-        raise EpochChanged("The server database was restored or replaced; re-push your sent archive.",
-                           epoch=epoch)
-    applied = None if decision is None else batch.apply(store, device, decision, states, now=now,
-                                                        skew_s=skew_s, epoch=epoch)
+        applied = None if decision is None else batch.apply(store, device, decision, states, now=now,
+                                                            skew_s=skew_s, epoch=epoch)
+    else:  # the write lock waits for the counter step: the batch is decided in its write transaction
+        epoch, applied = batch.decide_and_apply(store, device, ops, epoch_checked, now=now, skew_s=skew_s)
     results = applied.results if applied is not None else _one_by_one(store, device, request.ops, now=now,
                                                                       skew_s=skew_s, epoch=epoch)
     if not any(r.status in (CREATED, QUARANTINED, REJECTED) for r in results):

@@ -40,6 +40,8 @@ _TABLES = ("ops", "submissions", "revisions", "analysis", "quarantine", "conflic
 class MemoryStore:
     """A ``Store`` kept in dictionaries; thread-safe; ``backup``/``restore`` emulate a database restore."""
 
+    locks_at_begin = True  # a transaction holds the writer lock from its start
+
     def __init__(self, *, forms: Callable[[str, str], FormVersion | None] | None = None,
                  blobs: set[str] | None = None):
         self._forms = forms or (lambda form_id, version: None)

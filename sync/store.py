@@ -198,6 +198,12 @@ class FormVersion(Protocol):
 class Store(Protocol):
     """Everything the engine needs from storage; see the module docstring for the contract."""
 
+    #: True when a write transaction excludes other writers from its start (SQLite, the memory store); False
+    #: when only from its first ``next_seq``/``reserve_seqs`` (PostgreSQL's counter row), so that reads and
+    #: work before that step run while others write. A push then decides its batch inside its write
+    #: transaction rather than in a read snapshot before it. Optional: a store without it is taken as True.
+    locks_at_begin: bool
+
     # transactions and the server's identity
     def transaction(self) -> AbstractContextManager[None]:
         """Open one write transaction: commit on clean exit, roll back on exception."""

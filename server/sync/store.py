@@ -172,6 +172,8 @@ class SqlStore:
         self._turns = WriteTurns.for_engine(engine)
         # the push's statements built per dialect (_by_keys, _UPSERT_DEVICE) are picked by this name
         self._dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+        # SQLite's writers take their turn as the transaction begins; PostgreSQL's, at the counter step
+        self.locks_at_begin = self._dialect == "sqlite"
 
     # -- sessions ----------------------------------------------------------------------------
     @property
@@ -243,7 +245,10 @@ class SqlStore:
         epoch = self._session.scalar(_FIND_EPOCH)
         if epoch is not None:
             return epoch
-        if getattr(self._local, "readonly", False):
+        # Minted in a transaction of its own where one can run beside this one: a write transaction that
+        # rolls back (a push batch sent one by one) would take the epoch with it after the push had used it.
+        # SQLite's writer holds the lock from BEGIN, so a second writer would wait on it: minted here.
+        if getattr(self._local, "readonly", False) or not self.locks_at_begin:
             with self._aside() as session:
                 return self._ensure_epoch(session)
         return self._ensure_epoch(self._session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -133,8 +134,14 @@ class FaultyStore:
 
 
 class WritesFirst:
-    """Wraps a store and runs ``write`` once, as its first write transaction is about to open: a concurrent
-    request's commit landing between a push batch's decision (in a read snapshot) and its write."""
+    """Wraps a store and runs ``write`` once, just before a push batch's write lock: a concurrent request's
+    commit landing between the batch's decision and its write.
+
+    Where a write transaction holds the lock from its start, ``write`` runs as the first one is about to open
+    (the batch was decided in a read snapshot before it). Where the lock is the counter step
+    (``locks_at_begin`` false), the batch is decided inside its write transaction: ``write`` runs as the
+    first counter step is about to be taken, on a thread of its own, since this one's transaction is open.
+    """
 
     def __init__(self, inner: Store, write: Callable[[], object]):
         self._inner = inner
@@ -143,11 +150,35 @@ class WritesFirst:
     def __getattr__(self, attr):
         return getattr(self._inner, attr)
 
-    def transaction(self):
+    def _run_write(self) -> None:
         write, self._write = self._write, None
-        if write is not None:
+        if write is None:
+            return
+        if getattr(self._inner, "locks_at_begin", True):
             write()
+            return
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                write()
+            except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+                failed.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    def transaction(self):
+        if getattr(self._inner, "locks_at_begin", True):
+            self._run_write()
         return self._inner.transaction()
+
+    def reserve_seqs(self, count: int) -> range:
+        self._run_write()
+        return self._inner.reserve_seqs(count)
 
 
 def one_by_one(name: str, nth: int, error: BaseException) -> dict[str, tuple[int, BaseException]]:

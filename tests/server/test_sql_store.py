@@ -1,5 +1,7 @@
 """The SQL store passes the same contract as the in-memory store, on SQLite and PostgreSQL."""
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -75,6 +77,63 @@ class TestSqlStore(StoreContract):
             assert store.analysis_row("s-1").seq == 50
         with app.app_context():
             assert db.session.execute(sa.select(table.c.submission_id, table.c.seq)).all() == [("s-1", 50)]
+
+    def test_a_push_is_decided_in_its_write_transaction_where_the_lock_is_the_counter_step(self, store):
+        # PostgreSQL's writers exclude each other from the counter step on, so a push reads, checks and
+        # decides its batch in its write transaction, before that step: one transaction, one ledger look-up.
+        # A correction committed between the decision and the counter step is seen under the lock and the
+        # batch decided again (the contract's race tests put it there too, through WritesFirst).
+        from sync import batch
+        from sync.testing.fakes import WritesFirst
+        from sync.testing.fakes import correct_op
+        from sync.testing.fakes import create_op
+        from sync.testing.fakes import push_ops
+        from tests.conftest import backend
+
+        assert store.locks_at_begin is (backend() != "postgresql")
+        if backend() != "postgresql":
+            pytest.skip("SQLite's writers take the lock at BEGIN: a push decides in a read snapshot first")
+        a, b = self.make_device(store), self.make_device(store)
+        create = create_op()
+        push_ops(store, a, [create])
+        opened, looked_up, decided = [], [], []
+        counting = _Counting(store, opened, looked_up)
+        push_ops(counting, a, [create_op(), create_op()])
+        assert (opened, looked_up) == (["transaction"], [2])
+        racing = WritesFirst(store, lambda: push_ops(store, b, [correct_op(create["sub"], create["id"])]))
+        with pytest.MonkeyPatch.context() as patch:
+            decide = batch._decided
+            patch.setattr(batch, "_decided", lambda *args, **kw: decided.append(threading.get_ident())
+                          or decide(*args, **kw))
+            response = push_ops(racing, a, [correct_op(create["sub"], create["id"], answers={"age": 50})])
+        # this push's, before the counter step and again under it (the other push's, on its own thread)
+        assert decided.count(threading.get_ident()) == 2 and len(decided) == 3
+        assert response.results[0].details["rev"] == 3
+        assert response.results[0].details["conflict"] == "concurrent-edit"
+
+
+class _Counting:
+    """A store that notes the transactions and snapshots opened and the ledger look-ups made through it."""
+
+    def __init__(self, inner, opened: list, looked_up: list):
+        self._inner, self._opened, self._looked_up = inner, opened, looked_up
+
+    def __getattr__(self, attr):
+        return getattr(self._inner, attr)
+
+    def transaction(self):
+        self._opened.append("transaction")
+        return self._inner.transaction()
+
+    def snapshot(self):
+        # inside a transaction a snapshot reads the transaction's own session: only a fresh one counts
+        if getattr(self._inner._local, "session", None) is None:
+            self._opened.append("snapshot")
+        return self._inner.snapshot()
+
+    def find_ops(self, op_ids):
+        self._looked_up.append(len(op_ids))
+        return self._inner.find_ops(op_ids)
 
 
 def _insert(conn, table, rows):
