@@ -11,6 +11,7 @@ import io
 import json
 import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -87,17 +88,45 @@ def test_a_submission_past_the_budget_is_quarantined_with_the_reason(client, acc
     assert "validation-timeout" in json.dumps(listed)
 
 
-def test_answers_are_validated_outside_the_write_transaction(app, client, accounts, forms_installed,
-                                                             monkeypatch):
+def test_answers_are_validated_outside_the_write_lock(app, client, accounts, forms_installed, monkeypatch):
+    # A slow validation (a regex near its budget) must never hold up other writers. SQLite's writers exclude
+    # each other from a write transaction's BEGIN, so the answers are checked before it, in a read snapshot;
+    # PostgreSQL's from the counter step, so they are checked inside the write transaction, before that step.
     from server.sync.runtime import store
 
+    with app.app_context():
+        sync_store = store()
+    store_class = type(sync_store)
+    held = {"lock": False}
     seen = []
+
+    def counter_step(name):
+        step = getattr(store_class, name)
+
+        def taken(self, *args):
+            held["lock"] = True  # until the transaction ends
+            return step(self, *args)
+
+        monkeypatch.setattr(store_class, name, taken)
+
+    counter_step("next_seq")
+    counter_step("reserve_seqs")
+    transaction = store_class.transaction
+
+    @contextmanager
+    def watched_transaction(self):
+        with transaction(self):
+            held["lock"] = self.locks_at_begin
+            try:
+                yield
+            finally:
+                held["lock"] = False
+
+    monkeypatch.setattr(store_class, "transaction", watched_transaction)
     original = submissions.validate_answers
 
     def watched(version, answers, *args):
-        # no session, or a read snapshot (the batch checks its answers there): never the write transaction
-        local = store()._local
-        seen.append(getattr(local, "session", None) is None or getattr(local, "readonly", False))
+        seen.append(not held["lock"])
         return original(version, answers, *args)
 
     monkeypatch.setattr(submissions, "validate_answers", watched)
@@ -106,3 +135,9 @@ def test_answers_are_validated_outside_the_write_transaction(app, client, accoun
     assert [r["status"] for r in _push(client, device_id, headers, [_op("aaa"), _op("b")])] == \
         ["created", "quarantined"]
     assert seen == [True, True]
+    # and the watch sees the lock where it is held
+    with sync_store.transaction():
+        sync_store.reserve_seqs(1)
+        assert held["lock"]
+    assert not held["lock"]
+
