@@ -19,7 +19,8 @@ What it does, per backend (SQLite, then PostgreSQL when ``FERRY_TEST_DATABASE_UR
 5. exactly once: every pushed submission answered ``created`` and is stored once (one head, one
    revision, one ledger row, one analysis row); a second push of a batch answers ``duplicate``.
 6. where a shortfall comes from: the CPU the workers used per submission (from /proc) and how busy the
-   machine's cores were during each run (a rate below the cores' worth of that CPU is time spent waiting);
+   machine's cores were during each run (a rate below the cores' worth of that CPU is time spent waiting),
+   for Ferry and for the bare endpoint;
    on PostgreSQL running on this machine, its processes' CPU per submission too, in Ferry's run and in the
    bare endpoint's (what the workers' figure leaves out: on 2026-12-06, 87–95 µs against 25–28).
 
@@ -504,9 +505,14 @@ def run_backend(backend: str, args, templates) -> dict:
                     busy_after, all_after = _machine_busy()
                     busy = (busy_after - busy_before) / max(all_after - all_before, 1e-9)
                     _settle(url)
+                    bare_pids = bare.workers()
+                    bare_cpu_before, (busy_before, all_before) = _process_cpu(bare_pids), _machine_busy()
                     server_before = _postgres_cpu() if local_postgres else {}
                     bare_seconds, _, _ = drive(bare.port, "/bare", work)
                     bare_server_cpu = _postgres_used(server_before) if server_before else None
+                    bare_cpu = _process_cpu(bare_pids) - bare_cpu_before
+                    busy_after, all_after = _machine_busy()
+                    bare_busy = (busy_after - busy_before) / max(all_after - all_before, 1e-9)
                     rate, bare_rate = len(subs) / seconds, len(subs) / bare_seconds
                     rates.append(rate)
                     bare_rates.append(bare_rate)
@@ -525,8 +531,9 @@ def run_backend(backend: str, args, templates) -> dict:
                     print(f"[{backend}] run {run + 1}: {rate:,.0f} submissions/s, batch p50 "
                           f"{p50s[-1] * 1000:.0f} ms, p99 {p99s[-1] * 1000:.0f} ms; bare endpoint "
                           f"{bare_rate:,.0f}/s; ratio {rate / bare_rate:.3f}; workers' CPU "
-                          f"{cpus[-1] * 1e6:.0f} µs per submission, the machine's cores {busy:.0%} busy"
-                          f"{server}", flush=True)
+                          f"{cpus[-1] * 1e6:.0f} µs per submission (bare endpoint "
+                          f"{bare_cpu / len(subs) * 1e6:.0f}), the machine's cores {busy:.0%} busy (bare "
+                          f"endpoint {bare_busy:.0%}){server}", flush=True)
                 # A retried batch (the answer lost on the way) is answered from the ledger, once.
                 _, _, again_answers = drive(ferry.port, "/api/v1/sync/push", [(work[0][0], work[0][1][:1])])
                 if {r["status"] for r in again_answers[0]["results"]} != {"duplicate"}:
