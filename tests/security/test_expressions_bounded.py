@@ -140,4 +140,3 @@ def test_answers_are_validated_outside_the_write_lock(app, client, accounts, for
         sync_store.reserve_seqs(1)
         assert held["lock"]
     assert not held["lock"]
-
