@@ -202,9 +202,9 @@ def decide_and_apply(store: Store, device: DeviceRef, ops: list[Operation],
 
     Returns the server's epoch (``epoch_checked``, which raises when the push was made against another) and
     the batch's results, or None (one by one). All of it but the write runs before the lock, as in a read
-    snapshot; what the three steps read before the lock is read once (a snapshot would read the ledger, the
-    form versions and the device's state once more, in a transaction of its own), and the lock's reads are
-    the same as ``apply``'s.
+    snapshot. Against ``decide`` then ``apply``, it saves the snapshot's BEGIN and COMMIT and a second
+    look-up of the ledger; the form versions and the device's state are read before the lock and again
+    under it, as there.
     """
     epoch = None
     try:
@@ -212,8 +212,10 @@ def decide_and_apply(store: Store, device: DeviceRef, ops: list[Operation],
             epoch = epoch_checked()
             prepared, states = prepare(store, ops)
             decision = decide(store, device, prepared, now=now, skew_s=skew_s)
-            if decision is None or not decision.fresh:
-                return epoch, None if decision is None else Applied(decision.results, None)
+            if decision is None:
+                return epoch, None
+            if not decision.fresh:  # every operation is in the ledger: nothing to write
+                return epoch, Applied(decision.results, None)
             return epoch, _locked(store, device, decision, states, now=now, skew_s=skew_s, epoch=epoch)
     except (_OneByOne, WriteConflict, StoreUnavailable):
         if epoch is None:  # not even the epoch was read: the store is failing, not the batch

@@ -169,7 +169,7 @@ def push(store: Store, device: DeviceRef, request: PushRequest, *, now: dt.datet
                                epoch=epoch)
         return epoch
 
-    if getattr(store, "locks_at_begin", True):
+    if store.locks_at_begin:
         with store.snapshot():
             epoch = epoch_checked()
             # Each operation's answers are checked, and the batch decided, in this same read snapshot (one

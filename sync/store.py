@@ -201,7 +201,7 @@ class Store(Protocol):
     #: True when a write transaction excludes other writers from its start (SQLite, the memory store); False
     #: when only from its first ``next_seq``/``reserve_seqs`` (PostgreSQL's counter row), so that reads and
     #: work before that step run while others write. A push then decides its batch inside its write
-    #: transaction rather than in a read snapshot before it. Optional: a store without it is taken as True.
+    #: transaction rather than in a read snapshot before it.
     locks_at_begin: bool
 
     # transactions and the server's identity

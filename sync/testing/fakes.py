@@ -154,7 +154,7 @@ class WritesFirst:
         write, self._write = self._write, None
         if write is None:
             return
-        if getattr(self._inner, "locks_at_begin", True):
+        if self._inner.locks_at_begin:
             write()
             return
         failed: list[BaseException] = []
@@ -172,7 +172,7 @@ class WritesFirst:
             raise failed[0]
 
     def transaction(self):
-        if getattr(self._inner, "locks_at_begin", True):
+        if self._inner.locks_at_begin:
             self._run_write()
         return self._inner.transaction()
 

@@ -385,6 +385,12 @@ def _local_postgres(url: str) -> bool:
             and parsed.host in (None, "", "localhost", "127.0.0.1", "::1"))
 
 
+def _busy_since(before: tuple[float, float]) -> float:
+    """The share of the machine's CPU time that was busy since ``before`` (a ``_machine_busy()`` reading)."""
+    busy, total = _machine_busy()
+    return (busy - before[0]) / max(total - before[1], 1e-9)
+
+
 def _machine_busy() -> tuple[float, float]:
     """(busy, all) seconds of CPU the whole machine has counted, from /proc/stat."""
     try:
@@ -497,22 +503,20 @@ def run_backend(backend: str, args, templates) -> dict:
                         subs += device_subs
                     pids = ferry.workers()
                     _settle(url)
-                    cpu_before, (busy_before, all_before) = _process_cpu(pids), _machine_busy()
+                    cpu_before, machine_before = _process_cpu(pids), _machine_busy()
                     server_before = _postgres_cpu() if local_postgres else {}
                     seconds, latencies, answers = drive(ferry.port, "/api/v1/sync/push", work)
                     worker_cpu = _process_cpu(pids) - cpu_before
                     server_cpu = _postgres_used(server_before) if server_before else None
-                    busy_after, all_after = _machine_busy()
-                    busy = (busy_after - busy_before) / max(all_after - all_before, 1e-9)
+                    busy = _busy_since(machine_before)
                     _settle(url)
                     bare_pids = bare.workers()
-                    bare_cpu_before, (busy_before, all_before) = _process_cpu(bare_pids), _machine_busy()
+                    bare_cpu_before, machine_before = _process_cpu(bare_pids), _machine_busy()
                     server_before = _postgres_cpu() if local_postgres else {}
                     bare_seconds, _, _ = drive(bare.port, "/bare", work)
                     bare_server_cpu = _postgres_used(server_before) if server_before else None
                     bare_cpu = _process_cpu(bare_pids) - bare_cpu_before
-                    busy_after, all_after = _machine_busy()
-                    bare_busy = (busy_after - busy_before) / max(all_after - all_before, 1e-9)
+                    bare_busy = _busy_since(machine_before)
                     rate, bare_rate = len(subs) / seconds, len(subs) / bare_seconds
                     rates.append(rate)
                     bare_rates.append(bare_rate)
