@@ -52,18 +52,18 @@ def next_seq(session: Session, name: str = "changes", count: int = 1) -> int:
     could move its cursor past a write that commits later; the row lock here prevents that.
     """
     values = {"counter": name, "step": count}
-    result = session.execute(_BUMP, values).scalar_one_or_none()
+    result = session.execute(BUMP_COUNTER, values).scalar_one_or_none()
     if result is None:
         # First use on this database: two writers may both get here, so create the row in a way
         # that lets the second wait for the first instead of failing on the primary key.
         insert_missing(session, Counter, name=name, value=0)
-        result = session.execute(_BUMP, values).scalar_one()
+        result = session.execute(BUMP_COUNTER, values).scalar_one()
     return result
 
 
 # Every push steps the counter: the statement is built once (see server/sync/store.py's look-ups).
 _COUNTERS = Counter.__table__
-_BUMP = (update(_COUNTERS).where(_COUNTERS.c.name == bindparam("counter"))
+BUMP_COUNTER = (update(_COUNTERS).where(_COUNTERS.c.name == bindparam("counter"))
          .values(value=_COUNTERS.c.value + bindparam("step")).returning(_COUNTERS.c.value))
 
 

@@ -46,6 +46,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 
+from server.sync import direct
 from server.sync import predumped
 
 
@@ -176,14 +177,15 @@ def send(connection: Connection, staged: Staged, offsets: dict[str, int] | None 
             columns.append(early[i])
         else:
             columns.append(values)
-    if plan.by_column:
-        params = tuple(columns)  # one statement's parameters (a list would be one execution per item)
-    elif plan.positional:
+    if plan.by_column:  # one statement, the columns its parameters
+        direct.run(connection, plan.sql, tuple(columns))
+        return
+    if plan.positional:
         params = list(zip(*columns, strict=True))
     else:
         order = [name for name, _ in plan.params]
         params = [dict(zip(order, row, strict=True)) for row in zip(*columns, strict=True)]
-    connection.exec_driver_sql(plan.sql, params)
+    direct.run(connection, plan.sql, params, many=True)
 
 
 def _plus(values, offset: int, *, scalar: bool):

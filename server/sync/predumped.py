@@ -25,6 +25,8 @@ from psycopg.pq import Format
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 
+from server.sync import direct
+
 
 class Dumped:
     """A parameter in the bytes psycopg sends in binary, with its type's oid."""
@@ -81,5 +83,7 @@ def usable(connection: Connection) -> bool:
         ready = isinstance(driver, psycopg.Connection) and driver.info.encoding == "utf-8"
         if ready:
             driver.adapters.register_dumper(Dumped, _DumpedDumper)
+            # a cursor takes its connection's adapters as it is made: ``direct``'s, made before, is made again
+            direct.forget_cursor(record)
         record.info["ferry_dumped"] = ready
     return ready

@@ -53,10 +53,12 @@ from server.models import SyncOp
 from server.models import next_seq
 from server.models.forms import Form as FormRow
 from server.models.forms import FormVersion as FormVersionRow
+from server.models.submissions import BUMP_COUNTER
 from server.models.submissions import insert_missing
 from server.reports import data as analysis_data
 from server.sync import buckets
 from server.sync import bulk
+from server.sync import direct
 from server.sync.write_turns import WriteTurns
 from server.sync.write_turns import checkpoint_after
 from sync.errors import NotFound
@@ -99,6 +101,8 @@ def _by_keys(*columns, key) -> dict[str, Select]:
                 select(literal_column("value")).select_from(func.json_each(bindparam("ids", type_=JSON)))))}
 
 
+# _FIND_OPS and _FIND_DEVICE_STATE select whole tables, whose columns are their records' fields in order
+# (OpRecord, DeviceState: tests/server/test_direct_statements.py): a record is made from a row by position
 _FIND_OPS = _by_keys(_OPS, key=_OPS.c.op_id)
 _FIND_HEADS = _by_keys(_HEADS, key=_HEADS.c.id)
 _FIND_REVISION_OWNERS = _by_keys(_REVISIONS.c.op_id, _REVISIONS.c.submission_id, key=_REVISIONS.c.op_id)
@@ -231,6 +235,10 @@ class SqlStore:
             session.close()
             self._local.session, self._local.readonly = None, False
 
+    def _direct(self, statement, values: dict | None = None) -> list[tuple]:
+        """The rows of one of a push's fixed statements, sent straight to the driver (``direct``)."""
+        return direct.rows(self._session.connection(), statement, values)
+
     def _flush(self) -> None:
         try:
             self._session.flush()
@@ -242,9 +250,9 @@ class SqlStore:
     # -- the server's identity -----------------------------------------------------------------
     def epoch(self) -> str:
         """Return the server epoch, minting one on a database that has none."""
-        epoch = self._session.scalar(_FIND_EPOCH)
-        if epoch is not None:
-            return epoch
+        found = self._direct(_FIND_EPOCH)
+        if found:
+            return found[0][0]
         # Minted in a transaction of its own where one can run beside this one: a write transaction that
         # rolls back (a push batch sent one by one) would take the epoch with it after the push had used it.
         # SQLite's writer holds the lock from BEGIN, so a second writer would wait on it: minted here.
@@ -285,7 +293,10 @@ class SqlStore:
 
     def reserve_seqs(self, count: int) -> range:
         """Return the next ``count`` seqs in one counter step (locked until commit, as ``next_seq``)."""
-        last = next_seq(self._writing(), count=count)
+        session = self._writing()
+        stepped = self._direct(BUMP_COUNTER, {"counter": "changes", "step": count})
+        # none: the counter's first use on this database, whose row next_seq creates
+        last = stepped[0][0] if stepped else next_seq(session, count=count)
         return range(last - count + 1, last + 1)
 
     def current_seq(self) -> int:
@@ -295,12 +306,9 @@ class SqlStore:
     # -- devices -------------------------------------------------------------------------------
     def device_state(self, device_id: str) -> DeviceState | None:
         """Return a device's sync state."""
-        # Core, no ORM object: every push reads it
-        row = self._session.execute(_FIND_DEVICE_STATE, {"device_id": str(device_id)}).first()
-        if row is None:
-            return None
-        return DeviceState(device_id=row.device_id, epoch=row.epoch, last_op=row.last_op,
-                           last_n=row.last_n, clock_skew_s=row.clock_skew_s, last_seen_at=row.last_seen_at)
+        # straight to the driver, no ORM object: every push reads it (twice)
+        found = self._direct(_FIND_DEVICE_STATE, {"device_id": str(device_id)})
+        return DeviceState(*found[0]) if found else None
 
     def save_device_state(self, state: DeviceState) -> None:
         """Insert or replace a device's sync state."""
@@ -325,10 +333,8 @@ class SqlStore:
         """Return the ledger rows of the recorded ones of ``op_ids`` (one query)."""
         if not op_ids:
             return {}
-        rows = self._session.execute(_FIND_OPS[self._dialect], {"ids": list(op_ids)})
-        return {row.op_id: OpRecord(op_id=row.op_id, device_id=row.device_id, payload_hash=row.payload_hash,
-                                    result=row.result, seq=row.seq, received_at=row.received_at)
-                for row in rows}
+        rows = self._direct(_FIND_OPS[self._dialect], {"ids": list(op_ids)})
+        return {row[0]: OpRecord(*row) for row in rows}
 
     # -- submissions ---------------------------------------------------------------------------
     def submission(self, submission_id: str) -> SubmissionHead | None:
@@ -437,7 +443,7 @@ class SqlStore:
             raise
 
     def _upsert_device(self, session: Session, state: DeviceState) -> None:
-        session.execute(_UPSERT_DEVICE[self._dialect], _shallow(state))
+        direct.rows(session.connection(), _UPSERT_DEVICE[self._dialect], _shallow(state))
 
     # -- analysis rows -------------------------------------------------------------------------
     def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:
@@ -505,14 +511,15 @@ class SqlStore:
         """Return a stored form version (any state) with its compiled validator, or None."""
         # The definition is big and needed only when the compiled form is not cached: a push reads
         # the state and content hash (twice: before and under the write lock), no ORM object.
-        found = self._session.execute(_FIND_FORM_VERSION, {"form_id": form_id, "version": version}).first()
-        if found is None:
+        found = self._direct(_FIND_FORM_VERSION, {"form_id": form_id, "version": version})
+        if not found:
             return None
-        form = form_registry.compiled_form(found.content_hash)
+        (row_id, state, content_hash), = found
+        form = form_registry.compiled_form(content_hash)
         if form is None:
-            row = self._session.get(FormVersionRow, found.id, options=[defer(FormVersionRow.source)])
+            row = self._session.get(FormVersionRow, row_id, options=[defer(FormVersionRow.source)])
             form = form_registry.load_form(row)
-        return StoredFormVersion(state=found.state, form=form)
+        return StoredFormVersion(state=state, form=form)
 
     def missing_blobs(self, hashes: Sequence[str]) -> list[str]:
         """Return those of ``hashes`` not completely uploaded, in the given order."""
