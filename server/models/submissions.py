@@ -61,10 +61,11 @@ def next_seq(session: Session, name: str = "changes", count: int = 1) -> int:
     return result
 
 
-# Every push steps the counter: the statement is built once (see server/sync/store.py's look-ups).
+# Every push steps the counter: the statement is built once, and the sync store sends it straight to the
+# driver (server/sync/direct.py)
 _COUNTERS = Counter.__table__
 BUMP_COUNTER = (update(_COUNTERS).where(_COUNTERS.c.name == bindparam("counter"))
-         .values(value=_COUNTERS.c.value + bindparam("step")).returning(_COUNTERS.c.value))
+                .values(value=_COUNTERS.c.value + bindparam("step")).returning(_COUNTERS.c.value))
 
 
 def insert_missing(session: Session, model, **values) -> None:
