@@ -19,7 +19,9 @@ submission went from 12.8 to 10.0 million instructions of the worker's (-22%), a
 90.2 million (-3.6%). A field phone's pushes are small, so most of the gain is theirs.
 
 Not for statements that depend on execution options, events or ORM loading: only for plain Core statements
-whose every parameter is bound by name and rendered once (no expanding ``IN``).
+whose every parameter is bound by name and rendered once (no expanding ``IN``). What is sent here is not seen
+by SQLAlchemy's execution events or its statement log (``echo``): a trace of a push's SQL needs the driver's
+or the database's own (PostgreSQL's ``log_statement``).
 """
 
 from __future__ import annotations
