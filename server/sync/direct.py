@@ -42,8 +42,8 @@ class _Plan:
     # each parameter in the driver's order (positional) or by name, with its bind processor and default
     params: tuple[tuple[str, Callable | None, object], ...]
     positional: bool
-    # each result column's processor (None: the driver's value as it is)
-    results: tuple[Callable | None, ...]
+    # each result column's processor (None: the driver's value as it is); None: no column has one
+    results: tuple[Callable | None, ...] | None
 
 
 @lru_cache(maxsize=64)  # keyed by the dialect object and the statement: a few statements per engine
@@ -57,7 +57,7 @@ def _plan(dialect: Dialect, statement: ClauseElement) -> _Plan:
                    for name, bind in zip(names, binds, strict=True))
     columns = getattr(statement, "exported_columns", ())
     results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-    return _Plan(compiled.string, params, dialect.positional, results)
+    return _Plan(compiled.string, params, dialect.positional, results if any(results) else None)
 
 
 def rows(connection: Connection, statement: ClauseElement, values: dict | None = None) -> list[tuple]:
@@ -69,9 +69,9 @@ def rows(connection: Connection, statement: ClauseElement, values: dict | None =
     args = [_bound(process, values.get(name, default)) for name, process, default in plan.params]
     fetched = run(connection, plan.sql, args if plan.positional else
                   dict(zip((name for name, _, _ in plan.params), args, strict=True)))
-    if not any(plan.results):
-        return fetched
     processors = plan.results
+    if processors is None:
+        return fetched
     return [tuple(value if process is None else process(value)
                   for process, value in zip(processors, row, strict=True)) for row in fetched]
 

@@ -436,14 +436,14 @@ class SqlStore:
             insert("quarantine")
             insert("conflicts")
             if batch.device is not None:
-                self._upsert_device(session, batch.device)
+                self._upsert_device(batch.device)
         except IntegrityError as exc:
             if _unique_violation(exc):
                 raise WriteConflict("a concurrent request wrote the same row") from exc
             raise
 
-    def _upsert_device(self, session: Session, state: DeviceState) -> None:
-        direct.rows(session.connection(), _UPSERT_DEVICE[self._dialect], _shallow(state))
+    def _upsert_device(self, state: DeviceState) -> None:
+        self._direct(_UPSERT_DEVICE[self._dialect], _shallow(state))
 
     # -- analysis rows -------------------------------------------------------------------------
     def save_analysis_row(self, submission_id: str, row: AnalysisRow | None) -> None:

@@ -15,6 +15,9 @@ from server.sync import bulk
 from server.sync import direct
 from server.sync import store as store_module
 from server.sync.store import SqlStore
+from server.sync.store import _field_names
+from sync.errors import WriteConflict
+from sync.store import DeviceState
 from sync.store import OpRecord
 from sync.store import WriteBatch
 
@@ -49,11 +52,11 @@ def _seed(connection) -> None:
     (store_module._FIND_DEVICE_STATE, {"device_id": "dev-2"}),
     (store_module._FIND_DEVICE_STATE, {"device_id": "nobody"}),
     (store_module._FIND_FORM_VERSION, {"form_id": "awareness", "version": "2017.1"}),
-    ("find_ops", {"ids": ["op-2", "op-1", "op-none"]}),
+    (store_module._FIND_OPS, {"ids": ["op-2", "op-1", "op-none"]}),  # one statement per dialect
 ], ids=["epoch", "device", "device-of-nulls", "no-device", "form-version", "ledger"])
 def test_rows_are_what_sqlalchemy_returns(engine, statement, values):
-    if statement == "find_ops":
-        statement = store_module._FIND_OPS[engine.dialect.name]
+    if isinstance(statement, dict):
+        statement = statement[engine.dialect.name]
     with engine.begin() as connection:
         _seed(connection)
         connection.execute(sa.text("DELETE FROM server_state"))
@@ -89,11 +92,10 @@ def test_a_key_violation_is_raised_as_sqlalchemys_integrity_error(engine):
         store.write_batch(WriteBatch(ops=[record]))
     with engine.connect() as connection, connection.begin():
         staged = bulk.stage(engine.dialect, SyncOp.__table__, [record],
-                            fields=tuple(record.__dataclass_fields__))
+                            fields=_field_names(OpRecord))
         with pytest.raises(sa.exc.IntegrityError):
             bulk.send(connection, staged, {"seq": 1})
     # and the store, which maps it, tells the engine a concurrent writer won
-    from sync.errors import WriteConflict
     with pytest.raises(WriteConflict), store.transaction():
         store.write_batch(WriteBatch(ops=[record]))
 
@@ -137,9 +139,5 @@ def test_values_dumped_before_a_direct_statement_made_its_cursor_are_sent(engine
 
 def test_the_whole_row_look_ups_give_their_records_fields_in_order():
     # the store makes an OpRecord and a DeviceState from a row's tuple by position
-    import dataclasses
-
-    from sync.store import DeviceState
-
-    assert tuple(SyncOp.__table__.c.keys()) == tuple(f.name for f in dataclasses.fields(OpRecord))
-    assert tuple(DeviceSync.__table__.c.keys()) == tuple(f.name for f in dataclasses.fields(DeviceState))
+    assert tuple(SyncOp.__table__.c.keys()) == _field_names(OpRecord)
+    assert tuple(DeviceSync.__table__.c.keys()) == _field_names(DeviceState)
