@@ -128,9 +128,15 @@ class SubmissionRevision(db.Model):
     """One immutable revision of a submission; ``answers`` is null for a tombstone."""
 
     __tablename__ = "submission_revisions"
+    # Read only by equality (a submission's history, the first receipt of some): on PostgreSQL a hash index,
+    # less than half a B-tree's size for these random ids (32 against 73 MB at 1,000,000), so that fewer of
+    # its pages fall out of the buffers a push's inserts need (migration 0015)
+    __table_args__ = (
+        Index("ix_submission_revisions_submission_id", "submission_id", postgresql_using="hash"),
+    )
 
     op_id: Mapped[str] = mapped_column(ID, primary_key=True)
-    submission_id: Mapped[str] = mapped_column(ID, index=True)
+    submission_id: Mapped[str] = mapped_column(ID)
     number: Mapped[int]
     device_id: Mapped[str] = mapped_column(ID)
     kind: Mapped[str] = mapped_column(String(10))

@@ -122,3 +122,39 @@ def test_0014_keys_respondents_by_their_heads_seq_and_drops_rows_without_a_head(
             downgraded = conn.execute(read).all()
     assert upgraded == [("behind", 7), ("fresh", 3)]
     assert downgraded == upgraded
+
+
+def _revision_index(conn) -> str:
+    if backend() == "postgresql":
+        return conn.execute(sa.text("SELECT indexdef FROM pg_indexes "
+                                    "WHERE indexname = 'ix_submission_revisions_submission_id'")).scalar_one()
+    return conn.execute(sa.text("SELECT sql FROM sqlite_master "
+                                "WHERE name = 'ix_submission_revisions_submission_id'")).scalar_one()
+
+
+def test_0015_finds_revisions_by_submission_through_a_hash_index_on_postgresql(empty_app):
+    revision = ("INSERT INTO submission_revisions (op_id, submission_id, number, device_id, kind, form_id, "
+                "form_version, answers, received_at, seq, blobs) VALUES (:op, :sub, 1, 'd', 'create', "
+                "'awareness', '1', '{}', '2026-12-06 00:00:00', :seq, '[]')")
+    read = sa.text("SELECT op_id FROM submission_revisions WHERE submission_id = :sub ORDER BY seq")
+    with empty_app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0014")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(revision), [{"op": f"o{i}", "sub": f"s{i % 3}", "seq": i} for i in range(9)])
+            before = _revision_index(conn)
+        upgrade(directory=MIGRATIONS_DIR, revision="0015")
+        with db.engine.connect() as conn:
+            upgraded = _revision_index(conn)
+            found = conn.execute(read, {"sub": "s1"}).scalars().all()
+            if backend() == "postgresql":  # the look-up can take the index (so small a table is scanned)
+                conn.execute(sa.text("SET enable_seqscan = off"))
+                plan = "\n".join(conn.execute(sa.text("EXPLAIN " + read.text), {"sub": "s1"}).scalars())
+        downgrade(directory=MIGRATIONS_DIR, revision="0014")
+        with db.engine.connect() as conn:
+            downgraded = _revision_index(conn)
+    assert found == ["o1", "o4", "o7"]
+    if backend() == "postgresql":
+        assert "USING btree" in before and "USING hash" in upgraded and "USING btree" in downgraded
+        assert "ix_submission_revisions_submission_id" in plan
+    else:  # SQLite has no hash index: its B-tree stays
+        assert before == upgraded == downgraded and "submission_id" in upgraded
