@@ -14,11 +14,14 @@ from sqlalchemy import BigInteger
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import LargeBinary
+from sqlalchemy import PrimaryKeyConstraint
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import bindparam
+from sqlalchemy import column
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped
@@ -33,6 +36,17 @@ from server.models.types import UTCDateTime
 from server.models.types import WrittenJson
 
 ID = String(64)
+
+
+def _unique_op_ids(table: str) -> tuple:
+    """The ledger's and the revisions' op ids, unique: a key on SQLite; on PostgreSQL an exclusion constraint
+    over a hash index, with no primary key (migration 0016). Their random ids landed on random leaves of two
+    B-trees that PostgreSQL's buffers could not hold beside the heads' keys; nothing reads them but by
+    equality, and a hash index of them is under half a B-tree's size. The ORM still knows a row by its op id.
+    """
+    return (PrimaryKeyConstraint("op_id", name=f"pk_{table}").ddl_if(dialect="sqlite"),
+            ExcludeConstraint((column("op_id"), "="), using="hash",
+                              name=f"ex_{table}_op_id").ddl_if(dialect="postgresql"))
 
 
 class Counter(db.Model):
@@ -100,8 +114,9 @@ class SyncOp(db.Model):
     """The ledger: one row per operation ever applied, with the result it was given."""
 
     __tablename__ = "sync_ops"
+    __table_args__ = _unique_op_ids("sync_ops")
 
-    op_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    op_id: Mapped[str] = mapped_column(ID, nullable=False)
     device_id: Mapped[str] = mapped_column(ID, index=True)
     payload_hash: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict] = mapped_column(WrittenJson)
@@ -133,9 +148,10 @@ class SubmissionRevision(db.Model):
     # its pages fall out of the buffers a push's inserts need (migration 0015)
     __table_args__ = (
         Index("ix_submission_revisions_submission_id", "submission_id", postgresql_using="hash"),
+        *_unique_op_ids("submission_revisions"),
     )
 
-    op_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    op_id: Mapped[str] = mapped_column(ID, nullable=False)
     submission_id: Mapped[str] = mapped_column(ID)
     number: Mapped[int]
     device_id: Mapped[str] = mapped_column(ID)

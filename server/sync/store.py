@@ -158,8 +158,10 @@ class StoredFormVersion:
 
 
 def _unique_violation(exc: IntegrityError) -> bool:
+    # 23P01: on PostgreSQL the ledger's and the revisions' op ids are kept unique by exclusion constraints
+    # (server/models/submissions.py), which refuse a duplicate with their own code
     code = getattr(exc.orig, "sqlstate", None)
-    return code == "23505" or "UNIQUE constraint failed" in str(exc.orig)
+    return code in ("23505", "23P01") or "UNIQUE constraint failed" in str(exc.orig)
 
 
 class SqlStore:
@@ -325,7 +327,8 @@ class SqlStore:
                         result=row.result, seq=row.seq, received_at=row.received_at)
 
     def insert_op(self, record: OpRecord) -> None:
-        """Insert a ledger row; the primary key makes a second insert a ``WriteConflict``."""
+        """Insert a ledger row; its op id's uniqueness (a key; on PostgreSQL an exclusion constraint) makes a
+        second insert a ``WriteConflict``."""
         self._writing().add(SyncOp(**dataclasses.asdict(record)))
         self._flush()
 

@@ -158,3 +158,58 @@ def test_0015_finds_revisions_by_submission_through_a_hash_index_on_postgresql(e
         assert "ix_submission_revisions_submission_id" in plan
     else:  # SQLite has no hash index: its B-tree stays
         assert before == upgraded == downgraded and "submission_id" in upgraded
+
+
+def _op_id_constraints(conn, table: str) -> set[str]:
+    """The constraints of ``table`` over its op ids, by kind: key, unique or exclusion (with its method)."""
+    if backend() == "postgresql":
+        rows = conn.execute(sa.text(
+            "SELECT c.contype, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "WHERE c.conrelid = CAST(:table AS regclass) AND c.contype IN ('p', 'u', 'x')"), {"table": table})
+        kinds = {"p": "key", "u": "unique", "x": "exclusion"}
+        return {kinds[kind] + (" hash" if "USING hash" in text else "")
+                for kind, text in rows if "op_id" in text}
+    columns = sa.inspect(conn).get_pk_constraint(table)["constrained_columns"]
+    return {"key"} if columns == ["op_id"] else set()
+
+
+def test_0016_keeps_op_ids_unique_through_hash_indexes_on_postgresql(empty_app):
+    ledger = ("INSERT INTO sync_ops (op_id, device_id, payload_hash, result, seq, received_at) "
+              "VALUES (:op, 'd', 'h', '{}', :seq, '2026-12-07 00:00:00')")
+    revision = ("INSERT INTO submission_revisions (op_id, submission_id, number, device_id, kind, form_id, "
+                "form_version, answers, received_at, seq, blobs) VALUES (:op, 's', 1, 'd', 'create', "
+                "'awareness', '1', '{}', '2026-12-07 00:00:00', :seq, '[]')")
+    find = sa.text("SELECT op_id FROM sync_ops WHERE op_id IN ('o2', 'o5') ORDER BY seq")
+    tables = ("sync_ops", "submission_revisions")
+    with empty_app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0015")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(ledger), [{"op": f"o{i}", "seq": i} for i in range(9)])
+            conn.execute(sa.text(revision), [{"op": f"o{i}", "seq": i} for i in range(9)])
+            before = {t: _op_id_constraints(conn, t) for t in tables}
+        upgrade(directory=MIGRATIONS_DIR, revision="0016")
+        with db.engine.connect() as conn:
+            upgraded = {t: _op_id_constraints(conn, t) for t in tables}
+            found = conn.execute(find).scalars().all()
+            if backend() == "postgresql":  # the look-up can take the hash index (so small a table is scanned)
+                conn.execute(sa.text("SET enable_seqscan = off"))
+                plan = "\n".join(conn.execute(sa.text("EXPLAIN " + find.text)).scalars())
+        refused = {}
+        for table, statement in zip(tables, (ledger, revision), strict=True):
+            with pytest.raises(sa.exc.IntegrityError) as raised, db.engine.begin() as conn:
+                conn.execute(sa.text(statement), {"op": "o3", "seq": 100})  # a stored op id, a new seq
+            refused[table] = getattr(raised.value.orig, "sqlstate", "sqlite")
+        downgrade(directory=MIGRATIONS_DIR, revision="0015")
+        with db.engine.connect() as conn:
+            downgraded = {t: _op_id_constraints(conn, t) for t in tables}
+            kept = conn.execute(sa.text("SELECT count(*) FROM submission_revisions")).scalar_one()
+    assert found == ["o2", "o5"] and kept == 9
+    assert before == downgraded == {t: {"key"} for t in tables}
+    if backend() == "postgresql":
+        assert upgraded == {t: {"exclusion hash"} for t in tables}
+        assert "ex_sync_ops_op_id" in plan
+        # an exclusion violation, which the store maps as it maps a key's
+        assert refused == {t: "23P01" for t in tables}
+    else:  # SQLite keeps its keys
+        assert upgraded == before
+        assert refused == {t: "sqlite" for t in tables}
