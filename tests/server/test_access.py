@@ -83,3 +83,17 @@ def test_page_access_needs_known_audiences_and_no_devices():
         page_access("superuser")
     with pytest.raises(ValueError):
         page_access(DEVICE)
+
+
+def test_a_device_of_a_disabled_enumerator_is_refused_and_told_to_keep_its_data(app, client, accounts):
+    from server.extensions import db
+    from server.models import Device
+    from server.models import User
+
+    device_id, headers = accounts.device()
+    assert client.get("/api/v1/forms", headers=headers).status_code == 200
+    with app.app_context():
+        db.session.get(User, db.session.get(Device, device_id).user_id).active = False
+        db.session.commit()
+    body = assert_problem(client.get("/api/v1/forms", headers=headers), 403, "device-revoked")
+    assert "unsent data" in body["detail"]
