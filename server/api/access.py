@@ -91,11 +91,11 @@ class Principal:
         return frozenset({AUTHENTICATED, self.user.role})
 
 
-# One query for the token, its device and their user, as plain columns, in a transaction of its own (one
-# round trip on PostgreSQL, not three): every request with a token runs it, and a device's is most of what
-# the server does. Loaded as ORM rows in the session's transaction it cost 1.0 ms of a worker's CPU a push of
-# one submission on PostgreSQL, a fifth of it (in-process, thread CPU time, 3,000 pushes); see
-# docs/operations.md.
+# One query for the token, its device and their user, as plain columns, in autocommit (one round trip on
+# PostgreSQL, not BEGIN, SELECT and COMMIT): every request with a token runs it, and devices' requests are
+# most of what the server does. Loaded as ORM rows in the session's transaction it cost 1.0 ms of a worker's
+# CPU a push of one submission on PostgreSQL, a fifth of the push (in-process, thread CPU time, 3,000 pushes);
+# see docs/operations.md.
 _TOKEN_DEVICE_USER = (
     select(ApiToken.id, ApiToken.user_id, ApiToken.device_id, ApiToken.expires_at, ApiToken.revoked_at,
            ApiToken.use_logged_at, Device.user_id.label("device_user_id"),
