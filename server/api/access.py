@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import secrets
 import uuid
+from collections import namedtuple
 from dataclasses import dataclass
 
 from flask import Flask
@@ -105,17 +106,8 @@ _TOKEN_DEVICE_USER = (
     .outerjoin(Device, Device.id == ApiToken.device_id)
     .outerjoin(User, User.id == func.coalesce(Device.user_id, ApiToken.user_id))
     .where(ApiToken.token_hash == bindparam("token_hash")))
-_TOKEN_COLUMNS = tuple(column.name for column in _TOKEN_DEVICE_USER.selected_columns)
-
-
-class _Token:
-    """A row of ``_TOKEN_DEVICE_USER``, its columns as attributes."""
-
-    __slots__ = _TOKEN_COLUMNS
-
-    def __init__(self, row: tuple):
-        for name, value in zip(_TOKEN_COLUMNS, row, strict=True):
-            setattr(self, name, value)
+# A row of the look-up, its columns as attributes
+_Token = namedtuple("_Token", [column.name for column in _TOKEN_DEVICE_USER.selected_columns])
 
 
 def _find_token(token_hash: str) -> _Token | None:
@@ -123,7 +115,7 @@ def _find_token(token_hash: str) -> _Token | None:
     # the views, whose store writes on connections of its own
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         rows = direct.rows(connection, _TOKEN_DEVICE_USER, {"token_hash": token_hash})
-    return _Token(rows[0]) if rows else None
+    return _Token(*rows[0]) if rows else None
 
 
 def _principal_from_request() -> Principal | None:
