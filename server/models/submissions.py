@@ -38,15 +38,16 @@ from server.models.types import WrittenJson
 ID = String(64)
 
 
-def _unique_op_ids(table: str) -> tuple:
-    """The ledger's and the revisions' op ids, unique: a key on SQLite; on PostgreSQL an exclusion constraint
-    over a hash index, with no primary key (migration 0016). Their random ids landed on random leaves of two
-    B-trees that PostgreSQL's buffers could not hold beside the heads' keys; nothing reads them but by
-    equality, and a hash index of them is under half a B-tree's size. The ORM still knows a row by its op id.
+def _unique_by_hash(table: str, key: str) -> tuple:
+    """A table's random ids, unique: a key on SQLite; on PostgreSQL an exclusion constraint over a hash
+    index, with no primary key. Random ids land on random leaves of a B-tree that PostgreSQL's buffers could
+    not hold beside the other tables' at a million rows; nothing reads these ids but by equality, and a hash
+    index of them is under half a B-tree's size (the ledger's and the revisions' op ids: migration 0016; the
+    heads' ids: 0017). The ORM still knows a row by this id.
     """
-    return (PrimaryKeyConstraint("op_id", name=f"pk_{table}").ddl_if(dialect="sqlite"),
-            ExcludeConstraint((column("op_id"), "="), using="hash",
-                              name=f"ex_{table}_op_id").ddl_if(dialect="postgresql"))
+    return (PrimaryKeyConstraint(key, name=f"pk_{table}").ddl_if(dialect="sqlite"),
+            ExcludeConstraint((column(key), "="), using="hash",
+                              name=f"ex_{table}_{key}").ddl_if(dialect="postgresql"))
 
 
 class Counter(db.Model):
@@ -114,7 +115,7 @@ class SyncOp(db.Model):
     """The ledger: one row per operation ever applied, with the result it was given."""
 
     __tablename__ = "sync_ops"
-    __table_args__ = _unique_op_ids("sync_ops")
+    __table_args__ = _unique_by_hash("sync_ops", "op_id")
 
     op_id: Mapped[str] = mapped_column(ID, nullable=False)
     device_id: Mapped[str] = mapped_column(ID, index=True)
@@ -128,8 +129,9 @@ class Submission(db.Model):
     """A submission's head: which revision wins (by server receipt order) and whether deleted."""
 
     __tablename__ = "submissions"
+    __table_args__ = _unique_by_hash("submissions", "id")
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, nullable=False)
     form_id: Mapped[str] = mapped_column(String(100), index=True)
     form_version: Mapped[str] = mapped_column(String(100))
     device_id: Mapped[str] = mapped_column(ID, index=True)
@@ -148,7 +150,7 @@ class SubmissionRevision(db.Model):
     # its pages fall out of the buffers a push's inserts need (migration 0015)
     __table_args__ = (
         Index("ix_submission_revisions_submission_id", "submission_id", postgresql_using="hash"),
-        *_unique_op_ids("submission_revisions"),
+        *_unique_by_hash("submission_revisions", "op_id"),
     )
 
     op_id: Mapped[str] = mapped_column(ID, nullable=False)

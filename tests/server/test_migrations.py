@@ -160,17 +160,17 @@ def test_0015_finds_revisions_by_submission_through_a_hash_index_on_postgresql(e
         assert before == upgraded == downgraded and "submission_id" in upgraded
 
 
-def _op_id_constraints(conn, table: str) -> set[str]:
-    """The constraints of ``table`` over its op ids, by kind: key, unique or exclusion (with its method)."""
+def _id_constraints(conn, table: str, key: str = "op_id") -> set[str]:
+    """The constraints of ``table`` over its ``key`` ids, by kind: key, unique or exclusion (and method)."""
     if backend() == "postgresql":
         rows = conn.execute(sa.text(
             "SELECT c.contype, pg_get_constraintdef(c.oid) FROM pg_constraint c "
             "WHERE c.conrelid = CAST(:table AS regclass) AND c.contype IN ('p', 'u', 'x')"), {"table": table})
         kinds = {"p": "key", "u": "unique", "x": "exclusion"}
         return {kinds[kind] + (" hash" if "USING hash" in text else "")
-                for kind, text in rows if "op_id" in text}
+                for kind, text in rows if f"({key}" in text}
     columns = sa.inspect(conn).get_pk_constraint(table)["constrained_columns"]
-    return {"key"} if columns == ["op_id"] else set()
+    return {"key"} if columns == [key] else set()
 
 
 def test_0016_keeps_op_ids_unique_through_hash_indexes_on_postgresql(empty_app):
@@ -186,10 +186,10 @@ def test_0016_keeps_op_ids_unique_through_hash_indexes_on_postgresql(empty_app):
         with db.engine.begin() as conn:
             conn.execute(sa.text(ledger), [{"op": f"o{i}", "seq": i} for i in range(9)])
             conn.execute(sa.text(revision), [{"op": f"o{i}", "seq": i} for i in range(9)])
-            before = {t: _op_id_constraints(conn, t) for t in tables}
+            before = {t: _id_constraints(conn, t) for t in tables}
         upgrade(directory=MIGRATIONS_DIR, revision="0016")
         with db.engine.connect() as conn:
-            upgraded = {t: _op_id_constraints(conn, t) for t in tables}
+            upgraded = {t: _id_constraints(conn, t) for t in tables}
             found = conn.execute(find).scalars().all()
             if backend() == "postgresql":  # the look-up can take the hash index (so small a table is scanned)
                 conn.execute(sa.text("SET enable_seqscan = off"))
@@ -201,7 +201,7 @@ def test_0016_keeps_op_ids_unique_through_hash_indexes_on_postgresql(empty_app):
             refused[table] = getattr(raised.value.orig, "sqlstate", "sqlite")
         downgrade(directory=MIGRATIONS_DIR, revision="0015")
         with db.engine.connect() as conn:
-            downgraded = {t: _op_id_constraints(conn, t) for t in tables}
+            downgraded = {t: _id_constraints(conn, t) for t in tables}
             kept = conn.execute(sa.text("SELECT count(*) FROM submission_revisions")).scalar_one()
     assert found == ["o2", "o5"] and kept == 9
     assert before == downgraded == {t: {"key"} for t in tables}
@@ -213,3 +213,43 @@ def test_0016_keeps_op_ids_unique_through_hash_indexes_on_postgresql(empty_app):
     else:  # SQLite keeps its keys
         assert upgraded == before
         assert refused == {t: "sqlite" for t in tables}
+
+
+def test_0017_keeps_submission_ids_unique_through_a_hash_index_on_postgresql(empty_app):
+    head = ("INSERT INTO submissions (id, form_id, form_version, device_id, head, revisions, deleted, seq) "
+            "VALUES (:id, 'awareness', '1', 'd', :id, 1, false, :seq)")
+    row = ("INSERT INTO respondents (submission_id, form_id, form_version, seq, consented, points, choices) "
+           "VALUES (:id, 'awareness', '1', :seq, true, '', '')")
+    # as a push reads the heads its corrections name (server/sync/store.py)
+    find = ("SELECT id FROM submissions WHERE "
+            + ("id = ANY(CAST(:ids AS VARCHAR[]))" if backend() == "postgresql" else "id IN ('s2', 's5')")
+            + " ORDER BY seq")
+    with empty_app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0016")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(head), [{"id": f"s{i}", "seq": i} for i in range(1, 10)])
+            conn.execute(sa.text(row), [{"id": f"s{i}", "seq": i} for i in range(1, 10)])
+            before = _id_constraints(conn, "submissions", "id")
+        upgrade(directory=MIGRATIONS_DIR, revision="0017")
+        with db.engine.connect() as conn:
+            upgraded = _id_constraints(conn, "submissions", "id")
+            found = conn.execute(sa.text(find), {"ids": ["s2", "s5"]}).scalars().all()
+            if backend() == "postgresql":  # the look-up can take the hash index (so small a table is scanned)
+                conn.execute(sa.text("SET enable_seqscan = off"))
+                plan = "\n".join(conn.execute(sa.text("EXPLAIN " + find), {"ids": ["s2", "s5"]}).scalars())
+        with pytest.raises(sa.exc.IntegrityError) as raised, db.engine.begin() as conn:
+            conn.execute(sa.text(head), {"id": "s3", "seq": 100})  # a stored id, a new seq
+        refused = getattr(raised.value.orig, "sqlstate", "sqlite")
+        downgrade(directory=MIGRATIONS_DIR, revision="0016")
+        with db.engine.connect() as conn:
+            downgraded = _id_constraints(conn, "submissions", "id")
+            kept = conn.execute(sa.text("SELECT count(*) FROM respondents JOIN submissions USING (seq)")
+                                ).scalar_one()
+    assert found == ["s2", "s5"] and kept == 9
+    assert before == downgraded == {"key"}
+    if backend() == "postgresql":
+        assert upgraded == {"exclusion hash"}
+        assert "ex_submissions_id" in plan
+        assert refused == "23P01"  # an exclusion violation, which the store maps as it maps a key's
+    else:  # SQLite keeps its key
+        assert upgraded == before and refused == "sqlite"
