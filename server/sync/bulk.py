@@ -62,10 +62,10 @@ class _Compiled:
 
 @lru_cache(maxsize=128)  # keyed by the dialect object: one entry per engine, table, columns and one-value set
 def _compiled(dialect: Dialect, table: Table, columns: tuple[str, ...],
-              constant: tuple[bool, ...] | None = None) -> _Compiled:
+              constant: tuple[bool, ...] | None = None, *, one_row: bool = False) -> _Compiled:
     processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns}
     compiled = insert(table).values({name: bindparam(name) for name in columns}).compile(dialect=dialect)
-    if _unnests(dialect, table, columns):
+    if not one_row and _unnests(dialect, table, columns):
         head, _, _ = compiled.string.partition(" VALUES ")
         constant = constant or (False,) * len(columns)
         # a column whose rows all hold one value is sent once, as a scalar, beside the others' arrays
@@ -129,8 +129,8 @@ class Staged:
     dumped: tuple | None = None
 
 
-def stage(dialect: Dialect, table: Table, rows: Sequence, *,
-          fields: tuple[str, ...] | None = None) -> Staged | None:
+def stage(dialect: Dialect, table: Table, rows: Sequence, *, fields: tuple[str, ...] | None = None,
+          moved: tuple[str, ...] = ()) -> Staged | None:
     """Turn ``rows`` into a ``Staged`` insert for ``dialect`` (None: no rows): dicts with the same keys, all
     of them columns of ``table``; or, with ``fields``, records (dataclasses) whose attributes of those names
     are the columns. Pure work, no database: a push batch stages its rows before it takes the write lock.
@@ -139,11 +139,16 @@ def stage(dialect: Dialect, table: Table, rows: Sequence, *,
     only the bind processors of the few columns that have one (JSON, timestamps, booleans). For the four rows
     a pushed create writes (a captured push of 100, rows built 200 times): 23.0 → 17.7 µs a submission on
     SQLite, the answers' JSON text included, and 6.0 → 3.2 µs on PostgreSQL, against dicts built per record.
+
+    ``moved``: columns that ``send`` will be given offsets for (a batch's seqs), which are dumped as they are
+    sent, not here. One row is sent as Core's own ``INSERT ... VALUES``, its values as scalars: a push of one
+    (a phone's single form, each of ODK Collect's submissions) made an array of one element of each of its
+    four tables' columns, and psycopg's Python for arrays cost more than the rows.
     """
     if not rows:
         return None
     names = fields if fields is not None else tuple(rows[0])
-    plan = _compiled(dialect, table, names)
+    plan = _compiled(dialect, table, names, one_row=len(rows) == 1)
     get = (attrgetter if fields is not None else itemgetter)(*names)
     read = map(get, rows) if len(names) > 1 else ((get(row),) for row in rows)
     column = dict(zip(names, zip(*read, strict=True), strict=True))
@@ -158,9 +163,15 @@ def stage(dialect: Dialect, table: Table, rows: Sequence, *,
         ordered = [v[0] for v, same in zip(values, constant, strict=True) if same] + [
             list(v) for v, same in zip(values, constant, strict=True) if not same]
         scalar = tuple(sorted(constant, reverse=True))
-        return Staged(plan, tuple(ordered), scalar, predumped.dump(dialect, ordered))
+        return Staged(plan, tuple(ordered), scalar, _predumped(dialect, plan, ordered, moved))
     values = [list(v) for v in values]  # a list is sent as an array
-    return Staged(plan, tuple(values), (False,) * len(values), predumped.dump(dialect, values))
+    return Staged(plan, tuple(values), (False,) * len(values), _predumped(dialect, plan, values, moved))
+
+
+def _predumped(dialect: Dialect, plan: _Compiled, values: list, moved: tuple[str, ...]) -> tuple | None:
+    # a column that send() moves is dumped there, with its offsets: dumping it here too was wasted
+    return predumped.dump(dialect, [None if name in moved else v
+                                    for (name, _), v in zip(plan.params, values, strict=True)])
 
 
 def send(connection: Connection, staged: Staged, offsets: dict[str, int] | None = None) -> None:
@@ -185,7 +196,10 @@ def send(connection: Connection, staged: Staged, offsets: dict[str, int] | None 
     else:
         order = [name for name, _ in plan.params]
         params = [dict(zip(order, row, strict=True)) for row in zip(*columns, strict=True)]
-    direct.run(connection, plan.sql, params, many=True)
+    if len(params) == 1:  # one execution, not the driver's executemany (psycopg's is a pipeline)
+        direct.run(connection, plan.sql, params[0])
+    else:
+        direct.run(connection, plan.sql, params, many=True)
 
 
 def _plus(values, offset: int, *, scalar: bool):

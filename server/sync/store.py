@@ -398,13 +398,13 @@ class SqlStore:
         def rows(model, records: list) -> bulk.Staged | None:
             # the records' fields are the table's columns (a tuple of blobs, issues or revisions is written as
             # the same JSON array a list is)
-            return bulk.stage(dialect, model.__table__, records,
-                              fields=_field_names(type(records[0]))) if records else None
+            return bulk.stage(dialect, model.__table__, records, fields=_field_names(type(records[0])),
+                              moved=("seq",)) if records else None
 
         analysis_rows = [analysis_data.row_values(r) for r in batch.analysis.values() if r is not None]
         return {"ops": rows(SyncOp, batch.ops), "revisions": rows(SubmissionRevision, batch.revisions),
                 "new_heads": rows(Submission, batch.new_heads),
-                "analysis": bulk.stage(dialect, Respondent.__table__, analysis_rows),
+                "analysis": bulk.stage(dialect, Respondent.__table__, analysis_rows, moved=("seq",)),
                 "quarantine": rows(QuarantinedSubmission, batch.quarantine),
                 "conflicts": rows(SubmissionConflict, batch.conflicts)}
 
