@@ -101,13 +101,26 @@ def run(connection: Connection, sql: str, parameters, *, many: bool = False) -> 
             cursor.executemany(sql, parameters)
             return []
         cursor.execute(sql, parameters)
-        return cursor.fetchall() if cursor.description is not None else []
+        return cursor.fetchall() if _has_rows(cursor) else []
     except dialect.loaded_dbapi.Error as exc:
         lost = dialect.is_disconnect(exc, driver.dbapi_connection, cursor)
         if lost:
             connection.invalidate(exc)
         raise DBAPIError.instance(sql, parameters, exc, dialect.loaded_dbapi.Error,
                                   connection_invalidated=lost, dialect=dialect) from exc
+
+
+def _has_rows(cursor) -> bool:
+    """Whether the statement just run returned rows. psycopg's ``description`` makes a ``Column`` for each of
+    the result's columns every time it is read (5.1 µs for a ledger row's six, against 0.05 µs for its
+    result's count of fields, which says as much). Other drivers' ``description`` is a plain tuple."""
+    result = getattr(cursor, "pgresult", _NOT_PSYCOPG)
+    if result is _NOT_PSYCOPG:
+        return cursor.description is not None
+    return result is not None and result.nfields > 0
+
+
+_NOT_PSYCOPG = object()
 
 
 def _bound(process: Callable | None, value):
