@@ -94,9 +94,9 @@ class Principal:
 
 # One query for the token, its device and their user, as plain columns, in autocommit (one round trip on
 # PostgreSQL, not BEGIN, SELECT and COMMIT): every request with a token runs it, and devices' requests are
-# most of what the server does. Loaded as ORM rows in the session's transaction it cost 1.0 ms of a worker's
-# CPU a push of one submission on PostgreSQL, a fifth of the push (in-process, thread CPU time, 3,000 pushes);
-# see docs/operations.md.
+# most of what the server does. Loaded as ORM rows in the session's transaction it cost 701 and 868 µs of a
+# worker's CPU a request, as plain columns 444 and 262 (PostgreSQL, pushes of one in-process, thread CPU time
+# of the look-up, 2,000 pushes each, alternated twice; docs/operations.md).
 _TOKEN_DEVICE_USER = (
     select(ApiToken.id, ApiToken.user_id, ApiToken.device_id, ApiToken.expires_at, ApiToken.revoked_at,
            ApiToken.use_logged_at, Device.user_id.label("device_user_id"),

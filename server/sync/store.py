@@ -113,6 +113,10 @@ _FIND_FORM_VERSION = (
     .where(FormRow.form_id == bindparam("form_id"), FormVersionRow.version == bindparam("version")))
 
 
+# The columns a push batch's rows are staged with counted from 1 and sent moved by the batch's seq offset
+_OFFSET = ("seq",)
+
+
 @functools.cache
 def _field_names(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(kind))
@@ -158,8 +162,8 @@ class StoredFormVersion:
 
 
 def _unique_violation(exc: IntegrityError) -> bool:
-    # 23P01: on PostgreSQL the ledger's and the revisions' op ids are kept unique by exclusion constraints
-    # (server/models/submissions.py), which refuse a duplicate with their own code
+    # 23P01: on PostgreSQL the ledger's and the revisions' op ids and the heads' ids are kept unique by
+    # exclusion constraints (server/models/submissions.py), which refuse a duplicate with their own code
     code = getattr(exc.orig, "sqlstate", None)
     return code in ("23505", "23P01") or "UNIQUE constraint failed" in str(exc.orig)
 
@@ -399,12 +403,12 @@ class SqlStore:
             # the records' fields are the table's columns (a tuple of blobs, issues or revisions is written as
             # the same JSON array a list is)
             return bulk.stage(dialect, model.__table__, records, fields=_field_names(type(records[0])),
-                              moved=("seq",)) if records else None
+                              moved=_OFFSET) if records else None
 
         analysis_rows = [analysis_data.row_values(r) for r in batch.analysis.values() if r is not None]
         return {"ops": rows(SyncOp, batch.ops), "revisions": rows(SubmissionRevision, batch.revisions),
                 "new_heads": rows(Submission, batch.new_heads),
-                "analysis": bulk.stage(dialect, Respondent.__table__, analysis_rows, moved=("seq",)),
+                "analysis": bulk.stage(dialect, Respondent.__table__, analysis_rows, moved=_OFFSET),
                 "quarantine": rows(QuarantinedSubmission, batch.quarantine),
                 "conflicts": rows(SubmissionConflict, batch.conflicts)}
 
@@ -413,7 +417,7 @@ class SqlStore:
         seq moved by the batch's ``seq_offset``; its inserts as ``stage_batch`` made them, when it did."""
         session = self._writing()
         staged = batch.staged if batch.staged is not None else self._staged(batch)
-        moved = {"seq": batch.seq_offset} if batch.seq_offset else None
+        moved = dict.fromkeys(_OFFSET, batch.seq_offset) if batch.seq_offset else None
 
         def insert(name: str) -> None:
             if staged[name] is not None:
