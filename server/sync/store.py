@@ -29,6 +29,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError
@@ -204,7 +205,7 @@ class SqlStore:
         if getattr(self._local, "session", None) is not None:
             raise RuntimeError("transactions do not nest")
         session = Session(self._writer, expire_on_commit=False, autoflush=True)
-        self._local.session, self._local.readonly = session, False
+        self._local.session, self._local.readonly, self._local.connection = session, False, None
         try:
             with self._turns.turn(), session.begin():
                 yield
@@ -220,7 +221,7 @@ class SqlStore:
             raise
         finally:
             session.close()
-            self._local.session = None
+            self._local.session = self._local.connection = None
         if self._turns.checkpoint_due():
             checkpoint_after(self.engine)  # committed, turn given back: the copy blocks no other writer
 
@@ -231,7 +232,7 @@ class SqlStore:
             yield
             return
         session = Session(self._reader, expire_on_commit=False)
-        self._local.session, self._local.readonly = session, True
+        self._local.session, self._local.readonly, self._local.connection = session, True, None
         try:
             with session.begin():
                 yield
@@ -239,11 +240,22 @@ class SqlStore:
             raise StoreUnavailable(f"the database failed transiently: {exc.orig}") from exc
         finally:
             session.close()
-            self._local.session, self._local.readonly = None, False
+            self._local.session, self._local.readonly, self._local.connection = None, False, None
+
+    def _connection(self) -> Connection:
+        """The transaction's connection, asked of the session once: ``Session.connection()`` goes through the
+        ORM's transaction-state checks on every call, and a push asks for it a dozen times. Within one
+        transaction the session's answer never changes (a savepoint is on the same connection). Counted with
+        callgrind (in-process, PostgreSQL): a push of 5 submissions, 12.0 → 11.8 million instructions of the
+        worker's; a push of 100, 87.2 → 86.8."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._session.connection()
+        return connection
 
     def _direct(self, statement, values: dict | None = None) -> list[tuple]:
         """The rows of one of a push's fixed statements, sent straight to the driver (``direct``)."""
-        return direct.rows(self._session.connection(), statement, values)
+        return direct.rows(self._connection(), statement, values)
 
     def _flush(self) -> None:
         try:
@@ -421,7 +433,7 @@ class SqlStore:
 
         def insert(name: str) -> None:
             if staged[name] is not None:
-                bulk.send(session.connection(), staged[name], moved)
+                bulk.send(self._connection(), staged[name], moved)
 
         try:
             insert("ops")
