@@ -250,8 +250,29 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+# Bytes with every digit made "0" and everything else a space: a run of ``_LONG_DIGITS`` zeros then marks
+# digits that could be an integer past 64 bits (18 digits or fewer never are; orjson makes a float of
+# -9,223,372,036,854,775,809, 19 digits, found by a fuzz against the json module)
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGITS = b"0" * 19
+
+
 def parse_json(data: bytes | str):
-    """Parse JSON text; ``ValueError`` when it is not JSON or nests deeper than the parser can go."""
+    """Parse JSON text; ``ValueError`` when it is not JSON or nests deeper than the parser can go.
+
+    orjson parses a push body twice as fast as the json module (a push of 100 awareness interviews, 109 KB:
+    221 against 452 µs), and gives the same value wherever it parses at all, but for one thing: an integer
+    past 64 bits comes back as a float, which the bounds' check would then let through. So orjson parses
+    only text without a run of 19 digits (a scan of 56 µs for that push), and the json module parses
+    everything else, and everything orjson refuses (NaN, 1e400 and lone surrogates, which the json module
+    reads and the bounds' check then names; text in UTF-16 or with a BOM; nesting past orjson's limit):
+    what a body is parsed into, or why it is refused, is what the json module says.
+    """
+    if isinstance(data, bytes) and _LONG_DIGITS not in data.translate(_DIGITS_ONLY):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(data, parse_constant=_refuse_constant)
     except RecursionError:

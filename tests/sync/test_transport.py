@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import tracemalloc
 
 import pytest
@@ -12,6 +13,7 @@ from sync.errors import EnvelopeInvalid
 from sync.errors import PayloadTooLarge
 from sync.transport import deflate
 from sync.transport import inflate_capped
+from sync.transport import parse_json
 
 
 def test_round_trip_from_bytes_and_streams():
@@ -57,3 +59,34 @@ def test_the_compressed_size_can_be_capped_too():
 def test_garbled_or_cut_bodies_are_refused(body):
     with pytest.raises(EnvelopeInvalid):
         inflate_capped(body, 10**6)
+
+
+# What the json module makes of each, parse_json must make too (it parses with orjson where it can)
+JSON_TEXTS = [
+    b'{"a": 1, "b": [true, false, null], "c": "\\u0000", "d": -0.0, "e": 1E2, "f": 0.1}',
+    b'{"a": 1, "a": 2}',  # the last of a repeated key
+    b"[9223372036854775807, -9223372036854775808, 999999999999999999, -999999999999999999]",
+    # integers past 64 bits, each in a text of its own (one would send the others to the json module)
+    b"[18446744073709551615]", b"[18446744073709551616]", b"[-9223372036854775809]",
+    b"[123456789012345678901234567890]",
+    b"[12345678901234567890.5, 1.2345678901234567890e5]",  # long runs of digits that are not integers
+    b'["\\ud800", "a\\udfffb"]',  # lone surrogates, which orjson refuses
+    b"[1e400, -1e400]",  # past a double: infinities, which orjson refuses
+    '{"é": "đ\\u2028"}'.encode(),
+    '\ufeff{"bom": 1}'.encode(),
+    '{"utf16": 1}'.encode("utf-16"),
+]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_json_is_parsed_as_the_json_module_parses_it(text):
+    expected = json.loads(text)
+    got = parse_json(text)
+    assert repr(got) == repr(expected)  # repr: 1 and 1.0, -0.0 and 0.0, and inf are told apart
+    assert type(got) is type(expected)
+
+
+@pytest.mark.parametrize("text", [b"[NaN]", b"[Infinity]", b"{", b"[1,]", b"\xff", b"", b"[" * 100_000])
+def test_what_is_not_json_is_refused_with_a_value_error(text):
+    with pytest.raises(ValueError):
+        parse_json(text)
