@@ -208,8 +208,8 @@ def surely_within(value, encoded: bytes, bounds: Bounds) -> bool:
         return False
     if value.__class__ not in _CONTAINERS:
         return True
-    # Counted in C: an awareness operation opens 2-8 containers (the operation, its answers, the lists of
-    # its multiple choices), within the bound of 8, so its containers need no walk (_nested_within)
+    # Counted in C: an awareness operation opens 2-8 containers (the operation, its answers, their groups
+    # and the lists of multiple choices), within the bound of 8, so its containers need no walk
     if encoded.count(b"{") + encoded.count(b"[") <= bounds.max_depth:
         return True
     return bounds.max_depth >= 1 and _nested_within(value, bounds.max_depth)
