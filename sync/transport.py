@@ -256,8 +256,8 @@ def _refuse_constant(name: str):
 
 
 # Bytes with every digit made "0" and everything else a space: a run of ``_LONG_DIGITS`` zeros then marks
-# digits that could be an integer past 64 bits (18 digits or fewer never are; orjson makes a float of
-# -9,223,372,036,854,775,809, 19 digits, found by a fuzz against the json module)
+# digits that could be an integer orjson reads as a float, one below -2**63 or above 2**64 - 1 (18 digits or
+# fewer never are; -9,223,372,036,854,775,809 has 19, found by a fuzz against the json module)
 _DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _LONG_DIGITS = b"0" * 19
 
@@ -267,7 +267,8 @@ def parse_json(data: bytes | str):
 
     orjson parses a push body twice as fast as the json module (a push of 100 awareness interviews, 109 KB:
     221 against 452 µs), and gives the same value wherever it parses at all, but for one thing: an integer
-    past 64 bits comes back as a float, which the bounds' check would then let through. So orjson parses
+    below -2**63 or above 2**64 - 1 comes back as a float, which the bounds' check would then let through
+    (an integer between 2**63 and 2**64 - 1 stays one, and the check refuses it). So orjson parses
     only text without a run of 19 digits (a scan of 56 µs for that push), and the json module parses
     everything else, and everything orjson refuses (NaN, 1e400 and lone surrogates, which the json module
     reads and the bounds' check then names; text in UTF-16 or with a BOM; nesting past orjson's limit):

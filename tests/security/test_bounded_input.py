@@ -25,7 +25,7 @@ DEEP = "[" * 50 + "1" + "]" * 50
 BAD_ANSWERS = {
     "lone surrogate": '"\\ud800"',
     "integer beyond 64 bits": str(10**30),
-    # the shortest past 64 bits, each way: 20 digits, and 19 (orjson makes floats of both; parse_json)
+    # the first integers orjson reads as floats, each way: 2**64 (20 digits) and -(2**63) - 1 (19); parse_json
     "integer just past 64 bits": str(2**64),
     "negative integer just past 64 bits": str(-(2**63) - 1),
     "number past a double (read as infinity)": "1e400",

@@ -66,7 +66,8 @@ JSON_TEXTS = [
     b'{"a": 1, "b": [true, false, null], "c": "\\u0000", "d": -0.0, "e": 1E2, "f": 0.1}',
     b'{"a": 1, "a": 2}',  # the last of a repeated key
     b"[9223372036854775807, -9223372036854775808, 999999999999999999, -999999999999999999]",
-    # integers past 64 bits, each in a text of its own (one would send the others to the json module)
+    # integers at and past the edges of 64 bits, each in a text of its own (one long run of digits would send
+    # the others to the json module)
     b"[18446744073709551615]", b"[18446744073709551616]", b"[-9223372036854775809]",
     b"[123456789012345678901234567890]",
     b"[12345678901234567890.5, 1.2345678901234567890e5]",  # long runs of digits that are not integers
