@@ -112,16 +112,22 @@ class DeviceSync(db.Model):
 
 
 class SyncOp(db.Model):
-    """The ledger: one row per operation ever applied, with the result it was given."""
+    """The ledger: one row per operation ever applied, with the result it was given.
+
+    Read only by op id (a push's look-up of its operations), so that is its one index. Its device and seq are
+    kept for people reading the ledger, not indexed (migration 0018): every push wrote both indexes and no
+    query used them. The seq is unique all the same: the counter hands each out once, and each ledger row's
+    seq is also its revision's or its quarantined item's, which are unique where they are stored.
+    """
 
     __tablename__ = "sync_ops"
     __table_args__ = _unique_by_hash("sync_ops", "op_id")
 
     op_id: Mapped[str] = mapped_column(ID, nullable=False)
-    device_id: Mapped[str] = mapped_column(ID, index=True)
+    device_id: Mapped[str] = mapped_column(ID)
     payload_hash: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict] = mapped_column(WrittenJson)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 

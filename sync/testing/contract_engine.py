@@ -501,6 +501,28 @@ class EngineScenarios:
             conflicts = sorted(c.kind for c in store.conflicts())
         assert conflicts == ["concurrent-edit", "concurrent-edit", "edit-after-delete", "edit-after-delete"]
 
+    @pytest.mark.parametrize("path", ["batch", "one by one"])
+    def test_each_ledger_seq_is_its_revisions_or_its_quarantined_items(self, store, path):
+        """The ledger's seqs need no index of their own to stay unique (the SQL store's migration 0018): each
+        is the seq of the revision or the quarantined item its operation wrote, which are unique where they
+        are stored."""
+        create = create_op()
+        fix = correct_op(create["sub"], create["id"], answers={"age": 31})
+        ops = [create, fix, dict(fix), delete_op(create["sub"], fix["id"]), create_op(create["sub"]),
+               correct_op(str(uuid.uuid4()), "nothing"), {"id": f"bad-{uuid.uuid4()}", "kind": "x"},
+               create_op(answers={"age": 200}), create_op()]
+        separate = FaultyStore(store, faults=one_by_one("insert_op", 10**9, Crash()))
+        response = push_ops(store if path == "batch" else separate, self.make_device(store), ops)
+        assert set(_statuses(response)) == {"created", "duplicate", "quarantined", "rejected"}
+        with store.snapshot():
+            ledger = store.find_ops([op["id"] for op in ops])
+            written = {r.seq for sub in {create["sub"], ops[-1]["sub"]} for r in store.revisions(sub)}
+            held = {item.seq for item in store.quarantined(include_resolved=True)}
+        assert len(ledger) == len(ops) - 1  # the repeated correction is its original's duplicate
+        seqs = [record.seq for record in ledger.values()]
+        assert len(set(seqs)) == len(seqs) and set(seqs) <= written | held
+        assert written and held and not written & held
+
 
 def push_request(device: DeviceRef, ops: list[dict]):
     """Return a parsed push request naming ``device``."""

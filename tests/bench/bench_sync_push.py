@@ -23,7 +23,9 @@ What it does, per backend (SQLite, then PostgreSQL when ``FERRY_TEST_DATABASE_UR
    machine's cores were during each run (a rate below the cores' worth of that CPU is time spent waiting),
    for Ferry and for the bare endpoint;
    on PostgreSQL running on this machine, its processes' CPU per submission too, in Ferry's run and in the
-   bare endpoint's (what the workers' figure leaves out: on 2026-12-06, 87–95 µs against 25–28).
+   bare endpoint's (what the workers' figure leaves out: on 2026-12-06, 87–95 µs against 25–28); and beside
+   each ratio the same comparison by CPU (the bare endpoint's CPU a submission over Ferry's, workers and
+   PostgreSQL's together where it runs here), which idle cores in one run of the pair do not move. Not judged.
 
 Run: python tests/bench/bench_sync_push.py [--backend sqlite|postgresql|both] [--stored N] [--devices N]
      [--batches N] [--runs N]     (prints figures and BENCH lines; exits non-zero only if it could not run)
@@ -491,7 +493,7 @@ def run_backend(backend: str, args, templates) -> dict:
             ferry = Server("server.wsgi:app", app_env, workers)
             bare = Server("bench_sync_push:bare_app", app_env, workers)
             rates, bare_rates, p50s, p99s, all_subs, all_answers = [], [], [], [], [], []
-            cpus, busies, server_cpus = [], [], []
+            cpus, busies, server_cpus, cpu_ratios = [], [], [], []
             local_postgres = _local_postgres(url)  # another machine's server: its CPU is not read from here
             n = 0
             try:
@@ -540,13 +542,18 @@ def run_backend(backend: str, args, templates) -> dict:
                     busies.append(busy)
                     if server_cpu is not None:
                         server_cpus.append(server_cpu / len(subs))
+                    # the same comparison by CPU spent (PostgreSQL's own where it runs here), which a spell of
+                    # idle cores in one of the two runs does not move: not judged, read beside the ratio
+                    ferry_total = worker_cpu + (server_cpu or 0.0)
+                    cpu_ratios.append((bare_cpu + (bare_server_cpu or 0.0)) / max(ferry_total, 1e-9))
                     # PostgreSQL's own share, where it runs here: what the workers' figure leaves out
                     server = ("" if server_cpu is None else
                               f"; PostgreSQL's CPU {server_cpu / len(subs) * 1e6:.0f} µs per submission "
                               f"(bare endpoint {bare_server_cpu / len(subs) * 1e6:.0f})")
                     print(f"[{backend}] run {run + 1}: {rate:,.0f} submissions/s, batch p50 "
                           f"{p50s[-1] * 1000:.0f} ms, p99 {p99s[-1] * 1000:.0f} ms; bare endpoint "
-                          f"{bare_rate:,.0f}/s; ratio {rate / bare_rate:.3f}; workers' CPU "
+                          f"{bare_rate:,.0f}/s; ratio {rate / bare_rate:.3f} (by CPU {cpu_ratios[-1]:.3f}); "
+                          f"workers' CPU "
                           f"{cpus[-1] * 1e6:.0f} µs per submission (bare endpoint "
                           f"{bare_cpu / len(subs) * 1e6:.0f}), the machine's cores {busy:.0%} busy (bare "
                           f"endpoint {bare_busy:.0%}){server}", flush=True)
@@ -570,7 +577,8 @@ def run_backend(backend: str, args, templates) -> dict:
     return {"stored": stored, "rate": rate, "bare": bare_rate, "ratio": ratio,
             "p50": statistics.median(p50s), "p99": statistics.median(p99s),
             "cpu": statistics.median(cpus), "busy": statistics.median(busies),
-            "server_cpu": statistics.median(server_cpus) if server_cpus else None}
+            "server_cpu": statistics.median(server_cpus) if server_cpus else None,
+            "cpu_ratio": statistics.median(cpu_ratios)}
 
 
 def main() -> int:
@@ -611,6 +619,7 @@ def main() -> int:
         # where a shortfall comes from: CPU the workers spend per submission, and whether the cores were full
         _bench(f"sync_push.{backend}.worker_cpu", r["cpu"] * 1e6, "µs/submission")
         _bench(f"sync_push.{backend}.cores_busy", r["busy"], "fraction")
+        _bench(f"sync_push.{backend}.cpu_ratio_to_bare", r["cpu_ratio"], "ratio")  # read beside, not judged
         if r["server_cpu"] is not None:  # PostgreSQL on this machine: its processes' CPU per submission
             _bench(f"sync_push.{backend}.postgresql_cpu", r["server_cpu"] * 1e6, "µs/submission")
         _bench(f"sync_push.{backend}.stored", r["stored"], "submissions", STORED_TARGET,

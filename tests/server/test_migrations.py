@@ -253,3 +253,34 @@ def test_0017_keeps_submission_ids_unique_through_a_hash_index_on_postgresql(emp
         assert refused == "23P01"  # an exclusion violation, which the store maps as it maps a key's
     else:  # SQLite keeps its key
         assert upgraded == before and refused == "sqlite"
+
+
+def _ledger_indexes(conn) -> set[str]:
+    """The ledger's indexes and unique constraints other than its op ids' (a key, or an exclusion)."""
+    inspector = sa.inspect(conn)
+    names = {i["name"] for i in inspector.get_indexes("sync_ops")}
+    names |= {u["name"] for u in inspector.get_unique_constraints("sync_ops")}
+    return {name for name in names if name and "op_id" not in name}
+
+
+def test_0018_leaves_the_ledger_indexed_by_op_id_only_and_keeps_its_rows(empty_app):
+    ledger = ("INSERT INTO sync_ops (op_id, device_id, payload_hash, result, seq, received_at) "
+              "VALUES (:op, 'd', 'h', '{}', :seq, '2026-12-07 00:00:00')")
+    with empty_app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0017")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(ledger), [{"op": f"o{i}", "seq": i} for i in range(9)])
+            before = _ledger_indexes(conn)
+        upgrade(directory=MIGRATIONS_DIR, revision="0018")
+        with db.engine.connect() as conn:
+            upgraded = _ledger_indexes(conn)
+            kept = conn.execute(sa.text("SELECT op_id FROM sync_ops WHERE op_id = 'o4'")).scalars().all()
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text(ledger), {"op": "o3", "seq": 100})  # a stored op id: still refused
+        downgrade(directory=MIGRATIONS_DIR, revision="0017")
+        with db.engine.connect() as conn:
+            downgraded = _ledger_indexes(conn)
+            count = conn.execute(sa.text("SELECT count(*) FROM sync_ops")).scalar_one()
+    assert before == downgraded == {"ix_sync_ops_device_id", "uq_sync_ops_seq"}
+    assert upgraded == set()
+    assert kept == ["o4"] and count == 9
