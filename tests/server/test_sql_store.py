@@ -11,6 +11,7 @@ from server.models import utcnow
 from server.sync import bulk
 from server.sync.store import SqlStore
 from sync.testing.suite import StoreContract
+from tests.conftest import backend
 from tests.server.contract_forms import SqlForms
 
 
@@ -196,13 +197,24 @@ def test_rows_staged_before_the_transaction_are_stored_with_their_offsets(app):
         try:
             varying = bulk.stage(db.engine.dialect, table, [row("v1", 1), row("v2", 2), row("v3", 3)])
             shared = bulk.stage(db.engine.dialect, table, [row("c1", 7), row("c2", 7)])
+            # named as moved when staged, as a push batch's seqs are: on PostgreSQL the server adds the offset
+            moved = bulk.stage(db.engine.dialect, table, [row("m1", 1), row("m2", 2)], moved=("seq",))
+            unmoved = bulk.stage(db.engine.dialect, table, [row("u1", 4), row("u2", 4)], moved=("seq",))
+            single = bulk.stage(db.engine.dialect, table, [row("s1", 1)], moved=("seq",))
             with db.engine.begin() as conn:
                 bulk.send(conn, varying, {"seq": 2**40})
                 bulk.send(conn, shared, {"seq": 2**41})
+                bulk.send(conn, moved, {"seq": 2**42})
+                bulk.send(conn, unmoved)  # no offset given: stored as staged
+                bulk.send(conn, single, {"seq": 2**43})
                 stored = dict(conn.execute(sa.select(table.c.key, table.c.seq)).all())
         finally:
             table.drop(db.engine)
-    assert stored == {"v1": 2**40 + 1, "v2": 2**40 + 2, "v3": 2**40 + 3, "c1": 2**41 + 7, "c2": 2**41 + 7}
+    assert stored == {"v1": 2**40 + 1, "v2": 2**40 + 2, "v3": 2**40 + 3, "c1": 2**41 + 7, "c2": 2**41 + 7,
+                      "m1": 2**42 + 1, "m2": 2**42 + 2, "u1": 4, "u2": 4, "s1": 2**43 + 1}
+    if backend() == "postgresql":  # one statement by column, the offset one parameter the server adds
+        assert [name for name, _ in moved.plan.offsets] == ["seq offset"]
+        assert " + %b::BIGINT" in moved.plan.sql and not varying.plan.offsets
 
 
 def test_a_batch_at_the_driver_keeps_each_row_and_refuses_what_core_refuses(app):
@@ -305,8 +317,6 @@ def test_postgresql_gets_a_batch_dumped_before_its_transaction_and_a_connection_
     # server.sync.predumped: on PostgreSQL a staged batch carries its columns in psycopg's binary form, and
     # the tests above then check what that path stores. A connection in another encoding is sent the values
     # as staged (UTF-8 bytes would be stored as other characters there), and stores the same rows.
-    from tests.conftest import backend
-
     if backend() != "postgresql":
         pytest.skip("values are dumped before the transaction on PostgreSQL only")
     from server.sync import predumped
@@ -320,9 +330,12 @@ def test_postgresql_gets_a_batch_dumped_before_its_transaction_and_a_connection_
                                  json_serializer=db.engine.dialect._json_serializer)
         try:
             staged = bulk.stage(db.engine.dialect, table, rows, moved=("seq",))
-            # the seqs, which send() moves, are dumped as they are sent; every other column here
+            # every column is dumped here, the seqs as counted from 1; their offset, which the server adds, is
+            # dumped as it is sent
             dumped = dict(zip((name for name, _ in staged.plan.params), staged.dumped, strict=True))
-            assert dumped.pop("seq") is None
+            assert [name for name, _ in staged.plan.offsets] == ["seq offset"]
+            assert dumped.pop("seq offset") is None
+            assert set(dumped) == {"key", "note", "extra", "seq"}
             assert all(isinstance(d, predumped.Dumped) for d in dumped.values())
             with db.engine.begin() as conn:
                 assert predumped.usable(conn)
