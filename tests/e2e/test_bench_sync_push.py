@@ -27,6 +27,10 @@ def test_the_ingestion_benchmark_seeds_pushes_and_finds_every_submission_stored_
     once = rf"\[{name}\] exactly once: 600 pushed, each created, stored once"
     assert re.search(once, done.stdout), done.stdout
     assert f'"name": "sync_push.{name}.ratio_to_bare"' in done.stdout
+    # beside each run's ratio, the same comparison by CPU (read, not judged)
+    beside = rf"\[{name}\] run 1: .*; ratio \d+\.\d{{3}} \(by CPU \d+\.\d{{3}}\);"
+    assert re.search(beside, done.stdout), done.stdout
+    assert f'"name": "sync_push.{name}.cpu_ratio_to_bare"' in done.stdout
     if name == "postgresql" and "127.0.0.1" in env["FERRY_TEST_DATABASE_URL"]:
         # the server runs here: its share of the CPU is read from /proc beside the workers' (a timed batch
         # this small may take less than one clock tick of it, so the figure itself may be 0)
