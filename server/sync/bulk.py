@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from functools import lru_cache
 from operator import attrgetter
 from operator import itemgetter
@@ -58,9 +59,9 @@ class _Compiled:
     positional: bool
     # the statement takes one array per column (in ``params`` order) rather than one row per call
     by_column: bool = False
-    # by column: the parameters that are offsets, each with the column whose staged values it moves
+    # by column: each parameter that is an offset, with the column whose staged values it moves
     # (``u.c + offset`` in the statement)
-    offsets: tuple[tuple[str, str], ...] = ()
+    offsets: dict[str, str] = field(default_factory=dict)
 
 
 def _offset_of(column: str) -> str:
@@ -92,7 +93,7 @@ def _compiled(dialect: Dialect, table: Table, columns: tuple[str, ...],
                  if same or name in shifted] + [n for _, n in varying]
         return _Compiled(f"{head} SELECT {picks} FROM unnest({arrays}) AS u({aliases})",
                          tuple((name, processors.get(name)) for name in order), False, by_column=True,
-                         offsets=tuple((_offset_of(name), name) for name in columns if name in shifted))
+                         offsets={_offset_of(name): name for name in columns if name in shifted})
     names = tuple(compiled.positiontup) if dialect.positional else columns
     return _Compiled(compiled.string, tuple((name, processors[name]) for name in names), dialect.positional)
 
@@ -196,8 +197,7 @@ def stage(dialect: Dialect, table: Table, rows: Sequence, *, fields: tuple[str, 
 
 def _predumped(dialect: Dialect, plan: _Compiled, values: list) -> tuple | None:
     # an offset is known only as the batch is sent, and psycopg dumps it there (one integer)
-    offsets = {name for name, _ in plan.offsets}
-    return predumped.dump(dialect, [None if name in offsets else v
+    return predumped.dump(dialect, [None if name in plan.offsets else v
                                     for (name, _), v in zip(plan.params, values, strict=True)])
 
 
@@ -205,14 +205,13 @@ def send(connection: Connection, staged: Staged, offsets: dict[str, int] | None 
     """Execute a ``Staged`` insert, with ``offsets`` added to the columns they name (a push batch's seqs,
     counted from 1 when it was decided: integers, which no bind processor changes)."""
     plan, moved = staged.plan, offsets or {}
-    shifting = dict(plan.offsets)  # an offset parameter: the column whose staged values the server moves
     early = staged.dumped if staged.dumped is not None and predumped.usable(connection) else None
     columns = []
     by_parameter = zip(plan.params, staged.columns, staged.scalar, strict=True)
     for i, ((name, _), values, same) in enumerate(by_parameter):
-        if name in shifting:
-            columns.append(moved.get(shifting[name], 0))
-        elif name in moved and _offset_of(name) not in shifting:  # its values change here: sent as staged
+        if name in plan.offsets:  # the server adds it to its column's staged values
+            columns.append(moved.get(plan.offsets[name], 0))
+        elif name in moved and _offset_of(name) not in plan.offsets:  # its values change here: sent as staged
             columns.append(_plus(values, moved[name], scalar=same))
         elif early is not None and early[i] is not None:
             columns.append(early[i])

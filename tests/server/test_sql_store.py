@@ -89,7 +89,6 @@ class TestSqlStore(StoreContract):
         from sync.testing.fakes import correct_op
         from sync.testing.fakes import create_op
         from sync.testing.fakes import push_ops
-        from tests.conftest import backend
 
         assert store.locks_at_begin is (backend() != "postgresql")
         if backend() != "postgresql":
@@ -213,7 +212,7 @@ def test_rows_staged_before_the_transaction_are_stored_with_their_offsets(app):
     assert stored == {"v1": 2**40 + 1, "v2": 2**40 + 2, "v3": 2**40 + 3, "c1": 2**41 + 7, "c2": 2**41 + 7,
                       "m1": 2**42 + 1, "m2": 2**42 + 2, "u1": 4, "u2": 4, "s1": 2**43 + 1}
     if backend() == "postgresql":  # one statement by column, the offset one parameter the server adds
-        assert [name for name, _ in moved.plan.offsets] == ["seq offset"]
+        assert list(moved.plan.offsets) == ["seq offset"]
         assert " + %b::BIGINT" in moved.plan.sql and not varying.plan.offsets
 
 
@@ -333,7 +332,7 @@ def test_postgresql_gets_a_batch_dumped_before_its_transaction_and_a_connection_
             # every column is dumped here, the seqs as counted from 1; their offset, which the server adds, is
             # dumped as it is sent
             dumped = dict(zip((name for name, _ in staged.plan.params), staged.dumped, strict=True))
-            assert [name for name, _ in staged.plan.offsets] == ["seq offset"]
+            assert list(staged.plan.offsets) == ["seq offset"]
             assert dumped.pop("seq offset") is None
             assert set(dumped) == {"key", "note", "extra", "seq"}
             assert all(isinstance(d, predumped.Dumped) for d in dumped.values())
