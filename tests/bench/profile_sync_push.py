@@ -111,12 +111,13 @@ def main() -> int:
 
         for body in warm:
             push(body)
-        # Frozen as server/wsgi.py freezes each gunicorn worker's: the cyclic collector's full passes then
-        # walk only what the pushes leave. In a script of this set-up (PostgreSQL, 100,000 seeded, ~330,000
-        # objects tracked) a full pass took 137-150 ms unfrozen: one fell in a window of 6,000 submissions
-        # (25 µs each), none in others. Where it falls, the workers would not have paid it.
+        # The collector set as server/wsgi.py sets each gunicorn worker's: frozen, its full passes walk only
+        # what the pushes leave. In a script of this set-up (PostgreSQL, 100,000 seeded, ~330,000 objects
+        # tracked) a full pass took 137-150 ms unfrozen: one fell in a window of 6,000 submissions (25 µs
+        # each), none in others. Where it falls, the workers would not have paid it.
         gc.collect()
         gc.freeze()
+        gc.set_threshold(10_000, *gc.get_threshold()[1:])  # server.wsgi.YOUNG_THRESHOLD
         if args.checkpoint_every:
             write_turns.CHECKPOINT_EVERY = args.checkpoint_every
         checkpoints = []  # SQLite's answer to each: (busy, frames in the WAL, frames copied)
