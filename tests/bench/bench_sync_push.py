@@ -12,11 +12,11 @@ What it does, per backend (SQLite, then PostgreSQL when ``FERRY_TEST_DATABASE_UR
    127.0.0.1), and beside it, in the same run, a *bare endpoint* (``bare_app`` below, same gunicorn
    settings) that inflates and parses the same bodies and inserts them in one transaction, without
    validation, ledger, heads or analysis rows: what the machine and a store of that size can do at most;
-4. every device pushes batches of 100 valid awareness submissions (gzip, as devices send them) at once,
-   back to back, for ``--batches`` batches each, Ferry's run then the bare endpoint's, each from an empty
-   SQLite WAL (``_settle``), and on PostgreSQL after a checkpoint of the seeding's WAL (``seed``); figures:
-   submissions/s over the whole run, p50 and p99 batch latency, and the ratio to the bare endpoint's
-   submissions/s. Median of ``--runs`` runs.
+4. every device pushes batches of 100 valid awareness submissions (gzip, naming the epoch it was told at
+   enrolment, as devices send them) at once, back to back, for ``--batches`` batches each, Ferry's run
+   then the bare endpoint's, each from an empty SQLite WAL (``_settle``), and on PostgreSQL after a
+   checkpoint of the seeding's WAL (``seed``); figures: submissions/s over the whole run, p50 and p99 batch
+   latency, and the ratio to the bare endpoint's submissions/s. Median of ``--runs`` runs.
 5. exactly once: every pushed submission answered ``created`` and is stored once (one head, one
    revision, one ledger row, one analysis row); a second push of a batch answers ``duplicate``.
 6. where a shortfall comes from: the CPU the workers used per submission (from /proc) and how busy the
@@ -50,6 +50,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -246,8 +247,16 @@ def seed(app, stored: int, templates) -> float:
     return time.perf_counter() - started
 
 
-def enrol(app, devices: int) -> list[tuple[str, str]]:
-    """Create enumerators with one enrolled device each; return ``(device_id, token)`` pairs."""
+class Enrolled(NamedTuple):
+    """A device as enrolment leaves it: its id, its bearer token and the server's epoch it was told."""
+
+    id: str
+    token: str
+    epoch: str
+
+
+def enrol(app, devices: int) -> list[Enrolled]:
+    """Create enumerators with one enrolled device each."""
     from server.accounts import users as accounts
     from server.extensions import db
 
@@ -260,7 +269,7 @@ def enrol(app, devices: int) -> list[tuple[str, str]]:
                                              cli=True)
             db.session.commit()
         answer = client.post("/api/v1/devices/enroll", json={"protocol": 1, "code": code}).get_json()
-        out.append((answer["device_id"], answer["token"]))
+        out.append(Enrolled(answer["device_id"], answer["token"], answer["epoch"]))
     return out
 
 
@@ -302,8 +311,10 @@ class Server:
 
 
 # ------------------------------------------------------------------------------ load
-def bodies(device_id: str, batches: int, templates, start: int) -> tuple[list[bytes], list[str]]:
-    """Gzipped push bodies of ``batches`` x 100 valid awareness creates; and their submission ids."""
+def bodies(device: Enrolled, batches: int, templates, start: int) -> tuple[list[bytes], list[str]]:
+    """Gzipped push bodies of ``batches`` x 100 valid awareness creates from ``device``; and their submission
+    ids. Each names the epoch the device was told at enrolment, as Ferry's client sends it (``sync.client``):
+    a push without one has the server read the device's last epoch too."""
     out, subs = [], []
     n = start
     for _ in range(batches):
@@ -315,7 +326,8 @@ def bodies(device_id: str, batches: int, templates, start: int) -> tuple[list[by
             subs.append(sub)
             ops.append({"id": str(uuid.uuid4()), "kind": "create", "sub": sub, "form": "awareness",
                         "ver": version, "ans": answers, "at": "2026-06-01T08:00:00+07:00", "n": n})
-        body = {"protocol": 1, "device_id": device_id, "sent_at": "2026-06-01T08:00:00+07:00", "ops": ops}
+        body = {"protocol": 1, "device_id": device.id, "epoch": device.epoch,
+                "sent_at": "2026-06-01T08:00:00+07:00", "ops": ops}
         out.append(gzip.compress(json.dumps(body).encode(), 6))
     return out, subs
 
@@ -499,10 +511,10 @@ def run_backend(backend: str, args, templates) -> dict:
             try:
                 # Warm-up, not timed: every worker of both servers has imported, connected and compiled.
                 warm, warm_subs = [], []
-                for device_id, token in devices:
-                    device_bodies, device_subs = bodies(device_id, 2, templates, n)
+                for device in devices:
+                    device_bodies, device_subs = bodies(device, 2, templates, n)
                     n += len(device_subs)
-                    warm.append((token, device_bodies))
+                    warm.append((device.token, device_bodies))
                     warm_subs += device_subs
                 _, _, answers = drive(ferry.port, "/api/v1/sync/push", warm)
                 drive(bare.port, "/bare", warm)
@@ -510,10 +522,10 @@ def run_backend(backend: str, args, templates) -> dict:
                 all_answers += answers
                 for run in range(args.runs):
                     work, subs = [], []
-                    for device_id, token in devices:
-                        device_bodies, device_subs = bodies(device_id, args.batches, templates, n)
+                    for device in devices:
+                        device_bodies, device_subs = bodies(device, args.batches, templates, n)
                         n += len(device_subs)
-                        work.append((token, device_bodies))
+                        work.append((device.token, device_bodies))
                         subs += device_subs
                     pids = ferry.workers()
                     _settle(url)
@@ -564,7 +576,7 @@ def run_backend(backend: str, args, templates) -> dict:
             finally:
                 ferry.stop()
                 bare.stop()
-            check_exactly_once(app, all_subs, all_answers, [d for d, _ in devices])
+            check_exactly_once(app, all_subs, all_answers, [device.id for device in devices])
             print(f"[{backend}] exactly once: {len(all_subs):,} pushed, each created, stored once "
                   "(head, revision, ledger row, analysis row); a re-pushed batch answered duplicate",
                   flush=True)

@@ -97,12 +97,12 @@ def main() -> int:
         if args.stored:
             seconds = bench.seed(app, args.stored, templates)
             print(f"{args.stored:,} submissions stored first, set-based, in {seconds:.0f} s")
-        (device_id, token), = bench.enrol(app, 1)
-        warm, _ = bench.bodies(device_id, 2, templates, 0)
-        work, subs = bench.bodies(device_id, args.batches, templates, 10_000)
+        device, = bench.enrol(app, 1)
+        warm, _ = bench.bodies(device, 2, templates, 0)
+        work, subs = bench.bodies(device, args.batches, templates, 10_000)
         client = app.test_client()
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
-                   "Authorization": f"Bearer {token}"}
+                   "Authorization": f"Bearer {device.token}"}
 
         def push(body):
             response = client.post("/api/v1/sync/push", data=body, headers=headers)
@@ -128,7 +128,7 @@ def main() -> int:
             push(body)
         plain = (time.process_time() - started) / len(subs) * 1e6
         store_module.checkpoint_after = checkpoint
-        work, subs = bench.bodies(device_id, args.batches, templates, 20_000)
+        work, subs = bench.bodies(device, args.batches, templates, 20_000)
         profiler = cProfile.Profile()
         profiler.enable()
         for body in work:
