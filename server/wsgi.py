@@ -17,6 +17,6 @@ gc.freeze()
 # A request's objects are freed by reference counting as it ends: at 700 a push of 100 still set off about
 # three young passes (one in ten of them a middle one too) over objects about to go, 1.8-2.3 µs of CPU a
 # submission in the collector (PostgreSQL, 1,000,000 stored, in-process, timed by gc.callbacks); at 10,000
-# none. Objects caught in cycles still go, at the next pass a few requests later.
+# none. Objects caught in cycles still go, at the next young pass (when, not measured).
 YOUNG_THRESHOLD = 10_000
 gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
