@@ -148,7 +148,9 @@ def _reads(store: Store, prepared: list[Prepared], known: dict[str, OpRecord]) -
     # Only the heads that corrections and deletions name: a create's submission is almost always new, and when
     # it is not, inserting its head fails on the key and the batch goes one by one (which quarantines it).
     heads = store.submissions(sorted({op.submission_id for op in live if op.kind != "create"}))
-    owners = store.revision_owners(sorted({op.base for op in live if op.kind in CHANGING_KINDS}))
+    changing = [op for op in live if op.kind in CHANGING_KINDS]
+    owners = store.revision_owners(sorted({op.base for op in changing}),
+                                   sorted({op.submission_id for op in changing}))
     hashes = sorted({h for op in live for h in op.blobs})
     return Reads(known, heads, owners, frozenset(store.missing_blobs(hashes) if hashes else ()))
 

@@ -265,8 +265,12 @@ def revalidate_quarantined(store: Store, *, now: dt.datetime,
             if op.problems or submissions.check(store, op):
                 outcomes[item.key] = "still-quarantined"
                 continue
-            submissions.write(store, current.device_id, op, now=current.received_at, seq=store.next_seq(),
-                              skew_s=None)
+            # The write lock, held to commit. Another coordinator's acceptance of the same item may have
+            # committed since the look-up above (on PostgreSQL it does not take the lock), and is seen now.
+            seq = store.next_seq()
+            if not any(q.key == item.key for q in store.quarantined()):
+                continue
+            submissions.write(store, current.device_id, op, now=current.received_at, seq=seq, skew_s=None)
             store.resolve_quarantined(item.key, "accepted", now)
             outcomes[item.key] = "accepted"
     return outcomes

@@ -178,10 +178,11 @@ class MemoryStore:
         heads = self._tables()["submissions"]
         return {sub: heads[sub] for sub in submission_ids if sub in heads}
 
-    def revision_owners(self, op_ids: Sequence[str]) -> dict[str, str]:
-        """Return the submission of each stored revision among ``op_ids``."""
-        revisions = self._tables()["revisions"]
-        return {op_id: revisions[op_id].submission_id for op_id in op_ids if op_id in revisions}
+    def revision_owners(self, op_ids: Sequence[str], submission_ids: Sequence[str]) -> dict[str, str]:
+        """Return the submission of each stored revision among ``op_ids`` that is of ``submission_ids``."""
+        revisions, among = self._tables()["revisions"], set(submission_ids)
+        return {op_id: revisions[op_id].submission_id for op_id in op_ids
+                if op_id in revisions and revisions[op_id].submission_id in among}
 
     def stage_batch(self, batch: WriteBatch) -> None:
         """Nothing to prepare: the memory store writes the batch's records as they are."""
@@ -242,6 +243,8 @@ class MemoryStore:
         table = self._writing()["quarantine"]
         if key not in table:
             raise NotFound(f"No quarantined item {key!r}.")
+        if table[key].resolved_at is not None:
+            raise WriteConflict(f"quarantined item {key!r} is resolved already")
         table[key] = dataclasses.replace(table[key], resolved_at=at, resolution=resolution)
 
     def add_conflict(self, conflict: Conflict) -> None:

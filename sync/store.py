@@ -259,8 +259,9 @@ class Store(Protocol):
     def submissions(self, submission_ids: Sequence[str]) -> dict[str, SubmissionHead]:
         """Return the heads of those of ``submission_ids`` that are stored, by id (one look-up)."""
 
-    def revision_owners(self, op_ids: Sequence[str]) -> dict[str, str]:
-        """Return the submission id of each of ``op_ids`` that is a stored revision (one look-up)."""
+    def revision_owners(self, op_ids: Sequence[str], submission_ids: Sequence[str]) -> dict[str, str]:
+        """Return the submission id of each of ``op_ids`` that is a stored revision of one of
+        ``submission_ids`` (one look-up: a store may find revisions by their submission only)."""
 
     def stage_batch(self, batch: WriteBatch) -> None:
         """Prepare what writing ``batch`` takes that needs no database (into ``batch.staged``), before its
@@ -286,7 +287,8 @@ class Store(Protocol):
         """Return quarantined items in seq order, unresolved only unless asked."""
 
     def resolve_quarantined(self, key: str, resolution: str, at: dt.datetime) -> None:
-        """Mark an item resolved (``NotFound`` if absent). In a transaction."""
+        """Mark an unresolved item resolved (``NotFound`` if absent, ``WriteConflict`` if resolved already:
+        two coordinators' acceptances of one item must not both stand). In a transaction."""
 
     def add_conflict(self, conflict: Conflict) -> None:
         """Insert a conflict flag."""

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server.models import HEAD_REVISION
 from server.models import Submission
 from server.models import SubmissionPlace
 from server.models import SubmissionRevision
@@ -70,7 +71,7 @@ def place_rows(session: Session, ids: list[str]) -> list[dict]:
              .where(SubmissionRevision.submission_id.in_(ids))
              .group_by(SubmissionRevision.submission_id).subquery())
     query = (select(Submission.id, Submission.seq, SubmissionRevision.answers, first.c.at)
-             .join(SubmissionRevision, SubmissionRevision.op_id == Submission.head)
+             .join(SubmissionRevision, HEAD_REVISION)
              .join(first, first.c.submission_id == Submission.id).where(Submission.id.in_(ids)))
     rows = []
     for submission_id, seq, answers, received_at in session.execute(query):

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from server.console import places
 from server.console.scope import Scope
+from server.models import HEAD_REVISION
 from server.models import Device
 from server.models import Submission
 from server.models import SubmissionPlace
@@ -115,7 +116,7 @@ def filtered(session: Session, query: Select, choices: dict) -> Select:
 def _records(session: Session, query: Select) -> list[Record]:
     """The records of a query over (Submission, SubmissionPlace), in its order, with their answers."""
     rows = session.execute(query.add_columns(SubmissionRevision.answers)
-                           .join(SubmissionRevision, SubmissionRevision.op_id == Submission.head)).all()
+                           .join(SubmissionRevision, HEAD_REVISION)).all()
     owners = enumerators_by_device(session)
     found = []
     for head, place, answers in rows:

@@ -179,9 +179,10 @@ def _resolve(store: Store, key: str, resolution: str, now: dt.datetime) -> None:
 
 def _store_as(store: Store, current: Item, op: Operation, resolution: str, now: dt.datetime) -> None:
     with store.transaction():
+        # the write lock first: an acceptance another coordinator committed meanwhile is seen below
+        seq = store.next_seq()
         if any(q.key == current.key for q in store.quarantined()):
-            submissions.write(store, current.device_id, op, now=current.received_at, seq=store.next_seq(),
-                              skew_s=None)
+            submissions.write(store, current.device_id, op, now=current.received_at, seq=seq, skew_s=None)
             store.resolve_quarantined(current.key, resolution[:200], now)
 
 

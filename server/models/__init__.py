@@ -31,6 +31,7 @@ from server.models.plans import RoundPlanCommune
 from server.models.respondents import Respondent
 from server.models.rounds import Round
 from server.models.scopes import CoordinatorDistrict
+from server.models.submissions import HEAD_REVISION
 from server.models.submissions import Blob
 from server.models.submissions import BlobChunk
 from server.models.submissions import BlobUpload
@@ -51,7 +52,7 @@ from server.models.types import utcnow
 __all__ = [
     "Blob", "BlobChunk", "BlobUpload", "BlobUploadChunk",
     "BucketChange", "BucketHorizon", "DeviceSync", "ServerState", "SubmissionConflict",
-    "SubmissionRevision", "SyncOp",
+    "HEAD_REVISION", "SubmissionRevision", "SyncOp",
     "ApiToken", "AppUser", "AppUserForm", "Assignment", "OpenRosaAttachment", "OpenRosaSubmission",
     "OutreachPlan", "OutreachPlanRow",
     "AuditEntry", "BoundarySet", "Commune", "CoordinatorDistrict", "Counter", "Device", "District",

@@ -18,6 +18,7 @@ from sqlalchemy import PrimaryKeyConstraint
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import column
 from sqlalchemy import update
@@ -154,9 +155,12 @@ class SubmissionRevision(db.Model):
     # Read only by equality (a submission's history, the first receipt of some): on PostgreSQL a hash index,
     # less than half a B-tree's size for these random ids (32 against 73 MB at 1,000,000), so that fewer of
     # its pages fall out of the buffers a push's inserts need (migration 0015)
+    # Its op ids are a key on SQLite only. On PostgreSQL nothing indexes them (migration 0019): a revision is
+    # found by its submission (``HEAD_REVISION``), and every op id a push writes is a ledger row's first, kept
+    # unique there. A pushed revision landed on a random page of each of the two random ids' indexes.
     __table_args__ = (
         Index("ix_submission_revisions_submission_id", "submission_id", postgresql_using="hash"),
-        *_unique_by_hash("submission_revisions", "op_id"),
+        PrimaryKeyConstraint("op_id", name="pk_submission_revisions").ddl_if(dialect="sqlite"),
     )
 
     op_id: Mapped[str] = mapped_column(ID, nullable=False)
@@ -175,6 +179,11 @@ class SubmissionRevision(db.Model):
     skew_s: Mapped[int | None] = mapped_column(BigInteger)
     blobs: Mapped[list] = mapped_column(WrittenJson)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# A head's revision, joined by its submission's index, then its op id among that submission's revisions
+HEAD_REVISION = and_(SubmissionRevision.submission_id == Submission.id,
+                     SubmissionRevision.op_id == Submission.head)
 
 
 class QuarantinedSubmission(db.Model):

@@ -32,6 +32,7 @@ from analysis.respondent_rows import PROFILE_COLUMNS
 from analysis.respondent_rows import respondent_row
 from analysis.weights import design_weights
 from server.forms import registry as form_registry
+from server.models import HEAD_REVISION
 from server.models import Form
 from server.models import FormVersion
 from server.models import Respondent
@@ -99,7 +100,7 @@ def reindex(session: Session, *, batch: int = 1000) -> int:
     session.execute(delete(Respondent))
     forms: dict[tuple[str, str], object] = {}
     query = (select(Submission, SubmissionRevision.answers)
-             .join(SubmissionRevision, SubmissionRevision.op_id == Submission.head)
+             .join(SubmissionRevision, HEAD_REVISION)
              .where(Submission.deleted.is_(False)).order_by(Submission.seq))
     rows = []
     for head, answers in session.execute(query.execution_options(yield_per=batch)):

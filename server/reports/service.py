@@ -34,6 +34,7 @@ from analysis.report_estimates import round_changes
 from analysis.yearly_report import YearlyReport
 from analysis.yearly_report import yearly_report
 from server.forms import registry as form_registry
+from server.models import HEAD_REVISION
 from server.models import Form
 from server.models import FormVersion
 from server.models import Submission
@@ -80,7 +81,7 @@ def load_activities(session: Session) -> pd.DataFrame:
     """Outreach activities (:func:`analysis.tidy.activities`) of every stored outreach head."""
     rows = session.execute(
         select(Submission.id, SubmissionRevision.answers, Submission.form_version)
-        .join(SubmissionRevision, SubmissionRevision.op_id == Submission.head)
+        .join(SubmissionRevision, HEAD_REVISION)
         .where(Submission.form_id == OUTREACH_FORM, Submission.deleted.is_(False))
         .order_by(Submission.seq)).all()
     versions = {v.version: v for v in session.scalars(

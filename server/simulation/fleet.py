@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from server.accounts import users as accounts
 from server.extensions import db
+from server.models import HEAD_REVISION
 from server.models import Submission
 from server.models import SubmissionRevision
 from server.models import User
@@ -93,7 +94,7 @@ def stored_submissions(app: Flask, ids: list[str] | None = None) -> dict[str, St
         with app.app_context():
             columns = (Submission.id, Submission.form_id, Submission.revisions, SubmissionRevision.answers)
             query = (select(*columns)
-                     .join(SubmissionRevision, SubmissionRevision.op_id == Submission.head))
+                     .join(SubmissionRevision, HEAD_REVISION))
             found: dict[str, Stored] = {}
             chunks = [None] if ids is None else [ids[i:i + 500] for i in range(0, len(ids), 500)]
             for chunk in chunks:

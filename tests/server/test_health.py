@@ -10,7 +10,7 @@ from tests.problem_shape import assert_problem
 def test_healthy(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "schema": "0018"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "schema": "0019"}
 
 
 def test_schema_behind_the_code(app, client):

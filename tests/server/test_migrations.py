@@ -284,3 +284,45 @@ def test_0018_leaves_the_ledger_indexed_by_op_id_only_and_keeps_its_rows(empty_a
     assert before == downgraded == {"ix_sync_ops_device_id", "uq_sync_ops_seq"}
     assert upgraded == set()
     assert kept == ["o4"] and count == 9
+
+
+def test_0019_leaves_the_revisions_op_ids_unindexed_on_postgresql_and_keeps_their_rows(empty_app):
+    revision = ("INSERT INTO submission_revisions (op_id, submission_id, number, device_id, kind, form_id, "
+                "form_version, answers, received_at, seq, blobs) VALUES (:op, :sub, 1, 'd', 'create', "
+                "'awareness', '1', '{}', '2026-12-07 00:00:00', :seq, '[]')")
+    # as a push reads the base revisions its corrections name (server/sync/store.py): by submission first
+    find = ("SELECT op_id FROM submission_revisions WHERE "
+            + ("submission_id = ANY(CAST(:subs AS VARCHAR[])) AND op_id = ANY(CAST(:ids AS VARCHAR[]))"
+               if backend() == "postgresql" else "submission_id IN ('s2', 's5') AND op_id IN ('o2', 'o5')")
+            + " ORDER BY seq")
+    found_with = {"subs": ["s2", "s5"], "ids": ["o2", "o5"]}
+    with empty_app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0018")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(revision), [{"op": f"o{i}", "sub": f"s{i}", "seq": i} for i in range(9)])
+            before = _id_constraints(conn, "submission_revisions")
+        upgrade(directory=MIGRATIONS_DIR, revision="0019")
+        with db.engine.connect() as conn:
+            upgraded = _id_constraints(conn, "submission_revisions")
+            found = conn.execute(sa.text(find), found_with).scalars().all()
+            if backend() == "postgresql":  # it can take the submissions' index (so small a table is scanned)
+                conn.execute(sa.text("SET enable_seqscan = off"))
+                plan = "\n".join(conn.execute(sa.text("EXPLAIN " + find), found_with).scalars())
+        if backend() == "postgresql":  # a stored op id again: the ledger refuses it, the revisions no longer
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(revision), {"op": "o3", "sub": "s3", "seq": 100})
+                conn.execute(sa.text("DELETE FROM submission_revisions WHERE seq = 100"))
+        else:
+            with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+                conn.execute(sa.text(revision), {"op": "o3", "sub": "s3", "seq": 100})
+        downgrade(directory=MIGRATIONS_DIR, revision="0018")
+        with db.engine.connect() as conn:
+            downgraded = _id_constraints(conn, "submission_revisions")
+            kept = conn.execute(sa.text("SELECT count(*) FROM submission_revisions")).scalar_one()
+    assert found == ["o2", "o5"] and kept == 9
+    if backend() == "postgresql":
+        assert before == downgraded == {"exclusion hash"}
+        assert upgraded == set()
+        assert "ix_submission_revisions_submission_id" in plan
+    else:  # SQLite keeps its key
+        assert before == upgraded == downgraded == {"key"}

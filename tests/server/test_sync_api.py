@@ -1,7 +1,9 @@
 """The sync API over HTTP: enrolment, push, pull, transport limits, load shedding, the review queue."""
 
 import gzip
+import io
 import json
+import threading
 import uuid
 
 import pytest
@@ -80,7 +82,8 @@ def test_invalid_submission_is_quarantined_and_shown_to_coordinators(client, acc
     assert_problem(client.get("/api/v1/sync/quarantine", headers=headers), 403, "forbidden")
 
 
-def test_quarantine_for_an_unknown_version_is_accepted_once_it_is_published(app, client, accounts, enrolled):
+def _held_then_published(client, accounts, enrolled) -> dict:
+    """Push an interview of a form version not yet known (held), then publish that version; return its op."""
     from tests.xlsform_builder import mini
 
     device_id, headers = enrolled
@@ -88,13 +91,71 @@ def test_quarantine_for_an_unknown_version_is_accepted_once_it_is_published(app,
           "ans": {"age": 30, "heard": "yes"}}
     assert _push(client, device_id, headers, [op]).get_json()["results"][0]["status"] == "quarantined"
     coordinator = accounts.headers("coordinator")
-    import io
-
     client.post("/api/v1/forms", data={"file": (io.BytesIO(mini("5")), "mini.xlsx")}, headers=coordinator,
                 content_type="multipart/form-data")
     client.post("/api/v1/forms/mini/versions/5/publish", headers=coordinator)
+    return op
+
+
+def test_quarantine_for_an_unknown_version_is_accepted_once_it_is_published(app, client, accounts, enrolled):
+    op = _held_then_published(client, accounts, enrolled)
+    coordinator = accounts.headers("coordinator")
     outcome = client.post("/api/v1/sync/quarantine/revalidate", json={}, headers=coordinator).get_json()
     assert outcome["outcomes"] == {op["id"]: "accepted"}
+    assert client.get("/api/v1/sync/quarantine", headers=coordinator).get_json()["items"] == []
+
+
+class _MeetingAtTheLock:
+    """The app's store, whose ``next_seq`` (the write lock) two threads reach together before either takes it:
+    so both have looked at the quarantined item before either commits its acceptance. Where transactions
+    already take turns from their start (SQLite's write turns), the first waits out ``patience`` alone."""
+
+    def __init__(self, store, patience: float = 1.0):
+        self._store, self._barrier, self._patience = store, threading.Barrier(2), patience
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def next_seq(self):
+        try:
+            self._barrier.wait(self._patience)
+        except threading.BrokenBarrierError:
+            pass
+        return self._store.next_seq()
+
+
+def test_two_coordinators_revalidating_one_item_at_once_accept_it_once(app, client, accounts, enrolled):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from server.sync.runtime import store
+    from sync import engine
+
+    op = _held_then_published(client, accounts, enrolled)
+    coordinator = accounts.headers("coordinator")
+    with app.app_context():
+        shared = _MeetingAtTheLock(store())
+    outcomes, errors = [], []
+
+    def revalidate():
+        with app.app_context():
+            try:
+                outcomes.append(engine.revalidate_quarantined(shared, now=dt.datetime.now(dt.UTC)))
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=revalidate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(o.get(op["id"], "none") for o in outcomes) == ["accepted", "none"]
+    with app.app_context():
+        stored = db.session.execute(sa.text("SELECT count(*) FROM submission_revisions WHERE op_id = :op"),
+                                    {"op": op["id"]}).scalar_one()
+    assert stored == 1
     assert client.get("/api/v1/sync/quarantine", headers=coordinator).get_json()["items"] == []
 
 
