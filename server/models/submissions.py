@@ -43,8 +43,8 @@ def _unique_by_hash(table: str, key: str) -> tuple:
     """A table's random ids, unique: a key on SQLite; on PostgreSQL an exclusion constraint over a hash
     index, with no primary key. Random ids land on random leaves of a B-tree that PostgreSQL's buffers could
     not hold beside the other tables' at a million rows; nothing reads these ids but by equality, and a hash
-    index of them is under half a B-tree's size (the ledger's and the revisions' op ids: migration 0016; the
-    heads' ids: 0017). The ORM still knows a row by this id.
+    index of them is under half a B-tree's size (the ledger's op ids: migration 0016, the revisions' until
+    0019; the heads' ids: 0017). The ORM still knows a row by this id.
     """
     return (PrimaryKeyConstraint(key, name=f"pk_{table}").ddl_if(dialect="sqlite"),
             ExcludeConstraint((column(key), "="), using="hash",
@@ -155,12 +155,11 @@ class SubmissionRevision(db.Model):
     # Read only by equality (a submission's history, the first receipt of some): on PostgreSQL a hash index,
     # less than half a B-tree's size for these random ids (32 against 73 MB at 1,000,000), so that fewer of
     # its pages fall out of the buffers a push's inserts need (migration 0015)
-    # Its op ids are a key on SQLite only. On PostgreSQL nothing indexes them (migration 0019): a revision is
-    # found by its submission (``HEAD_REVISION``), and every op id a push writes is a ledger row's first, kept
-    # unique there. A pushed revision landed on a random page of each of the two random ids' indexes.
+    # Nothing indexes its op ids (migration 0019): a revision is found by its submission (``HEAD_REVISION``),
+    # and every op id a push writes is a ledger row's first, kept unique there. A pushed revision landed on a
+    # random page of each of the two random ids' indexes. The ORM still knows a row by its op id.
     __table_args__ = (
         Index("ix_submission_revisions_submission_id", "submission_id", postgresql_using="hash"),
-        PrimaryKeyConstraint("op_id", name="pk_submission_revisions").ddl_if(dialect="sqlite"),
     )
 
     op_id: Mapped[str] = mapped_column(ID, nullable=False)
@@ -179,6 +178,8 @@ class SubmissionRevision(db.Model):
     skew_s: Mapped[int | None] = mapped_column(BigInteger)
     blobs: Mapped[list] = mapped_column(WrittenJson)
     note: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"primary_key": [op_id]}
 
 
 # A head's revision, joined by its submission's index, then its op id among that submission's revisions

@@ -172,7 +172,7 @@ class StoredFormVersion:
 
 
 def _unique_violation(exc: IntegrityError) -> bool:
-    # 23P01: on PostgreSQL the ledger's and the revisions' op ids and the heads' ids are kept unique by
+    # 23P01: on PostgreSQL the ledger's op ids and the heads' ids are kept unique by
     # exclusion constraints (server/models/submissions.py), which refuse a duplicate with their own code
     code = getattr(exc.orig, "sqlstate", None)
     return code in ("23505", "23P01") or "UNIQUE constraint failed" in str(exc.orig)
