@@ -265,8 +265,8 @@ def revalidate_quarantined(store: Store, *, now: dt.datetime,
             if op.problems or submissions.check(store, op):
                 outcomes[item.key] = "still-quarantined"
                 continue
-            # The write lock, held to commit. Another coordinator's acceptance of the same item may have
-            # committed since the look-up above (on PostgreSQL it does not take the lock), and is seen now.
+            # The write lock, held to commit. On PostgreSQL a transaction takes it only here, so another
+            # coordinator's acceptance of the item may have committed since the look-up above: look again.
             seq = store.next_seq()
             if not any(q.key == item.key for q in store.quarantined()):
                 continue

@@ -156,8 +156,8 @@ class SubmissionRevision(db.Model):
     # less than half a B-tree's size for these random ids (32 against 73 MB at 1,000,000), so that fewer of
     # its pages fall out of the buffers a push's inserts need (migration 0015)
     # Nothing indexes its op ids (migration 0019): a revision is found by its submission (``HEAD_REVISION``),
-    # and every op id a push writes is a ledger row's first, kept unique there. A pushed revision landed on a
-    # random page of each of the two random ids' indexes. The ORM still knows a row by its op id.
+    # and every op id a push writes is a ledger row's first, kept unique there. With both indexed, a pushed
+    # revision landed on a random page of each. The ORM still knows a row by its op id.
     __table_args__ = (
         Index("ix_submission_revisions_submission_id", "submission_id", postgresql_using="hash"),
     )

@@ -110,8 +110,8 @@ def _keys_in(key, name: str) -> dict:
 # (OpRecord, DeviceState: tests/server/test_direct_statements.py): a record is made from a row by position
 _FIND_OPS = _by_keys(_OPS, key=_OPS.c.op_id)
 _FIND_HEADS = _by_keys(_HEADS, key=_HEADS.c.id)
-# A revision is found by its submission: on PostgreSQL nothing else indexes the revisions' random ids
-# (migration 0019), and the op ids only pick among a submission's few revisions
+# A revision is found by its submission: nothing indexes the revisions' op ids (migration 0019), which only
+# pick among a submission's few revisions
 _FIND_REVISION_OWNERS = {
     dialect: select(_REVISIONS.c.op_id, _REVISIONS.c.submission_id).where(by_submission, by_op)
     for (dialect, by_submission), by_op in zip(_keys_in(_REVISIONS.c.submission_id, "subs").items(),

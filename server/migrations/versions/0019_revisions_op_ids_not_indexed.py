@@ -33,9 +33,7 @@ down_revision = '0018'
 branch_labels = None
 depends_on = None
 
-CONSTRAINT = 'ex_submission_revisions_op_id'
-
-
+CONSTRAINT = 'ex_submission_revisions_op_id'  # PostgreSQL's
 KEY = 'pk_submission_revisions'  # SQLite's
 
 
