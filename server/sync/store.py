@@ -113,9 +113,9 @@ _FIND_HEADS = _by_keys(_HEADS, key=_HEADS.c.id)
 # A revision is found by its submission: nothing indexes the revisions' op ids (migration 0019), which only
 # pick among a submission's few revisions
 _FIND_REVISION_OWNERS = {
-    dialect: select(_REVISIONS.c.op_id, _REVISIONS.c.submission_id).where(by_submission, by_op)
-    for (dialect, by_submission), by_op in zip(_keys_in(_REVISIONS.c.submission_id, "subs").items(),
-                                                _keys_in(_REVISIONS.c.op_id, "ids").values(), strict=True)}
+    dialect: select(_REVISIONS.c.op_id, _REVISIONS.c.submission_id).where(
+        _keys_in(_REVISIONS.c.submission_id, "subs")[dialect], _keys_in(_REVISIONS.c.op_id, "ids")[dialect])
+    for dialect in ("postgresql", "sqlite")}
 _FIND_DEVICE_STATE = select(_DEVICE_SYNC).where(_DEVICE_SYNC.c.device_id == bindparam("device_id"))
 _FIND_EPOCH = select(ServerState.epoch).where(ServerState.id == 1)
 _FIND_FORM_VERSION = (
@@ -406,8 +406,8 @@ class SqlStore:
         return {row.id: SubmissionHead(**row._mapping) for row in rows}
 
     def revision_owners(self, op_ids: Sequence[str], submission_ids: Sequence[str]) -> dict[str, str]:
-        """Return the submission of each stored revision among ``op_ids`` that is one of ``submission_ids``'
-        (one query, by the submissions' index)."""
+        """Return the submission of each stored revision among ``op_ids`` that is of ``submission_ids`` (one
+        query, by the submissions' index)."""
         if not op_ids or not submission_ids:
             return {}
         rows = self._session.execute(_FIND_REVISION_OWNERS[self._dialect],
