@@ -15,7 +15,6 @@ from sync.buckets import buckets_for
 from sync.errors import DeviceMismatch
 from sync.errors import DeviceRevoked
 from sync.errors import EpochChanged
-from sync.errors import NotFound
 from sync.errors import PayloadTooLarge
 from sync.errors import StoreUnavailable
 from sync.errors import WriteConflict
@@ -253,8 +252,9 @@ def revalidate_quarantined(store: Store, *, now: dt.datetime,
                            keys: list[str] | None = None) -> dict[str, str]:
     """Re-check quarantined payloads in arrival order; accept those now valid. Return key -> outcome."""
     outcomes: dict[str, str] = {}
+    wanted = None if keys is None else set(keys)
     for item in quarantined(store):
-        if (keys is not None and item.key not in keys) or item.reason not in submissions.FIXABLE_REASONS:
+        if (wanted is not None and item.key not in wanted) or item.reason not in submissions.FIXABLE_REASONS:
             continue
         with store.transaction():
             current = next((q for q in store.quarantined() if q.key == item.key), None)
@@ -277,16 +277,15 @@ def revalidate_quarantined(store: Store, *, now: dt.datetime,
 
 
 def dismiss_quarantined(store: Store, key: str, *, now: dt.datetime) -> None:
-    """Mark a quarantined payload as dealt with, without accepting it (it stays stored)."""
+    """Mark a quarantined payload as dealt with, without accepting it (it stays stored); ``NotFound`` or
+    ``AlreadyResolved`` otherwise."""
     with store.transaction():
         store.resolve_quarantined(key, "dismissed", now)
 
 
 def resolve_conflict(store: Store, key: str, *, now: dt.datetime) -> None:
-    """Mark a conflict as resolved by a coordinator."""
+    """Mark a conflict as resolved by a coordinator (``NotFound``, ``AlreadyResolved`` otherwise)."""
     with store.transaction():
-        if not any(c.key == key for c in store.conflicts()):
-            raise NotFound(f"No open conflict {key!r}.")
         store.resolve_conflict(key, now)
 
 

@@ -76,6 +76,13 @@ class WriteConflict(SyncError):
     code = "write-conflict"
 
 
+class AlreadyResolved(SyncError):
+    """The quarantined item or conflict was resolved already."""
+
+    # Not a write-conflict: retrying cannot help, the decision was made (by another coordinator, often).
+    code = "already-resolved"
+
+
 class NotFound(SyncError):
     """No such quarantined item or conflict."""
 
@@ -105,5 +112,6 @@ HTTP_STATUS: dict[str, int] = {
     EpochChanged.code: 409,
     StoreUnavailable.code: 503,
     WriteConflict.code: 503,
+    AlreadyResolved.code: 409,
     NotFound.code: 404,
 }

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
 
+from sync.errors import AlreadyResolved
 from sync.errors import NotFound
 from sync.errors import WriteConflict
 from sync.protocol import change_size
@@ -244,7 +245,7 @@ class MemoryStore:
         if key not in table:
             raise NotFound(f"No quarantined item {key!r}.")
         if table[key].resolved_at is not None:
-            raise WriteConflict(f"quarantined item {key!r} is resolved already")
+            raise AlreadyResolved(f"The quarantined item {key!r} was resolved already.")
         table[key] = dataclasses.replace(table[key], resolved_at=at, resolution=resolution)
 
     def add_conflict(self, conflict: Conflict) -> None:
@@ -261,6 +262,8 @@ class MemoryStore:
         table = self._writing()["conflicts"]
         if key not in table:
             raise NotFound(f"No conflict {key!r}.")
+        if table[key].resolved_at is not None:
+            raise AlreadyResolved(f"The conflict {key!r} was resolved already.")
         table[key] = dataclasses.replace(table[key], resolved_at=at)
 
     # -- forms and blobs -------------------------------------------------------------------

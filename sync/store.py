@@ -287,7 +287,7 @@ class Store(Protocol):
         """Return quarantined items in seq order, unresolved only unless asked."""
 
     def resolve_quarantined(self, key: str, resolution: str, at: dt.datetime) -> None:
-        """Mark an unresolved item resolved (``NotFound`` if absent, ``WriteConflict`` if resolved already:
+        """Mark an unresolved item resolved (``NotFound`` if absent, ``AlreadyResolved`` if resolved already:
         two coordinators' acceptances of one item must not both stand). In a transaction."""
 
     def add_conflict(self, conflict: Conflict) -> None:
@@ -297,7 +297,9 @@ class Store(Protocol):
         """Return conflicts in seq order, unresolved only unless asked."""
 
     def resolve_conflict(self, key: str, at: dt.datetime) -> None:
-        """Mark a conflict resolved (``NotFound`` if absent). In a transaction."""
+        """Mark an unresolved conflict resolved (``NotFound`` if absent, ``AlreadyResolved`` if resolved
+        already: of two coordinators' decisions, the second must fail rather than silently win). In a
+        transaction."""
 
     # what the engine checks submissions against
     def form_version(self, form_id: str, version: str) -> FormVersion | None:

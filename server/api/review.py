@@ -13,10 +13,13 @@ from server.api.access import access
 from server.api.access import current_principal
 from server.api.body import json_body
 from server.console import review as console_review
+from server.console.records import visible_ids
 from server.console.scope import scope_of
 from server.extensions import db
 from server.models import audit_read
 from server.models import utcnow
+from server.models.database import reading
+from server.models.errors import ServerError
 from server.sync.runtime import store
 from sync import engine
 
@@ -49,12 +52,25 @@ def _record(action: str, target: str, **details) -> None:
     db.session.commit()
 
 
+def _scope():
+    return scope_of(db.session, current_principal().user)
+
+
+def _looked_up(find):
+    """``find()`` on the request's session, begun as a read and ended before the store writes on its own
+    connection: on SQLite a writing request's transaction would hold the write lock the store waits for."""
+    with reading():
+        found = find()
+        db.session.commit()
+    return found
+
+
 @bp.get("/quarantine")
 @access(*STAFF)
 def quarantine():
     """List quarantined submissions with their reasons and raw payloads (``?all=1`` adds resolved)."""
     items = engine.quarantined(store(), include_resolved=request.args.get("all") == "1")
-    scope = scope_of(db.session, current_principal().user)
+    scope = _scope()
     visible = {item.key for item in console_review.items(db.session, store(), scope, include_resolved=True)}
     shown = [item for item in items if item.key in visible]
     _record("quarantine.read", "quarantine", items=len(shown))  # raw payloads: who read them is kept
@@ -66,6 +82,9 @@ def quarantine():
 def revalidate():
     """Check quarantined submissions again (after a fix such as a corrected form); accept valid ones."""
     keys = RevalidateSchema().load(json_body())["keys"]
+    # only the items this coordinator may see (all of them, or those named)
+    visible = _looked_up(lambda: [item.key for item in console_review.items(db.session, store(), _scope())])
+    keys = visible if keys is None else sorted(set(keys) & set(visible))
     outcomes = engine.revalidate_quarantined(store(), now=utcnow(), keys=keys)
     _record("quarantine.revalidate", "quarantine", outcomes=outcomes)
     return {"outcomes": outcomes}
@@ -75,6 +94,8 @@ def revalidate():
 @access(*STAFF)
 def dismiss(key: str):
     """Mark a quarantined submission as dealt with without accepting it; it stays stored."""
+    # not-found outside the coordinator's districts, as the listing
+    _looked_up(lambda: console_review.item(db.session, store(), _scope(), key))
     engine.dismiss_quarantined(store(), key, now=utcnow())
     _record("quarantine.dismiss", key)
     return "", 204
@@ -85,6 +106,8 @@ def dismiss(key: str):
 def conflicts():
     """List conflicting corrections (``?all=1`` adds resolved ones)."""
     items = engine.conflicts(store(), include_resolved=request.args.get("all") == "1")
+    visible = visible_ids(db.session, _scope(), [c.submission_id for c in items])
+    items = [c for c in items if c.submission_id in visible]
     return {"conflicts": [{"key": c.key, "submission_id": c.submission_id, "kind": c.kind,
                            "revisions": list(c.revisions), "created_at": c.created_at.isoformat(),
                            "resolved_at": c.resolved_at.isoformat() if c.resolved_at else None}
@@ -95,6 +118,9 @@ def conflicts():
 @access(*STAFF)
 def resolve(key: str):
     """Mark a conflict as reviewed; the head stays the revision received last."""
+    found = next((c for c in engine.conflicts(store(), include_resolved=True) if c.key == key), None)
+    if found is None or not _looked_up(lambda: visible_ids(db.session, _scope(), [found.submission_id])):
+        raise ServerError("not-found", f"No conflict {key!r} in your districts.")
     engine.resolve_conflict(store(), key, now=utcnow())
     _record("conflict.resolve", key)
     return "", 204

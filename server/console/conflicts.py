@@ -146,6 +146,9 @@ def _write(store: Store, current: ConflictView, kept: SubmissionRevision, answer
             "blobs": list(kept.blobs or []), "note": note[:1000]}
     op = Operation.from_wire(wire)
     with store.transaction():
+        # The write lock first: a decision another coordinator committed meanwhile is seen below (and
+        # resolving the conflict again fails, rolling this revision back).
+        seq = store.next_seq()
         head = store.submission(op.submission_id)
         if head.head != current.head:
             raise ServerError("conflict", "The submission changed meanwhile; look at it again.")
@@ -155,6 +158,6 @@ def _write(store: Store, current: ConflictView, kept: SubmissionRevision, answer
                               errors=[{"pointer": i.get("pointer", "/"),
                                        "detail": str(i.get("message") or i.get("detail") or i.get("code"))}
                                       for i in issues])
-        submissions.write(store, head.device_id, op, now=now, seq=store.next_seq(), skew_s=None)
+        submissions.write(store, head.device_id, op, now=now, seq=seq, skew_s=None)
         store.resolve_conflict(current.conflict.key, now)
     return op.id

@@ -21,6 +21,7 @@ from server.models import audit
 from server.models.errors import ServerError
 from sync import engine
 from sync import submissions
+from sync.errors import AlreadyResolved
 from sync.protocol import Operation
 from sync.store import Store
 
@@ -147,47 +148,63 @@ def act(session: Session, store: Store, scope: Scope, key: str, action: str, *, 
     # End this session's transaction: the store writes on its own connection, and on SQLite a
     # writing request's session holds the write lock from its first statement.
     session.commit()
-    if current.resolved_at is not None:
-        raise ServerError("conflict", f"{key!r} was already dealt with: {current.resolution}.")
+    _refuse_resolved(current)
     if action == "revalidate":
-        outcome = engine.revalidate_quarantined(store, now=now, keys=[key]).get(key, "still-quarantined")
+        # no outcome: a reason no fix of the server's can cure (still held), or resolved meanwhile
+        outcome = engine.revalidate_quarantined(store, now=now, keys=[key]).get(key)
     elif action == "reject":
         text = decision_note(note)
-        _resolve(store, key, f"rejected: {text}", now)
-        outcome = "rejected"
+        outcome = "rejected" if _resolve(store, key, f"rejected: {text}", now) else None
     elif action == "accept":
         text = decision_note(note)
         if current.reason not in ACCEPTABLE_REASONS:
             raise ServerError("conflict", f"A payload held for {current.reason} cannot be stored as it is; "
                               "revalidate it after the fix, correct it, or reject it.")
-        _store_as(store, current, Operation.from_wire(current.payload), f"accepted: {text}", now)
-        outcome = "accepted"
+        stored = _store_as(store, current, Operation.from_wire(current.payload), f"accepted: {text}", now)
+        outcome = "accepted" if stored else None
     elif action == "correct":
         text = decision_note(note)
         outcome = _correct(store, current, answers, text, actor, now)
     else:
         raise ServerError("validation-failed", f"action must be one of {', '.join(ACTIONS)}.")
+    if outcome is None:  # nothing written: refused if another coordinator resolved the item since
+        _refuse_resolved(item(session, store, scope, key))
+        outcome = "still-quarantined"
     audit(session, f"quarantine.{action}", "sync", key, user_id=actor.id, outcome=outcome,
           note=note or None, submission=current.submission_id)
     return outcome
 
 
-def _resolve(store: Store, key: str, resolution: str, now: dt.datetime) -> None:
-    with store.transaction():
-        store.resolve_quarantined(key, resolution[:200], now)
+def _refuse_resolved(found: Item) -> None:
+    if found.resolved_at is not None:
+        raise ServerError("conflict", f"{found.key!r} was already dealt with: {found.resolution}.")
 
 
-def _store_as(store: Store, current: Item, op: Operation, resolution: str, now: dt.datetime) -> None:
+def _resolve(store: Store, key: str, resolution: str, now: dt.datetime) -> bool:
+    """Resolve the held item; False when another coordinator resolved it since."""
+    try:
+        with store.transaction():
+            store.resolve_quarantined(key, resolution[:200], now)
+    except AlreadyResolved:
+        return False
+    return True
+
+
+def _store_as(store: Store, current: Item, op: Operation, resolution: str, now: dt.datetime) -> bool:
+    """Store the held item as ``op`` and resolve it; False, writing nothing, when it was resolved since."""
     with store.transaction():
         # the write lock first: an acceptance another coordinator committed meanwhile is seen below
         seq = store.next_seq()
-        if any(q.key == current.key for q in store.quarantined()):
-            submissions.write(store, current.device_id, op, now=current.received_at, seq=seq, skew_s=None)
-            store.resolve_quarantined(current.key, resolution[:200], now)
+        if not any(q.key == current.key for q in store.quarantined()):
+            return False
+        submissions.write(store, current.device_id, op, now=current.received_at, seq=seq, skew_s=None)
+        store.resolve_quarantined(current.key, resolution[:200], now)
+    return True
 
 
 def _correct(store: Store, current: Item, answers: dict | None, note: str, actor: User,
-             now: dt.datetime) -> str:
+             now: dt.datetime) -> str | None:
+    """Store the corrected answers; None when the item was resolved since (nothing written)."""
     if not isinstance(answers, dict):
         raise ServerError("validation-failed", "The corrected answers must be a JSON object.",
                           errors=[{"pointer": "/answers", "detail": "must be an object"}])
@@ -202,5 +219,6 @@ def _correct(store: Store, current: Item, answers: dict | None, note: str, actor
     if issues:
         raise ServerError("validation-failed", "The corrected answers are still not valid; see errors.",
                           errors=[{"pointer": i["pointer"], "detail": i["message"]} for i in issues])
-    _store_as(store, current, op, f"corrected by {actor.username}: {note}", now)
+    if not _store_as(store, current, op, f"corrected by {actor.username}: {note}", now):
+        return None
     return "corrected"

@@ -62,6 +62,7 @@ from server.sync import bulk
 from server.sync import direct
 from server.sync.write_turns import WriteTurns
 from server.sync.write_turns import checkpoint_after
+from sync.errors import AlreadyResolved
 from sync.errors import NotFound
 from sync.errors import StoreUnavailable
 from sync.errors import WriteConflict
@@ -505,20 +506,21 @@ class SqlStore:
         return [_quarantine_item(row) for row in self._session.scalars(query)]
 
     def resolve_quarantined(self, key: str, resolution: str, at: dt.datetime) -> None:
-        """Mark an unresolved item resolved; ``WriteConflict`` when it is resolved already.
+        """Mark an unresolved item resolved; ``AlreadyResolved`` when it is resolved already."""
+        self._resolve(QuarantinedSubmission, key, "quarantined item", resolved_at=at, resolution=resolution)
 
-        One statement, conditional on the item being unresolved: of two coordinators resolving one item at
-        once, the second waits on the row and then finds it resolved, so its transaction (an acceptance's
-        revision with it) rolls back rather than resolving it again."""
-        table = QuarantinedSubmission.__table__
+    def _resolve(self, model, key: str, what: str, **values) -> None:
+        """One statement, conditional on the row being unresolved: of two coordinators resolving one item
+        at once, the second waits on the row and then finds it resolved, so its transaction (an
+        acceptance's or a decision's revision with it) rolls back rather than resolving it again."""
+        table = model.__table__
         resolved = self._writing().execute(
-            update(table).where(table.c.key == key, table.c.resolved_at.is_(None))
-            .values(resolved_at=at, resolution=resolution)).rowcount
+            update(table).where(table.c.key == key, table.c.resolved_at.is_(None)).values(**values)).rowcount
         if resolved:
             return
-        if self._session.get(QuarantinedSubmission, key) is None:
-            raise NotFound(f"No quarantined item {key!r}.")
-        raise WriteConflict(f"quarantined item {key!r} is resolved already")
+        if self._session.get(model, key) is None:
+            raise NotFound(f"No {what} {key!r}.")
+        raise AlreadyResolved(f"The {what} {key!r} was resolved already.")
 
     def add_conflict(self, conflict: Conflict) -> None:
         """Insert a conflict flag."""
@@ -537,12 +539,8 @@ class SqlStore:
                 for r in self._session.scalars(query)]
 
     def resolve_conflict(self, key: str, at: dt.datetime) -> None:
-        """Mark a conflict resolved."""
-        row = self._writing().get(SubmissionConflict, key)
-        if row is None:
-            raise NotFound(f"No conflict {key!r}.")
-        row.resolved_at = at
-        self._flush()
+        """Mark an unresolved conflict resolved; ``AlreadyResolved`` when it is resolved already."""
+        self._resolve(SubmissionConflict, key, "conflict", resolved_at=at)
 
     # -- what submissions are checked against ----------------------------------------------------
     def form_version(self, form_id: str, version: str) -> FormVersion | None:

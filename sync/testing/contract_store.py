@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from sync.errors import AlreadyResolved
 from sync.errors import NotFound
 from sync.errors import WriteConflict
 from sync.protocol import change_size
@@ -137,6 +138,10 @@ class StoreMethods:
             assert [q.key for q in store.quarantined()] == ["q2"]
             resolved = store.quarantined(include_resolved=True)[0]
             assert (resolved.key, resolved.resolution, resolved.resolved_at) == ("q1", "accepted", T0)
+        with pytest.raises(AlreadyResolved), store.transaction():
+            store.resolve_quarantined("q1", "dismissed", T0)
+        with store.snapshot():
+            assert store.quarantined(include_resolved=True)[0].resolution == "accepted"
         with pytest.raises(NotFound), store.transaction():
             store.resolve_quarantined("nope", "accepted", T0)
 
@@ -151,6 +156,10 @@ class StoreMethods:
             store.resolve_conflict("c1", T0)
         with store.snapshot():
             assert store.conflicts() == []
+            assert store.conflicts(include_resolved=True)[0].resolved_at == T0
+        with pytest.raises(AlreadyResolved), store.transaction():
+            store.resolve_conflict("c1", T0 + dt.timedelta(hours=1))
+        with store.snapshot():
             assert store.conflicts(include_resolved=True)[0].resolved_at == T0
         with pytest.raises(NotFound), store.transaction():
             store.resolve_conflict("nope", T0)

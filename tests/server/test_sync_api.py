@@ -3,7 +3,6 @@
 import gzip
 import io
 import json
-import threading
 import uuid
 
 import pytest
@@ -15,6 +14,8 @@ from sync.client import Outbox
 from sync.client import SyncClient
 from sync.protocol import PROTOCOL
 from tests.live_server import live_server
+from tests.meeting import MeetingAtTheLock
+from tests.meeting import twice_at_once
 from tests.problem_shape import assert_problem
 
 REFUSAL = {"round": "2019", "consent": "no"}
@@ -105,25 +106,6 @@ def test_quarantine_for_an_unknown_version_is_accepted_once_it_is_published(app,
     assert client.get("/api/v1/sync/quarantine", headers=coordinator).get_json()["items"] == []
 
 
-class _MeetingAtTheLock:
-    """The app's store, whose ``next_seq`` (the write lock) two threads reach together before either takes it:
-    so both have looked at the quarantined item before either commits its acceptance. Where transactions
-    already take turns from their start (SQLite's write turns), the first waits out ``patience`` alone."""
-
-    def __init__(self, store, patience: float = 1.0):
-        self._store, self._barrier, self._patience = store, threading.Barrier(2), patience
-
-    def __getattr__(self, name):
-        return getattr(self._store, name)
-
-    def next_seq(self):
-        try:
-            self._barrier.wait(self._patience)
-        except threading.BrokenBarrierError:
-            pass
-        return self._store.next_seq()
-
-
 def test_two_coordinators_revalidating_one_item_at_once_accept_it_once(app, client, accounts, enrolled):
     import datetime as dt
 
@@ -135,21 +117,13 @@ def test_two_coordinators_revalidating_one_item_at_once_accept_it_once(app, clie
     op = _held_then_published(client, accounts, enrolled)
     coordinator = accounts.headers("coordinator")
     with app.app_context():
-        shared = _MeetingAtTheLock(store())
-    outcomes, errors = [], []
+        shared = MeetingAtTheLock(store())
 
-    def revalidate():
+    def revalidate(_):
         with app.app_context():
-            try:
-                outcomes.append(engine.revalidate_quarantined(shared, now=dt.datetime.now(dt.UTC)))
-            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-                errors.append(exc)
+            return engine.revalidate_quarantined(shared, now=dt.datetime.now(dt.UTC))
 
-    threads = [threading.Thread(target=revalidate) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    outcomes, errors = twice_at_once(revalidate)
     assert errors == []
     assert sorted(o.get(op["id"], "none") for o in outcomes) == ["accepted", "none"]
     with app.app_context():
