@@ -145,7 +145,7 @@ def stored(app) -> dict:
     with app.app_context():
         rows = db.session.execute(sa.text(
             "SELECT s.id, s.form_id, r.answers FROM submissions s "
-            "JOIN submission_revisions r ON r.op_id = s.head")).all()
+            "JOIN submission_revisions r ON r.submission_id = s.id AND r.op_id = s.head")).all()
         db.session.remove()
     return {row[0]: (row[1], row[2] if isinstance(row[2], dict) else json.loads(row[2]))
             for row in rows}
