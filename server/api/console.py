@@ -195,7 +195,7 @@ def revoke_app_user(app_user_id: str):
 @access(*STAFF)
 def list_conflicts():
     """Open conflicts of submissions in scope: two revisions made without seeing each other."""
-    found = console_conflicts.open_conflicts(db.session, store(), _scope())
+    found = console_conflicts.visible_conflicts(db.session, store(), _scope())
     return {"conflicts": [{"key": c.key, "submission_id": c.submission_id, "kind": c.kind,
                            "revisions": list(c.revisions), "created_at": c.created_at.isoformat()}
                           for c in found]}

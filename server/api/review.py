@@ -12,14 +12,13 @@ from marshmallow import fields
 from server.api.access import access
 from server.api.access import current_principal
 from server.api.body import json_body
+from server.console import conflicts as console_conflicts
 from server.console import review as console_review
-from server.console.records import visible_ids
 from server.console.scope import scope_of
 from server.extensions import db
 from server.models import audit_read
 from server.models import utcnow
 from server.models.database import reading
-from server.models.errors import ServerError
 from server.sync.runtime import store
 from sync import engine
 
@@ -105,9 +104,8 @@ def dismiss(key: str):
 @access(*STAFF)
 def conflicts():
     """List conflicting corrections (``?all=1`` adds resolved ones)."""
-    items = engine.conflicts(store(), include_resolved=request.args.get("all") == "1")
-    visible = visible_ids(db.session, _scope(), [c.submission_id for c in items])
-    items = [c for c in items if c.submission_id in visible]
+    items = console_conflicts.visible_conflicts(db.session, store(), _scope(),
+                                                include_resolved=request.args.get("all") == "1")
     return {"conflicts": [{"key": c.key, "submission_id": c.submission_id, "kind": c.kind,
                            "revisions": list(c.revisions), "created_at": c.created_at.isoformat(),
                            "resolved_at": c.resolved_at.isoformat() if c.resolved_at else None}
@@ -118,9 +116,8 @@ def conflicts():
 @access(*STAFF)
 def resolve(key: str):
     """Mark a conflict as reviewed; the head stays the revision received last."""
-    found = next((c for c in engine.conflicts(store(), include_resolved=True) if c.key == key), None)
-    if found is None or not _looked_up(lambda: visible_ids(db.session, _scope(), [found.submission_id])):
-        raise ServerError("not-found", f"No conflict {key!r} in your districts.")
+    # not-found outside the coordinator's districts, as the listing
+    _looked_up(lambda: console_conflicts.visible_conflict(db.session, store(), _scope(), key))
     engine.resolve_conflict(store(), key, now=utcnow())
     _record("conflict.resolve", key)
     return "", 204

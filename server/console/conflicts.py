@@ -76,18 +76,25 @@ def differences(ours: dict | None, theirs: dict | None) -> list[dict]:
             for p in sorted(set(left) | set(right)) if left.get(p) != right.get(p)]
 
 
-def open_conflicts(session: Session, store: Store, scope: Scope) -> list[Conflict]:
-    """Unresolved conflicts of submissions the scope may see."""
-    found = engine.conflicts(store)
+def visible_conflicts(session: Session, store: Store, scope: Scope, *,
+                      include_resolved: bool = False) -> list[Conflict]:
+    """Conflicts (unresolved only unless asked) of submissions the scope may see."""
+    found = engine.conflicts(store, include_resolved=include_resolved)
     visible = visible_ids(session, scope, [c.submission_id for c in found])
     return [c for c in found if c.submission_id in visible]
 
 
-def view(session: Session, store: Store, scope: Scope, key: str) -> ConflictView:
-    """One conflict the scope may see (resolved or not), with both sides; else ``not-found``."""
+def visible_conflict(session: Session, store: Store, scope: Scope, key: str) -> Conflict:
+    """One conflict the scope may see, resolved or not; else ``not-found``."""
     found = next((c for c in engine.conflicts(store, include_resolved=True) if c.key == key), None)
     if found is None or not visible_ids(session, scope, [found.submission_id]):
         raise ServerError("not-found", f"No conflict {key!r} in your districts.")
+    return found
+
+
+def view(session: Session, store: Store, scope: Scope, key: str) -> ConflictView:
+    """One conflict the scope may see (resolved or not), with both sides; else ``not-found``."""
+    found = visible_conflict(session, store, scope, key)
     history = {r.op_id: r for r in revisions_of(session, found.submission_id)}
     owners = enumerators_by_device(session)
     ours, theirs = (history[op] for op in found.revisions)

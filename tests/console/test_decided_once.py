@@ -25,8 +25,7 @@ def _held_in_district_b(console) -> str:
     answers = console.interviews[console.district_b][0]
     held = console.push("enum-b", {**answers, "profile": {**answers["profile"], "age": 7}})
     assert held["status"] == "quarantined"
-    with console.app.app_context():
-        coord_b = _bearer(console.app, "coord-b")
+    coord_b = _bearer(console.app, "coord-b")
     (item,) = console.client.get("/api/v1/sync/quarantine", headers=coord_b).get_json()["items"]
     return item["key"]
 

@@ -278,7 +278,7 @@ def review():
     """Held submissions with their reasons, and conflicts."""
     held = console_review.items(db.session, store(), current_scope())
     return _render("review.html", "review", items=held,
-                   conflicts=console_conflicts.open_conflicts(db.session, store(), current_scope()))
+                   conflicts=console_conflicts.visible_conflicts(db.session, store(), current_scope()))
 
 
 @bp.get("/review/<key>")
